@@ -1,0 +1,216 @@
+"""The `songnuan` command (API.md). Each command commits once at its end, or not at all."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from workflows import audit, organisation
+from workflows.actors import CONSOLE
+from workflows.clock import SystemClock
+from workflows.db import make_engine, session_factory
+from workflows.errors import DomainError, Invalid
+from workflows.models import Account
+from workflows.schema import upgrade
+
+from .config import Settings
+
+
+@contextmanager
+def _transaction():
+    settings = Settings()
+    settings.ensure_dirs()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A refusal is a message on standard error and exit status 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except Invalid as error:
+            for name, message in error.fields.items():
+                click.echo(f"错误：{name}：{message}", err=True)
+            sys.exit(1)
+        except DomainError as error:
+            click.echo(f"错误：{error.message}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(help="送暖：元旦春节送温暖帮扶案件管理")
+def main() -> None:
+    pass
+
+
+@main.command("init-db", help="Create or upgrade the database schema.")
+def init_db() -> None:
+    settings = Settings()
+    settings.ensure_dirs()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo("数据库已就绪")
+
+
+@main.command(help="Load demo unions, accounts, campaigns and cases; prints the demo passwords.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
+@_domain_errors
+def demo(if_empty: bool) -> None:
+    from .demo import build_demo
+
+    settings = Settings()
+    with _transaction() as session:
+        if session.scalar(select(Account.id).limit(1)) is not None:
+            if if_empty:
+                click.echo("数据库中已有数据，未载入演示数据")
+                return
+            raise DomainError("数据库中已有数据；演示数据只能载入空数据库")
+        from workflows.documents import Uploads
+
+        accounts = build_demo(session, Uploads(settings.upload_dir))
+    click.echo("演示账号（密码只显示这一次，数据库中只存其散列值）：")
+    for username, role, password in accounts:
+        click.echo(f"  {username:<14} {role:<10} {password}")
+
+
+@main.command(help="Serve the application for development (single process).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not start the scheduler inside.")
+def run(host: str, port: int, no_scheduler: bool) -> None:
+    from . import create_app
+
+    create_app().run(host=host, port=port, threaded=True)
+
+
+@main.group(help="Unions.")
+def union() -> None:
+    pass
+
+
+@union.command("create", help="Create a union; prints its id.")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", help="Code of the parent union.")
+@click.option("--kind", type=click.Choice(["district", "federation", "grassroots"]),
+              help="Default: district without a parent, grassroots with one.")
+@_domain_errors
+def union_create(code: str, name: str, parent: str | None, kind: str | None) -> None:
+    with _transaction() as session:
+        created = organisation.create_union(session, CONSOLE, SystemClock(), code, name, parent, kind)
+    click.echo(created.id)
+
+
+@main.group(help="Accounts.")
+def user() -> None:
+    pass
+
+
+@user.command("create", help="Create an account; prints its id.")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["cadre", "head", "reviewer", "finance", "auditor", "admin"]))
+@click.option("--union", "union_code", help="Code of the grassroots union (cadre and head).")
+@click.option("--email")
+@click.option("--name", "display_name", default="", help="The person's name as shown on the screens.")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@_domain_errors
+def user_create(username: str, role: str, union_code: str | None, email: str | None, display_name: str,
+                password_stdin: bool) -> None:
+    password = sys.stdin.readline().rstrip("\r\n")
+    with _transaction() as session:
+        account = organisation.create_account(session, CONSOLE, SystemClock(), username, role, password,
+                                              union_code, email, display_name)
+    click.echo(account.id)
+
+
+@main.group(help="Campaigns.")
+def campaign() -> None:
+    pass
+
+
+def _reminder_days(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise Invalid({"reminder_days": "应为逗号分隔的天数，例如 7,3,1"}) from None
+
+
+def _date(text: str | None, field: str):
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Invalid({field: "日期格式应为 2018-01-25"}) from None
+
+
+@campaign.command("create", help="Create a campaign; prints its id.")
+@click.option("--name", required=True)
+@click.option("--deadline", required=True, help="ISO-8601; a bare date means the end of that day, local time.")
+@click.option("--start")
+@click.option("--end")
+@click.option("--publicity-days", default=5, show_default=True, type=int)
+@click.option("--reminder-days", default="7,3,1", show_default=True)
+@click.option("--cap-per-payment")
+@click.option("--cap-per-year")
+@click.option("--budget")
+@click.option("--report-deadline", help="Deadline of the summary and statistics (default: the deadline).")
+@_domain_errors
+def campaign_create(name, deadline, start, end, publicity_days, reminder_days, cap_per_payment, cap_per_year,
+                    budget, report_deadline) -> None:
+    with _transaction() as session:
+        created = organisation.create_campaign(
+            session, CONSOLE, SystemClock(), name=name, deadline=organisation.parse_deadline(deadline),
+            starts_on=_date(start, "start"), ends_on=_date(end, "end"), publicity_days=publicity_days,
+            reminder_days=_reminder_days(reminder_days), cap_per_payment=cap_per_payment,
+            cap_per_year=cap_per_year, budget=budget,
+            report_deadline=organisation.parse_deadline(report_deadline) if report_deadline else None)
+    click.echo(created.id)
+
+
+@main.group("audit", help="The audit chain.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify", help="Walk the chain; exit 1 naming the first bad event.")
+@click.option("--digest", help="A digest taken earlier with `songnuan audit digest`.")
+@_domain_errors
+def audit_verify(digest: str | None) -> None:
+    with _transaction() as session:
+        try:
+            result = audit.verify(session, digest)
+        except ValueError as error:
+            raise Invalid({"digest": str(error)}) from None
+    if result.ok:
+        click.echo(f"审计链完整：已核验{result.events}条事件")
+        click.echo(result.events)
+        return
+    click.echo(f"审计链被破坏：{result.message}（已核验{result.events}条）", err=True)
+    click.echo(f"first_bad={result.first_bad} problem={result.problem}", err=True)
+    sys.exit(1)
+
+
+@audit_group.command("digest", help="Print the head of the chain (SEQ:HASH), to keep outside the database.")
+def audit_digest() -> None:
+    with _transaction() as session:
+        click.echo(audit.digest(session))

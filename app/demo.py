@@ -1,0 +1,235 @@
+"""`songnuan demo`: a believable district built through the same service verbs as real work, so that its audit
+trail is real. Names are common Chinese names put together at random; ID and bank numbers are random digits with
+valid check digits: no real person's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+
+from sqlalchemy.orm import Session
+
+from workflows import organisation, services
+from workflows.actors import CONSOLE, SYSTEM
+from workflows.clock import LOCAL, UTC, FixedClock
+from workflows.documents import Uploads
+from workflows.identity import id_check_digit, luhn_complete
+from workflows.models import Account, Case
+from workflows.states import State
+from workflows.vocab import DocumentKind, required_documents
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
+GIVEN = ["建国", "秀英", "桂兰", "志强", "海燕", "国华", "丽娟", "永红", "德明", "春梅", "卫东", "淑芬", "文斌",
+         "玉兰", "晓东", "红霞", "志刚", "翠花", "建华", "小燕", "明亮", "凤英", "金宝", "雪梅", "宏伟", "晓丽"]
+REGIONS = ["110105", "110108", "310115", "440305", "420106", "510107", "320102", "330106", "370102", "610113"]
+EMPLOYERS = {"JC001": "区第一人民医院", "JC002": "华光机械厂", "JC003": "城东环卫所"}
+HOUSING = ["租住公房一间，约20平方米", "自有住房，两室一厅，房龄三十年", "借住亲戚家", "单位宿舍"]
+
+# How far each demo case of the current campaign goes, per union.
+PLAN = [State.drafted, State.drafted, State.documented, State.grassroots_approved, State.publicized,
+        "window_over", State.entered, State.entered, State.district_approved, State.disbursed, State.forfeited,
+        State.withdrawn, "returned", "objection"]
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF saying `text` (ASCII), built by hand so the demo needs no PDF library."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+class _People:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def name(self) -> str:
+        return self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
+
+    def id_number(self, born_from: int, born_to: int, male: bool) -> str:
+        born = dt.date(born_from, 1, 1) + dt.timedelta(days=self.rng.randrange((born_to - born_from) * 365))
+        order = self.rng.randrange(0, 500) * 2 + (1 if male else 0)
+        first17 = f"{self.rng.choice(REGIONS)}{born:%Y%m%d}{order:03d}"
+        return first17 + id_check_digit(first17)
+
+    def bank_account(self) -> str:
+        return luhn_complete("622202" + "".join(str(self.rng.randrange(10)) for _ in range(12)))
+
+    def phone(self) -> str:
+        return "1" + self.rng.choice("35789") + "".join(str(self.rng.randrange(10)) for _ in range(9))
+
+    def case(self, employer: str, medical: bool) -> dict:
+        male = self.rng.random() < 0.5
+        amount = self.rng.choice([800, 1000, 1500, 2000])
+        return {
+            "applicant": {"name": self.name(), "gender": "male" if male else "female",
+                          "id_number": self.id_number(1965, 1990, male), "phone": self.phone(),
+                          "employer": employer},
+            "worker_group": self.rng.choice(["hardship_worker", "hardship_worker", "migrant_worker", "model_worker",
+                                             "other"]),
+            "category": self.rng.choice(["deep", "relative", "accident"]),
+            "causes": {"primary": "illness" if medical else self.rng.choice(["disability", "disaster", "schooling",
+                                                                             "unemployment"]),
+                       "secondary": None},
+            "household": {"annual_income": self.rng.randrange(12000, 36000), "housing": self.rng.choice(HOUSING),
+                          "members": [
+                              {"name": self.name(), "relation": "配偶", "id_number": self.id_number(1965, 1990, not male),
+                               "monthly_income": self.rng.choice([0, 800, 1500]), "health": "良好",
+                               "occupation": "无业"},
+                              {"name": self.name(), "relation": "子女", "id_number": self.id_number(2006, 2015, True),
+                               "monthly_income": 0, "health": "良好", "occupation": "在校学生"}]},
+            "aid": {"kind": "funds", "amount": amount, "medical": medical},
+            "bank_account": self.bank_account(),
+        }
+
+
+class _Demo:
+    def __init__(self, session: Session, uploads: Uploads, clock: FixedClock) -> None:
+        self.session, self.uploads, self.clock = session, uploads, clock
+        self.people = _People(random.Random(2018))
+        self.passwords: list[tuple[str, str, str]] = []
+        self.accounts: dict[str, Account] = {}
+
+    def account(self, username: str, role: str, name: str, union: str | None = None) -> Account:
+        password = secrets.token_urlsafe(9)
+        account = organisation.create_account(self.session, CONSOLE, self.clock, username, role, password, union,
+                                              display_name=name)
+        self.passwords.append((username, role, password))
+        self.accounts[username] = account
+        return account
+
+    def tick(self, **delta: float) -> None:
+        self.clock.advance(**delta)
+
+    def new_case(self, campaign_id: int, union: str, medical: bool) -> Case:
+        cadre = self.accounts[f"cadre_{union.lower()}"]
+        case = services.create_case(self.session, cadre, self.clock, campaign_id,
+                                    self.people.case(EMPLOYERS[union], medical))
+        for kind in required_documents(medical):
+            services.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind,
+                                  f"{kind}.pdf", _pdf(f"Songnuan demo: {DocumentKind(kind).value}"))
+        return case
+
+    def fire(self, case: Case, who: str, trigger: str, **kwargs) -> None:
+        actor = SYSTEM if who == "system" else self.accounts[who]
+        services.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
+        self.tick(minutes=7)
+
+
+def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
+    """Load the demo into an empty database; returns (username, role, password) of each account."""
+    now = now or dt.datetime.now(UTC)
+    clock = FixedClock(dt.datetime(2025, 11, 20, 9, tzinfo=LOCAL))
+    demo = _Demo(session, uploads, clock)
+    org = organisation
+    org.create_union(session, CONSOLE, clock, "QZGH", "某区总工会")
+    org.create_union(session, CONSOLE, clock, "JDLH", "城东街道工会联合会", "QZGH", "federation")
+    org.create_union(session, CONSOLE, clock, "JC001", "区第一人民医院工会", "QZGH")
+    org.create_union(session, CONSOLE, clock, "JC002", "华光机械厂工会", "QZGH")
+    org.create_union(session, CONSOLE, clock, "JC003", "城东环卫所工会", "JDLH")
+    demo.account("admin", "admin", "系统管理员")
+    for code, cadre, head in (("JC001", "周丽华", "吴国庆"), ("JC002", "郑海涛", "孙建平"), ("JC003", "马秀梅", "刘德胜")):
+        demo.account(f"cadre_{code.lower()}", "cadre", cadre, code)
+        demo.account(f"head_{code.lower()}", "head", head, code)
+    demo.account("reviewer", "reviewer", "何晓敏")
+    demo.account("finance", "finance", "林淑贞")
+    demo.account("auditor", "auditor", "邓文斌")
+
+    last = org.create_campaign(session, CONSOLE, clock, name="2026年元旦春节送温暖",
+                               deadline=org.parse_deadline("2026-01-25"), starts_on=dt.date(2025, 12, 1),
+                               ends_on=dt.date(2026, 2, 28), publicity_days=5, cap_per_payment=2000,
+                               cap_per_year=5000, budget=100000)
+    _last_season(demo, last.id)
+
+    clock.set(now - dt.timedelta(days=20))
+    current = org.create_campaign(session, CONSOLE, clock, name="2027年元旦春节送温暖",
+                                  deadline=org.parse_deadline("2027-01-25"), starts_on=dt.date(2026, 11, 1),
+                                  ends_on=dt.date(2027, 2, 28), publicity_days=5, cap_per_payment=2000,
+                                  cap_per_year=5000, budget=200000)
+    _this_season(demo, current.id, now)
+    return demo.passwords
+
+
+def _last_season(demo: _Demo, campaign_id: int) -> None:
+    """Last winter, closed: most cases paid, two given up at the deadline."""
+    cases = [(union, demo.new_case(campaign_id, union, medical=i == 0)) for union in EMPLOYERS for i in range(3)]
+    demo.tick(days=1)
+    for union, case in cases[:-2]:
+        u = union.lower()
+        demo.fire(case, f"cadre_{u}", "document")
+        demo.fire(case, f"head_{u}", "approve")
+        demo.fire(case, f"cadre_{u}", "publicize")
+    demo.tick(days=12)
+    for union, case in cases[:-2]:
+        demo.fire(case, f"cadre_{union.lower()}", "enter")
+        demo.fire(case, "reviewer", "district_approve")
+    demo.clock.set(dt.datetime(2026, 1, 26, 0, 5, tzinfo=LOCAL))
+    for _, case in cases[-2:]:
+        demo.fire(case, "system", "forfeit")
+    demo.tick(days=3)
+    for n, (_, case) in enumerate(cases[:-2], 1):
+        demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-2026-{n:04d}")
+
+
+def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
+    """This winter, under way: cases in every state, spread over the grassroots unions."""
+    plan = [(goal, union) for i, goal in enumerate(PLAN) for union in [list(EMPLOYERS)[i % 3]]]
+    cases = [(goal, union, demo.new_case(campaign_id, union, medical=i % 4 == 0))
+             for i, (goal, union) in enumerate(plan)]
+    order = [State.drafted, State.documented, State.grassroots_approved, State.publicized, State.entered,
+             State.district_approved, State.disbursed]
+
+    def reaches(goal, state: State) -> bool:
+        stage = {"window_over": State.publicized, "returned": State.publicized, "objection": State.publicized,
+                 State.forfeited: State.entered, State.withdrawn: State.documented}.get(goal, goal)
+        return order.index(stage) >= order.index(state)
+
+    demo.tick(days=1)
+    for goal, union, case in cases:
+        u = union.lower()
+        if reaches(goal, State.documented):
+            demo.fire(case, f"cadre_{u}", "document")
+        if goal == State.withdrawn:
+            demo.fire(case, f"head_{u}", "withdraw", comment="职工本人已调离本单位，申请撤回")
+        if reaches(goal, State.grassroots_approved):
+            demo.fire(case, f"head_{u}", "approve")
+        if reaches(goal, State.publicized) and goal not in (State.publicized, "objection"):
+            demo.fire(case, f"cadre_{u}", "publicize")
+        if goal == "returned":
+            demo.fire(case, f"head_{u}", "return", comment="家庭年收入与证明材料不一致，请核实后重新提交")
+    demo.tick(days=9)
+    for goal, union, case in cases:
+        if reaches(goal, State.entered):
+            demo.fire(case, f"cadre_{union.lower()}", "enter")
+    demo.tick(days=1)
+    for goal, union, case in cases:
+        if goal == State.forfeited:
+            demo.fire(case, "reviewer", "reject", comment="不合格：家庭人均收入高于当地困难职工认定标准")
+        elif reaches(goal, State.district_approved):
+            demo.fire(case, "reviewer", "district_approve")
+    demo.tick(days=2)
+    for n, (goal, union, case) in enumerate(cases, 1):
+        if goal == State.disbursed:
+            demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-2027-{n:04d}")
+    # Still within their public notice now; one of them with an objection waiting for the head.
+    demo.clock.set(now - dt.timedelta(days=1))
+    for goal, union, case in cases:
+        if goal in (State.publicized, "objection"):
+            demo.fire(case, f"cadre_{union.lower()}", "publicize")
+        if goal == "objection":
+            services.record_objection(demo.session, demo.accounts[f"cadre_{union.lower()}"], demo.clock, case.id,
+                                      "同事反映该职工配偶有经营收入，未如实申报")
+    demo.clock.set(now)

@@ -1,0 +1,147 @@
+"""The audit chain: every event carries the SHA-256 of its canonical encoding, which includes the previous hash.
+
+Changing, removing, inserting or moving an event breaks the chain at that event; a digest (sequence and hash of
+the head) kept outside the database also catches a tail cut off after it was taken.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .clock import to_db
+from .models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "action", "from_state", "to_state",
+                 "comment", "changes", "prev_hash")
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """One byte string per event, whatever the database did to key order or time formatting."""
+    data = {name: fields[name] for name in HASHED_FIELDS}
+    data["occurred_at"] = fields["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def _fields(event: AuditEvent, **override: Any) -> dict[str, Any]:
+    fields = {name: getattr(event, name) for name in HASHED_FIELDS}
+    fields.update(override)
+    return fields
+
+
+def append(session: Session, *, at: dt.datetime, actor_id: int | None, actor: str, role: str, action: str,
+           case_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
+           comment: str | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
+    """Add the next event of the chain in the caller's transaction. Personal numbers must come masked."""
+    # Flush the change first, so its row locks are taken before the head's: one lock order everywhere.
+    session.flush()
+    # Bumping the head row takes its lock (PostgreSQL) or the write lock (SQLite) until the transaction ends,
+    # so two transactions can never take the same sequence number.
+    seq, prev_hash = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one()
+    event = AuditEvent(seq=seq, occurred_at=to_db(at), actor_id=actor_id, actor=actor, role=role, case_id=case_id,
+                       action=action, from_state=from_state, to_state=to_state, comment=comment,
+                       changes=changes or {}, prev_hash=prev_hash)
+    event.hash = event_hash(_fields(event))
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events: int                    # how many events were checked
+    first_bad: int | None = None   # the sequence number of the first bad event
+    problem: str | None = None     # changed, removed, inserted, moved or truncated
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.ok:
+            return {"ok": True, "events": self.events}
+        return {"ok": False, "events": self.events, "first_bad": self.first_bad, "problem": self.problem,
+                "message": self.message}
+
+
+PROBLEMS = {
+    "changed": "第{seq}号事件的内容被修改",
+    "removed": "第{seq}号事件被删除",
+    "inserted": "第{seq}号事件是后来插入的",
+    "moved": "第{seq}号事件被移动了位置",
+    "truncated": "审计链在第{seq}号事件之后被截断",
+}
+
+
+def _bad(events: int, seq: int, problem: str) -> Verification:
+    return Verification(False, events, seq, problem, PROBLEMS[problem].format(seq=seq))
+
+
+def digest(session: Session) -> str:
+    """The head of the chain as `SEQ:HASH`, to keep somewhere the database's users cannot write."""
+    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return f"{last.seq}:{last.hash}" if last else f"0:{GENESIS}"
+
+
+def parse_digest(text: str) -> tuple[int, str]:
+    seq, _, head = text.strip().partition(":")
+    if not seq.isdigit() or len(head) != 64:
+        raise ValueError("摘要格式应为 序号:哈希值")
+    return int(seq), head.lower()
+
+
+def verify(session: Session, digest: str | None = None, batch: int = 2000) -> Verification:
+    """Walk the whole chain in sequence order; name the first event that does not hold."""
+    pinned = parse_digest(digest) if digest else None
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)).scalars()
+    for event in rows:
+        problem = _check(session, event, expected_seq, prev_hash)
+        if problem:
+            return _bad(count, *problem)
+        if pinned and event.seq == pinned[0] and event.hash != pinned[1]:
+            return _bad(count, event.seq, "changed")
+        count += 1
+        expected_seq, prev_hash = event.seq + 1, event.hash
+        session.expunge(event)  # keep memory flat on long chains
+    if pinned and pinned[0] >= expected_seq:
+        return _bad(count, expected_seq, "truncated")
+    return Verification(True, count)
+
+
+def _seq_of_hash(session: Session, value: str) -> int | None:
+    return session.execute(select(AuditEvent.seq).where(AuditEvent.hash == value)).scalar()
+
+
+def _check(session: Session, event: AuditEvent, expected_seq: int, prev_hash: str) -> tuple[int, str] | None:
+    """None if `event` follows the chain; otherwise the sequence number to name and what happened there."""
+    if event.seq != expected_seq:
+        # A gap in the numbering: the missing event was deleted, or renumbered to another place.
+        return expected_seq, "moved" if _seq_of_hash(session, event.prev_hash) is not None else "removed"
+    intact = event_hash(_fields(event)) == event.hash
+    if event.prev_hash == prev_hash:
+        return None if intact else (event.seq, "changed")
+    # The link to the previous event is broken; find the event this one was chained to.
+    origin = _seq_of_hash(session, event.prev_hash)
+    if origin is not None and origin > event.seq:
+        return event.seq, "moved"  # its predecessor now stands after it
+    if origin is not None and origin < event.seq - 1 and (
+            intact or event_hash(_fields(event, seq=origin + 1)) == event.hash):
+        return origin + 1, "inserted"  # events were pushed in between, the later ones renumbered
+    if origin is None and not intact and event_hash(_fields(event, seq=event.seq + 1)) == event.hash:
+        return event.seq, "removed"  # an event before it was deleted and the later ones renumbered
+    # It still points at what its predecessor used to be: the predecessor was rewritten, hash and all.
+    return (event.seq - 1 if intact else event.seq), "changed"

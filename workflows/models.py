@@ -1,0 +1,259 @@
+"""SQLAlchemy 2 typed models. Times are naive UTC (see clock.to_db); money is Numeric(12, 2) in yuan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+                        Numeric, String, Text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .identity import mask_account, mask_id
+from .states import State
+
+Money = Numeric(12, 2)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Union(Base):
+    """A node of the union tree: the district, a federation or industry union, or a grassroots union."""
+
+    __tablename__ = "unions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unions.id"))
+
+    parent: Mapped[Union | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Union]] = relationship(back_populates="parent")
+
+
+class Account(Base):
+    """A person who signs in. One role each; cadres and heads belong to a grassroots union."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    union_id: Mapped[int | None] = mapped_column(ForeignKey("unions.id"))
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    union: Mapped[Union | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+    report_deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+    publicity_days: Mapped[int] = mapped_column(Integer, default=5)
+    reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 3, 1])
+    cap_per_payment: Mapped[Decimal | None] = mapped_column(Money)
+    cap_per_year: Mapped[Decimal | None] = mapped_column(Money)
+    budget: Mapped[Decimal | None] = mapped_column(Money)
+
+    union_budgets: Mapped[list[UnionBudget]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
+
+    __table_args__ = (CheckConstraint("publicity_days >= 0", name="publicity_days"),)
+
+
+class UnionBudget(Base):
+    """The share of a campaign's budget set aside for one grassroots union, where the budget is split."""
+
+    __tablename__ = "union_budgets"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"), primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="union_budgets")
+
+
+class Case(Base):
+    """困难职工档案与帮扶申请: one worker's file and application in one campaign."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    state: Mapped[str] = mapped_column(String(24), default=State.drafted)
+    file_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    applicant_name: Mapped[str] = mapped_column(String(50))
+    gender: Mapped[str | None] = mapped_column(String(8))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    employer: Mapped[str | None] = mapped_column(String(100))
+    worker_group: Mapped[str | None] = mapped_column(String(24))
+    category: Mapped[str | None] = mapped_column(String(16))
+    primary_cause: Mapped[str | None] = mapped_column(String(16))
+    secondary_cause: Mapped[str | None] = mapped_column(String(16))
+    annual_income: Mapped[Decimal | None] = mapped_column(Money)
+    housing: Mapped[str | None] = mapped_column(String(200))
+    aid_kind: Mapped[str | None] = mapped_column(String(16))
+    aid_amount: Mapped[Decimal | None] = mapped_column(Money)
+    medical: Mapped[bool] = mapped_column(Boolean, default=False)
+    bank_account: Mapped[str | None] = mapped_column(String(19))
+
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    documented_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    publicized_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    notice_closes_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    entered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    payment_reference: Mapped[str | None] = mapped_column(String(64))
+    disbursed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    union: Mapped[Union] = relationship()
+    members: Mapped[list[Member]] = relationship(back_populates="case", cascade="all, delete-orphan",
+                                                 order_by="Member.position")
+    documents: Mapped[list[Document]] = relationship(back_populates="case", order_by="Document.uploaded_at")
+    objections: Mapped[list[Objection]] = relationship(back_populates="case", order_by="Objection.id")
+    created_by: Mapped[Account] = relationship(foreign_keys=[created_by_id])
+    claimed_by: Mapped[Account | None] = relationship(foreign_keys=[claimed_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_cases_campaign_state", "campaign_id", "state"),
+        Index("ix_cases_union_state", "union_id", "state"),
+        Index("ix_cases_id_number", "id_number"),
+    )
+
+    @property
+    def masked_id_number(self) -> str | None:
+        return mask_id(self.id_number)
+
+    @property
+    def masked_bank_account(self) -> str | None:
+        return mask_account(self.bank_account)
+
+    @property
+    def household_size(self) -> int:
+        return 1 + len(self.members)
+
+    @property
+    def per_capita_monthly_income(self) -> Decimal | None:
+        """Derived, never stored: annual household income over twelve months and every member of the household."""
+        if self.annual_income is None:
+            return None
+        return (self.annual_income / 12 / self.household_size).quantize(Decimal("0.01"))
+
+
+class Member(Base):
+    """A household member of the applicant."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(50))
+    relation: Mapped[str] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    monthly_income: Mapped[Decimal | None] = mapped_column(Money)
+    health: Mapped[str | None] = mapped_column(String(100))
+    occupation: Mapped[str | None] = mapped_column(String(100))
+
+    case: Mapped[Case] = relationship(back_populates="members")
+
+
+class Document(Base):
+    """A file attached to a case. The content lies on disk under the upload folder, named by the random id."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    case: Mapped[Case] = relationship(back_populates="documents")
+
+
+class Objection(Base):
+    """异议: a statement against a case during its public notice, and how the head resolved it."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    statement: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="objections")
+
+
+class AuditEvent(Base):
+    """One link of the audit chain. Written once, in the transaction of the change it records."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: the trail outlives accounts
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    comment: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """A single row: the last sequence and hash. Updating it first serialises appenders on every database."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single"),)

@@ -1,0 +1,127 @@
+"""The shape of a case as it comes in (API body, form, CLI, demo), with its types and lengths.
+
+Pydantic checks types, lengths and vocabularies; the rules that need the domain (check digits, birth dates,
+duplicates) live in rules.py. Errors come out as {dotted.field: 中文说明}.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import Invalid
+from .vocab import AidKind, Category, Cause, Gender, WorkerGroup
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ApplicantIn(_In):
+    name: str = Field(min_length=1, max_length=50)
+    gender: Gender | None = None
+    id_number: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    employer: str | None = Field(default=None, max_length=100)
+
+
+class MemberIn(_In):
+    name: str = Field(min_length=1, max_length=50)
+    relation: str = Field(min_length=1, max_length=20)
+    id_number: str | None = Field(default=None, max_length=20)
+    monthly_income: Money | None = None
+    health: str | None = Field(default=None, max_length=100)
+    occupation: str | None = Field(default=None, max_length=100)
+
+
+class HouseholdIn(_In):
+    annual_income: Money | None = None
+    housing: str | None = Field(default=None, max_length=200)
+    members: list[MemberIn] = Field(default_factory=list, max_length=20)
+
+
+class CausesIn(_In):
+    primary: Cause | None = None
+    secondary: Cause | None = None
+
+
+class AidIn(_In):
+    kind: AidKind | None = None
+    amount: Money | None = None
+    medical: bool = False
+
+
+class CaseIn(_In):
+    """Everything a cadre fills in. Only the applicant's name is needed to save a draft; `document` needs all."""
+
+    applicant: ApplicantIn
+    worker_group: WorkerGroup | None = None
+    category: Category | None = None
+    causes: CausesIn = Field(default_factory=CausesIn)
+    household: HouseholdIn = Field(default_factory=HouseholdIn)
+    aid: AidIn = Field(default_factory=AidIn)
+    bank_account: str | None = Field(default=None, max_length=30)
+
+
+MESSAGES = {
+    "missing": "必填",
+    "string_too_short": "不能为空",
+    "string_too_long": "太长，最多{max_length}个字",
+    "too_long": "太多，最多{max_length}项",
+    "enum": "不是可选的值",
+    "extra_forbidden": "不认识的字段",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "decimal_max_places": "最多两位小数",
+    "decimal_max_digits": "数额太大",
+    "decimal_whole_digits": "数额太大",
+    "greater_than_equal": "不能为负数",
+    "bool_parsing": "应为是或否",
+    "bool_type": "应为是或否",
+    "string_type": "应为文字",
+    "model_type": "格式不对",
+    "model_attributes_type": "格式不对",
+    "list_type": "应为列表",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+}
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors in a cadre's words, keyed by the dotted path of the field."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        template = MESSAGES.get(item["type"], "格式不对")
+        fields.setdefault(path, template.format(**(item.get("ctx") or {})))
+    return fields
+
+
+def parse_case(data: Any) -> CaseIn:
+    if not isinstance(data, dict):
+        raise Invalid({"body": "应为一个对象"})
+    try:
+        return CaseIn.model_validate(data)
+    except ValidationError as error:
+        raise Invalid(field_errors(error)) from None
+
+
+def case_input(case: Any) -> CaseIn:
+    """A stored case (models.Case) as the input that would create it: for edits and for re-checking fields."""
+    return CaseIn.model_construct(
+        applicant=ApplicantIn.model_construct(name=case.applicant_name, gender=case.gender,
+                                              id_number=case.id_number, phone=case.phone, employer=case.employer),
+        worker_group=case.worker_group, category=case.category,
+        causes=CausesIn.model_construct(primary=case.primary_cause, secondary=case.secondary_cause),
+        household=HouseholdIn.model_construct(
+            annual_income=case.annual_income, housing=case.housing,
+            members=[MemberIn.model_construct(name=m.name, relation=m.relation, id_number=m.id_number,
+                                              monthly_income=m.monthly_income, health=m.health,
+                                              occupation=m.occupation) for m in case.members]),
+        aid=AidIn.model_construct(kind=case.aid_kind, amount=case.aid_amount, medical=case.medical),
+        bank_account=case.bank_account,
+    )

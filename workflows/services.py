@@ -1,0 +1,422 @@
+"""The verbs: everything a person or the system does to a case.
+
+Each verb takes the session, the actor and a clock; checks the rules; changes the records; writes its audit event
+in the same transaction; flushes; and never commits. The caller (a request, a job, a command) commits once, and
+rolls back on any exception: a refusal is raised before anything is changed, and a conflict found at flush time
+leaves nothing that the rollback does not undo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import audit, rules
+from .actors import Actor
+from .clock import LOCAL, Clock, from_db, local_date, to_db
+from .documents import Uploads, clean_filename
+from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
+from .identity import mask_account, mask_id, normalize_account, normalize_id
+from .machine import step
+from .models import Campaign, Case, Document, Member, Objection
+from .schemas import CaseIn, case_input, parse_case
+from .states import BY_TRIGGER, FORFEIT_REASON, Role, State
+from .vocab import DocumentKind, ObjectionStatus
+from .workdays import add_working_days
+
+MAX_COMMENT = 2000
+# Columns holding personal numbers: masked in every audit event.
+MASKS = {"id_number": mask_id, "bank_account": mask_account}
+
+
+# ---------------------------------------------------------------- helpers
+
+@contextmanager
+def _flushing() -> Iterator[None]:
+    """A concurrent change found at flush time is a conflict, not a crash."""
+    try:
+        yield
+    except StaleDataError:
+        raise Conflict() from None
+
+
+def _record(session: Session, actor: Actor, now: dt.datetime, action: str, case: Case | None, *,
+            from_state: str | None = None, to_state: str | None = None, comment: str | None = None,
+            changes: dict[str, Any] | None = None) -> None:
+    with _flushing():
+        audit.append(session, at=now, actor_id=actor.id, actor=actor.username, role=actor.role, action=action,
+                     case_id=case.id if case is not None else None, from_state=from_state, to_state=to_state,
+                     comment=comment, changes=changes)
+
+
+def _text(value: Any) -> str | None:
+    """Audit values as text, so the hash does not depend on how a database returns numbers."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def get_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """The case, if `actor` may see it; NotFound otherwise, so that its existence is not revealed."""
+    case = session.get(Case, case_id)
+    if case is None or not rules.can_see(actor, case):
+        raise NotFound("找不到该案件")
+    return case
+
+
+def _check_version(case: Case, version: int | None) -> None:
+    if version is not None and case.version != version:
+        raise Conflict()
+
+
+def _require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
+    if actor.role not in roles:
+        who = "、".join(r.label for r in roles)
+        raise Forbidden(Reason("role", f"只有{who}可以{what}"))
+
+
+def _before_deadline(campaign: Campaign, now: dt.datetime) -> None:
+    if rules.past_deadline(campaign, now):
+        raise Refused(rules.deadline_reason(campaign))
+
+
+def _editable(case: Case, now: dt.datetime, what: str) -> None:
+    if case.state != State.drafted:
+        raise Refused(Reason("state", f"案件当前为「{State(case.state).label}」，只有已起草的案件可以{what}"))
+    _before_deadline(case.campaign, now)
+
+
+def _clean_comment(comment: str | None, field: str = "comment") -> str | None:
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > MAX_COMMENT:
+        raise Invalid({field: f"太长，最多{MAX_COMMENT}个字"})
+    return comment
+
+
+# ---------------------------------------------------------------- the case's fields
+
+def _flat(data: CaseIn) -> dict[str, Any]:
+    """The case's columns from its input."""
+    return {
+        "applicant_name": data.applicant.name, "gender": data.applicant.gender,
+        "id_number": normalize_id(data.applicant.id_number) if data.applicant.id_number else None,
+        "phone": data.applicant.phone, "employer": data.applicant.employer,
+        "worker_group": data.worker_group, "category": data.category,
+        "primary_cause": data.causes.primary, "secondary_cause": data.causes.secondary,
+        "annual_income": data.household.annual_income, "housing": data.household.housing,
+        "aid_kind": data.aid.kind, "aid_amount": data.aid.amount, "medical": data.aid.medical,
+        "bank_account": normalize_account(data.bank_account) if data.bank_account else None,
+    }
+
+
+def _members(data: CaseIn) -> list[Member]:
+    return [Member(position=i, name=m.name, relation=m.relation,
+                   id_number=normalize_id(m.id_number) if m.id_number else None, monthly_income=m.monthly_income,
+                   health=m.health, occupation=m.occupation) for i, m in enumerate(data.household.members)]
+
+
+def _member_summary(members: list[Member]) -> str:
+    return "；".join(f"{m.name}（{m.relation}，{mask_id(m.id_number) or '无证号'}）" for m in members)
+
+
+def _validated(data: Any, today: dt.date) -> CaseIn:
+    parsed = parse_case(data)
+    if problems := rules.field_problems(parsed, today):
+        raise Invalid(problems)
+    return parsed
+
+
+def _shown(name: str, value: Any) -> str | None:
+    text = _text(value)
+    return MASKS[name](text) if name in MASKS else text
+
+
+def _diff(case: Case, new: dict[str, Any]) -> dict[str, list[str | None]]:
+    """Before and after of each column that changes, personal numbers masked."""
+    return {name: [_shown(name, getattr(case, name)), _shown(name, value)]
+            for name, value in new.items() if _text(getattr(case, name)) != _text(value)}
+
+
+def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, data: Any) -> Case:
+    """A cadre opens a draft for a worker of their own union."""
+    _require_role(actor, (Role.cadre,), "新建案件")
+    now = clock.now()
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise Invalid({"campaign": "没有这个活动"})
+    _before_deadline(campaign, now)
+    parsed = _validated(data, local_date(now))
+    case = Case(campaign=campaign, union_id=actor.union_id, state=State.drafted, created_by_id=actor.id,
+                created_at=to_db(now), updated_at=to_db(now), **_flat(parsed))
+    case.members = _members(parsed)
+    session.add(case)
+    changes = {name: [None, _shown(name, value)] for name, value in _flat(parsed).items()
+               if value not in (None, "", False)}
+    if case.members:
+        changes["members"] = [None, _member_summary(case.members)]
+    with _flushing():
+        session.flush()
+    _record(session, actor, now, "create", case, to_state=State.drafted, changes=changes)
+    return case
+
+
+def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, version: int | None,
+              data: dict[str, Any]) -> Case:
+    """Change fields of a draft. `data` may be partial: what it names replaces what the case holds."""
+    case = get_case(session, actor, case_id)
+    _require_role(actor, (Role.cadre,), "修改案件")
+    _check_version(case, version)
+    now = clock.now()
+    _editable(case, now, "修改")
+    if not isinstance(data, dict):
+        raise Invalid({"body": "应为一个对象"})
+    merged = _merge(case_input(case).model_dump(mode="json"), data)
+    parsed = _validated(merged, local_date(now))
+    new = _flat(parsed)
+    changes = _diff(case, new)
+    new_members = _members(parsed)
+    if _member_summary(new_members) != _member_summary(case.members) or \
+            [_text(m.monthly_income) for m in new_members] != [_text(m.monthly_income) for m in case.members]:
+        changes["members"] = [_member_summary(case.members), _member_summary(new_members)]
+        case.members = new_members
+    if not changes:
+        return case
+    for name, value in new.items():
+        setattr(case, name, value)
+    case.updated_at = to_db(now)
+    _record(session, actor, now, "edit", case, from_state=case.state, to_state=case.state, changes=changes)
+    return case
+
+
+def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`patch` laid over `base`, object by object; lists (the members) are replaced whole."""
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- documents
+
+def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int, kind: str,
+                 filename: str, content: bytes, version: int | None = None) -> Document:
+    case = get_case(session, actor, case_id)
+    _require_role(actor, (Role.cadre,), "上传资料")
+    _check_version(case, version)
+    now = clock.now()
+    _editable(case, now, "上传资料")
+    if kind not in DocumentKind.__members__.values():
+        raise Invalid({"kind": "不是可选的资料类别"})
+    filename = clean_filename(filename)
+    uploads.check(content)
+    stored = uploads.save(session, content)
+    document = Document(id=stored.id, case=case, kind=kind, filename=filename, content_type=stored.content_type,
+                        size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id, uploaded_at=to_db(now))
+    session.add(document)
+    case.updated_at = to_db(now)  # a new checklist is a new version of the case
+    _record(session, actor, now, "add_document", case, from_state=case.state, to_state=case.state,
+            changes={"document": [None, f"{DocumentKind(kind).label}：{filename}（SHA-256 {stored.sha256}）"]})
+    return document
+
+
+def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int,
+                    document_id: str, version: int | None = None) -> Case:
+    case = get_case(session, actor, case_id)
+    _require_role(actor, (Role.cadre,), "删除资料")
+    _check_version(case, version)
+    now = clock.now()
+    _editable(case, now, "删除资料")
+    document = session.get(Document, document_id)
+    if document is None or document.case_id != case.id:
+        raise NotFound("找不到该资料")
+    label = f"{DocumentKind(document.kind).label}：{document.filename}（SHA-256 {document.sha256}）"
+    case.documents.remove(document)
+    session.delete(document)
+    uploads.delete_on_commit(session, document_id)
+    case.updated_at = to_db(now)
+    _record(session, actor, now, "remove_document", case, from_state=case.state, to_state=case.state,
+            changes={"document": [label, None]})
+    return case
+
+
+def document_for_download(session: Session, actor: Actor, document_id: str) -> Document:
+    """The document, if `actor` may see its case; downloads of personal papers go to the case's people only."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound("找不到该资料")
+    if not rules.may_reveal(actor, get_case(session, actor, document.case_id)):
+        raise NotFound("找不到该资料")
+    return document
+
+
+# ---------------------------------------------------------------- transitions
+
+def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: str, version: int | None, *,
+         comment: str | None = None, payment_reference: str | None = None) -> Case:
+    """Move a case by `trigger` of the transition table, if every rule allows it."""
+    if trigger not in BY_TRIGGER:
+        raise Invalid({"trigger": "没有这个操作"})
+    case = get_case(session, actor, case_id)
+    _check_version(case, version)
+    comment = _clean_comment(comment)
+    payment_reference = _clean_comment(payment_reference, "payment_reference")
+    now = clock.now()
+    reasons = rules.blockers(session, case, trigger, actor, now, comment=comment,
+                             payment_reference=payment_reference)
+    if reasons:
+        raise (Forbidden if reasons[0].rule == "role" else Refused)(*reasons)
+    before = case.state
+    case.state = step(before, trigger)
+    changes = {"state": [before, case.state]}
+    for name, value in EFFECTS.get(trigger, _no_effect)(case, actor, now, payment_reference).items():
+        if _text(getattr(case, name)) != _text(value):
+            changes[name] = [_text(getattr(case, name)), _text(value)]
+        setattr(case, name, value)
+    case.claimed_by_id = None
+    case.updated_at = to_db(now)
+    if trigger == "forfeit":
+        comment = comment or FORFEIT_REASON
+    _record(session, actor, now, trigger, case, from_state=before, to_state=case.state, comment=comment,
+            changes=changes)
+    return case
+
+
+def _no_effect(case, actor, now, payment_reference) -> dict[str, Any]:
+    return {}
+
+
+def _back_to_draft(case, actor, now, payment_reference) -> dict[str, Any]:
+    return {"documented_by_id": None, "approved_by_id": None, "publicized_at": None, "notice_closes_at": None}
+
+
+def _publicize(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, Any]:
+    opened = local_date(now)
+    if case.campaign.publicity_days == 0:
+        closes = now
+    else:
+        last = add_working_days(opened, case.campaign.publicity_days)
+        closes = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), LOCAL)
+    return {"publicized_at": to_db(now), "notice_closes_at": to_db(closes)}
+
+
+def _enter(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, Any]:
+    year = local_date(from_db(case.campaign.deadline)).year
+    return {"entered_at": to_db(now), "file_number": case.file_number or f"{year}-{case.union.code}-{case.id:06d}"}
+
+
+EFFECTS = {
+    "document": lambda case, actor, now, ref: {"documented_by_id": actor.id},
+    "approve": lambda case, actor, now, ref: {"approved_by_id": actor.id},
+    "return": _back_to_draft,
+    "district_return": _back_to_draft,
+    "publicize": _publicize,
+    "enter": _enter,
+    "disburse": lambda case, actor, now, ref: {"payment_reference": ref, "disbursed_at": to_db(now)},
+}
+
+
+# ---------------------------------------------------------------- objections
+
+def record_objection(session: Session, actor: Actor, clock: Clock, case_id: int, statement: str) -> Objection:
+    """A cadre or head writes down an objector's statement during the public notice."""
+    case = get_case(session, actor, case_id)
+    _require_role(actor, (Role.cadre, Role.head), "登记异议")
+    statement = _clean_comment(statement, "statement")
+    if not statement:
+        raise Invalid({"statement": "请填写异议内容"})
+    now = clock.now()
+    if case.state != State.publicized:
+        raise Refused(Reason("state", "只有公示中的案件可以登记异议"))
+    _before_deadline(case.campaign, now)
+    objection = Objection(case=case, statement=statement, status=ObjectionStatus.open, recorded_by_id=actor.id,
+                          recorded_at=to_db(now))
+    session.add(objection)
+    case.updated_at = to_db(now)
+    _record(session, actor, now, "object", case, from_state=case.state, to_state=case.state, comment=statement)
+    return objection
+
+
+def resolve_objection(session: Session, actor: Actor, clock: Clock, objection_id: int, outcome: str,
+                      comment: str | None) -> Objection:
+    """The head decides: dismissed (the case goes on) or upheld (the head then returns or withdraws it)."""
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound("找不到该异议")
+    case = get_case(session, actor, objection.case_id)
+    _require_role(actor, (Role.head,), "处理异议")
+    if outcome not in (ObjectionStatus.dismissed, ObjectionStatus.upheld):
+        raise Invalid({"outcome": "处理结果只能是不成立或成立"})
+    comment = _clean_comment(comment)
+    if not comment:
+        raise Invalid({"comment": "请填写处理意见"})
+    if objection.status != ObjectionStatus.open:
+        raise Refused(Reason("objection", "该异议已经处理过了"))
+    now = clock.now()
+    objection.status = outcome
+    objection.resolved_by_id = actor.id
+    objection.resolved_at = to_db(now)
+    objection.resolution = comment
+    case.updated_at = to_db(now)
+    _record(session, actor, now, "resolve_objection", case, from_state=case.state, to_state=case.state,
+            comment=comment, changes={"objection": [ObjectionStatus.open.value, outcome]})
+    return objection
+
+
+# ---------------------------------------------------------------- claims and reveals
+
+CLAIM_STATES = {Role.reviewer: State.entered, Role.finance: State.district_approved}
+
+
+def claim(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
+    """A reviewer or finance officer takes a case, so that two people do not work on it at once."""
+    case = get_case(session, actor, case_id)
+    _require_role(actor, tuple(CLAIM_STATES), "认领案件")
+    if case.state != CLAIM_STATES[Role(actor.role)]:
+        raise Refused(Reason("state", f"案件当前为「{State(case.state).label}」，不能认领"))
+    if reason := rules.claim_reason(case, actor):
+        raise Refused(reason)
+    if case.claimed_by_id == actor.id:
+        return case
+    now = clock.now()
+    case.claimed_by_id = actor.id
+    case.updated_at = to_db(now)
+    _record(session, actor, now, "claim", case, from_state=case.state, to_state=case.state)
+    return case
+
+
+def release(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
+    case = get_case(session, actor, case_id)
+    _require_role(actor, tuple(CLAIM_STATES), "释放案件")
+    if case.claimed_by_id != actor.id:
+        raise Refused(Reason("claimed", "只能释放自己认领的案件"))
+    now = clock.now()
+    case.claimed_by_id = None
+    case.updated_at = to_db(now)
+    _record(session, actor, now, "release", case, from_state=case.state, to_state=case.state)
+    return case
+
+
+def reveal(session: Session, actor: Actor, clock: Clock, case_id: int, field: str) -> str:
+    """The full ID or bank number, for a person entitled to the case; every reveal is audited."""
+    case = get_case(session, actor, case_id)
+    if field not in ("id_number", "bank_account"):
+        raise Invalid({"field": "只能查看身份证号码或银行账号"})
+    if not rules.may_reveal(actor, case):
+        raise Forbidden(Reason("role", "无权查看完整号码"))
+    value = getattr(case, field)
+    if not value:
+        raise Refused(Reason("fields", "该号码尚未填写"))
+    _record(session, actor, clock.now(), "reveal", case, from_state=case.state, to_state=case.state,
+            changes={"revealed": [None, field]})
+    return value
