@@ -130,7 +130,7 @@ def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
         .where(*others, Case.id_number.in_(numbers))
     as_member = select(Member.id_number, Union.name).join(Case, Member.case_id == Case.id) \
         .join(Union, Case.union_id == Union.id).where(*others, Member.id_number.in_(numbers))
-    found = sorted(set(session.execute(as_applicant.union(as_member)).tuples()))
+    found = sorted({(number, union) for number, union in session.execute(as_applicant.union(as_member))})
     return [Reason("duplicate", f"身份证号码{mask_id(number)}已在本活动的另一个案件中（{union}）")
             for number, union in found]
 

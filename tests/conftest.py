@@ -1,0 +1,105 @@
+"""Fixtures shared by every depth of test.
+
+The database is SQLite in a temporary folder, or the one named by SONGNUAN_TEST_DATABASE_URL (PostgreSQL in CI).
+Its schema comes from the Alembic migration, once per run. Each test gets a session inside a transaction that is
+rolled back at the end; tests that need real commits (threads, processes, the CLI) use `committed` instead, which
+empties the tables afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from workflows.clock import LOCAL, FixedClock
+from workflows.db import make_engine
+from workflows.documents import Uploads
+from workflows.models import Base
+from workflows.schema import upgrade
+
+from .factories import Factory
+
+TEST_URL = os.environ.get("SONGNUAN_TEST_DATABASE_URL")
+# The seed notice: cases due at the district by 2018-01-25 (end of day, Beijing time). Tests start early in January.
+START = dt.datetime(2018, 1, 8, 9, 0, tzinfo=LOCAL)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory) -> Engine:
+    url = TEST_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Session:
+    """A session whose work is rolled back after the test, commits included (they become savepoints)."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+def empty_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "audit_head":
+                connection.execute(table.delete())
+        connection.execute(text("UPDATE audit_head SET seq = 0, hash = :genesis"), {"genesis": "0" * 64})
+        if is_postgres(engine):  # start ids from 1 again, for readable failures
+            for table in Base.metadata.sorted_tables:
+                for column in table.primary_key.columns:
+                    if column.autoincrement is True or (column.autoincrement == "auto" and column.type.python_type is int):
+                        connection.execute(text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), 1, false) "
+                            f"WHERE pg_get_serial_sequence('{table.name}', '{column.name}') IS NOT NULL"))
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Engine:
+    """The engine itself, for tests whose work must really commit; the tables are emptied afterwards."""
+    empty_tables(engine)
+    yield engine
+    empty_tables(engine)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def uploads(tmp_path) -> Uploads:
+    return Uploads(tmp_path / "uploads")
+
+
+@pytest.fixture
+def make(session: Session, clock: FixedClock, uploads: Uploads) -> Factory:
+    return Factory(session, clock, uploads)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL's locking; on SQLite they are deselected (CI runs them on PG)."""
+    if TEST_URL and TEST_URL.startswith("postgresql"):
+        return
+    kept = [item for item in items if "postgres" not in item.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if "postgres" in item.keywords])
+        items[:] = kept
