@@ -129,10 +129,23 @@ class _Demo:
         self.tick(minutes=7)
 
 
+def season_year(now: dt.datetime) -> int:
+    """The year of the campaign under way: its deadline is 25 January of that year, local time."""
+    local = now.astimezone(LOCAL)
+    return local.year if local.date() < dt.date(local.year, 1, 25) else local.year + 1
+
+
 def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
-    """Load the demo into an empty database; returns (username, role, password) of each account."""
+    """Load the demo into an empty database; returns (username, role, password) of each account.
+
+    Two campaigns: last winter's, closed, and this winter's, whose deadline is still ahead of `now`.
+    """
     now = now or dt.datetime.now(UTC)
-    clock = FixedClock(dt.datetime(2025, 11, 20, 9, tzinfo=LOCAL))
+    year = season_year(now)
+    start = now - dt.timedelta(days=21)  # this season's work began three weeks ago
+    # The closed campaign shown beside it: last winter's, unless that closed too recently to fit before `start`.
+    last_year = year - 1 if start > dt.datetime(year - 1, 1, 27, tzinfo=LOCAL) else year - 2
+    clock = FixedClock(dt.datetime(last_year - 1, 11, 20, 9, tzinfo=LOCAL))
     demo = _Demo(session, uploads, clock)
     org = organisation
     org.create_union(session, CONSOLE, clock, "QZGH", "某区总工会")
@@ -148,22 +161,22 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
     demo.account("finance", "finance", "林淑贞")
     demo.account("auditor", "auditor", "邓文斌")
 
-    last = org.create_campaign(session, CONSOLE, clock, name="2026年元旦春节送温暖",
-                               deadline=org.parse_deadline("2026-01-25"), starts_on=dt.date(2025, 12, 1),
-                               ends_on=dt.date(2026, 2, 28), publicity_days=5, cap_per_payment=2000,
-                               cap_per_year=5000, budget=100000)
-    _last_season(demo, last.id)
+    last = org.create_campaign(session, CONSOLE, clock, name=f"{last_year}年元旦春节送温暖",
+                               deadline=org.parse_deadline(f"{last_year}-01-25"),
+                               starts_on=dt.date(last_year - 1, 12, 1), ends_on=dt.date(last_year, 2, 28),
+                               publicity_days=5, cap_per_payment=2000, cap_per_year=5000, budget=100000)
+    _last_season(demo, last.id, last_year)
 
-    clock.set(now - dt.timedelta(days=20))
-    current = org.create_campaign(session, CONSOLE, clock, name="2027年元旦春节送温暖",
-                                  deadline=org.parse_deadline("2027-01-25"), starts_on=dt.date(2026, 11, 1),
-                                  ends_on=dt.date(2027, 2, 28), publicity_days=5, cap_per_payment=2000,
+    clock.set(start)
+    current = org.create_campaign(session, CONSOLE, clock, name=f"{year}年元旦春节送温暖",
+                                  deadline=org.parse_deadline(f"{year}-01-25"), starts_on=dt.date(year - 1, 11, 1),
+                                  ends_on=dt.date(year, 2, 28), publicity_days=5, cap_per_payment=2000,
                                   cap_per_year=5000, budget=200000)
     _this_season(demo, current.id, now)
     return demo.passwords
 
 
-def _last_season(demo: _Demo, campaign_id: int) -> None:
+def _last_season(demo: _Demo, campaign_id: int, year: int) -> None:
     """Last winter, closed: most cases paid, two given up at the deadline."""
     cases = [(union, demo.new_case(campaign_id, union, medical=i == 0)) for union in EMPLOYERS for i in range(3)]
     demo.tick(days=1)
@@ -176,12 +189,12 @@ def _last_season(demo: _Demo, campaign_id: int) -> None:
     for union, case in cases[:-2]:
         demo.fire(case, f"cadre_{union.lower()}", "enter")
         demo.fire(case, "reviewer", "district_approve")
-    demo.clock.set(dt.datetime(2026, 1, 26, 0, 5, tzinfo=LOCAL))
+    demo.clock.set(dt.datetime(year, 1, 26, 0, 5, tzinfo=LOCAL))
     for _, case in cases[-2:]:
         demo.fire(case, "system", "forfeit")
-    demo.tick(days=3)
+    demo.tick(hours=9)
     for n, (_, case) in enumerate(cases[:-2], 1):
-        demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-2026-{n:04d}")
+        demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-{year}-{n:04d}")
 
 
 def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
@@ -210,7 +223,7 @@ def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
             demo.fire(case, f"cadre_{u}", "publicize")
         if goal == "returned":
             demo.fire(case, f"head_{u}", "return", comment="家庭年收入与证明材料不一致，请核实后重新提交")
-    demo.tick(days=9)
+    demo.tick(days=14)  # five working days of public notice, even across a holiday week
     for goal, union, case in cases:
         if reaches(goal, State.entered):
             demo.fire(case, f"cadre_{union.lower()}", "enter")
@@ -223,7 +236,7 @@ def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
     demo.tick(days=2)
     for n, (goal, union, case) in enumerate(cases, 1):
         if goal == State.disbursed:
-            demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-2027-{n:04d}")
+            demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-{now.year}-{n:04d}")
     # Still within their public notice now; one of them with an objection waiting for the head.
     demo.clock.set(now - dt.timedelta(days=1))
     for goal, union, case in cases:

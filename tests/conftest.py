@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
+from contextlib import ExitStack, contextmanager
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from workflows.clock import LOCAL, FixedClock
@@ -32,17 +34,33 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+@contextmanager
+def _fresh_postgres_database(url: str):
+    """A database of its own for this run, on the server SONGNUAN_TEST_DATABASE_URL names, dropped afterwards:
+    two runs at once (two developers, or CI beside a developer) never see each other's rows."""
+    server = make_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"songnuan_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory) -> Engine:
-    url = TEST_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    with ExitStack() as stack:
+        if TEST_URL and TEST_URL.startswith("postgresql"):
+            url = stack.enter_context(_fresh_postgres_database(TEST_URL))
+        else:
+            url = TEST_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture
