@@ -1,0 +1,35 @@
+"""Until the web issue lands: the start page shows the real demo data, and /healthz answers."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.config import Settings
+from app.demo import build_demo
+from workflows.clock import LOCAL
+from workflows.documents import Uploads
+
+
+@pytest.fixture
+def client(committed, tmp_path, monkeypatch):
+    monkeypatch.setenv("SONGNUAN_SECRET_KEY", "test")
+    url = committed.url.render_as_string(hide_password=False)
+    with Session(committed) as session:
+        build_demo(session, Uploads(tmp_path), now=dt.datetime(2026, 11, 29, 10, tzinfo=LOCAL))
+        session.commit()
+    app = create_app(Settings(database_url=url, upload_dir=str(tmp_path)))
+    yield app.test_client()
+    app.extensions["songnuan"]["engine"].dispose()
+
+
+def test_start_page_lists_the_campaigns_by_union_and_state(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "2027年元旦春节送温暖" in page and "2026年元旦春节送温暖" in page
+    assert "华光机械厂工会" in page and "公示中" in page
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
