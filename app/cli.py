@@ -93,7 +93,7 @@ def demo(if_empty: bool) -> None:
 @main.command(help="Serve the application for development (single process).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--no-scheduler", is_flag=True, help="Do not start the scheduler inside.")
+@click.option("--no-scheduler", is_flag=True, help="Do not start the scheduler inside (it comes with the deadline sweep).")
 def run(host: str, port: int, no_scheduler: bool) -> None:
     from . import create_app
 

@@ -169,7 +169,8 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
 
     clock.set(start)
     current = org.create_campaign(session, CONSOLE, clock, name=f"{year}年元旦春节送温暖",
-                                  deadline=org.parse_deadline(f"{year}-01-25"), starts_on=dt.date(year - 1, 11, 1),
+                                  deadline=org.parse_deadline(f"{year}-01-25"),
+                                  starts_on=min(dt.date(year - 1, 11, 1), start.astimezone(LOCAL).date()),
                                   ends_on=dt.date(year, 2, 28), publicity_days=5, cap_per_payment=2000,
                                   cap_per_year=5000, budget=200000)
     _this_season(demo, current.id, now)

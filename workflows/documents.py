@@ -104,7 +104,9 @@ def _after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, _transaction) -> None:
+def _after_rollback(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint: the outer transaction, and the files it wrote, may still commit
     session.info.pop("uploads_deleted", None)
     for path in session.info.pop("uploads_written", []):
         path.unlink(missing_ok=True)

@@ -21,7 +21,8 @@ PROVINCES = frozenset(
 
 
 def normalize_id(number: str) -> str:
-    return ric.compact(number or "")
+    """Upper case, without the spaces or dashes people type to group the digits."""
+    return ric.compact("".join((number or "").split()).replace("-", ""))
 
 
 def id_number_problem(number: str, today: dt.date) -> str | None:

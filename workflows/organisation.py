@@ -138,8 +138,11 @@ def create_campaign(session: Session, actor: Actor, clock: Clock, *, name: str, 
         problems["name"] = "名称为2到100个字"
     elif session.scalar(select(Campaign).where(Campaign.name == name)):
         problems["name"] = f"已有名为「{name}」的活动"
-    local_deadline = deadline.astimezone(LOCAL).date()
-    starts_on = starts_on or local_deadline.replace(day=1) - dt.timedelta(days=30)
+    local_deadline = (deadline - dt.timedelta(microseconds=1)).astimezone(LOCAL).date()  # the day it is due
+    # Without a period given: from the first of the month two months before the deadline (Nov 1 for Jan 25).
+    first = local_deadline.replace(day=1)
+    starts_on = starts_on or (first.replace(year=first.year - 1, month=first.month + 10) if first.month <= 2
+                              else first.replace(month=first.month - 2))
     ends_on = ends_on or local_deadline + dt.timedelta(days=30)
     if starts_on > ends_on:
         problems["start"] = "开始日期不能晚于结束日期"

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, bindparam, false, func, select, true, union_all
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -120,17 +120,30 @@ def missing_documents(case: Case) -> list[str]:
     return [kind for kind in required_documents(case.medical) if kind not in have]
 
 
+# Every case holding one of the ID numbers, as applicant or as member, whatever its campaign and state.
+# The numbers are the only condition, so that the lookup goes by ix_cases_id_number and ix_members_id_number on
+# every database: with the campaign and the states in the WHERE clause too, SQLite (which has no statistics until
+# someone runs ANALYZE) walked ix_cases_campaign_state instead, reading every live case of the campaign and its
+# members on each check. A number is held by a handful of cases at most, so the rest is filtered here.
+# Built once: the statement and its cache key are reused on every call.
+_NUMBERS = bindparam("numbers", expanding=True)
+_HOLDERS = union_all(
+    select(Case.id_number, Union.name, Case.campaign_id, Case.id, Case.state)
+    .join(Union, Case.union_id == Union.id).where(Case.id_number.in_(_NUMBERS)),
+    select(Member.id_number, Union.name, Case.campaign_id, Case.id, Case.state)
+    .join(Case, Member.case_id == Case.id).join(Union, Case.union_id == Union.id)
+    .where(Member.id_number.in_(_NUMBERS)),
+)
+
+
 def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
     """No ID number of this case (applicant or member) may appear in another live case of the campaign."""
     numbers = {n for n in [case.id_number, *(m.id_number for m in case.members)] if n}
     if not numbers:
         return []
-    others = (Case.campaign_id == case.campaign_id, Case.id != case.id, Case.state.in_(LIVE))
-    as_applicant = select(Case.id_number, Union.name).join(Union, Case.union_id == Union.id) \
-        .where(*others, Case.id_number.in_(numbers))
-    as_member = select(Member.id_number, Union.name).join(Case, Member.case_id == Case.id) \
-        .join(Union, Case.union_id == Union.id).where(*others, Member.id_number.in_(numbers))
-    found = sorted({(number, union) for number, union in session.execute(as_applicant.union(as_member))})
+    found = sorted({(number, union) for number, union, campaign_id, case_id, state
+                    in session.execute(_HOLDERS, {"numbers": sorted(numbers)})
+                    if campaign_id == case.campaign_id and case_id != case.id and state in LIVE})
     return [Reason("duplicate", f"身份证号码{mask_id(number)}已在本活动的另一个案件中（{union}）")
             for number, union in found]
 
@@ -154,9 +167,8 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
         reasons.append(Reason("cap_payment",
                               f"帮扶金额{_yuan(amount)}元超过单次上限{_yuan(campaign.cap_per_payment)}元"))
     if campaign.cap_per_year is not None and case.id_number:
-        year = local_date(from_db(campaign.deadline)).year
-        same_year = [c.id for c in session.scalars(select(Campaign))
-                     if local_date(from_db(c.deadline)).year == year]
+        year = campaign_year(campaign)
+        same_year = [c.id for c in session.scalars(select(Campaign)) if campaign_year(c) == year]
         used = _sum_amounts(session, Case.id_number == case.id_number, Case.id != case.id,
                             Case.campaign_id.in_(same_year),
                             Case.state.in_([State.district_approved, State.disbursed]))
@@ -180,13 +192,25 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
 
 # ---------------------------------------------------------------- deadline and notice window
 
+def campaign_year(campaign: Campaign) -> int:
+    """The year of the campaign's last moment: a deadline given as 2018-12-31 is midnight starting 2019-01-01."""
+    return local_date(from_db(campaign.deadline) - dt.timedelta(microseconds=1)).year
+
+
 def past_deadline(campaign: Campaign, now: dt.datetime) -> bool:
     return to_db(now) >= campaign.deadline
 
 
+def deadline_text(moment: dt.datetime) -> str:
+    """Local time as a cadre reads it: a deadline at midnight is 24:00 of the day before, the day it is due."""
+    local = from_db(moment).astimezone(LOCAL)
+    if local.time() == dt.time():
+        return f"{local.date() - dt.timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
 def deadline_reason(campaign: Campaign) -> Reason:
-    closed = from_db(campaign.deadline).astimezone(LOCAL)
-    return Reason("deadline", f"已过报送截止时间（{closed:%Y-%m-%d %H:%M}），不能再办理")
+    return Reason("deadline", f"已过报送截止时间（{deadline_text(campaign.deadline)}），不能再办理")
 
 
 def notice_reason(case: Case, now: dt.datetime) -> Reason | None:

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, rules
 from .actors import Actor
-from .clock import LOCAL, Clock, from_db, local_date, to_db
+from .clock import LOCAL, Clock, local_date, to_db
 from .documents import Uploads, clean_filename
 from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from .identity import mask_account, mask_id, normalize_account, normalize_id
@@ -64,9 +65,17 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _touch(case: Case, now: dt.datetime) -> None:
+    """Every change of a case, or of what hangs on it (documents, objections, claims), is a new version of it,
+    even when it comes within the same instant as the one before (the clock may not have moved)."""
+    case.updated_at = to_db(now)
+    flag_modified(case, "updated_at")  # an unchanged value would otherwise write no UPDATE and keep the version
+
+
 def get_case(session: Session, actor: Actor, case_id: int) -> Case:
     """The case, if `actor` may see it; NotFound otherwise, so that its existence is not revealed."""
-    case = session.get(Case, case_id)
+    # Every verb checks the campaign's deadline: load it in the same query rather than by a second one.
+    case = session.get(Case, case_id, options=[joinedload(Case.campaign)])
     if case is None or not rules.can_see(actor, case):
         raise NotFound("找不到该案件")
     return case
@@ -152,6 +161,8 @@ def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, 
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise Invalid({"campaign": "没有这个活动"})
+    if local_date(now) < campaign.starts_on:
+        raise Refused(Reason("campaign", f"活动尚未开始（{campaign.starts_on:%Y-%m-%d}起可以新建案件）"))
     _before_deadline(campaign, now)
     parsed = _validated(data, local_date(now))
     case = Case(campaign=campaign, union_id=actor.union_id, state=State.drafted, created_by_id=actor.id,
@@ -178,7 +189,9 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
     _editable(case, now, "修改")
     if not isinstance(data, dict):
         raise Invalid({"body": "应为一个对象"})
-    merged = _merge(case_input(case).model_dump(mode="json"), data)
+    # case_input builds without validation, so a case loaded from the database holds its codes as plain strings
+    # where the schema says enums: they dump to the same JSON, without a serializer warning for each.
+    merged = _merge(case_input(case).model_dump(mode="json", warnings=False), data)
     parsed = _validated(merged, local_date(now))
     new = _flat(parsed)
     changes = _diff(case, new)
@@ -191,7 +204,7 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
         return case
     for name, value in new.items():
         setattr(case, name, value)
-    case.updated_at = to_db(now)
+    _touch(case, now)
     _record(session, actor, now, "edit", case, from_state=case.state, to_state=case.state, changes=changes)
     return case
 
@@ -224,7 +237,7 @@ def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads,
     document = Document(id=stored.id, case=case, kind=kind, filename=filename, content_type=stored.content_type,
                         size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id, uploaded_at=to_db(now))
     session.add(document)
-    case.updated_at = to_db(now)  # a new checklist is a new version of the case
+    _touch(case, now)  # a new checklist is a new version of the case
     _record(session, actor, now, "add_document", case, from_state=case.state, to_state=case.state,
             changes={"document": [None, f"{DocumentKind(kind).label}：{filename}（SHA-256 {stored.sha256}）"]})
     return document
@@ -244,7 +257,7 @@ def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploa
     case.documents.remove(document)
     session.delete(document)
     uploads.delete_on_commit(session, document_id)
-    case.updated_at = to_db(now)
+    _touch(case, now)
     _record(session, actor, now, "remove_document", case, from_state=case.state, to_state=case.state,
             changes={"document": [label, None]})
     return case
@@ -277,14 +290,18 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     if reasons:
         raise (Forbidden if reasons[0].rule == "role" else Refused)(*reasons)
     before = case.state
+    # The effects read lazy relations (`enter` reads case.union): they must run while nothing is dirty, or the
+    # autoflush of that load writes the new state outside _flushing (a raw StaleDataError for a racing loser) and
+    # a second UPDATE follows, raising the version twice for one transition.
+    effects = EFFECTS.get(trigger, _no_effect)(case, actor, now, payment_reference)
     case.state = step(before, trigger)
     changes = {"state": [before, case.state]}
-    for name, value in EFFECTS.get(trigger, _no_effect)(case, actor, now, payment_reference).items():
+    for name, value in effects.items():
         if _text(getattr(case, name)) != _text(value):
             changes[name] = [_text(getattr(case, name)), _text(value)]
         setattr(case, name, value)
     case.claimed_by_id = None
-    case.updated_at = to_db(now)
+    _touch(case, now)
     if trigger == "forfeit":
         comment = comment or FORFEIT_REASON
     _record(session, actor, now, trigger, case, from_state=before, to_state=case.state, comment=comment,
@@ -311,7 +328,7 @@ def _publicize(case: Case, actor, now: dt.datetime, payment_reference) -> dict[s
 
 
 def _enter(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, Any]:
-    year = local_date(from_db(case.campaign.deadline)).year
+    year = rules.campaign_year(case.campaign)
     return {"entered_at": to_db(now), "file_number": case.file_number or f"{year}-{case.union.code}-{case.id:06d}"}
 
 
@@ -342,7 +359,7 @@ def record_objection(session: Session, actor: Actor, clock: Clock, case_id: int,
     objection = Objection(case=case, statement=statement, status=ObjectionStatus.open, recorded_by_id=actor.id,
                           recorded_at=to_db(now))
     session.add(objection)
-    case.updated_at = to_db(now)
+    _touch(case, now)
     _record(session, actor, now, "object", case, from_state=case.state, to_state=case.state, comment=statement)
     return objection
 
@@ -367,7 +384,7 @@ def resolve_objection(session: Session, actor: Actor, clock: Clock, objection_id
     objection.resolved_by_id = actor.id
     objection.resolved_at = to_db(now)
     objection.resolution = comment
-    case.updated_at = to_db(now)
+    _touch(case, now)
     _record(session, actor, now, "resolve_objection", case, from_state=case.state, to_state=case.state,
             comment=comment, changes={"objection": [ObjectionStatus.open.value, outcome]})
     return objection
@@ -390,7 +407,7 @@ def claim(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
         return case
     now = clock.now()
     case.claimed_by_id = actor.id
-    case.updated_at = to_db(now)
+    _touch(case, now)
     _record(session, actor, now, "claim", case, from_state=case.state, to_state=case.state)
     return case
 
@@ -402,7 +419,7 @@ def release(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
         raise Refused(Reason("claimed", "只能释放自己认领的案件"))
     now = clock.now()
     case.claimed_by_id = None
-    case.updated_at = to_db(now)
+    _touch(case, now)
     _record(session, actor, now, "release", case, from_state=case.state, to_state=case.state)
     return case
 

@@ -1,0 +1,821 @@
+"""The guards of the transition table (workflows.rules), each at its boundary, through the service verbs a cadre,
+head, reviewer or finance officer uses. A refusal must name the rule and say why in words a cadre understands, and
+must leave nothing behind: no state change, no new version, no audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from workflows import services
+from workflows.actors import SYSTEM
+from workflows.clock import LOCAL, from_db
+from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
+from workflows.identity import bank_account_problem, mask_account, mask_id
+from workflows.models import AuditEvent, Case, UnionBudget
+from workflows.organisation import parse_deadline
+from workflows.states import FORFEIT_REASON, TRANSITIONS, State
+from workflows.vocab import DocumentKind, required_documents
+
+from ..factories import PDF, bank_account, case_data, id_number
+
+# The seed campaign's deadline: 2018-01-25, end of day, Beijing time.
+DEADLINE = dt.datetime(2018, 1, 26, 0, 0, tzinfo=LOCAL)
+SECOND = dt.timedelta(seconds=1)
+
+
+def count(session, model=AuditEvent) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def last_event(session) -> AuditEvent:
+    return session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+
+
+def applicant(number: str) -> dict:
+    return {"name": "王建国", "gender": "male", "id_number": number, "phone": "13912345678", "employer": "华光机械厂"}
+
+
+def household(*numbers: str | None) -> dict:
+    return {"annual_income": "24000", "housing": "租住公房",
+            "members": [{"name": f"家属{i}", "relation": "子女", "id_number": n, "monthly_income": "0"}
+                        for i, n in enumerate(numbers, 1)]}
+
+
+def funds(amount: str, medical: bool = False) -> dict:
+    return {"kind": "funds", "amount": amount, "medical": medical}
+
+
+class Unchanged:
+    """Asserts that a refused action left the case and the audit trail as they were."""
+
+    def __init__(self, session, case: Case) -> None:
+        self.session, self.case = session, case
+        self.before = (case.state, case.version, count(session))
+
+    def check(self) -> None:
+        assert (self.case.state, self.case.version, count(self.session)) == self.before
+
+
+def refused(session, make, case, trigger, actor, rule, **kwargs) -> Refused:
+    unchanged = Unchanged(session, case)
+    with pytest.raises(Refused) as caught:
+        make.fire(case, trigger, actor, **kwargs)
+    assert caught.value.rule == rule, caught.value.message
+    unchanged.check()
+    return caught.value
+
+
+# ---------------------------------------------------------------- document: papers and fields
+
+@pytest.mark.parametrize("missing", required_documents(medical=True), ids=lambda kind: kind.value)
+def test_a_medical_case_names_the_one_paper_it_lacks(session, make, missing):
+    case = make.case(State.drafted, aid=funds("1000", medical=True))
+    make.attach(case, [kind for kind in required_documents(True) if kind != missing])
+    error = refused(session, make, case, "document", make.person("cadre", case.union), "documents")
+    assert error.message == f"缺少：{missing.label}"
+
+
+def test_the_medical_papers_by_name(session, make):
+    case = make.case(State.drafted, aid=funds("1000", medical=True))
+    make.attach(case, [kind for kind in required_documents(True) if kind != DocumentKind.hospital_settlements])
+    error = refused(session, make, case, "document", make.person("cadre", case.union), "documents")
+    assert error.message == "缺少：近两年住院结算单"
+
+
+def test_a_non_medical_case_needs_no_medical_papers_and_no_card_copy(session, make):
+    case = make.case(State.drafted, aid=funds("1000", medical=False))
+    make.attach(case, [DocumentKind.stamped_file, DocumentKind.application, DocumentKind.household_ids,
+                       DocumentKind.hardship_proof])
+    make.fire(case, "document", make.person("cadre", case.union))
+    assert case.state == State.documented
+
+
+def test_a_medical_case_with_all_six_papers_is_documented(session, make):
+    case = make.case(State.drafted, aid=funds("1000", medical=True))
+    make.attach(case)
+    make.fire(case, "document", make.person("cadre", case.union))
+    assert case.state == State.documented
+
+
+def test_document_lists_the_fields_still_empty(session, make):
+    case = make.case(State.drafted, applicant={"name": "王建国", "gender": "male", "id_number": id_number(),
+                                               "employer": "华光机械厂"},
+                     bank_account=None, household=household(None), aid={"kind": "funds", "medical": False})
+    make.attach(case)
+    error = refused(session, make, case, "document", make.person("cadre", case.union), "fields")
+    assert error.message == "未填写：联系电话、工商银行账号、帮扶金额、家庭成员1（家属1）的身份证号码"
+
+
+def test_a_bare_draft_can_be_saved_but_not_documented(session, make):
+    cadre = make.person("cadre", make.default_union())
+    case = services.create_case(session, cadre, make.clock, make.default_campaign().id, {"applicant": {"name": "王"}})
+    assert case.state == State.drafted
+    error = refused(session, make, case, "document", cadre, "documents")
+    assert [r.rule for r in error.reasons] == ["documents", "fields"]
+    assert "身份证号码" in error.reasons[1].message and "工商银行账号" in error.reasons[1].message
+
+
+def test_aid_other_than_money_needs_no_amount(session, make):
+    case = make.case(State.drafted, aid={"kind": "policy", "medical": False})
+    make.attach(case)
+    make.fire(case, "document", make.person("cadre", case.union))
+    assert case.state == State.documented
+
+
+# ---------------------------------------------------------------- create: fields checked at once
+
+def wrong_check_digit(number: str) -> str:
+    return number[:17] + ("1" if number[17] != "1" else "2")
+
+
+@pytest.mark.parametrize(("where", "field"), [("applicant", "applicant.id_number"),
+                                              ("member", "household.members.0.id_number")])
+def test_an_id_number_with_a_wrong_check_digit_is_refused_at_create_and_nothing_is_written(
+        session, make, where, field):
+    bad = wrong_check_digit(id_number())
+    data = case_data(applicant=applicant(bad)) if where == "applicant" else case_data(household=household(bad))
+    cadre = make.person("cadre", make.default_union())
+    campaign = make.default_campaign()
+    cases, events = count(session, Case), count(session)
+    with pytest.raises(Invalid) as caught:
+        services.create_case(session, cadre, make.clock, campaign.id, data)
+    assert caught.value.fields == {field: "身份证号码校验位错误，请核对"}
+    assert (count(session, Case), count(session)) == (cases, events)
+
+
+@pytest.mark.parametrize(("override", "field"), [
+    ({"bank_account": "6222020000000000001"}, "bank_account"),
+    ({"applicant": {"name": "王建国", "phone": "12345"}}, "applicant.phone"),
+    ({"causes": {"primary": "illness", "secondary": "illness"}}, "causes.secondary"),
+    ({"aid": {"kind": "funds", "amount": "-1"}}, "aid.amount"),
+    ({"worker_group": "nobody"}, "worker_group"),
+])
+def test_other_wrong_fields_are_refused_at_create_by_name(session, make, override, field):
+    data = case_data(**override)
+    if override.get("bank_account"):  # make sure the number really fails its check digit
+        assert bank_account_problem(data["bank_account"]) is not None
+    cadre = make.person("cadre", make.default_union())
+    campaign = make.default_campaign()
+    events = count(session)
+    with pytest.raises(Invalid) as caught:
+        services.create_case(session, cadre, make.clock, campaign.id, data)
+    assert field in caught.value.fields
+    assert count(session) == events
+
+
+def test_a_member_may_not_repeat_the_applicants_number(session, make):
+    number = id_number()
+    with pytest.raises(Invalid) as caught:
+        make.draft(applicant=applicant(number), household=household(number))
+    assert caught.value.fields == {"household.members.0.id_number": "身份证号码与申请人或其他家庭成员重复"}
+
+
+def test_only_a_cadre_creates_cases(session, make):
+    head = make.person("head", make.default_union())
+    with pytest.raises(Forbidden) as caught:
+        services.create_case(session, head, make.clock, make.default_campaign().id, case_data())
+    assert caught.value.rule == "role"
+
+
+# ---------------------------------------------------------------- document: no number twice in a campaign
+
+def two_unions(make):
+    return make.union("第一机床厂工会"), make.union("第二纺织厂工会")
+
+
+@pytest.mark.parametrize("how", ["applicant_as_applicant", "applicant_as_member", "member_as_applicant",
+                                 "member_as_member"])
+def test_an_id_number_in_another_unions_live_case_blocks_document(session, make, how):
+    first, second = two_unions(make)
+    number = id_number()
+    if how.startswith("applicant"):
+        make.case(State.entered, union=first, applicant=applicant(number))
+    else:
+        make.case(State.entered, union=first, household=household(number))
+    if how.endswith("as_applicant"):
+        case = make.case(State.drafted, union=second, applicant=applicant(number))
+    else:
+        case = make.case(State.drafted, union=second, household=household(number))
+    make.attach(case)
+    error = refused(session, make, case, "document", make.person("cadre", second), "duplicate")
+    assert error.message == f"身份证号码{mask_id(number)}已在本活动的另一个案件中（第一机床厂工会）"
+    assert number not in error.message
+
+
+def test_a_draft_holds_its_numbers_too(session, make):
+    first, second = two_unions(make)
+    number = id_number()
+    make.case(State.drafted, union=first, applicant=applicant(number))
+    case = make.case(State.drafted, union=second, applicant=applicant(number))
+    make.attach(case)
+    refused(session, make, case, "document", make.person("cadre", second), "duplicate")
+
+
+def test_the_same_number_is_allowed_in_another_campaign(session, make):
+    first, second = two_unions(make)
+    number = id_number()
+    make.case(State.entered, union=first, applicant=applicant(number))
+    other = make.campaign(deadline=parse_deadline("2019-01-25"), starts_on=dt.date(2017, 12, 1))
+    case = make.case(State.documented, union=second, campaign=other, applicant=applicant(number))
+    assert case.state == State.documented
+
+
+@pytest.mark.parametrize("ended", [State.withdrawn, State.forfeited])
+def test_the_number_is_free_again_once_the_other_case_has_ended(session, make, ended):
+    first, second = two_unions(make)
+    number = id_number()
+    make.case(ended, union=first, applicant=applicant(number))
+    case = make.case(State.documented, union=second, applicant=applicant(number))
+    assert case.state == State.documented
+
+
+def test_the_number_is_free_once_the_other_case_is_withdrawn_after_blocking(session, make):
+    first, second = two_unions(make)
+    number = id_number()
+    holder = make.case(State.publicized, union=first, applicant=applicant(number))
+    case = make.case(State.drafted, union=second, applicant=applicant(number))
+    make.attach(case)
+    refused(session, make, case, "document", make.person("cadre", second), "duplicate")
+    make.fire(holder, "withdraw", make.person("head", first))
+    make.fire(case, "document", make.person("cadre", second))
+    assert case.state == State.documented
+
+
+def test_district_approve_still_refuses_a_duplicate(session, make):
+    """Two cadres documenting at the same instant could both pass `document`; the district checks again."""
+    first, second = two_unions(make)
+    number = id_number()
+    make.case(State.entered, union=first, applicant=applicant(number))
+    case = make.case(State.entered, union=second)
+    case.id_number = number  # as if both had been documented at once
+    session.flush()
+    refused(session, make, case, "district_approve", make.person("reviewer"), "duplicate")
+
+
+# ---------------------------------------------------------------- approve: four eyes
+
+def promoted(session, account) -> None:
+    """An administrator makes a cadre the union's head (the account keeps its history)."""
+    account.role = "head"
+    session.flush()
+
+
+def test_a_head_who_drafted_the_case_cannot_approve_it(session, make):
+    union = make.default_union()
+    author = make.account("cadre", union)
+    case = services.create_case(session, author, make.clock, make.default_campaign().id, case_data())
+    make.attach(case)
+    make.fire(case, "document", make.person("cadre", union))
+    promoted(session, author)
+    error = refused(session, make, case, "approve", author, "four_eyes")
+    assert error.message == "不能审核自己起草或提交的案件，须由另一位负责人审核"
+    make.fire(case, "approve", make.person("head", union))
+    assert case.state == State.grassroots_approved
+
+
+def test_a_head_who_documented_the_case_cannot_approve_it(session, make):
+    union = make.default_union()
+    case = make.case(State.drafted, union=union)
+    make.attach(case)
+    documenter = make.account("cadre", union)
+    make.fire(case, "document", documenter)
+    promoted(session, documenter)
+    refused(session, make, case, "approve", documenter, "four_eyes")
+    other_head = make.account("head", union)
+    make.fire(case, "approve", other_head)
+    assert case.state == State.grassroots_approved
+    assert last_event(session).actor_id == other_head.id
+
+
+def test_a_head_of_another_union_cannot_approve(session, make):
+    case = make.case(State.documented)
+    with pytest.raises(NotFound):
+        make.fire(case, "approve", make.person("head", make.union("别家工会")))
+
+
+# ---------------------------------------------------------------- the deadline
+
+BEFORE_DEADLINE = [t for t in TRANSITIONS if t.before_deadline]
+AFTER_DEADLINE_TOO = [t for t in TRANSITIONS if not t.before_deadline and t.trigger != "forfeit"]
+
+
+@pytest.mark.parametrize("transition", BEFORE_DEADLINE, ids=lambda t: t.trigger)
+def test_grassroots_moves_are_allowed_until_the_last_second(session, make, clock, transition):
+    case = make.case(transition.sources[0])
+    if case.state == State.drafted:
+        make.attach(case)
+    clock.set(DEADLINE - SECOND)
+    make.fire(case, transition.trigger, make.person(transition.roles[0].value, case.union))
+    assert case.state == transition.dest
+
+
+@pytest.mark.parametrize("transition", BEFORE_DEADLINE, ids=lambda t: t.trigger)
+def test_grassroots_moves_are_refused_from_the_deadline_on(session, make, clock, transition):
+    case = make.case(transition.sources[0])
+    if case.state == State.drafted:
+        make.attach(case)
+    for moment in (DEADLINE, DEADLINE + SECOND):
+        clock.set(moment)
+        error = refused(session, make, case, transition.trigger,
+                        make.person(transition.roles[0].value, case.union), "deadline")
+        assert error.message.startswith("已过报送截止时间")
+
+
+@pytest.mark.parametrize("transition", AFTER_DEADLINE_TOO, ids=lambda t: t.trigger)
+def test_the_district_and_finance_go_on_after_the_deadline(session, make, clock, transition):
+    """After the deadline an unqualified case is rejected (never returned), and approved cases are paid."""
+    case = make.case(transition.sources[0])
+    clock.set(DEADLINE + SECOND)
+    make.fire(case, transition.trigger, make.person(transition.roles[0].value))
+    assert case.state == transition.dest
+
+
+def test_after_the_deadline_the_district_rejects_instead_of_returning(session, make, clock):
+    case = make.case(State.entered)
+    reviewer = make.person("reviewer")
+    clock.set(DEADLINE + SECOND)
+    refused(session, make, case, "district_return", reviewer, "deadline")
+    make.fire(case, "reject", reviewer)
+    assert case.state == State.forfeited
+
+
+def test_create_until_the_last_second(session, make, clock):
+    cadre = make.person("cadre", make.default_union())
+    campaign = make.default_campaign()
+    clock.set(DEADLINE - SECOND)
+    services.create_case(session, cadre, clock, campaign.id, case_data())
+    cases, events = count(session, Case), count(session)
+    for moment in (DEADLINE, DEADLINE + SECOND):
+        clock.set(moment)
+        with pytest.raises(Refused) as caught:
+            services.create_case(session, cadre, clock, campaign.id, case_data())
+        assert caught.value.rule == "deadline"
+    assert (count(session, Case), count(session)) == (cases, events)
+
+
+def test_create_waits_for_the_campaign_to_open(session, make, clock):
+    cadre = make.person("cadre", make.default_union())
+    campaign = make.campaign(starts_on=dt.date(2018, 1, 10))
+    cases, events = count(session, Case), count(session)
+    clock.set(dt.datetime(2018, 1, 9, 23, 59, 59, tzinfo=LOCAL))
+    with pytest.raises(Refused) as caught:
+        services.create_case(session, cadre, clock, campaign.id, case_data())
+    assert caught.value.rule == "campaign" and "2018-01-10" in caught.value.message
+    assert (count(session, Case), count(session)) == (cases, events)
+    clock.set(dt.datetime(2018, 1, 10, 0, 0, tzinfo=LOCAL))
+    services.create_case(session, cadre, clock, campaign.id, case_data())
+
+
+def test_the_deadline_is_named_as_the_day_it_is_due(session, make, clock):
+    case = make.case(State.drafted)
+    clock.set(DEADLINE)
+    with pytest.raises(Refused) as caught:
+        services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+                           {"housing": "自有住房"})
+    assert "2018-01-25 24:00" in caught.value.message
+
+
+def test_edits_papers_and_objections_stop_at_the_deadline(session, make, clock, uploads):
+    draft = make.case(State.drafted)
+    publicized = make.case(State.publicized)
+    cadre = make.person("cadre", draft.union)
+    clock.set(DEADLINE)
+    events = count(session)
+    with pytest.raises(Refused) as edit:
+        services.edit_case(session, cadre, clock, draft.id, draft.version, {"applicant": {"phone": "13900000000"}})
+    with pytest.raises(Refused) as upload:
+        services.add_document(session, cadre, clock, uploads, draft.id, "application", "a.pdf", PDF)
+    with pytest.raises(Refused) as objection:
+        services.record_objection(session, cadre, clock, publicized.id, "此人家境并不困难")
+    assert [e.value.rule for e in (edit, upload, objection)] == ["deadline"] * 3
+    assert count(session) == events
+    assert len(draft.documents) == 0
+
+
+def test_the_system_forfeits_only_from_the_deadline_on(session, make, clock):
+    case = make.case(State.publicized)
+    clock.set(DEADLINE - SECOND)
+    error = refused(session, make, case, "forfeit", SYSTEM, "deadline")
+    assert error.message == "报送截止时间未到，不能视为自动放弃"
+    clock.set(DEADLINE)
+    make.fire(case, "forfeit", SYSTEM)
+    assert case.state == State.forfeited
+    event = last_event(session)
+    assert (event.actor, event.role, event.comment) == ("system", "system", FORFEIT_REASON)
+
+
+# ---------------------------------------------------------------- the public notice window, in working days
+
+def test_the_notice_window_counts_working_days_across_the_spring_festival(session, make, clock):
+    campaign = make.campaign(deadline=parse_deadline("2018-03-31"), publicity_days=5)
+    case = make.case(State.grassroots_approved, campaign=campaign)
+    cadre = make.person("cadre", case.union)
+    # Posted on Friday 2018-02-09. The five working days after it, by the State Council's 2018 schedule:
+    #   Sat 02-10 rest; Sun 02-11 make-up working day (1); Mon 02-12 (2); Tue 02-13 (3); Wed 02-14 (4);
+    #   Thu 02-15 .. Wed 02-21 Spring Festival holiday; Thu 02-22 (5).
+    # The window covers the whole of 02-22 and closes at midnight starting Fri 02-23.
+    clock.set(dt.datetime(2018, 2, 9, 10, 0, tzinfo=LOCAL))
+    make.fire(case, "publicize", cadre)
+    closes = dt.datetime(2018, 2, 23, 0, 0, tzinfo=LOCAL)
+    assert from_db(case.notice_closes_at) == closes
+    for moment in (dt.datetime(2018, 2, 12, 9, 0, tzinfo=LOCAL), dt.datetime(2018, 2, 21, 12, 0, tzinfo=LOCAL),
+                   closes - dt.timedelta(microseconds=1)):
+        clock.set(moment)
+        error = refused(session, make, case, "enter", cadre, "notice_window")
+        assert error.message == "公示期未满，公示至2018-02-22，期满后才能录入"
+    clock.set(closes)
+    make.fire(case, "enter", cadre)
+    assert case.state == State.entered
+
+
+def test_a_zero_day_notice_may_be_entered_at_once(session, make, clock):
+    case = make.case(State.publicized)  # the factory's campaign has publicity_days=0
+    assert case.notice_closes_at == case.publicized_at
+    make.fire(case, "enter", make.person("cadre", case.union))
+    assert case.state == State.entered
+    assert case.file_number == f"2018-{case.union.code}-{case.id:06d}"
+
+
+# ---------------------------------------------------------------- objections
+
+def test_an_open_objection_blocks_enter(session, make, clock):
+    case = make.case(State.publicized)
+    cadre = make.person("cadre", case.union)
+    services.record_objection(session, cadre, clock, case.id, "申请人有两套房产")
+    assert last_event(session).action == "object"
+    error = refused(session, make, case, "enter", cadre, "objection")
+    assert "未处理的异议" in error.message
+
+
+def test_a_dismissed_objection_lets_the_case_go_on(session, make, clock):
+    case = make.case(State.publicized)
+    cadre, head = make.person("cadre", case.union), make.person("head", case.union)
+    objection = services.record_objection(session, cadre, clock, case.id, "申请人有两套房产")
+    services.resolve_objection(session, head, clock, objection.id, "dismissed", "经核实，房产已出售")
+    make.fire(case, "enter", cadre)
+    assert case.state == State.entered
+
+
+def test_an_upheld_objection_blocks_enter_until_returned_and_publicized_again(session, make, clock):
+    case = make.case(State.publicized)
+    cadre, head = make.person("cadre", case.union), make.person("head", case.union)
+    objection = services.record_objection(session, cadre, clock, case.id, "家庭收入填报不实")
+    clock.advance(hours=1)
+    services.resolve_objection(session, head, clock, objection.id, "upheld", "属实，须更正收入")
+    refused(session, make, case, "enter", cadre, "objection")
+    clock.advance(hours=1)
+    make.fire(case, "return", head, comment="更正家庭收入")
+    services.edit_case(session, cadre, clock, case.id, case.version, {"household": {"annual_income": "30000"}})
+    make.fire(case, "document", cadre)
+    make.fire(case, "approve", head)
+    make.fire(case, "publicize", cadre)
+    make.fire(case, "enter", cadre)
+    assert case.state == State.entered
+
+
+def test_an_upheld_objection_lets_the_head_withdraw(session, make, clock):
+    case = make.case(State.publicized)
+    head = make.person("head", case.union)
+    objection = services.record_objection(session, head, clock, case.id, "不符合条件")
+    services.resolve_objection(session, head, clock, objection.id, "upheld", "属实")
+    make.fire(case, "withdraw", head, comment="异议成立，撤回")
+    assert case.state == State.withdrawn
+
+
+def test_only_the_head_resolves_an_objection_and_only_once(session, make, clock):
+    case = make.case(State.publicized)
+    cadre, head = make.person("cadre", case.union), make.person("head", case.union)
+    objection = services.record_objection(session, cadre, clock, case.id, "不符合条件")
+    with pytest.raises(Forbidden):
+        services.resolve_objection(session, cadre, clock, objection.id, "dismissed", "不成立")
+    with pytest.raises(Invalid) as caught:
+        services.resolve_objection(session, head, clock, objection.id, "dismissed", "  ")
+    assert "comment" in caught.value.fields
+    services.resolve_objection(session, head, clock, objection.id, "dismissed", "不成立")
+    with pytest.raises(Refused) as again:
+        services.resolve_objection(session, head, clock, objection.id, "upheld", "成立")
+    assert again.value.rule == "objection"
+    assert objection.status == "dismissed"
+
+
+def test_objections_are_recorded_only_during_the_notice(session, make, clock):
+    case = make.case(State.grassroots_approved)
+    with pytest.raises(Refused) as caught:
+        services.record_objection(session, make.person("cadre", case.union), clock, case.id, "不符合条件")
+    assert caught.value.rule == "state"
+
+
+# ---------------------------------------------------------------- money: caps and budget
+
+def test_cap_per_payment_at_district_approve(session, make):
+    campaign = make.campaign(cap_per_payment="1000")
+    reviewer = make.person("reviewer")
+    over = make.case(State.entered, campaign=campaign, aid=funds("1000.01"))
+    error = refused(session, make, over, "district_approve", reviewer, "cap_payment")
+    assert error.message == "帮扶金额1,000.01元超过单次上限1,000.00元"
+    at_cap = make.case(State.entered, campaign=campaign, aid=funds("1000"))
+    make.fire(at_cap, "district_approve", reviewer)
+    assert at_cap.state == State.district_approved
+    campaign.cap_per_payment = Decimal("800")  # the cap is lowered before the payment: finance checks again
+    session.flush()
+    error = refused(session, make, at_cap, "disburse", make.person("finance"), "cap_payment")
+    assert error.message == "帮扶金额1,000.00元超过单次上限800.00元"
+
+
+def test_cap_per_person_per_year_counts_every_campaign_of_the_year(session, make):
+    number = id_number()
+    reviewer = make.person("reviewer")
+    new_year = make.campaign(cap_per_year="1500")                                            # deadline 2018-01-25
+    opened = dt.date(2017, 12, 1)  # all three take cases already
+    summer = make.campaign(cap_per_year="1500", deadline=parse_deadline("2018-06-30"), starts_on=opened)
+    next_year = make.campaign(cap_per_year="1500", deadline=parse_deadline("2019-01-25"), starts_on=opened)
+    make.case(State.district_approved, campaign=new_year, applicant=applicant(number), aid=funds("1000"))
+    over = make.case(State.entered, campaign=summer, applicant=applicant(number), aid=funds("600"))
+    error = refused(session, make, over, "district_approve", reviewer, "cap_year")
+    assert error.message == "该职工2018年已获帮扶1,000.00元，加上本次600.00元超过年度上限1,500.00元"
+    later = make.case(State.entered, campaign=next_year, applicant=applicant(number), aid=funds("600"))
+    make.fire(later, "district_approve", reviewer)
+    assert later.state == State.district_approved
+    # The amount of a case under review is changed by the union: the district returns it first.
+    make.fire(over, "district_return", reviewer, comment="超过年度上限，请改为500元")
+    cadre = make.person("cadre", over.union)
+    services.edit_case(session, cadre, make.clock, over.id, over.version, {"aid": {"amount": "500"}})
+    for role, trigger in [("cadre", "document"), ("head", "approve"), ("cadre", "publicize"), ("cadre", "enter"),
+                          ("reviewer", "district_approve")]:
+        make.fire(over, trigger, make.person(role, over.union))
+    assert over.state == State.district_approved
+
+
+def test_a_campaign_due_on_new_years_eve_belongs_to_the_year_it_ends_in(session, make, clock):
+    """parse_deadline("2018-12-31") is the end of that day, stored as midnight starting 2019-01-01: still 2018."""
+    number = id_number()
+    reviewer = make.person("reviewer")
+    new_year = make.campaign(cap_per_year="1500")
+    year_end = make.campaign(cap_per_year="1500", deadline=parse_deadline("2018-12-31"))
+    make.case(State.district_approved, campaign=new_year, applicant=applicant(number), aid=funds("1000"))
+    clock.set(dt.datetime(2018, 12, 1, 9, 0, tzinfo=LOCAL))
+    case = make.case(State.entered, campaign=year_end, applicant=applicant(number), aid=funds("600"))
+    assert case.file_number.startswith("2018-")
+    refused(session, make, case, "district_approve", reviewer, "cap_year")
+
+
+def test_the_campaign_budget_at_district_approve(session, make):
+    campaign = make.campaign(budget="1500")
+    reviewer = make.person("reviewer")
+    make.case(State.district_approved, campaign=campaign, aid=funds("1000"))
+    make.case(State.entered, campaign=campaign, aid=funds("900"))  # entered only: not yet spoken for
+    over = make.case(State.entered, campaign=campaign, aid=funds("500.01"))
+    error = refused(session, make, over, "district_approve", reviewer, "budget")
+    assert error.message == "超出活动预算：剩余500.00元，本次需要500.01元"
+    exact = make.case(State.entered, campaign=campaign, aid=funds("500"))
+    make.fire(exact, "district_approve", reviewer)
+    assert exact.state == State.district_approved
+
+
+def test_the_campaign_budget_at_disburse_counts_what_is_paid(session, make):
+    campaign = make.campaign(budget="1500")
+    finance = make.person("finance")
+    first = make.case(State.district_approved, campaign=campaign, aid=funds("1000"))
+    second = make.case(State.district_approved, campaign=campaign, aid=funds("500"))
+    campaign.budget = Decimal("1200")  # the district cuts the budget after approving both
+    session.flush()
+    make.fire(first, "disburse", finance)
+    error = refused(session, make, second, "disburse", finance, "budget")
+    assert error.message == "超出活动预算：剩余200.00元，本次需要500.00元"
+
+
+def test_a_unions_share_of_the_budget(session, make):
+    campaign = make.campaign()
+    mine, theirs = make.union("第一机床厂工会"), make.union("第二纺织厂工会")
+    session.add(UnionBudget(campaign_id=campaign.id, union_id=mine.id, amount=Decimal("1200")))
+    session.flush()
+    reviewer, finance = make.person("reviewer"), make.person("finance")
+    approved = make.case(State.district_approved, union=mine, campaign=campaign, aid=funds("1000"))
+    over = make.case(State.entered, union=mine, campaign=campaign, aid=funds("200.01"))
+    error = refused(session, make, over, "district_approve", reviewer, "budget")
+    assert error.message == "超出本工会的预算额度：剩余200.00元，本次需要200.01元"
+    elsewhere = make.case(State.entered, union=theirs, campaign=campaign, aid=funds("300"))
+    make.fire(elsewhere, "district_approve", reviewer)
+    fits = make.case(State.entered, union=mine, campaign=campaign, aid=funds("200"))
+    make.fire(fits, "district_approve", reviewer)
+    assert (elsewhere.state, fits.state) == (State.district_approved, State.district_approved)
+    # At disburse only what is paid counts; a share cut below what was approved stops the last payment.
+    session.get(UnionBudget, (campaign.id, mine.id)).amount = Decimal("1100")
+    session.flush()
+    make.fire(approved, "disburse", finance)
+    error = refused(session, make, fits, "disburse", finance, "budget")
+    assert error.message == "超出本工会的预算额度：剩余100.00元，本次需要200.00元"
+
+
+# ---------------------------------------------------------------- comments and payment references
+
+NEEDS_COMMENT = [t for t in TRANSITIONS if t.needs_comment]
+
+
+@pytest.mark.parametrize("blank", [None, "", "   \n"], ids=["none", "empty", "spaces"])
+@pytest.mark.parametrize("transition", NEEDS_COMMENT, ids=lambda t: t.trigger)
+def test_a_comment_is_required(session, make, transition, blank):
+    case = make.case(transition.sources[-1])
+    actor = make.person(transition.roles[0].value, case.union)
+    error = refused(session, make, case, transition.trigger, actor, "comment", comment=blank)
+    assert error.message == f"请填写{transition.label}的理由"
+
+
+def test_a_comment_has_a_length_limit(session, make):
+    case = make.case(State.documented)
+    with pytest.raises(Invalid) as caught:
+        make.fire(case, "return", make.person("head", case.union), comment="理" * 2001)
+    assert "comment" in caught.value.fields
+    make.fire(case, "return", make.person("head", case.union), comment="理" * 2000)
+    assert case.state == State.drafted
+
+
+@pytest.mark.parametrize("blank", [None, "  "], ids=["none", "spaces"])
+def test_disburse_needs_a_payment_reference(session, make, blank):
+    case = make.case(State.district_approved)
+    error = refused(session, make, case, "disburse", make.person("finance"), "payment_reference",
+                    payment_reference=blank)
+    assert error.message == "请填写付款凭证号"
+    make.fire(case, "disburse", make.person("finance"), payment_reference=" ICBC-2018-0001 ")
+    assert case.payment_reference == "ICBC-2018-0001"
+
+
+# ---------------------------------------------------------------- claims
+
+def test_a_claimed_case_is_left_to_the_reviewer_who_claimed_it(session, make, clock):
+    case = make.case(State.entered)
+    first, second = make.account("reviewer"), make.account("reviewer")
+    services.claim(session, first, clock, case.id)
+    assert (case.claimed_by_id, last_event(session).action) == (first.id, "claim")
+    for trigger in ("district_approve", "district_return", "reject"):
+        error = refused(session, make, case, trigger, second, "claimed", comment="不合格")
+        assert error.message == f"该案件已由{first.name}认领，由其办理"
+    with pytest.raises(Refused) as claim:
+        services.claim(session, second, clock, case.id)
+    with pytest.raises(Refused) as release:
+        services.release(session, second, clock, case.id)
+    assert (claim.value.rule, release.value.rule) == ("claimed", "claimed")
+    services.release(session, first, clock, case.id)
+    assert case.claimed_by_id is None
+    make.fire(case, "district_approve", second)
+    assert case.state == State.district_approved
+
+
+def test_the_claimer_acts_and_the_claim_ends_with_the_move(session, make, clock):
+    case = make.case(State.district_approved)
+    first, second = make.account("finance"), make.account("finance")
+    services.claim(session, first, clock, case.id)
+    refused(session, make, case, "disburse", second, "claimed")
+    make.fire(case, "disburse", first)
+    assert (case.state, case.claimed_by_id) == (State.disbursed, None)
+
+
+def test_a_case_is_claimed_only_in_the_claimers_own_stage(session, make, clock):
+    case = make.case(State.district_approved)
+    with pytest.raises(Refused) as caught:
+        services.claim(session, make.person("reviewer"), clock, case.id)
+    assert caught.value.rule == "state"
+    with pytest.raises(Forbidden):
+        services.claim(session, make.person("auditor"), clock, case.id)
+
+
+# ---------------------------------------------------------------- reveal
+
+def test_a_cadre_of_the_union_reveals_the_full_number_and_it_is_audited(session, make, clock):
+    number, account = id_number(), bank_account()
+    case = make.case(State.documented, applicant=applicant(number), bank_account=account)
+    cadre = make.person("cadre", case.union)
+    events = count(session)
+    assert services.reveal(session, cadre, clock, case.id, "id_number") == number
+    assert services.reveal(session, cadre, clock, case.id, "bank_account") == account
+    assert count(session) == events + 2
+    event = last_event(session)
+    assert (event.action, event.actor_id, event.case_id) == ("reveal", cadre.id, case.id)
+    assert event.changes == {"revealed": [None, "bank_account"]}
+    assert number not in json.dumps(event.changes) and account not in json.dumps(event.changes)
+
+
+def test_the_district_reveals_once_the_case_is_entered(session, make, clock):
+    case = make.case(State.district_approved)
+    assert services.reveal(session, make.person("reviewer"), clock, case.id, "id_number") == case.id_number
+    assert services.reveal(session, make.person("finance"), clock, case.id, "bank_account") == case.bank_account
+
+
+@pytest.mark.parametrize(("who", "error"), [("auditor", Forbidden), ("admin", NotFound), ("stranger", NotFound),
+                                            ("reviewer", NotFound)])
+def test_others_cannot_reveal(session, make, clock, who, error):
+    case = make.case(State.documented)
+    actor = make.person("cadre", make.union("别家工会")) if who == "stranger" else make.person(who)
+    events = count(session)
+    with pytest.raises(error) as caught:
+        services.reveal(session, actor, clock, case.id, "id_number")
+    assert type(caught.value) is error
+    assert count(session) == events
+
+
+# ---------------------------------------------------------------- edit
+
+def test_edit_only_while_drafted(session, make, clock):
+    case = make.case(State.documented)
+    with pytest.raises(Refused) as caught:
+        services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+                           {"applicant": {"phone": "13900000000"}})
+    assert caught.value.rule == "state"
+
+
+def test_edit_with_a_stale_version_is_a_conflict(session, make, clock):
+    case = make.case(State.drafted)
+    cadre = make.person("cadre", case.union)
+    seen = case.version
+    services.edit_case(session, cadre, clock, case.id, seen, {"applicant": {"phone": "13900000000"}})
+    unchanged = Unchanged(session, case)
+    with pytest.raises(Conflict):
+        services.edit_case(session, cadre, clock, case.id, seen, {"applicant": {"phone": "13911111111"}})
+    unchanged.check()
+    assert case.phone == "13900000000"
+
+
+def test_a_transition_with_a_stale_version_is_a_conflict(session, make, clock):
+    case = make.case(State.documented)
+    unchanged = Unchanged(session, case)
+    with pytest.raises(Conflict):
+        services.fire(session, make.person("head", case.union), clock, case.id, "approve", case.version - 1)
+    unchanged.check()
+
+
+def test_an_edit_writes_one_event_with_before_and_after_masked(session, make, clock):
+    old_id, new_id, old_account, new_account = id_number(), id_number(), bank_account(), bank_account()
+    case = make.case(State.drafted, applicant=applicant(old_id), bank_account=old_account)
+    cadre = make.person("cadre", case.union)
+    events, version = count(session), case.version
+    services.edit_case(session, cadre, clock, case.id, version,
+                       {"applicant": {"id_number": new_id, "phone": "13900000000"}, "bank_account": new_account})
+    assert (count(session), case.version) == (events + 1, version + 1)
+    event = last_event(session)
+    assert (event.action, event.from_state, event.to_state) == ("edit", "drafted", "drafted")
+    assert event.changes == {
+        "id_number": [mask_id(old_id), mask_id(new_id)],
+        "phone": ["13912345678", "13900000000"],
+        "bank_account": [mask_account(old_account), mask_account(new_account)],
+    }
+    assert (case.id_number, case.bank_account) == (new_id, new_account)
+
+
+def test_an_edit_that_changes_nothing_writes_nothing(session, make, clock):
+    case = make.case(State.drafted)
+    unchanged = Unchanged(session, case)
+    services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+                       {"applicant": {"phone": case.phone}})
+    unchanged.check()
+
+
+def test_an_invalid_edit_is_refused_by_field_and_writes_nothing(session, make, clock):
+    case = make.case(State.drafted)
+    unchanged = Unchanged(session, case)
+    with pytest.raises(Invalid) as caught:
+        services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+                           {"household": household(wrong_check_digit(id_number()))})
+    assert list(caught.value.fields) == ["household.members.0.id_number"]
+    unchanged.check()
+
+
+def test_no_full_personal_number_reaches_the_audit_trail(session, make, clock):
+    """A whole life of a case, every verb that records something; then every event is searched."""
+    numbers = [id_number(), id_number(), id_number(male=False), id_number(male=False)]
+    accounts = [bank_account(), bank_account()]
+    case = make.case(State.drafted, applicant=applicant(numbers[0]), household=household(numbers[2]),
+                     bank_account=accounts[0], aid=funds("800"))
+    cadre, head = make.person("cadre", case.union), make.person("head", case.union)
+    services.edit_case(session, cadre, clock, case.id, case.version,
+                       {"applicant": {"id_number": numbers[1]}, "household": household(numbers[3]),
+                        "bank_account": accounts[1]})
+    make.attach(case)
+    for field in ("id_number", "bank_account"):
+        services.reveal(session, cadre, clock, case.id, field)
+    make.fire(case, "document", cadre)
+    make.fire(case, "approve", head)
+    make.fire(case, "publicize", cadre)
+    objection = services.record_objection(session, cadre, clock, case.id, "有人反映其收入不实")
+    services.resolve_objection(session, head, clock, objection.id, "dismissed", "经核实不成立")
+    make.fire(case, "enter", cadre)
+    reviewer = make.person("reviewer")
+    services.claim(session, reviewer, clock, case.id)
+    services.reveal(session, reviewer, clock, case.id, "id_number")
+    make.fire(case, "district_approve", reviewer)
+    make.fire(case, "disburse", make.person("finance"))
+
+    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)).all()
+    assert {"create", "edit", "add_document", "reveal", "document", "object", "resolve_objection", "claim",
+            "disburse"} <= {e.action for e in events}
+    text = "\n".join(json.dumps(e.changes, ensure_ascii=False) + (e.comment or "") for e in events)
+    assert mask_id(numbers[1]) in text and mask_account(accounts[1]) in text  # masked values are there...
+    for number in numbers + accounts:
+        assert number not in text  # ...the full ones are not
+    without_hashes = re.sub(r"SHA-256 [0-9a-f]{64}", "", text)
+    assert not re.search(r"\d{17}[\dX]|\d{16,19}", without_hashes)
