@@ -163,7 +163,7 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
 
     last = org.create_campaign(session, CONSOLE, clock, name=f"{last_year}年元旦春节送温暖",
                                deadline=org.parse_deadline(f"{last_year}-01-25"),
-                               starts_on=dt.date(last_year - 1, 12, 1), ends_on=dt.date(last_year, 2, 28),
+                               starts_on=dt.date(last_year - 1, 11, 1), ends_on=dt.date(last_year, 2, 28),
                                publicity_days=5, cap_per_payment=2000, cap_per_year=5000, budget=100000)
     _last_season(demo, last.id, last_year)
 
