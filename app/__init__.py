@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g
+from flask_openapi3 import Info, OpenAPI
 
 from workflows.clock import SystemClock
 from workflows.db import make_engine, session_factory
@@ -13,8 +14,18 @@ from .config import Settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
-    app = Flask(__name__, template_folder="../templates")
+    from .api.errors import register as register_errors, validation_response
+
+    # flask-openapi3's OpenAPI is a Flask that also writes /api/v1/openapi.json from the endpoints' models.
+    app = OpenAPI(__name__, template_folder="../templates",
+                  info=Info(title="送暖 Songnuan API", version="1",
+                            description="元旦春节送温暖帮扶案件的 JSON API。先用 POST /api/v1/tokens 取得令牌。"),
+                  security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
+                  doc_prefix="/api/v1", doc_url="/openapi.json",
+                  validation_error_status=400, validation_error_callback=validation_response)
     app.config["SECRET_KEY"] = settings.secret_key
+    # The largest upload plus room for the form around it; beyond it the request is refused with 413.
+    app.config["MAX_CONTENT_LENGTH"] = Uploads(settings.upload_dir).max_bytes + 64 * 1024
     engine = make_engine(settings.database_url)
     app.extensions["songnuan"] = {
         "settings": settings,
@@ -31,6 +42,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    from .api import api
     from .main import bp as main_bp
+
     app.register_blueprint(main_bp)
+    app.register_api(api)
+    register_errors(app)
     return app

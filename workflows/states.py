@@ -82,23 +82,27 @@ class Transition:
     needs_comment: bool = False
     # Refused once the campaign's deadline has passed, even before the sweep has run.
     before_deadline: bool = False
+    # The inbox group of the cases waiting for this move (the forward moves only; going back is never a task).
+    task: str | None = None
 
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("document", (State.drafted,), State.documented, (Role.cadre,), "资料齐全，提交审核",
-               before_deadline=True),
+               before_deadline=True, task="待补充资料"),
     Transition("approve", (State.documented,), State.grassroots_approved, (Role.head,), "基层审核通过",
-               before_deadline=True),
+               before_deadline=True, task="待审核"),
     Transition("return", (State.documented, State.grassroots_approved, State.publicized), State.drafted,
                (Role.head,), "退回修改", needs_comment=True, before_deadline=True),
     Transition("publicize", (State.grassroots_approved,), State.publicized, (Role.cadre, Role.head), "开始公示",
-               before_deadline=True),
-    Transition("enter", (State.publicized,), State.entered, (Role.cadre,), "录入报送", before_deadline=True),
-    Transition("district_approve", (State.entered,), State.district_approved, (Role.reviewer,), "区总审定通过"),
+               before_deadline=True, task="待公示"),
+    Transition("enter", (State.publicized,), State.entered, (Role.cadre,), "录入报送", before_deadline=True,
+               task="公示期满待录入"),
+    Transition("district_approve", (State.entered,), State.district_approved, (Role.reviewer,), "区总审定通过",
+               task="待区总审定"),
     Transition("district_return", (State.entered,), State.drafted, (Role.reviewer,), "区总退回",
                needs_comment=True, before_deadline=True),
     Transition("reject", (State.entered,), State.forfeited, (Role.reviewer,), "不合格，驳回", needs_comment=True),
-    Transition("disburse", (State.district_approved,), State.disbursed, (Role.finance,), "发放"),
+    Transition("disburse", (State.district_approved,), State.disbursed, (Role.finance,), "发放", task="待发放"),
     Transition("forfeit", GRASSROOTS, State.forfeited, (Role.system,), "逾期未报，视为自动放弃"),
     Transition("withdraw", GRASSROOTS, State.withdrawn, (Role.cadre, Role.head), "撤回", needs_comment=True,
                before_deadline=True),

@@ -1,0 +1,293 @@
+"""The endpoints of API.md. Each reads its input, calls a service verb or a query, commits once, and answers."""
+
+from __future__ import annotations
+
+import io
+
+from flask import request, send_file
+from flask_openapi3 import FileStorage, Tag
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from workflows import audit, queries, rules, services, signin
+from workflows.errors import Forbidden, NotFound, Reason
+from workflows.models import AuditEvent, Notification, Union
+from workflows.reports import statistics
+from workflows.states import Role
+
+from ..db import db
+from . import schemas as s
+from .blueprint import actor, api, clock, uploads
+
+AUTH = Tag(name="认证 Authentication")
+CASES = Tag(name="案件 Cases")
+AUDIT = Tag(name="审计 Audit")
+OTHER = Tag(name="其他 Other")
+
+
+def _case_response(case, status: int = 200):
+    triggers, blocked = rules.available(db(), case, actor(), clock().now())
+    return s.CaseOut.model_validate(s.case_out(case, triggers, blocked)).model_dump(mode="json"), status
+
+
+# ------------------------------------------------------------------ tokens and me
+
+@api.post("/tokens", tags=[AUTH], security=[], responses={201: s.TokenOut, 400: s.Error, 401: s.Error, 429: s.Error},
+          summary="Sign in: a new bearer token for a name and password")
+def create_token(body: s.TokenIn):
+    session = db()
+    account = signin.authenticate(session, clock(), body.username, body.password, request.remote_addr or "")
+    if account is None:
+        session.commit()  # the failure counts towards throttling even though we refuse
+        raise signin.Unauthenticated()
+    token = signin.issue_token(session, clock(), account)
+    session.commit()
+    return {"token": token}, 201
+
+
+@api.delete("/tokens/current", tags=[AUTH], responses=s.responses({204: None}),
+            summary="Sign out: revoke the token of this request")
+def revoke_token():
+    from flask import g
+
+    signin.revoke_token(db(), clock(), g.api_token)
+    db().commit()
+    return "", 204
+
+
+@api.get("/me", tags=[AUTH], responses=s.responses({200: s.Me}))
+def me():
+    account = actor()
+    return {"username": account.username, "role": account.role, "union": account.union.code if account.union else None}
+
+
+# ------------------------------------------------------------------ lists
+
+@api.get("/inbox", tags=[CASES], responses=s.responses({200: s.InboxPage}, 400),
+         summary="The cases I can move on now, the most urgent first")
+def inbox(query: s.PageQuery):
+    now = clock().now()
+    page = queries.inbox(db(), actor(), now, page=query.page, per_page=query.per_page)
+    items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
+    return {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "groups": page.groups}
+
+
+@api.get("/cases", tags=[CASES], responses=s.responses({200: s.CasePage}, 400), summary="The cases I may see")
+def list_cases(query: s.CaseQuery):
+    filters = queries.Filters(state=query.state, union=query.union, campaign=query.campaign, q=query.q)
+    page = queries.cases(db(), actor(), filters, page=query.page, per_page=query.per_page)
+    return {"items": [s.summary(case) for case in page.items], "total": page.total, "page": page.page,
+            "per_page": page.per_page}
+
+
+# ------------------------------------------------------------------ one case
+
+@api.post("/cases", tags=[CASES], responses=s.responses({201: s.CaseOut}, 400, 403, 409),
+          summary="Open a draft (cadres)")
+def create_case(body: s.CaseCreate):
+    data = body.model_dump(mode="json", exclude={"campaign"}, exclude_unset=True)
+    case = services.create_case(db(), actor(), clock(), body.campaign, data)
+    db().commit()
+    return _case_response(case, 201)
+
+
+@api.get("/cases/<int:case_id>", tags=[CASES], responses=s.responses({200: s.CaseOut}, 404))
+def get_case(path: s.CasePath):
+    return _case_response(services.get_case(db(), actor(), path.case_id))
+
+
+@api.patch("/cases/<int:case_id>", tags=[CASES], responses=s.responses({200: s.CaseOut}, 400, 403, 404, 409),
+           summary="Change fields of a draft; objects are merged, the member list is replaced whole")
+def edit_case(path: s.CasePath, body: s.CasePatch):
+    data = body.model_dump(mode="json", exclude={"version"}, exclude_unset=True)
+    case = services.edit_case(db(), actor(), clock(), path.case_id, body.version, data)
+    db().commit()
+    return _case_response(case)
+
+
+class DocumentForm(BaseModel):
+    kind: s.DocumentKindCode  # type: ignore[valid-type]
+    file: FileStorage
+    version: int | None = Field(None, ge=1, lt=2**31)
+
+
+@api.post("/cases/<int:case_id>/documents", tags=[CASES],
+          responses=s.responses({201: s.DocumentOut}, 400, 403, 404, 409, 413, 415),
+          summary="Attach a document: PDF, JPEG or PNG, judged by its content")
+def add_document(path: s.CasePath, form: DocumentForm):
+    content = form.file.stream.read(uploads().max_bytes + 1)
+    document = services.add_document(db(), actor(), clock(), uploads(), path.case_id, form.kind,
+                                     form.file.filename or "", content, form.version)
+    db().commit()
+    return s.DocumentOut.model_validate(s.document_out(document)).model_dump(mode="json"), 201
+
+
+@api.get("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
+         responses=s.responses({200: None}, 404), summary="Download a document (the people working on the case)")
+def get_document(path: s.DocumentPath):
+    document = services.document_for_download(db(), actor(), path.document_id)
+    if document.case_id != path.case_id:
+        raise NotFound("找不到该资料")
+    data = uploads().path(document.id).read_bytes()
+    response = send_file(io.BytesIO(data), mimetype=document.content_type, as_attachment=True,
+                         download_name=document.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@api.delete("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
+            responses=s.responses({200: s.CaseOut}, 403, 404, 409), summary="Remove a document of a draft")
+def remove_document(path: s.DocumentPath):
+    case = services.remove_document(db(), actor(), clock(), uploads(), path.case_id, path.document_id)
+    db().commit()
+    return _case_response(case)
+
+
+@api.post("/cases/<int:case_id>/transitions", tags=[CASES],
+          responses=s.responses({200: s.CaseOut}, 400, 403, 404, 409),
+          summary="Fire a trigger of the transition table")
+def fire(path: s.CasePath, body: s.TransitionIn):
+    case = services.fire(db(), actor(), clock(), path.case_id, body.trigger, body.version, comment=body.comment,
+                         payment_reference=body.payment_reference)
+    db().commit()
+    return _case_response(case)
+
+
+@api.post("/cases/<int:case_id>/claim", tags=[CASES], responses=s.responses({200: s.CaseOut}, 403, 404, 409),
+          summary="Take a case to work on it (reviewers and finance)")
+def claim(path: s.CasePath):
+    case = services.claim(db(), actor(), clock(), path.case_id)
+    db().commit()
+    return _case_response(case)
+
+
+@api.delete("/cases/<int:case_id>/claim", tags=[CASES], responses=s.responses({200: s.CaseOut}, 403, 404, 409))
+def release(path: s.CasePath):
+    case = services.release(db(), actor(), clock(), path.case_id)
+    db().commit()
+    return _case_response(case)
+
+
+@api.post("/cases/<int:case_id>/objections", tags=[CASES],
+          responses=s.responses({201: s.ObjectionOut}, 400, 403, 404, 409),
+          summary="Record an objection raised during the public notice")
+def record_objection(path: s.CasePath, body: s.ObjectionIn):
+    objection = services.record_objection(db(), actor(), clock(), path.case_id, body.statement)
+    db().commit()
+    return s.ObjectionOut.model_validate(s.objection_out(objection)).model_dump(mode="json"), 201
+
+
+@api.post("/objections/<int:objection_id>/resolution", tags=[CASES],
+          responses=s.responses({200: s.ObjectionOut}, 400, 403, 404, 409), summary="Resolve an objection (heads)")
+def resolve_objection(path: s.ObjectionPath, body: s.ResolutionIn):
+    objection = services.resolve_objection(db(), actor(), clock(), path.objection_id, body.outcome, body.comment)
+    db().commit()
+    return s.ObjectionOut.model_validate(s.objection_out(objection)).model_dump(mode="json")
+
+
+@api.post("/cases/<int:case_id>/reveal", tags=[CASES], responses=s.responses({200: s.RevealOut}, 400, 403, 404, 409),
+          summary="The full ID or bank number; every reveal is audited")
+def reveal(path: s.CasePath, body: s.RevealIn):
+    value = services.reveal(db(), actor(), clock(), path.case_id, body.field)
+    db().commit()
+    return {"field": body.field, "value": value}
+
+
+@api.get("/cases/<int:case_id>/history", tags=[CASES], responses=s.responses({200: s.EventList}, 404),
+         summary="The case's audit events, oldest first")
+def history(path: s.CasePath):
+    case = services.get_case(db(), actor(), path.case_id)
+    events = db().scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq))
+    return [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json") for e in events]
+
+
+# ------------------------------------------------------------------ audit
+
+def _auditor_only() -> None:
+    if actor().role != Role.auditor:
+        raise Forbidden(Reason("role", "只有审计人员可以查看审计记录"))
+
+
+@api.get("/audit/events", tags=[AUDIT], responses=s.responses({200: s.EventPage}, 400, 403),
+         summary="Every audit event, filtered (auditors)")
+def audit_events(query: s.EventQuery):
+    _auditor_only()
+    where = []
+    if query.case:
+        where.append(AuditEvent.case_id == query.case)
+    if query.actor:
+        where.append(AuditEvent.actor == query.actor)
+    if query.trigger:
+        where.append(AuditEvent.action == query.trigger)
+    if query.since:
+        where.append(AuditEvent.occurred_at >= _naive_utc(query.since))
+    if query.until:
+        where.append(AuditEvent.occurred_at < _naive_utc(query.until))
+    total = db().scalar(select(func.count()).select_from(AuditEvent).where(*where))
+    events = db().scalars(select(AuditEvent).where(*where).order_by(AuditEvent.seq)
+                          .limit(query.per_page).offset((query.page - 1) * query.per_page))
+    return {"items": [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json") for e in events],
+            "total": total, "page": query.page, "per_page": query.per_page}
+
+
+def _naive_utc(moment):
+    from workflows.clock import LOCAL, to_db
+
+    return to_db(moment if moment.tzinfo else moment.replace(tzinfo=LOCAL))
+
+
+@api.get("/audit/verify", tags=[AUDIT], responses=s.responses({200: s.VerifyOut}, 403),
+         summary="Walk the whole audit chain (auditors)")
+def audit_verify():
+    _auditor_only()
+    return audit.verify(db()).as_dict()
+
+
+# ------------------------------------------------------------------ notifications and reports
+
+@api.get("/notifications", tags=[OTHER], responses=s.responses({200: s.NotificationList}))
+def notifications():
+    mine = Notification.account_id == actor().id
+    rows = db().scalars(select(Notification).where(mine).order_by(Notification.id.desc()).limit(100))
+    unread = db().scalar(select(func.count()).select_from(Notification).where(mine, Notification.read_at.is_(None)))
+    return {"items": [s.notification_out(n) for n in rows], "unread": unread}
+
+
+@api.post("/notifications/<int:notification_id>/read", tags=[OTHER],
+          responses=s.responses({200: s.NotificationOut}, 404))
+def read_notification(path: s.NotificationPath):
+    from workflows.clock import to_db
+
+    notification = db().get(Notification, path.notification_id)
+    if notification is None or notification.account_id != actor().id:
+        raise NotFound("找不到该通知")
+    notification.read_at = notification.read_at or to_db(clock().now())
+    db().commit()
+    return s.notification_out(notification)
+
+
+@api.get("/reports/statistics", tags=[OTHER], responses=s.responses({200: None}, 400, 403, 404),
+         summary="The statistics table of a campaign: JSON, or the .xlsx file with format=xlsx")
+def report_statistics(query: s.StatisticsQuery):
+    from workflows.models import Campaign
+
+    account = actor()
+    campaign = db().get(Campaign, query.campaign)
+    if campaign is None:
+        raise NotFound("找不到该活动")
+    code = query.union
+    if account.role in (Role.cadre, Role.head):
+        if code and code != account.union.code:
+            raise NotFound("找不到该工会")
+        code = account.union.code
+    union = db().scalar(select(Union).where(Union.code == code)) if code else None
+    if code and union is None:
+        raise NotFound("找不到该工会")
+    table = statistics(db(), campaign.id, union)
+    if query.format == "xlsx":
+        from app.exports import statistics_workbook
+
+        data = statistics_workbook(table, campaign, union, clock().now())
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=f"送温暖活动统计表-{campaign.id}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return table
