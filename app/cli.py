@@ -140,6 +140,25 @@ def user_create(username: str, role: str, union_code: str | None, email: str | N
     click.echo(account.id)
 
 
+@main.group(help="API tokens.")
+def token() -> None:
+    pass
+
+
+@token.command("create", help="Print a new API bearer token for an account (shown once, stored hashed).")
+@click.argument("username")
+@_domain_errors
+def token_create(username: str) -> None:
+    from workflows.signin import issue_token
+
+    with _transaction() as session:
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is None or not account.active:
+            raise Invalid({"username": f"没有名为{username}的有效账号"})
+        value = issue_token(session, SystemClock(), account)
+    click.echo(value)
+
+
 @main.group(help="Campaigns.")
 def campaign() -> None:
     pass

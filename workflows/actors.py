@@ -10,6 +10,7 @@ from .states import Role
 class Actor(Protocol):
     id: int | None
     username: str
+    name: str
     role: str
     union_id: int | None
 

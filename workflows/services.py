@@ -25,7 +25,8 @@ from .documents import Uploads, clean_filename
 from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from .identity import mask_account, mask_id, normalize_account, normalize_id
 from .machine import step
-from .models import Campaign, Case, Document, Member, Objection
+from .notify import notify
+from .models import AuditEvent, Campaign, Case, Document, Member, Objection
 from .schemas import CaseIn, case_input, parse_case
 from .states import BY_TRIGGER, FORFEIT_REASON, Role, State
 from .vocab import DocumentKind, ObjectionStatus
@@ -49,9 +50,9 @@ def _flushing() -> Iterator[None]:
 
 def _record(session: Session, actor: Actor, now: dt.datetime, action: str, case: Case | None, *,
             from_state: str | None = None, to_state: str | None = None, comment: str | None = None,
-            changes: dict[str, Any] | None = None) -> None:
+            changes: dict[str, Any] | None = None) -> AuditEvent:
     with _flushing():
-        audit.append(session, at=now, actor_id=actor.id, actor=actor.username, role=actor.role, action=action,
+        return audit.append(session, at=now, actor_id=actor.id, actor=actor.username, role=actor.role, action=action,
                      case_id=case.id if case is not None else None, from_state=from_state, to_state=to_state,
                      comment=comment, changes=changes)
 
@@ -304,8 +305,12 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     _touch(case, now)
     if trigger == "forfeit":
         comment = comment or FORFEIT_REASON
-    _record(session, actor, now, trigger, case, from_state=before, to_state=case.state, comment=comment,
-            changes=changes)
+    event = _record(session, actor, now, trigger, case, from_state=before, to_state=case.state, comment=comment,
+                    changes=changes)
+    if trigger in ("return", "district_return"):
+        # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
+        notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,
+               case_id=case.id, text=f"案件「{case.applicant_name}」被{actor.name}退回修改：{comment}")
     return case
 
 

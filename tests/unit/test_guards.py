@@ -819,3 +819,15 @@ def test_no_full_personal_number_reaches_the_audit_trail(session, make, clock):
         assert number not in text  # ...the full ones are not
     without_hashes = re.sub(r"SHA-256 [0-9a-f]{64}", "", text)
     assert not re.search(r"\d{17}[\dX]|\d{16,19}", without_hashes)
+
+
+@pytest.mark.parametrize("state, who, trigger", [(State.documented, "head", "return"),
+                                                 (State.entered, "reviewer", "district_return")])
+def test_the_cadre_is_notified_once_when_a_case_is_returned(session, make, state, who, trigger):
+    from workflows.models import Notification
+
+    case = make.case(state)
+    make.fire(case, trigger, make.person(who, case.union), comment="请补充住院结算单")
+    notes = session.scalars(select(Notification).where(Notification.case_id == case.id)).all()
+    assert [(n.account_id, n.kind) for n in notes] == [(case.created_by_id, "returned")]
+    assert "请补充住院结算单" in notes[0].text and case.applicant_name in notes[0].text

@@ -1,0 +1,23 @@
+"""In-application notifications, written in the transaction that decides them (an outbox): each has a unique
+key, so a decision taken twice stores one notification. Delivery by e-mail happens after commit, elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .clock import to_db
+from .models import Notification
+
+
+def notify(session: Session, *, key: str, account_id: int, kind: str, text: str, now: dt.datetime,
+           case_id: int | None = None) -> Notification | None:
+    """Queue a notification unless one with `key` exists already; returns the new one or None."""
+    if session.scalar(select(Notification.id).where(Notification.key == key)) is not None:
+        return None
+    notification = Notification(key=key, account_id=account_id, case_id=case_id, kind=kind, text=text,
+                                created_at=to_db(now))
+    session.add(notification)
+    return notification
