@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         "settings": settings,
         "engine": engine,
         "sessions": session_factory(engine),
+        "writing_sessions": session_factory(engine, writes=True),
         "uploads": Uploads(settings.upload_dir),
         "clock": SystemClock(),
     }

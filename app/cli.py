@@ -28,7 +28,7 @@ def _transaction():
     settings.ensure_dirs()
     engine = make_engine(settings.database_url)
     try:
-        with session_factory(engine)() as session, session.begin():
+        with session_factory(engine, writes=True)() as session, session.begin():
             yield session
     finally:
         engine.dispose()

@@ -29,9 +29,14 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        # pysqlite's own transaction handling defers BEGIN past SELECTs; SQLAlchemy's documented fix.
-        connection.exec_driver_sql("BEGIN")
+        # pysqlite's own transaction handling defers BEGIN past SELECTs; SQLAlchemy's documented fix. A writing
+        # unit of work begins IMMEDIATE: it queues for the write lock up front (busy timeout) instead of reading
+        # a snapshot first and failing with "database is locked" when another writer committed meanwhile.
+        mode = "IMMEDIATE" if connection.get_execution_options().get("writes") else ""
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, writes: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or (writes=True) for a unit of work that will write: on SQLite those serialise at
+    BEGIN; on PostgreSQL the option changes nothing (row locks and versions do the work)."""
+    return sessionmaker(engine.execution_options(writes=True) if writes else engine, expire_on_commit=False)

@@ -105,7 +105,11 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, transaction) -> None:
-    if transaction.parent is not None:
+    # A failed flush rolls back its subtransaction, and with it every enclosing one up to a savepoint or the
+    # outermost transaction (the only rollback event then comes for the subtransaction): see which one went.
+    while transaction.parent is not None and not transaction.nested:
+        transaction = transaction.parent
+    if transaction.nested:
         return  # a savepoint: the outer transaction, and the files it wrote, may still commit
     session.info.pop("uploads_deleted", None)
     for path in session.info.pop("uploads_written", []):
