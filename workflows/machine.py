@@ -8,7 +8,6 @@ rules.py and run before it.
 
 from __future__ import annotations
 
-import functools
 import threading
 
 from transitions import Machine, MachineError
@@ -32,7 +31,6 @@ class _Token:
     state: str
 
 
-@functools.cache  # the answer depends on the table only: ask the machine once per (state, trigger), not per case
 def step(state: str, trigger: str) -> State:
     """The state `trigger` leads to from `state`; raises MachineError when the table has no such move."""
     token = _Token()
