@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                   doc_prefix="/api/v1", doc_url="/openapi.json",
                   validation_error_status=400, validation_error_callback=validation_response)
     app.config["SECRET_KEY"] = settings.secret_key
+    app.json.ensure_ascii = False  # Chinese as it is, readable by the people who integrate with us
     # The largest upload plus room for the form around it; beyond it the request is refused with 413.
     app.config["MAX_CONTENT_LENGTH"] = Uploads(settings.upload_dir).max_bytes + 64 * 1024
     engine = make_engine(settings.database_url)
