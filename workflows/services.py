@@ -270,7 +270,7 @@ def document_for_download(session: Session, actor: Actor, document_id: str) -> D
     if document is None:
         raise NotFound("找不到该资料")
     if not rules.may_reveal(actor, get_case(session, actor, document.case_id)):
-        raise NotFound("找不到该资料")
+        raise Forbidden(Reason("role", "个人证件资料只有办理该案件的人员可以下载"))
     return document
 
 

@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint
 from workflows import signin
 from workflows.clock import Clock
 from workflows.documents import Uploads
-from workflows.errors import DomainError
+from workflows.errors import DomainError, Invalid
 from workflows.models import Account
 
 from ..db import db
@@ -28,18 +28,56 @@ class UnsupportedMediaType(DomainError):
 @api.before_request
 def _authenticate() -> None:
     """Bearer tokens only: no cookie is read here, so no CSRF token is needed."""
-    if request.method in ("POST", "PATCH", "PUT") and request.endpoint not in MULTIPART \
+    if request.endpoint not in PUBLIC:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise signin.Unauthenticated("请先登录：在 Authorization 头中提供 Bearer 令牌")
+        found = signin.account_for_token(db(), clock(), token.strip())
+        if found is None:
+            raise signin.Unauthenticated("令牌无效或已被吊销，请重新登录")
+        g.api_account, g.api_token = found
+    # Only a body that is there must be JSON: claim and mark-as-read are POSTs without one.
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.method in ("POST", "PATCH", "PUT") and request.endpoint not in MULTIPART and has_body \
             and request.mimetype != "application/json":
         raise UnsupportedMediaType("请求体须为 application/json")
-    if request.endpoint in PUBLIC:
-        return
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise signin.Unauthenticated("请先登录：在 Authorization 头中提供 Bearer 令牌")
-    found = signin.account_for_token(db(), clock(), token.strip())
-    if found is None:
-        raise signin.Unauthenticated("令牌无效或已被吊销，请重新登录")
-    g.api_account, g.api_token = found
+
+
+@api.before_request
+def _parse_json() -> None:
+    """Parse a JSON body once, here (the endpoint reads the cached result), so that a hostile one, nested thousands
+    deep, is a 400 rather than a RecursionError and a 500. After _authenticate: a caller without a token is
+    answered 401 before anything of the body is read (signing in aside)."""
+    if request.is_json:
+        try:
+            request.get_json(silent=True)
+        except RecursionError:
+            raise Invalid({"body": "格式不对：嵌套太深"}) from None
+
+
+@api.before_request
+def _refuse_nul() -> None:
+    """No text the API takes may hold a NUL character: PostgreSQL refuses to store or even compare one (a 500
+    otherwise), and no name, statement or number has one. Path, query, JSON body and form fields alike: 400."""
+    stack: list[tuple[str, str, object]] = [("path", "", request.view_args or {}),
+                                            ("query", "", request.args.to_dict(flat=False))]
+    if request.is_json:
+        stack.append(("body", "", request.get_json(silent=True)))
+    elif request.endpoint in MULTIPART:
+        stack.append(("body", "", request.form.to_dict(flat=False)))
+        stack.append(("body", "", {name: [f.filename or "" for f in files] for name, files in request.files.lists()}))
+    while stack:  # not recursive: a JSON body may be nested as deep as the parser allows
+        where, name, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid({name or where: "不能含有空字符（U+0000）"})
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in str(key):
+                    raise Invalid({name or where: "不能含有空字符（U+0000）"})
+                stack.append((where, f"{name}.{key}" if name else str(key), item))
+        elif isinstance(value, list):  # a list of query or form values keeps its parameter's name
+            stack.extend((where, f"{name}.{i}" if isinstance(item, (dict, list)) else name, item)
+                         for i, item in enumerate(value))
 
 
 def actor() -> Account:

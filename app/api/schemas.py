@@ -4,10 +4,11 @@ here from the records, personal numbers masked. flask-openapi3 turns all of them
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictBool, create_model
 
 from workflows.clock import from_db
 from workflows.identity import mask_id
@@ -38,7 +39,9 @@ class Error(BaseModel):
 
 
 def responses(ok: dict[int, Any], *codes: int) -> dict[int, Any]:
-    return {**ok, **{code: Error for code in (401, *codes)}}
+    # 400 always: any request can fail flask-openapi3's validation (a path parameter out of range, a bad query),
+    # and that answer is an Error too, not flask-openapi3's default list of ValidationErrorModel.
+    return {**ok, **{code: Error for code in (400, 401, *codes)}}
 
 
 # ------------------------------------------------------------------ requests
@@ -48,8 +51,14 @@ class TokenIn(_In):
     password: str = Field(min_length=1, max_length=200)
 
 
+class AidBody(AidIn):
+    """The aid asked for; `medical` is a JSON boolean, true or false (0, 1 or "yes" are refused, not coerced)."""
+    medical: StrictBool = False
+
+
 class CaseCreate(CaseIn):
     campaign: int = Field(gt=0, lt=2**31)
+    aid: AidBody = Field(default_factory=AidBody)
 
 
 def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
@@ -60,7 +69,7 @@ def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
         nested = {ApplicantIn: "ApplicantPatch", CausesIn: "CausesPatch", HouseholdIn: "HouseholdPatch",
                   AidIn: "AidPatch"}
         if annotation in nested:
-            annotation = _partial(annotation, nested[annotation])
+            annotation = _partial(AidBody if annotation is AidIn else annotation, nested[annotation])
         fields[field_name] = (annotation | None, Field(None, **_constraints(info)))
     return create_model(name, __base__=_In, **fields)
 
@@ -68,7 +77,7 @@ def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
 def _constraints(info) -> dict[str, Any]:
     out = {}
     for item in info.metadata:
-        for key in ("min_length", "max_length", "ge", "gt", "max_digits", "decimal_places"):
+        for key in ("min_length", "max_length", "ge", "gt", "max_digits", "decimal_places", "strict"):
             if getattr(item, key, None) is not None:
                 out[key] = getattr(item, key)
     return out
@@ -130,12 +139,23 @@ class CaseQuery(PageQuery):
     q: str | None = Field(None, max_length=50, description="Part of a name, or at least 4 digits of the ID number")
 
 
+def _iso_8601(value: Any) -> Any:
+    """A moment written as ISO 8601, as the document says: pydantic alone would take "0" or "1516870800" as
+    seconds since 1970."""
+    if isinstance(value, str) and not re.match(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("应为 ISO 8601 时间，例如 2018-01-25T17:00:00+08:00")
+    return value
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(_iso_8601)]
+
+
 class EventQuery(PageQuery):
     case: int | None = Field(None, ge=1, lt=2**31)
     actor: str | None = Field(None, max_length=64)
     trigger: str | None = Field(None, max_length=32, description="A trigger or another action (create, edit, ...)")
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: Moment | None = None  # type: ignore[valid-type]
+    until: Moment | None = None  # type: ignore[valid-type]
 
 
 class StatisticsQuery(_In):

@@ -8,9 +8,10 @@ from flask import request, send_file
 from flask_openapi3 import FileStorage, Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage as UploadedFile
 
 from workflows import audit, queries, rules, services, signin
-from workflows.errors import Forbidden, NotFound, Reason
+from workflows.errors import Forbidden, Invalid, NotFound, Reason
 from workflows.models import AuditEvent, Notification, Union
 from workflows.reports import statistics
 from workflows.states import Role
@@ -32,7 +33,7 @@ def _case_response(case, status: int = 200):
 
 # ------------------------------------------------------------------ tokens and me
 
-@api.post("/tokens", tags=[AUTH], security=[], responses={201: s.TokenOut, 400: s.Error, 401: s.Error, 429: s.Error},
+@api.post("/tokens", tags=[AUTH], security=[{}], responses={201: s.TokenOut, 400: s.Error, 401: s.Error, 429: s.Error},
           summary="Sign in: a new bearer token for a name and password")
 def create_token(body: s.TokenIn):
     session = db()
@@ -69,15 +70,17 @@ def inbox(query: s.PageQuery):
     now = clock().now()
     page = queries.inbox(db(), actor(), now, page=query.page, per_page=query.per_page)
     items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
-    return {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "groups": page.groups}
+    # Through the model, as every answer: times in ISO 8601 (jsonify would write them as HTTP dates).
+    return s.InboxPage.model_validate({"items": items, "total": page.total, "page": page.page,
+                                      "per_page": page.per_page, "groups": page.groups}).model_dump(mode="json")
 
 
 @api.get("/cases", tags=[CASES], responses=s.responses({200: s.CasePage}, 400), summary="The cases I may see")
 def list_cases(query: s.CaseQuery):
     filters = queries.Filters(state=query.state, union=query.union, campaign=query.campaign, q=query.q)
     page = queries.cases(db(), actor(), filters, page=query.page, per_page=query.per_page)
-    return {"items": [s.summary(case) for case in page.items], "total": page.total, "page": page.page,
-            "per_page": page.per_page}
+    return s.CasePage.model_validate({"items": [s.summary(case) for case in page.items], "total": page.total,
+                                     "page": page.page, "per_page": page.per_page}).model_dump(mode="json")
 
 
 # ------------------------------------------------------------------ one case
@@ -115,6 +118,8 @@ class DocumentForm(BaseModel):
           responses=s.responses({201: s.DocumentOut}, 400, 403, 404, 409, 413, 415),
           summary="Attach a document: PDF, JPEG or PNG, judged by its content")
 def add_document(path: s.CasePath, form: DocumentForm):
+    if not isinstance(form.file, UploadedFile):  # flask-openapi3 lets a plain text field named "file" through
+        raise Invalid({"file": "请选择文件"})
     content = form.file.stream.read(uploads().max_bytes + 1)
     document = services.add_document(db(), actor(), clock(), uploads(), path.case_id, form.kind,
                                      form.file.filename or "", content, form.version)
@@ -123,7 +128,7 @@ def add_document(path: s.CasePath, form: DocumentForm):
 
 
 @api.get("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
-         responses=s.responses({200: None}, 404), summary="Download a document (the people working on the case)")
+         responses=s.responses({200: None}, 403, 404), summary="Download a document (the people working on the case)")
 def get_document(path: s.DocumentPath):
     document = services.document_for_download(db(), actor(), path.document_id)
     if document.case_id != path.case_id:
@@ -220,9 +225,9 @@ def audit_events(query: s.EventQuery):
     if query.trigger:
         where.append(AuditEvent.action == query.trigger)
     if query.since:
-        where.append(AuditEvent.occurred_at >= _naive_utc(query.since))
+        where.append(AuditEvent.occurred_at >= _naive_utc(query.since, "since"))
     if query.until:
-        where.append(AuditEvent.occurred_at < _naive_utc(query.until))
+        where.append(AuditEvent.occurred_at < _naive_utc(query.until, "until"))
     total = db().scalar(select(func.count()).select_from(AuditEvent).where(*where))
     events = db().scalars(select(AuditEvent).where(*where).order_by(AuditEvent.seq)
                           .limit(query.per_page).offset((query.page - 1) * query.per_page))
@@ -230,10 +235,13 @@ def audit_events(query: s.EventQuery):
             "total": total, "page": query.page, "per_page": query.per_page}
 
 
-def _naive_utc(moment):
+def _naive_utc(moment, name: str):
     from workflows.clock import LOCAL, to_db
 
-    return to_db(moment if moment.tzinfo else moment.replace(tzinfo=LOCAL))
+    try:
+        return to_db(moment if moment.tzinfo else moment.replace(tzinfo=LOCAL))
+    except OverflowError:  # 0001-01-01T00:00 in Beijing, or 9999-12-31T23:59-14:00, is outside datetime in UTC
+        raise Invalid({name: "日期超出范围"}) from None
 
 
 @api.get("/audit/verify", tags=[AUDIT], responses=s.responses({200: s.VerifyOut}, 403),
@@ -250,7 +258,8 @@ def notifications():
     mine = Notification.account_id == actor().id
     rows = db().scalars(select(Notification).where(mine).order_by(Notification.id.desc()).limit(100))
     unread = db().scalar(select(func.count()).select_from(Notification).where(mine, Notification.read_at.is_(None)))
-    return {"items": [s.notification_out(n) for n in rows], "unread": unread}
+    return s.NotificationList.model_validate({"items": [s.notification_out(n) for n in rows],
+                                             "unread": unread}).model_dump(mode="json")
 
 
 @api.post("/notifications/<int:notification_id>/read", tags=[OTHER],
@@ -263,7 +272,7 @@ def read_notification(path: s.NotificationPath):
         raise NotFound("找不到该通知")
     notification.read_at = notification.read_at or to_db(clock().now())
     db().commit()
-    return s.notification_out(notification)
+    return s.NotificationOut.model_validate(s.notification_out(notification)).model_dump(mode="json")
 
 
 @api.get("/reports/statistics", tags=[OTHER], responses=s.responses({200: None}, 400, 403, 404),
