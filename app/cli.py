@@ -17,7 +17,9 @@ from workflows.clock import SystemClock
 from workflows.db import make_engine, session_factory
 from workflows.errors import DomainError, Invalid
 from workflows.models import Account
+from workflows.documents import Uploads
 from workflows.schema import upgrade
+from workflows.signin import issue_token
 
 from .config import Settings
 
@@ -82,8 +84,6 @@ def demo(if_empty: bool) -> None:
                 click.echo("数据库中已有数据，未载入演示数据")
                 return
             raise DomainError("数据库中已有数据；演示数据只能载入空数据库")
-        from workflows.documents import Uploads
-
         accounts = build_demo(session, Uploads(settings.upload_dir))
     click.echo("演示账号（密码只显示这一次，数据库中只存其散列值）：")
     for username, role, password in accounts:
@@ -149,8 +149,6 @@ def token() -> None:
 @click.argument("username")
 @_domain_errors
 def token_create(username: str) -> None:
-    from workflows.signin import issue_token
-
     with _transaction() as session:
         account = session.scalar(select(Account).where(Account.username == username))
         if account is None or not account.active:

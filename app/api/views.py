@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import request, send_file
+from flask import g, request, send_file
 from flask_openapi3 import FileStorage, Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -12,11 +12,13 @@ from werkzeug.datastructures import FileStorage as UploadedFile
 
 from workflows import audit, queries, rules, services, signin
 from workflows.errors import Forbidden, Invalid, NotFound, Reason
-from workflows.models import AuditEvent, Notification, Union
+from workflows.clock import LOCAL, to_db
+from workflows.models import AuditEvent, Campaign, Notification, Union
 from workflows.reports import statistics
 from workflows.states import Role
 
 from ..db import db
+from ..exports import statistics_workbook
 from . import schemas as s
 from .blueprint import actor, api, clock, uploads
 
@@ -49,8 +51,6 @@ def create_token(body: s.TokenIn):
 @api.delete("/tokens/current", tags=[AUTH], responses=s.responses({204: None}),
             summary="Sign out: revoke the token of this request")
 def revoke_token():
-    from flask import g
-
     signin.revoke_token(db(), clock(), g.api_token)
     db().commit()
     return "", 204
@@ -236,8 +236,6 @@ def audit_events(query: s.EventQuery):
 
 
 def _naive_utc(moment, name: str):
-    from workflows.clock import LOCAL, to_db
-
     try:
         return to_db(moment if moment.tzinfo else moment.replace(tzinfo=LOCAL))
     except OverflowError:  # 0001-01-01T00:00 in Beijing, or 9999-12-31T23:59-14:00, is outside datetime in UTC
@@ -265,8 +263,6 @@ def notifications():
 @api.post("/notifications/<int:notification_id>/read", tags=[OTHER],
           responses=s.responses({200: s.NotificationOut}, 404))
 def read_notification(path: s.NotificationPath):
-    from workflows.clock import to_db
-
     notification = db().get(Notification, path.notification_id)
     if notification is None or notification.account_id != actor().id:
         raise NotFound("找不到该通知")
@@ -278,8 +274,6 @@ def read_notification(path: s.NotificationPath):
 @api.get("/reports/statistics", tags=[OTHER], responses=s.responses({200: None}, 400, 403, 404),
          summary="The statistics table of a campaign: JSON, or the .xlsx file with format=xlsx")
 def report_statistics(query: s.StatisticsQuery):
-    from workflows.models import Campaign
-
     account = actor()
     campaign = db().get(Campaign, query.campaign)
     if campaign is None:
@@ -294,8 +288,6 @@ def report_statistics(query: s.StatisticsQuery):
         raise NotFound("找不到该工会")
     table = statistics(db(), campaign.id, union)
     if query.format == "xlsx":
-        from app.exports import statistics_workbook
-
         data = statistics_workbook(table, campaign, union, clock().now())
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"送温暖活动统计表-{campaign.id}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
