@@ -12,14 +12,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .clock import to_db
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+# The writes of `append`, built once. They are Core statements on the tables: the same SQL the ORM would send, at
+# a fraction of its cost per event (no unit of work for a row that is never changed again).
 _HEAD = AuditHead.__table__
+_BUMP = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
+_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
+_INSERT = insert(AuditEvent.__table__)
 HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "action", "from_state", "to_state",
                  "comment", "changes", "prev_hash")
 
@@ -49,19 +54,14 @@ def append(session: Session, *, at: dt.datetime, actor_id: int | None, actor: st
     session.flush()
     # Bumping the head row takes its lock (PostgreSQL) or the write lock (SQLite) until the transaction ends,
     # so two transactions can never take the same sequence number.
-    # The head is written with Core statements on its table: the same SQL as ORM-enabled update(AuditHead), at
-    # half the cost (no ORM bulk-update set-up, no autoflush; nothing keeps an AuditHead object in a session).
-    seq, prev_hash = session.execute(
-        update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
-    ).one()
-    event = AuditEvent(seq=seq, occurred_at=to_db(at), actor_id=actor_id, actor=actor, role=role, case_id=case_id,
-                       action=action, from_state=from_state, to_state=to_state, comment=comment,
-                       changes=changes or {}, prev_hash=prev_hash)
-    event.hash = event_hash(_fields(event))
-    session.add(event)
-    session.flush()
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(hash=event.hash))
-    return event
+    seq, prev_hash = session.execute(_BUMP).one()
+    fields = {"seq": seq, "occurred_at": to_db(at), "actor_id": actor_id, "actor": actor, "role": role,
+              "case_id": case_id, "action": action, "from_state": from_state, "to_state": to_state,
+              "comment": comment, "changes": changes or {}, "prev_hash": prev_hash}
+    fields["hash"] = event_hash(fields)
+    session.execute(_INSERT, fields)
+    session.execute(_SET_HASH, {"new_hash": fields["hash"]})
+    return AuditEvent(**fields)  # what was written; not attached to the session
 
 
 @dataclass(frozen=True)

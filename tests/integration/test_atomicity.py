@@ -154,16 +154,17 @@ def audit_write_fails(mode: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(audit, "event_hash", event_hash)
         yield AuditStoreDown
         monkeypatch.setattr(audit, "event_hash", real)
-    elif mode == "orm":
-        def before_insert(mapper, connection, target) -> None:
-            seen["head"] = connection.execute(select(AuditHead.seq)).scalar_one()
-            raise AuditStoreDown
+    elif mode == "driver":  # the INSERT of the event fails on its way to the database
+        def before_insert(connection, cursor, statement, parameters, context, executemany) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS"):
+                seen["head"] = connection.execute(select(AuditHead.seq)).scalar_one()
+                raise AuditStoreDown
 
-        event.listen(AuditEvent, "before_insert", before_insert)
+        event.listen(engine, "before_cursor_execute", before_insert)
         try:
             yield AuditStoreDown
         finally:
-            event.remove(AuditEvent, "before_insert", before_insert)
+            event.remove(engine, "before_cursor_execute", before_insert)
     else:  # a trigger: the database itself refuses the row
         with engine.begin() as connection:
             if is_postgres(engine):
@@ -186,7 +187,7 @@ def audit_write_fails(mode: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
 
 # ---------------------------------------------------------------- the audit write fails in the middle
 
-@pytest.mark.parametrize("mode", ["hash", "orm", "database"])
+@pytest.mark.parametrize("mode", ["hash", "driver", "database"])
 @pytest.mark.parametrize("verb", list(VERBS))
 def test_a_failed_audit_write_leaves_neither_the_change_nor_an_event(world, monkeypatch, verb, mode):
     before, files, head_before = snapshot(world.engine), world.files(), head(world.engine)
@@ -219,17 +220,18 @@ def test_the_failed_transition_had_moved_the_case_before_the_event_failed(world,
     session = Session(world.engine, expire_on_commit=False)
     case_id = world.cases["documented"]
 
-    def before_insert(mapper, connection, target) -> None:
-        seen["case"] = connection.execute(select(Case.state, Case.version).where(Case.id == case_id)).one()
-        raise AuditStoreDown
+    def before_insert(connection, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS"):
+            seen["case"] = connection.execute(select(Case.state, Case.version).where(Case.id == case_id)).one()
+            raise AuditStoreDown
 
-    event.listen(AuditEvent, "before_insert", before_insert)
+    event.listen(world.engine, "before_cursor_execute", before_insert)
     try:
         with pytest.raises(AuditStoreDown), session.begin():
             version = world.case(session, "documented").version
             _approve(session, world)
     finally:
-        event.remove(AuditEvent, "before_insert", before_insert)
+        event.remove(world.engine, "before_cursor_execute", before_insert)
         session.close()
 
     assert tuple(seen["case"]) == (State.grassroots_approved, version + 1)
