@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
@@ -11,9 +12,9 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from workflows import audit, organisation
+from workflows import audit, deadline, organisation
 from workflows.actors import CONSOLE
-from workflows.clock import SystemClock
+from workflows.clock import LOCAL, FixedClock, SystemClock
 from workflows.db import make_engine, session_factory
 from workflows.errors import DomainError, Invalid
 from workflows.models import Account
@@ -98,6 +99,29 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
     from . import create_app
 
     create_app().run(host=host, port=port, threaded=True)
+
+
+@main.command(help="One pass of deadline enforcement, then exit; --now rehearses a moment on a copy of the data.")
+@click.option("--now", "moment", help="ISO-8601 instant to act as if it were now (local time without a zone).")
+@_domain_errors
+def sweep(moment: str | None) -> None:
+    clock = SystemClock()
+    if moment:
+        try:
+            at = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            raise Invalid({"now": "时间格式应为 2018-01-26T00:00:01"}) from None
+        clock = FixedClock(at if at.tzinfo else at.replace(tzinfo=LOCAL))
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        result = deadline.sweep(session_factory(engine, writes=True), clock)
+    finally:
+        engine.dispose()
+    click.echo(f"逾期未报，视为自动放弃：{result.forfeited}件")
+    if result.skipped:
+        click.echo(f"未能处理（见日志）：{len(result.skipped)}件，案件编号 {', '.join(map(str, result.skipped))}")
+    click.echo(f"forfeited={result.forfeited} skipped={len(result.skipped)}")
 
 
 @main.group(help="Unions.")

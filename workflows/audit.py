@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .clock import to_db
@@ -22,7 +22,8 @@ GENESIS = "0" * 64
 # The writes of `append`, built once. They are Core statements on the tables: the same SQL the ORM would send, at
 # a fraction of its cost per event (no unit of work for a row that is never changed again).
 _HEAD = AuditHead.__table__
-_BUMP = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
+_BUMP = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("n", type_=Integer)) \
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
 _SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 _INSERT = insert(AuditEvent.__table__)
 HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "action", "from_state", "to_state",
@@ -50,18 +51,29 @@ def append(session: Session, *, at: dt.datetime, actor_id: int | None, actor: st
            case_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
            comment: str | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
     """Add the next event of the chain in the caller's transaction. Personal numbers must come masked."""
+    return append_many(session, [{"occurred_at": to_db(at), "actor_id": actor_id, "actor": actor, "role": role,
+                                  "case_id": case_id, "action": action, "from_state": from_state,
+                                  "to_state": to_state, "comment": comment, "changes": changes or {}}])[0]
+
+
+def append_many(session: Session, rows: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Add events to the chain, in order, with one bump of the head: what a sweep of many cases writes.
+    Each row has the hashed fields but seq and prev_hash, with `occurred_at` naive UTC."""
+    if not rows:
+        return []
     # Flush the change first, so its row locks are taken before the head's: one lock order everywhere.
     session.flush()
     # Bumping the head row takes its lock (PostgreSQL) or the write lock (SQLite) until the transaction ends,
-    # so two transactions can never take the same sequence number.
-    seq, prev_hash = session.execute(_BUMP).one()
-    fields = {"seq": seq, "occurred_at": to_db(at), "actor_id": actor_id, "actor": actor, "role": role,
-              "case_id": case_id, "action": action, "from_state": from_state, "to_state": to_state,
-              "comment": comment, "changes": changes or {}, "prev_hash": prev_hash}
-    fields["hash"] = event_hash(fields)
-    session.execute(_INSERT, fields)
-    session.execute(_SET_HASH, {"new_hash": fields["hash"]})
-    return AuditEvent(**fields)  # what was written; not attached to the session
+    # so two transactions can never take the same sequence numbers.
+    last, prev_hash = session.execute(_BUMP, {"n": len(rows)}).one()
+    written = []
+    for seq, row in enumerate(rows, last - len(rows) + 1):
+        fields = {**row, "seq": seq, "prev_hash": prev_hash}
+        fields["hash"] = prev_hash = event_hash(fields)
+        written.append(fields)
+    session.execute(_INSERT, written)
+    session.execute(_SET_HASH, {"new_hash": prev_hash})
+    return [AuditEvent(**fields) for fields in written]  # what was written; not attached to the session
 
 
 @dataclass(frozen=True)

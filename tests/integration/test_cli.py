@@ -1,6 +1,7 @@
 """The `songnuan` command line of API.md: ids on the last line, errors on stderr with exit status 1, nothing
 half-done."""
 
+import datetime as dt
 import shlex
 
 import pytest
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from app.cli import main
+from app.demo import build_demo
+from workflows.clock import LOCAL
+from workflows.documents import Uploads
+from workflows.states import GRASSROOTS
 from workflows.clock import from_db
 from workflows.models import Account, AuditEvent, Campaign, Case, Union
 
@@ -108,3 +113,18 @@ def test_demo_prints_passwords_once_and_refuses_a_second_load(cli, committed):
     assert again.exit_code == 1 and "已有数据" in again.stderr
     assert count(committed, Case) == cases
     assert cli("audit", "verify").exit_code == 0
+
+
+def test_sweep_rehearses_a_deadline_with_now(cli, committed, tmp_path):
+    with Session(committed) as session:
+        build_demo(session, Uploads(tmp_path / "uploads"), now=dt.datetime(2026, 11, 29, 10, tzinfo=LOCAL))
+        session.commit()
+        due = session.scalar(select(func.count()).select_from(Case).where(Case.state.in_(GRASSROOTS)))
+    assert due > 0
+    early = cli("sweep", "--now", "2027-01-25T23:59:59")
+    assert early.exit_code == 0 and "forfeited=0" in early.stdout
+    late = cli("sweep", "--now", "2027-01-26T00:00:01")
+    assert late.exit_code == 0 and f"forfeited={due}" in late.stdout and f"{due}件" in late.stdout
+    assert "forfeited=0" in cli("sweep", "--now", "2027-01-26T00:00:01").stdout
+    bad = cli("sweep", "--now", "tomorrow")
+    assert bad.exit_code == 1 and "时间格式" in bad.stderr
