@@ -12,7 +12,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from workflows import audit, deadline, organisation
+from workflows import audit, deadline, organisation, reminders
 from workflows.actors import CONSOLE
 from workflows.clock import LOCAL, FixedClock, SystemClock
 from workflows.db import make_engine, session_factory
@@ -101,7 +101,7 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
     create_app().run(host=host, port=port, threaded=True)
 
 
-@main.command(help="One pass of deadline enforcement, then exit; --now rehearses a moment on a copy of the data.")
+@main.command(help="One pass of deadline enforcement and reminders, then exit; --now rehearses a moment on a copy.")
 @click.option("--now", "moment", help="ISO-8601 instant to act as if it were now (local time without a zone).")
 @_domain_errors
 def sweep(moment: str | None) -> None:
@@ -114,14 +114,18 @@ def sweep(moment: str | None) -> None:
         clock = FixedClock(at if at.tzinfo else at.replace(tzinfo=LOCAL))
     settings = Settings()
     engine = make_engine(settings.database_url)
+    sessions = session_factory(engine, writes=True)
     try:
-        result = deadline.sweep(session_factory(engine, writes=True), clock)
+        result = deadline.sweep(sessions, clock)
+        with sessions() as session, session.begin():
+            queued = reminders.queue(session, clock.now())
     finally:
         engine.dispose()
     click.echo(f"逾期未报，视为自动放弃：{result.forfeited}件")
     if result.skipped:
         click.echo(f"未能处理（见日志）：{len(result.skipped)}件，案件编号 {', '.join(map(str, result.skipped))}")
-    click.echo(f"forfeited={result.forfeited} skipped={len(result.skipped)}")
+    click.echo(f"新的提醒：{queued}条（站内通知）")
+    click.echo(f"forfeited={result.forfeited} skipped={len(result.skipped)} reminders_queued={queued}")
 
 
 @main.group(help="Unions.")

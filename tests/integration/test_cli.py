@@ -123,6 +123,7 @@ def test_sweep_rehearses_a_deadline_with_now(cli, committed, tmp_path):
     assert due > 0
     early = cli("sweep", "--now", "2027-01-25T23:59:59")
     assert early.exit_code == 0 and "forfeited=0" in early.stdout
+    assert "reminders_queued=0" not in early.stdout  # the 1-day reminders to the late unions
     late = cli("sweep", "--now", "2027-01-26T00:00:01")
     assert late.exit_code == 0 and f"forfeited={due}" in late.stdout and f"{due}件" in late.stdout
     assert "forfeited=0" in cli("sweep", "--now", "2027-01-26T00:00:01").stdout

@@ -1,0 +1,90 @@
+"""Reminders, decided by the sweep and queued as notifications in the same transaction (the outbox).
+
+Each has a key naming what it is about, so that deciding it again, in a second run or a second process, stores
+nothing new: every reminder is delivered once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .clock import from_db, local_date, to_db
+from .models import Account, Campaign, Case
+from .notify import notify
+from .rules import deadline_text
+from .states import GRASSROOTS, Role, State
+
+# An entered case waiting longer than this for the district is brought to the reviewers' attention.
+REVIEW_WAIT = dt.timedelta(days=3)
+LISTED = 10  # names listed in one reminder; the rest are counted
+
+
+def queue(session: Session, now: dt.datetime) -> int:
+    """Queue every reminder due at `now`; returns how many were new."""
+    return _deadline_reminders(session, now) + _notice_closed(session, now) + _review_waiting(session, now)
+
+
+def _active(session: Session, *roles: Role, union_id: int | None = None) -> list[Account]:
+    query = select(Account).where(Account.role.in_(roles), Account.active.is_(True))
+    if union_id is not None:
+        query = query.where(Account.union_id == union_id)
+    return list(session.scalars(query.order_by(Account.id)))
+
+
+def _names(names: list[str]) -> str:
+    shown = "、".join(names[:LISTED])
+    return shown + (f"等{len(names)}人" if len(names) > LISTED else "")
+
+
+def _deadline_reminders(session: Session, now: dt.datetime) -> int:
+    """At each offset before the deadline, the cadres and heads of unions with unsubmitted cases, listing them.
+    After downtime only the nearest offset is sent: three stale reminders at once would help nobody."""
+    queued = 0
+    for campaign in session.scalars(select(Campaign).where(Campaign.deadline > to_db(now))):
+        deadline = from_db(campaign.deadline)
+        due = [days for days in campaign.reminder_days if deadline - dt.timedelta(days=days) <= now]
+        if not due:
+            continue
+        days = min(due)
+        waiting: dict[int, list[str]] = defaultdict(list)
+        for union_id, name in session.execute(
+                select(Case.union_id, Case.applicant_name).where(Case.campaign_id == campaign.id,
+                                                                 Case.state.in_(GRASSROOTS)).order_by(Case.id)):
+            waiting[union_id].append(name)
+        for union_id, names in waiting.items():
+            text = (f"{campaign.name}将于{deadline_text(campaign.deadline)}截止报送（还有{days}天），本工会尚有"
+                    f"{len(names)}件未报送：{_names(names)}。逾期未报视为自动放弃。")
+            for account in _active(session, Role.cadre, Role.head, union_id=union_id):
+                queued += notify(session, key=f"deadline:{campaign.id}:{days}:{account.id}", account_id=account.id,
+                                 kind="deadline", text=text, now=now) is not None
+    return queued
+
+
+def _notice_closed(session: Session, now: dt.datetime) -> int:
+    """The cadre who drafted a case, once its public notice is over: it can be entered now."""
+    queued = 0
+    for case in session.scalars(select(Case).where(Case.state == State.publicized,
+                                                   Case.notice_closes_at <= to_db(now))):
+        queued += notify(session, key=f"notice_closed:{case.id}:{case.publicized_at.isoformat()}",
+                         account_id=case.created_by_id, kind="notice_closed", case_id=case.id, now=now,
+                         text=f"案件「{case.applicant_name}」公示期已满，无异议的可以录入报送。") is not None
+    return queued
+
+
+def _review_waiting(session: Session, now: dt.datetime) -> int:
+    """Each reviewer, once a day, about entered cases nobody has claimed or that have waited too long."""
+    cases = session.execute(select(Case.applicant_name, Case.claimed_by_id, Case.entered_at)
+                            .where(Case.state == State.entered).order_by(Case.entered_at)).all()
+    late = [name for name, claimed, entered in cases
+            if claimed is None or from_db(entered) <= now - REVIEW_WAIT]
+    if not late:
+        return 0
+    day = local_date(now).isoformat()
+    text = f"有{len(late)}件已录入报送的案件无人认领或等待超过{REVIEW_WAIT.days}天：{_names(late)}。"
+    return sum(notify(session, key=f"review_waiting:{day}:{account.id}", account_id=account.id,
+                      kind="review_waiting", text=text, now=now) is not None
+               for account in _active(session, Role.reviewer))
