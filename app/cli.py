@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
+import signal
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
 import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
-from workflows import audit, deadline, organisation, reminders
+from scheduler import runner
+from scheduler.jobs import run_once
+from workflows import audit, organisation
 from workflows.actors import CONSOLE
 from workflows.clock import LOCAL, FixedClock, SystemClock
 from workflows.db import make_engine, session_factory
@@ -94,11 +100,46 @@ def demo(if_empty: bool) -> None:
 @main.command(help="Serve the application for development (single process).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--no-scheduler", is_flag=True, help="Do not start the scheduler inside (it comes with the deadline sweep).")
+@click.option("--no-scheduler", is_flag=True, help="Do not start the scheduler inside.")
 def run(host: str, port: int, no_scheduler: bool) -> None:
     from . import create_app
 
-    create_app().run(host=host, port=port, threaded=True)
+    app = create_app()
+    background = None
+    if not no_scheduler:  # one process here, so one scheduler; `serve` (gunicorn) never starts one
+        background = BackgroundScheduler(timezone=dt.timezone.utc)
+        engine = app.extensions["songnuan"]["engine"]
+        runner.schedule(background, engine, SystemClock(), runner.leadership(engine, SystemClock()))
+        background.start()
+    try:
+        app.run(host=host, port=port, threaded=True)
+    finally:
+        if background is not None:
+            background.shutdown(wait=False)
+
+
+@main.command(help="The standalone scheduler process; several may run, one acts.")
+def scheduler() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    clock = SystemClock()
+    leader = runner.leadership(engine, clock)
+    blocking = BlockingScheduler(timezone=dt.timezone.utc)
+    runner.schedule(blocking, engine, clock, leader)
+    def stop(*_) -> None:
+        if blocking.running:
+            blocking.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"调度进程已启动（{runner.holder_name()}），每{runner.TICK}秒检查一次到期事项")
+    try:
+        blocking.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        leader.release()
+        engine.dispose()
 
 
 @main.command(help="One pass of deadline enforcement and reminders, then exit; --now rehearses a moment on a copy.")
@@ -114,18 +155,15 @@ def sweep(moment: str | None) -> None:
         clock = FixedClock(at if at.tzinfo else at.replace(tzinfo=LOCAL))
     settings = Settings()
     engine = make_engine(settings.database_url)
-    sessions = session_factory(engine, writes=True)
     try:
-        result = deadline.sweep(sessions, clock)
-        with sessions() as session, session.begin():
-            queued = reminders.queue(session, clock.now())
+        report = run_once(session_factory(engine, writes=True), clock)
     finally:
         engine.dispose()
-    click.echo(f"逾期未报，视为自动放弃：{result.forfeited}件")
-    if result.skipped:
-        click.echo(f"未能处理（见日志）：{len(result.skipped)}件，案件编号 {', '.join(map(str, result.skipped))}")
-    click.echo(f"新的提醒：{queued}条（站内通知）")
-    click.echo(f"forfeited={result.forfeited} skipped={len(result.skipped)} reminders_queued={queued}")
+    click.echo(f"逾期未报，视为自动放弃：{report.forfeited}件")
+    if report.skipped:
+        click.echo(f"未能处理（见日志）：{report.skipped}件")
+    click.echo(f"新的提醒：{report.reminders_queued}条（站内通知）")
+    click.echo(f"forfeited={report.forfeited} skipped={report.skipped} reminders_queued={report.reminders_queued}")
 
 
 @main.group(help="Unions.")

@@ -1,0 +1,136 @@
+"""The one scheduler process, and what keeps it one.
+
+Several `songnuan scheduler` processes may run for availability; only the leader acts. On PostgreSQL the leader
+holds a session-level advisory lock on a connection of its own: if the process dies, the connection closes, the
+lock is free and another process takes it at its next tick. SQLite has no such lock, so there the leader holds a
+lease row that it renews every tick and that another process may take once it has expired.
+
+APScheduler keeps its jobs in memory (a job store is never shared between schedulers): a tick every
+TICK seconds catches up whatever is due, including a deadline passed while everything was down, and a job at
+each campaign's deadline acts at the instant itself. Missed runs are coalesced and never dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from workflows.clock import Clock, from_db, to_db
+from workflows.db import session_factory
+from workflows.models import Campaign, SchedulerLease
+
+from .jobs import run_once
+
+log = logging.getLogger(__name__)
+TICK = 15                        # seconds between catch-up passes
+LEASE = dt.timedelta(seconds=45)  # a dead leader's lease runs out within a minute
+LOCK_KEY = 0x536F6E676E75616E     # "Songnuan": the advisory lock's number
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class AdvisoryLeadership:
+    """PostgreSQL: leader while holding the advisory lock on its own connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.connection = engine, None
+
+    def acquire(self) -> bool:
+        if self.connection is not None:
+            try:
+                self.connection.execute(text("SELECT 1"))
+                return True
+            except DBAPIError:  # the connection, and the lock with it, is gone: try to take it again
+                log.warning("scheduler: lost the advisory lock's connection")
+                self.connection = None
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar():
+            self.connection = connection
+            log.info("scheduler: this process now acts (advisory lock taken)")
+            return True
+        connection.close()
+        return False
+
+    def release(self) -> None:
+        if self.connection is not None:
+            self.connection.close()  # closing the session frees its advisory locks
+            self.connection = None
+
+
+class LeaseLeadership:
+    """SQLite: leader while holding an unexpired lease, renewed at every tick."""
+
+    def __init__(self, engine: Engine, clock: Clock, holder: str | None = None) -> None:
+        self.sessions = session_factory(engine, writes=True)
+        self.clock, self.holder = clock, holder or holder_name()
+
+    def acquire(self) -> bool:
+        now = to_db(self.clock.now())
+        with self.sessions() as session, session.begin():
+            taken = session.execute(
+                update(SchedulerLease).where(SchedulerLease.id == 1)
+                .where((SchedulerLease.holder == self.holder) | (SchedulerLease.expires_at <= now))
+                .values(holder=self.holder, expires_at=now + LEASE)).rowcount
+            if taken:
+                return True
+            if session.scalar(select(SchedulerLease.id)) is None:
+                session.add(SchedulerLease(id=1, holder=self.holder, expires_at=now + LEASE))
+                try:
+                    session.flush()
+                except IntegrityError:  # another process created it first
+                    return False
+                return True
+        return False
+
+    def release(self) -> None:
+        with self.sessions() as session, session.begin():
+            session.execute(update(SchedulerLease).where(SchedulerLease.holder == self.holder)
+                            .values(expires_at=to_db(self.clock.now())))
+
+
+def leadership(engine: Engine, clock: Clock):
+    return AdvisoryLeadership(engine) if engine.dialect.name == "postgresql" else LeaseLeadership(engine, clock)
+
+
+def tick(engine: Engine, clock: Clock, leader) -> bool:
+    """One pass if this process is the leader; whether it acted."""
+    if not leader.acquire():
+        return False
+    run_once(session_factory(engine, writes=True), clock)
+    return True
+
+
+def schedule(scheduler: BaseScheduler, engine: Engine, clock: Clock, leader) -> None:
+    """The catch-up tick, and a job at each future campaign deadline (refreshed at every tick)."""
+    one_at_a_time = threading.Lock()  # the tick and a deadline job may fall due together
+
+    def job() -> None:
+        with one_at_a_time:
+            if tick(engine, clock, leader):
+                _deadline_jobs(scheduler, engine, clock, job)
+
+    scheduler.add_job(job, IntervalTrigger(seconds=TICK), id="tick", replace_existing=True, coalesce=True,
+                      max_instances=1, misfire_grace_time=None, next_run_time=dt.datetime.now(dt.timezone.utc))
+    _deadline_jobs(scheduler, engine, clock, job)
+
+
+def _deadline_jobs(scheduler: BaseScheduler, engine: Engine, clock: Clock, job: Callable[[], None]) -> None:
+    with Session(engine) as session:
+        deadlines = session.execute(select(Campaign.id, Campaign.deadline)
+                                    .where(Campaign.deadline > to_db(clock.now()))).all()
+    for campaign_id, deadline in deadlines:
+        scheduler.add_job(job, DateTrigger(from_db(deadline)), id=f"deadline-{campaign_id}", replace_existing=True,
+                          coalesce=True, misfire_grace_time=None)
