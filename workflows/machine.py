@@ -43,8 +43,4 @@ def step(state: str, trigger: str) -> State:
     return State(token.state)
 
 
-def can_step(state: str, trigger: str) -> bool:
-    return trigger in MACHINE.get_triggers(state)
-
-
-__all__ = ["MACHINE", "MachineError", "can_step", "step"]
+__all__ = ["MACHINE", "MachineError", "step"]

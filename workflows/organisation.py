@@ -83,8 +83,10 @@ def create_account(session: Session, actor: Actor, clock: Clock, username: str, 
         problems["role"] = "角色只能是 cadre、head、reviewer、finance、auditor 或 admin"
     if len(password or "") < MIN_PASSWORD:
         problems["password"] = f"密码至少{MIN_PASSWORD}位"
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+    if email and (len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
         problems["email"] = "电子邮箱格式不对"
+    if len(display_name or "") > 64:  # the length of accounts.display_name
+        problems["name"] = "姓名最多64个字"
     union = union_by_code(session, union_code) if union_code else None
     if union_code and union is None:
         problems["union"] = f"没有代码为{union_code}的工会"

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,6 +34,9 @@ from .vocab import DocumentKind, ObjectionStatus
 from .workdays import add_working_days
 
 MAX_COMMENT = 2000
+MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
+# The triggers whose guards add up money already spoken for (rules.money_reasons).
+MONEY_TRIGGERS = ("district_approve", "disburse")
 # Columns holding personal numbers: masked in every audit event.
 MASKS = {"id_number": mask_id, "bank_account": mask_account}
 
@@ -104,10 +108,10 @@ def _editable(case: Case, now: dt.datetime, what: str) -> None:
     _before_deadline(case.campaign, now)
 
 
-def _clean_comment(comment: str | None, field: str = "comment") -> str | None:
+def _clean_comment(comment: str | None, field: str = "comment", limit: int = MAX_COMMENT) -> str | None:
     comment = (comment or "").strip() or None
-    if comment and len(comment) > MAX_COMMENT:
-        raise Invalid({field: f"太长，最多{MAX_COMMENT}个字"})
+    if comment and len(comment) > limit:
+        raise Invalid({field: f"太长，最多{limit}个字"})
     return comment
 
 
@@ -284,8 +288,12 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     case = get_case(session, actor, case_id)
     _check_version(case, version)
     comment = _clean_comment(comment)
-    payment_reference = _clean_comment(payment_reference, "payment_reference")
+    payment_reference = _clean_comment(payment_reference, "payment_reference", MAX_PAYMENT_REFERENCE)
     now = clock.now()
+    if trigger in MONEY_TRIGGERS:
+        # Caps and budget are sums over the campaign's other cases: lock its row first, so that two decisions at
+        # once cannot both fit in the same remaining money (PostgreSQL; SQLite writers are serialised already).
+        session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update())
     reasons = rules.blockers(session, case, trigger, actor, now, comment=comment,
                              payment_reference=payment_reference)
     if reasons:

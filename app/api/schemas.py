@@ -336,10 +336,6 @@ class NotificationList(BaseModel):
     unread: int
 
 
-class Health(BaseModel):
-    status: str
-
-
 # ------------------------------------------------------------------ records → responses
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -21,9 +21,9 @@ from workflows import audit, services
 from workflows.clock import FixedClock
 from workflows.db import make_engine
 from workflows.documents import Uploads
-from workflows.errors import Conflict
+from workflows.errors import Conflict, Refused
 from workflows.models import AuditEvent, Case
-from workflows.states import State
+from workflows.states import BY_TRIGGER, State
 
 from ..factories import Factory
 
@@ -253,3 +253,31 @@ def test_different_cases_all_go_through_and_the_chain_has_no_gap(racers, setup, 
     assert verification.ok, verification.message
     with Session(racers) as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == len(seqs)
+
+
+@pytest.mark.parametrize("trigger", ["district_approve", "disburse"])
+def test_two_approvals_cannot_both_spend_the_last_of_the_budget(racers, setup, clock, trigger):
+    # Room in the budget for one of the two amounts only: the second decision must see the first one's money.
+    session, make = setup
+    campaign = make.campaign(budget=1500)
+    before = State.entered if trigger == "district_approve" else State.district_approved
+    cases = []
+    for _ in range(2):
+        cases.append(make.case(State.entered, campaign=campaign, aid={"kind": "funds", "amount": "1000"}))
+    if trigger == "disburse":  # approved while the budget still counted only paid money, then both paid at once
+        campaign.budget = 2000
+        for case in cases:
+            make.fire(case, "district_approve", make.person("reviewer"))
+        campaign.budget = 1500
+    actor = make.person("reviewer" if trigger == "district_approve" else "finance")
+    session.commit()
+    assert {c.state for c in cases} == {before}
+
+    kwargs = {"payment_reference": "PAY-RACE"} if trigger == "disburse" else {}
+    outcome = race([(f"{trigger}-{case.id}", firing(racers, actor, clock, case.id, trigger, **kwargs))
+                    for case in cases])
+
+    assert len(outcome.winners) == 1, [o.name for o in outcome.winners]
+    loser = next(o for o in outcome.outcomes if o.error is not None)
+    assert isinstance(loser.error, Refused) and loser.error.rule == "budget", loser.trace
+    assert sorted(load(racers, c.id).state for c in cases) == sorted([before, State(BY_TRIGGER[trigger].dest)])

@@ -646,6 +646,17 @@ def test_disburse_needs_a_payment_reference(session, make, blank):
     assert case.payment_reference == "ICBC-2018-0001"
 
 
+def test_a_payment_reference_has_the_length_the_record_keeps(session, make):
+    case = make.case(State.district_approved)
+    unchanged = Unchanged(session, case)
+    with pytest.raises(Invalid) as caught:
+        make.fire(case, "disburse", make.person("finance"), payment_reference="P" * 65)
+    assert caught.value.fields == {"payment_reference": "太长，最多64个字"}
+    unchanged.check()
+    make.fire(case, "disburse", make.person("finance"), payment_reference="P" * 64)
+    assert case.state == State.disbursed
+
+
 # ---------------------------------------------------------------- claims
 
 def test_a_claimed_case_is_left_to_the_reviewer_who_claimed_it(session, make, clock):
