@@ -32,12 +32,12 @@ from .config import Settings
 
 
 @contextmanager
-def _transaction():
+def _transaction(writes: bool = True):
     settings = Settings()
     settings.ensure_dirs()
     engine = make_engine(settings.database_url)
     try:
-        with session_factory(engine, writes=True)() as session, session.begin():
+        with session_factory(engine, writes=writes)() as session, session.begin():
             yield session
     finally:
         engine.dispose()
@@ -279,7 +279,7 @@ def audit_group() -> None:
 @click.option("--digest", help="A digest taken earlier with `songnuan audit digest`.")
 @_domain_errors
 def audit_verify(digest: str | None) -> None:
-    with _transaction() as session:
+    with _transaction(writes=False) as session:  # reading: writers go on meanwhile
         try:
             result = audit.verify(session, digest)
         except ValueError as error:
@@ -295,5 +295,5 @@ def audit_verify(digest: str | None) -> None:
 
 @audit_group.command("digest", help="Print the head of the chain (SEQ:HASH), to keep outside the database.")
 def audit_digest() -> None:
-    with _transaction() as session:
+    with _transaction(writes=False) as session:  # reading: writers go on meanwhile
         click.echo(audit.digest(session))

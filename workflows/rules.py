@@ -43,12 +43,15 @@ FIELD_LABELS = {
 
 # ---------------------------------------------------------------- who sees what
 
+DISTRICT = (State.entered, State.district_approved, State.disbursed)
+
+
 def can_see(actor: Actor, case: Case) -> bool:
     role = actor.role
     if role in UNION_ROLES:
         return case.union_id == actor.union_id
-    if role == Role.reviewer:
-        return case.entered_at is not None
+    if role == Role.reviewer:  # entered and later; a case returned to its union is the union's again
+        return case.state in DISTRICT or (case.state == State.forfeited and case.entered_at is not None)
     if role == Role.finance:
         return case.state in (State.district_approved, State.disbursed)
     return role in (Role.auditor, Role.system)
@@ -60,7 +63,7 @@ def visible_clause(actor: Actor) -> ColumnElement[bool]:
     if role in UNION_ROLES:
         return Case.union_id == actor.union_id
     if role == Role.reviewer:
-        return Case.entered_at.is_not(None)
+        return Case.state.in_(DISTRICT) | ((Case.state == State.forfeited) & Case.entered_at.is_not(None))
     if role == Role.finance:
         return Case.state.in_([State.district_approved, State.disbursed])
     return true() if role in (Role.auditor, Role.system) else false()

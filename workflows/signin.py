@@ -80,14 +80,16 @@ def issue_token(session: Session, clock: Clock, account: Account) -> str:
     return token
 
 
-def account_for_token(session: Session, clock: Clock, token: str) -> tuple[Account, ApiToken] | None:
-    """The active account a live token belongs to, or None."""
+def account_for_token(session: Session, clock: Clock, token: str,
+                      writing: bool = False) -> tuple[Account, ApiToken] | None:
+    """The active account a live token belongs to, or None. A writing request also notes when the token was last
+    used (hourly is enough to see unused tokens); a reading one writes nothing."""
     row = session.scalar(select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None)))
     if row is None or not row.account.active:
         return None
     now = to_db(clock.now())
-    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(hours=1):
-        row.last_used_at = now  # hourly is enough to see unused tokens, and keeps reads from writing
+    if writing and (row.last_used_at is None or now - row.last_used_at > dt.timedelta(hours=1)):
+        row.last_used_at = now
     return row.account, row
 
 

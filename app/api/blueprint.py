@@ -11,7 +11,7 @@ from workflows.documents import Uploads
 from workflows.errors import DomainError, Invalid
 from workflows.models import Account
 
-from ..db import db
+from ..db import READS, db
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}])
 
@@ -32,7 +32,7 @@ def _authenticate() -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise signin.Unauthenticated("请先登录：在 Authorization 头中提供 Bearer 令牌")
-        found = signin.account_for_token(db(), clock(), token.strip())
+        found = signin.account_for_token(db(), clock(), token.strip(), writing=request.method not in READS)
         if found is None:
             raise signin.Unauthenticated("令牌无效或已被吊销，请重新登录")
         g.api_account, g.api_token = found

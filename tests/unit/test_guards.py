@@ -842,3 +842,15 @@ def test_the_cadre_is_notified_once_when_a_case_is_returned(session, make, state
     notes = session.scalars(select(Notification).where(Notification.case_id == case.id)).all()
     assert [(n.account_id, n.kind) for n in notes] == [(case.created_by_id, "returned")]
     assert "请补充住院结算单" in notes[0].text and case.applicant_name in notes[0].text
+
+
+def test_a_case_returned_by_the_district_is_the_unions_again_until_it_is_entered_again(session, make, clock):
+    case = make.case(State.entered)
+    reviewer = make.person("reviewer")
+    make.fire(case, "district_return", reviewer, comment="请补充材料")
+    with pytest.raises(NotFound):
+        services.reveal(session, reviewer, clock, case.id, "id_number")
+    cadre, head = make.person("cadre", case.union), make.person("head", case.union)
+    for actor, trigger in [(cadre, "document"), (head, "approve"), (cadre, "publicize"), (cadre, "enter")]:
+        make.fire(case, trigger, actor)
+    assert services.get_case(session, reviewer, case.id) is case
