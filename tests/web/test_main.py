@@ -33,3 +33,12 @@ def test_start_page_lists_the_campaigns_by_union_and_state(client):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_healthz_says_503_when_the_database_does_not_answer(tmp_path, monkeypatch):
+    monkeypatch.setenv("SONGNUAN_SECRET_KEY", "test")
+    missing = tmp_path / "no-such-dir" / "songnuan.db"  # SQLite cannot open a file in a missing folder
+    app = create_app(Settings(database_url=f"sqlite:///{missing}", upload_dir=str(tmp_path)))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json == {"status": "database unavailable"}
+    app.extensions["songnuan"]["engine"].dispose()
