@@ -109,7 +109,8 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
     if not no_scheduler:  # one process here, so one scheduler; `serve` (gunicorn) never starts one
         background = BackgroundScheduler(timezone=dt.timezone.utc)
         engine = app.extensions["songnuan"]["engine"]
-        runner.schedule(background, engine, SystemClock(), runner.leadership(engine, SystemClock()))
+        runner.schedule(background, engine, SystemClock(), runner.leadership(engine, SystemClock()),
+                        Settings().smtp_url)
         background.start()
     try:
         app.run(host=host, port=port, threaded=True)
@@ -126,7 +127,7 @@ def scheduler() -> None:
     clock = SystemClock()
     leader = runner.leadership(engine, clock)
     blocking = BlockingScheduler(timezone=dt.timezone.utc)
-    runner.schedule(blocking, engine, clock, leader)
+    runner.schedule(blocking, engine, clock, leader, settings.smtp_url)
     def stop(*_) -> None:
         if blocking.running:
             blocking.shutdown(wait=False)
@@ -156,14 +157,18 @@ def sweep(moment: str | None) -> None:
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:
-        report = run_once(session_factory(engine, writes=True), clock)
+        report = run_once(session_factory(engine, writes=True), clock, settings.smtp_url)
     finally:
         engine.dispose()
     click.echo(f"逾期未报，视为自动放弃：{report.forfeited}件")
     if report.skipped:
         click.echo(f"未能处理（见日志）：{report.skipped}件")
     click.echo(f"新的提醒：{report.reminders_queued}条（站内通知）")
-    click.echo(f"forfeited={report.forfeited} skipped={report.skipped} reminders_queued={report.reminders_queued}")
+    if settings.smtp_url:
+        failed = f"，未能发送{report.emails_failed}封（稍后重试）" if report.emails_failed else ""
+        click.echo(f"已发送邮件：{report.emails_sent}封{failed}")
+    click.echo(f"forfeited={report.forfeited} skipped={report.skipped} reminders_queued={report.reminders_queued}"
+               f" emails_sent={report.emails_sent}")
 
 
 @main.group(help="Unions.")

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from workflows import deadline, reminders
 from workflows.clock import Clock
 
+from . import mail
+
 log = logging.getLogger(__name__)
 
 
@@ -19,13 +21,17 @@ class Report:
     forfeited: int
     skipped: int
     reminders_queued: int
+    emails_sent: int = 0
+    emails_failed: int = 0
 
 
-def run_once(sessions: Callable[[], Session], clock: Clock) -> Report:
-    """One pass: forfeit what the deadline has made due, then queue the reminders due now."""
+def run_once(sessions: Callable[[], Session], clock: Clock, smtp_url: str | None = None) -> Report:
+    """One pass: forfeit what the deadline has made due, queue the reminders due now, and (with an SMTP server)
+    e-mail the notifications waiting for it, once those decisions have committed."""
     swept = deadline.sweep(sessions, clock)
     with sessions() as session, session.begin():
         queued = reminders.queue(session, clock.now())
     if swept.forfeited or swept.skipped or queued:
         log.info("sweep: %s forfeited, %s skipped, %s reminders queued", swept.forfeited, len(swept.skipped), queued)
-    return Report(swept.forfeited, len(swept.skipped), queued)
+    sent, failed = mail.deliver(sessions, clock, smtp_url) if smtp_url else (0, 0)
+    return Report(swept.forfeited, len(swept.skipped), queued, sent, failed)

@@ -105,21 +105,22 @@ def leadership(engine: Engine, clock: Clock):
     return AdvisoryLeadership(engine) if engine.dialect.name == "postgresql" else LeaseLeadership(engine, clock)
 
 
-def tick(engine: Engine, clock: Clock, leader) -> bool:
+def tick(engine: Engine, clock: Clock, leader, smtp_url: str | None = None) -> bool:
     """One pass if this process is the leader; whether it acted."""
     if not leader.acquire():
         return False
-    run_once(session_factory(engine, writes=True), clock)
+    run_once(session_factory(engine, writes=True), clock, smtp_url)
     return True
 
 
-def schedule(scheduler: BaseScheduler, engine: Engine, clock: Clock, leader) -> None:
-    """The catch-up tick, and a job at each future campaign deadline (refreshed at every tick)."""
+def schedule(scheduler: BaseScheduler, engine: Engine, clock: Clock, leader, smtp_url: str | None = None) -> None:
+    """The catch-up tick, and a job at each future campaign deadline (refreshed at every tick); notifications are
+    e-mailed through `smtp_url` when it is set."""
     one_at_a_time = threading.Lock()  # the tick and a deadline job may fall due together
 
     def job() -> None:
         with one_at_a_time:
-            if tick(engine, clock, leader):
+            if tick(engine, clock, leader, smtp_url):
                 _deadline_jobs(scheduler, engine, clock, job)
 
     scheduler.add_job(job, IntervalTrigger(seconds=TICK), id="tick", replace_existing=True, coalesce=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,11 +57,28 @@ def append(session: Session, *, at: dt.datetime, actor_id: int | None, actor: st
                                   "to_state": to_state, "comment": comment, "changes": changes or {}}])[0]
 
 
-def append_many(session: Session, rows: list[dict[str, Any]]) -> list[AuditEvent]:
+class Written(Sequence[AuditEvent]):
+    """The events `append_many` wrote, each an AuditEvent (not attached to any session) made when it is asked
+    for: a sweep writes thousands at a time and never looks at them, and making an ORM object costs more than
+    hashing and writing its row. Each access makes a new object."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: int | slice) -> AuditEvent | list[AuditEvent]:  # type: ignore[override]
+        if isinstance(index, slice):
+            return [AuditEvent(**fields) for fields in self._rows[index]]
+        return AuditEvent(**self._rows[index])
+
+
+def append_many(session: Session, rows: list[dict[str, Any]]) -> Sequence[AuditEvent]:
     """Add events to the chain, in order, with one bump of the head: what a sweep of many cases writes.
     Each row has the hashed fields but seq and prev_hash, with `occurred_at` naive UTC."""
     if not rows:
-        return []
+        return Written([])
     # Flush the change first, so its row locks are taken before the head's: one lock order everywhere.
     session.flush()
     # Bumping the head row takes its lock (PostgreSQL) or the write lock (SQLite) until the transaction ends,
@@ -73,7 +91,7 @@ def append_many(session: Session, rows: list[dict[str, Any]]) -> list[AuditEvent
         written.append(fields)
     session.execute(_INSERT, written)
     session.execute(_SET_HASH, {"new_hash": prev_hash})
-    return [AuditEvent(**fields) for fields in written]  # what was written; not attached to the session
+    return Written(written)  # what was written; not attached to the session
 
 
 @dataclass(frozen=True)

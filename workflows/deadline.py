@@ -80,12 +80,13 @@ def _forfeit_batch(sessions, campaign_id: int, now: dt.datetime, limit: int,
             ids = [case_id for case_id, _ in due]
             if not ids:
                 return 0, []
+            at = to_db(now)  # once per batch, not once per case
             forfeited = set(session.scalars(
                 update(Case).where(Case.id.in_(ids), Case.state.in_(GRASSROOTS))
-                .values(state=State.forfeited, version=Case.version + 1, updated_at=to_db(now), claimed_by_id=None)
+                .values(state=State.forfeited, version=Case.version + 1, updated_at=at, claimed_by_id=None)
                 .returning(Case.id).execution_options(synchronize_session=False)))
             audit.append_many(session, [
-                {"occurred_at": to_db(now), "actor_id": None, "actor": SYSTEM.username, "role": SYSTEM.role,
+                {"occurred_at": at, "actor_id": None, "actor": SYSTEM.username, "role": SYSTEM.role,
                  "case_id": case_id, "action": "forfeit", "from_state": state, "to_state": State.forfeited.value,
                  "comment": FORFEIT_REASON, "changes": {"state": [state, State.forfeited.value]}}
                 for case_id, state in due if case_id in forfeited])

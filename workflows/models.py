@@ -290,7 +290,9 @@ class SignInFailure(Base):
 
 class Notification(Base):
     """A message to one account, shown in the application (and sent by e-mail where it has an address).
-    `key` makes each notification unique, so that deciding to send it twice stores it once."""
+    `key` makes each notification unique, so that deciding to send it twice stores it once. The e-mail columns are
+    scheduler.mail's: sent at `emailed_at`; until then `email_attempts` failed tries, the `last_error` of the latest,
+    and `next_attempt_at`, before which nobody tries (the back-off, or another process's claim)."""
 
     __tablename__ = "notifications"
 
@@ -302,6 +304,10 @@ class Notification(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
 
 
 class SchedulerLease(Base):

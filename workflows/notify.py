@@ -1,5 +1,6 @@
 """In-application notifications, written in the transaction that decides them (an outbox): each has a unique
-key, so a decision taken twice stores one notification. Delivery by e-mail happens after commit, elsewhere."""
+key, so a decision taken twice stores one notification. Delivery by e-mail happens after commit, in
+scheduler/mail.py."""
 
 from __future__ import annotations
 

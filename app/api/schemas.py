@@ -336,6 +336,24 @@ class NotificationList(BaseModel):
     unread: int
 
 
+class FailedDeliveryOut(BaseModel):
+    """A notification whose e-mail has failed so far; its text is not shown (administrators see no cases)."""
+    id: int
+    kind: str
+    account: str = Field(description="The addressee's username")
+    created_at: dt.datetime
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    last_error: str | None
+
+
+class FailedDeliveryPage(BaseModel):
+    items: list[FailedDeliveryOut]
+    total: int
+    page: int
+    per_page: int
+
+
 # ------------------------------------------------------------------ records → responses
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -387,6 +405,12 @@ def event_out(event: AuditEvent) -> dict[str, Any]:
     return {"seq": event.seq, "occurred_at": _utc(event.occurred_at), "actor": event.actor, "role": event.role,
             "case_id": event.case_id, "action": event.action, "from_state": event.from_state,
             "to_state": event.to_state, "comment": event.comment, "changes": event.changes, "hash": event.hash}
+
+
+def failed_delivery_out(notification: Notification, username: str) -> dict[str, Any]:
+    return {"id": notification.id, "kind": notification.kind, "account": username,
+            "created_at": _utc(notification.created_at), "attempts": notification.email_attempts,
+            "next_attempt_at": _utc(notification.next_attempt_at), "last_error": notification.last_error}
 
 
 def notification_out(notification: Notification) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage as UploadedFile
 from workflows import audit, queries, rules, services, signin
 from workflows.errors import Forbidden, Invalid, NotFound, Reason
 from workflows.clock import LOCAL, to_db
-from workflows.models import AuditEvent, Campaign, Notification, Union
+from workflows.models import Account, AuditEvent, Campaign, Notification, Union
 from workflows.reports import statistics
 from workflows.states import Role
 
@@ -258,6 +258,21 @@ def notifications():
     unread = db().scalar(select(func.count()).select_from(Notification).where(mine, Notification.read_at.is_(None)))
     return s.NotificationList.model_validate({"items": [s.notification_out(n) for n in rows],
                                              "unread": unread}).model_dump(mode="json")
+
+
+@api.get("/notifications/failed", tags=[OTHER], responses=s.responses({200: s.FailedDeliveryPage}, 400, 403),
+         summary="Notifications whose e-mail has failed and is being retried (administrators)")
+def failed_deliveries(query: s.PageQuery):
+    if actor().role != Role.admin:
+        raise Forbidden(Reason("role", "只有系统管理员可以查看邮件发送失败的通知"))
+    failed = (Notification.emailed_at.is_(None), Notification.email_attempts > 0)
+    total = db().scalar(select(func.count()).select_from(Notification).where(*failed))
+    rows = db().execute(select(Notification, Account.username).join(Account, Account.id == Notification.account_id)
+                        .where(*failed).order_by(Notification.id.desc())
+                        .limit(query.per_page).offset((query.page - 1) * query.per_page))
+    return s.FailedDeliveryPage.model_validate(
+        {"items": [s.failed_delivery_out(n, username) for n, username in rows], "total": total, "page": query.page,
+         "per_page": query.per_page}).model_dump(mode="json")
 
 
 @api.post("/notifications/<int:notification_id>/read", tags=[OTHER],

@@ -244,6 +244,8 @@ ROWS = [
     Row("GET",    "/notifications",                        None,             "401 200 200 200 200 200 200 200 200"),
     Row("POST",   "/notifications/{notification}/read",    "notification",   "401 200 404 404 404 404 404 404 404",
         note="the cadre of A's notification"),
+    Row("GET",    "/notifications/failed",                 None,             "401 403 403 403 403 403 403 403 200",
+        note="failed e-mail deliveries: administrators only"),
     # reports: cadres and heads see their own union only
     Row("GET",    "/reports/statistics?campaign={campaign}", None,           "401 200 200 200 200 200 200 200 200"),
     Row("GET",    "/reports/statistics?campaign={campaign}&union={union}", None,
