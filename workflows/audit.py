@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,34 +50,20 @@ def _fields(event: AuditEvent, **override: Any) -> dict[str, Any]:
 def append(session: Session, *, at: dt.datetime, actor_id: int | None, actor: str, role: str, action: str,
            case_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
            comment: str | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
-    """Add the next event of the chain in the caller's transaction. Personal numbers must come masked."""
-    return append_many(session, [{"occurred_at": to_db(at), "actor_id": actor_id, "actor": actor, "role": role,
-                                  "case_id": case_id, "action": action, "from_state": from_state,
-                                  "to_state": to_state, "comment": comment, "changes": changes or {}}])[0]
+    """Add the next event of the chain in the caller's transaction. Personal numbers must come masked.
+    Returns the event as written, not attached to the session."""
+    row = {"occurred_at": to_db(at), "actor_id": actor_id, "actor": actor, "role": role, "case_id": case_id,
+           "action": action, "from_state": from_state, "to_state": to_state, "comment": comment,
+           "changes": changes or {}}
+    [written] = append_many(session, [row])
+    return AuditEvent(**written)
 
 
-class Written(Sequence[AuditEvent]):
-    """The events `append_many` wrote, each an AuditEvent (not attached to any session) made when it is asked
-    for: a sweep writes thousands at a time and never looks at them, and making an ORM object costs more than
-    hashing and writing its row. Each access makes a new object."""
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self._rows = rows
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __getitem__(self, index: int | slice) -> AuditEvent | list[AuditEvent]:  # type: ignore[override]
-        if isinstance(index, slice):
-            return [AuditEvent(**fields) for fields in self._rows[index]]
-        return AuditEvent(**self._rows[index])
-
-
-def append_many(session: Session, rows: list[dict[str, Any]]) -> Sequence[AuditEvent]:
+def append_many(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add events to the chain, in order, with one bump of the head: what a sweep of many cases writes.
     Each row has the hashed fields but seq and prev_hash, with `occurred_at` naive UTC."""
     if not rows:
-        return Written([])
+        return []
     # Flush the change first, so its row locks are taken before the head's: one lock order everywhere.
     session.flush()
     # Bumping the head row takes its lock (PostgreSQL) or the write lock (SQLite) until the transaction ends,
@@ -91,7 +76,7 @@ def append_many(session: Session, rows: list[dict[str, Any]]) -> Sequence[AuditE
         written.append(fields)
     session.execute(_INSERT, written)
     session.execute(_SET_HASH, {"new_hash": prev_hash})
-    return Written(written)  # what was written; not attached to the session
+    return written  # the rows as written (plain dicts: a sweep writes thousands and never looks at them)
 
 
 @dataclass(frozen=True)
