@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import case as when, func, select
 from sqlalchemy.orm import Session
 
-from .models import Case, Union
-from .states import State
+from .actors import Actor
+from .errors import NotFound
+from .models import Campaign, Case, Union
+from .states import UNION_ROLES, State
 from .vocab import AidKind, Category, WorkerGroup
 
 APPROVED = (State.district_approved, State.disbursed)
@@ -26,6 +28,23 @@ def union_and_below(session: Session, union: Union) -> list[int]:
         found.append(current)
         todo.extend(children.get(current, []))
     return found
+
+
+def scope(session: Session, actor: Actor, campaign_id: int, union_code: str | None) -> tuple[Campaign, Union | None]:
+    """The campaign and the union whose figures `actor` asks for: a grassroots union's people see their own union
+    only (another one is not found); the district's roles see any union, or the whole district."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("找不到该活动")
+    if actor.role in UNION_ROLES:
+        own = session.get(Union, actor.union_id)
+        if union_code and union_code != own.code:
+            raise NotFound("找不到该工会")
+        return campaign, own
+    union = session.scalar(select(Union).where(Union.code == union_code)) if union_code else None
+    if union_code and union is None:
+        raise NotFound("找不到该工会")
+    return campaign, union
 
 
 def statistics(session: Session, campaign_id: int, union: Union | None = None) -> dict[str, Any]:

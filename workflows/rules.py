@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .clock import LOCAL, from_db, local_date, to_db
-from .errors import Reason
+from .errors import Forbidden, Reason
 from .identity import bank_account_problem, id_number_problem, mask_id, normalize_id
 from .models import Campaign, Case, Member, Union, UnionBudget
 from .schemas import CaseIn, case_input
@@ -67,6 +67,13 @@ def visible_clause(actor: Actor) -> ColumnElement[bool]:
     if role == Role.finance:
         return Case.state.in_([State.district_approved, State.disbursed])
     return true() if role in (Role.auditor, Role.system) else false()
+
+
+def require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
+    """Refuse (Forbidden) unless `actor` has one of `roles`; `what` is the action, in Chinese."""
+    if actor.role not in roles:
+        who = "、".join(r.label for r in roles)
+        raise Forbidden(Reason("role", f"只有{who}可以{what}"))
 
 
 def may_reveal(actor: Actor, case: Case) -> bool:

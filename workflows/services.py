@@ -91,12 +91,6 @@ def _check_version(case: Case, version: int | None) -> None:
         raise Conflict()
 
 
-def _require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
-    if actor.role not in roles:
-        who = "、".join(r.label for r in roles)
-        raise Forbidden(Reason("role", f"只有{who}可以{what}"))
-
-
 def _before_deadline(campaign: Campaign, now: dt.datetime) -> None:
     if rules.past_deadline(campaign, now):
         raise Refused(rules.deadline_reason(campaign))
@@ -161,7 +155,7 @@ def _diff(case: Case, new: dict[str, Any]) -> dict[str, list[str | None]]:
 
 def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, data: Any) -> Case:
     """A cadre opens a draft for a worker of their own union."""
-    _require_role(actor, (Role.cadre,), "新建案件")
+    rules.require_role(actor, (Role.cadre,), "新建案件")
     now = clock.now()
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
@@ -188,7 +182,7 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
               data: dict[str, Any]) -> Case:
     """Change fields of a draft. `data` may be partial: what it names replaces what the case holds."""
     case = get_case(session, actor, case_id)
-    _require_role(actor, (Role.cadre,), "修改案件")
+    rules.require_role(actor, (Role.cadre,), "修改案件")
     _check_version(case, version)
     now = clock.now()
     _editable(case, now, "修改")
@@ -230,7 +224,7 @@ def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int, kind: str,
                  filename: str, content: bytes, version: int | None = None) -> Document:
     case = get_case(session, actor, case_id)
-    _require_role(actor, (Role.cadre,), "上传资料")
+    rules.require_role(actor, (Role.cadre,), "上传资料")
     _check_version(case, version)
     now = clock.now()
     _editable(case, now, "上传资料")
@@ -251,7 +245,7 @@ def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads,
 def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int,
                     document_id: str, version: int | None = None) -> Case:
     case = get_case(session, actor, case_id)
-    _require_role(actor, (Role.cadre,), "删除资料")
+    rules.require_role(actor, (Role.cadre,), "删除资料")
     _check_version(case, version)
     now = clock.now()
     _editable(case, now, "删除资料")
@@ -361,7 +355,7 @@ EFFECTS = {
 def record_objection(session: Session, actor: Actor, clock: Clock, case_id: int, statement: str) -> Objection:
     """A cadre or head writes down an objector's statement during the public notice."""
     case = get_case(session, actor, case_id)
-    _require_role(actor, (Role.cadre, Role.head), "登记异议")
+    rules.require_role(actor, (Role.cadre, Role.head), "登记异议")
     statement = _clean_comment(statement, "statement")
     if not statement:
         raise Invalid({"statement": "请填写异议内容"})
@@ -384,7 +378,7 @@ def resolve_objection(session: Session, actor: Actor, clock: Clock, objection_id
     if objection is None:
         raise NotFound("找不到该异议")
     case = get_case(session, actor, objection.case_id)
-    _require_role(actor, (Role.head,), "处理异议")
+    rules.require_role(actor, (Role.head,), "处理异议")
     if outcome not in (ObjectionStatus.dismissed, ObjectionStatus.upheld):
         raise Invalid({"outcome": "处理结果只能是不成立或成立"})
     comment = _clean_comment(comment)
@@ -411,7 +405,7 @@ CLAIM_STATES = {Role.reviewer: State.entered, Role.finance: State.district_appro
 def claim(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
     """A reviewer or finance officer takes a case, so that two people do not work on it at once."""
     case = get_case(session, actor, case_id)
-    _require_role(actor, tuple(CLAIM_STATES), "认领案件")
+    rules.require_role(actor, tuple(CLAIM_STATES), "认领案件")
     if case.state != CLAIM_STATES[Role(actor.role)]:
         raise Refused(Reason("state", f"案件当前为「{State(case.state).label}」，不能认领"))
     if reason := rules.claim_reason(case, actor):
@@ -427,7 +421,7 @@ def claim(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
 
 def release(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
     case = get_case(session, actor, case_id)
-    _require_role(actor, tuple(CLAIM_STATES), "释放案件")
+    rules.require_role(actor, tuple(CLAIM_STATES), "释放案件")
     if case.claimed_by_id != actor.id:
         raise Refused(Reason("claimed", "只能释放自己认领的案件"))
     now = clock.now()

@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage as UploadedFile
 
-from workflows import audit, queries, rules, services, signin
-from workflows.errors import Forbidden, Invalid, NotFound, Reason
+from workflows import audit, queries, reports, rules, services, signin
 from workflows.clock import LOCAL, to_db
-from workflows.models import Account, AuditEvent, Campaign, Notification, Union
-from workflows.reports import statistics
+from workflows.errors import Invalid, NotFound
+from workflows.models import Account, AuditEvent, Notification
 from workflows.states import Role
 
 from ..db import db
@@ -208,15 +207,10 @@ def history(path: s.CasePath):
 
 # ------------------------------------------------------------------ audit
 
-def _auditor_only() -> None:
-    if actor().role != Role.auditor:
-        raise Forbidden(Reason("role", "只有审计人员可以查看审计记录"))
-
-
 @api.get("/audit/events", tags=[AUDIT], responses=s.responses({200: s.EventPage}, 400, 403),
          summary="Every audit event, filtered (auditors)")
 def audit_events(query: s.EventQuery):
-    _auditor_only()
+    rules.require_role(actor(), (Role.auditor,), "查看审计记录")
     where = []
     if query.case:
         where.append(AuditEvent.case_id == query.case)
@@ -245,7 +239,7 @@ def _naive_utc(moment, name: str):
 @api.get("/audit/verify", tags=[AUDIT], responses=s.responses({200: s.VerifyOut}, 403),
          summary="Walk the whole audit chain (auditors)")
 def audit_verify():
-    _auditor_only()
+    rules.require_role(actor(), (Role.auditor,), "查看审计记录")
     return audit.verify(db()).as_dict()
 
 
@@ -263,8 +257,7 @@ def notifications():
 @api.get("/notifications/failed", tags=[OTHER], responses=s.responses({200: s.FailedDeliveryPage}, 400, 403),
          summary="Notifications whose e-mail has failed and is being retried (administrators)")
 def failed_deliveries(query: s.PageQuery):
-    if actor().role != Role.admin:
-        raise Forbidden(Reason("role", "只有系统管理员可以查看邮件发送失败的通知"))
+    rules.require_role(actor(), (Role.admin,), "查看邮件发送失败的通知")
     failed = (Notification.emailed_at.is_(None), Notification.email_attempts > 0)
     total = db().scalar(select(func.count()).select_from(Notification).where(*failed))
     rows = db().execute(select(Notification, Account.username).join(Account, Account.id == Notification.account_id)
@@ -289,19 +282,8 @@ def read_notification(path: s.NotificationPath):
 @api.get("/reports/statistics", tags=[OTHER], responses=s.responses({200: None}, 400, 403, 404),
          summary="The statistics table of a campaign: JSON, or the .xlsx file with format=xlsx")
 def report_statistics(query: s.StatisticsQuery):
-    account = actor()
-    campaign = db().get(Campaign, query.campaign)
-    if campaign is None:
-        raise NotFound("找不到该活动")
-    code = query.union
-    if account.role in (Role.cadre, Role.head):
-        if code and code != account.union.code:
-            raise NotFound("找不到该工会")
-        code = account.union.code
-    union = db().scalar(select(Union).where(Union.code == code)) if code else None
-    if code and union is None:
-        raise NotFound("找不到该工会")
-    table = statistics(db(), campaign.id, union)
+    campaign, union = reports.scope(db(), actor(), query.campaign, query.union)
+    table = reports.statistics(db(), campaign.id, union)
     if query.format == "xlsx":
         data = statistics_workbook(table, campaign, union, clock().now())
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"送温暖活动统计表-{campaign.id}.xlsx",
