@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+import datetime as dt
+
+from flask import Flask, g, request
+from flask_babel import get_locale
 from flask_openapi3 import Info, OpenAPI
 
-from workflows.clock import SystemClock
+from workflows import signin
+from workflows.clock import LOCAL, SystemClock
 from workflows.db import make_engine, session_factory
 from workflows.documents import Uploads
 
 from .config import Settings
+from .extensions import babel, csrf
+from .web import Labels, page_context, task_label
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -24,6 +30,17 @@ def create_app(settings: Settings | None = None) -> Flask:
                   doc_prefix="/api/v1", doc_url="/openapi.json",
                   validation_error_status=400, validation_error_callback=validation_response)
     app.config["SECRET_KEY"] = settings.secret_key
+    secure = not settings.development
+    # Cookies: never readable by scripts, not sent along with other sites' requests, https only outside
+    # development. Flask-Login's remember cookie is laxer by default (one year, no SameSite): tightened the same way.
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_DURATION=signin.WEB_SESSION, REMEMBER_COOKIE_REFRESH_EACH_REQUEST=False,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long form is not lost to a timer
+        BABEL_DEFAULT_LOCALE="zh", BABEL_DEFAULT_TIMEZONE=str(LOCAL),
+    )
     app.json.ensure_ascii = False  # Chinese as it is, readable by the people who integrate with us
     # The largest upload plus room for the form around it; beyond it the request is refused with 413.
     app.config["MAX_CONTENT_LENGTH"] = Uploads(settings.upload_dir).max_bytes + 64 * 1024
@@ -44,10 +61,38 @@ def create_app(settings: Settings | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    from . import admin, auth, cases, inbox, notifications, summaries
     from .api import api
     from .main import bp as main_bp
 
-    app.register_blueprint(main_bp)
+    auth.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=auth.locale)
+    for blueprint in (main_bp, auth.bp, inbox.bp, cases.bp, notifications.bp, summaries.bp, admin.bp):
+        app.register_blueprint(blueprint)
     app.register_api(api)
+    csrf.exempt(api)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_errors(app)
+    app.context_processor(page_context)
+    app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/api/v1/swagger"):  # Swagger UI's page runs a script of its own inline
+            headers.setdefault("Content-Security-Policy", CSP)
+        if secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint and not request.path.startswith("/static/"):
+            headers.setdefault("Cache-Control", "no-store")  # pages hold personal data: no copy left in caches
+        return response
+
     return app
+
+
+# Everything from this site only: scripts, styles, images; no inline script, no framing.
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")

@@ -30,6 +30,8 @@ class Settings:
     upload_dir: str = field(default_factory=lambda: os.environ.get(
         "SONGNUAN_UPLOAD_DIR", str(INSTANCE / "uploads")))
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("SONGNUAN_SMTP_URL") or None)
+    # `songnuan run` serves plain http on the developer's machine; everywhere else cookies are Secure (https only).
+    development: bool = False
 
     @property
     def secret_key(self) -> str:

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData,
-                        Numeric, String, Text)
+                        Numeric, String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .identity import mask_account, mask_id
-from .states import State
+from .states import Role, State
 
 Money = Numeric(12, 2)
 
@@ -60,9 +60,21 @@ class Account(Base):
 
     union: Mapped[Union | None] = relationship()
 
+    # What Flask-Login asks of a signed-in user, duck-typed so that the domain imports nothing of the web.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
 
 
 class Campaign(Base):
@@ -260,13 +272,16 @@ class AuditHead(Base):
 
 
 class ApiToken(Base):
-    """A bearer token of the JSON API. Only its SHA-256 is kept; revoked tokens stay, for the record."""
+    """A bearer token of the JSON API (kind "api"), or the key of one signed-in browser session (kind "web"), which
+    the session cookie carries. Only its SHA-256 is kept; revoked tokens stay, for the record. Revoking a web key at
+    sign-out kills that session even where a copy of its cookie survives."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="api", server_default="api")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -318,3 +333,26 @@ class SchedulerLease(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Summary(Base):
+    """活动总结: a grassroots union's campaign summary and statistics, handed in once by the campaign's report
+    deadline and replaced until then. An attached file is kept like a case's documents."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (UniqueConstraint("campaign_id", "union_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    text: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(32))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_type: Mapped[str | None] = mapped_column(String(64))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    union: Mapped[Union] = relationship()
+    submitted_by: Mapped[Account] = relationship()

@@ -22,6 +22,8 @@ from .models import Account, ApiToken, SignInFailure
 WINDOW = dt.timedelta(minutes=15)
 MAX_PER_NAME = 5
 MAX_PER_SOURCE = 20
+# The longest a browser session lives, "remember me" included: then one signs in again.
+WEB_SESSION = dt.timedelta(days=7)
 # Checked when the name is unknown, so that an unknown name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("songnuan-dummy-password")
 
@@ -71,21 +73,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, clock: Clock, account: Account) -> str:
-    """A new token for `account`; returned once, stored only as its hash."""
-    token = "sn_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(account_id=account.id, digest=_digest(token), created_at=to_db(clock.now())))
+def issue_token(session: Session, clock: Clock, account: Account, kind: str = "api") -> str:
+    """A new token for `account` (an API token, or a "web" session key); returned once, stored only as its hash.
+    Audited as token_create or sign_in."""
+    token = ("sn_" if kind == "api" else "") + secrets.token_urlsafe(32)
+    session.add(ApiToken(account_id=account.id, digest=_digest(token), kind=kind, created_at=to_db(clock.now())))
     audit.append(session, at=clock.now(), actor_id=account.id, actor=account.username, role=account.role,
-                 action="token_create")
+                 action="token_create" if kind == "api" else "sign_in")
     return token
 
 
-def account_for_token(session: Session, clock: Clock, token: str,
-                      writing: bool = False) -> tuple[Account, ApiToken] | None:
-    """The active account a live token belongs to, or None. A writing request also notes when the token was last
-    used (hourly is enough to see unused tokens); a reading one writes nothing."""
-    row = session.scalar(select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None)))
+def account_for_token(session: Session, clock: Clock, token: str, writing: bool = False,
+                      kind: str = "api") -> tuple[Account, ApiToken] | None:
+    """The active account a live token of `kind` belongs to, or None. A web session key lives WEB_SESSION_DAYS at
+    most. A writing request also notes when the token was last used (hourly is enough to see unused tokens); a
+    reading one writes nothing."""
+    row = session.scalar(select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.kind == kind,
+                                                ApiToken.revoked_at.is_(None)))
     if row is None or not row.account.active:
+        return None
+    if kind == "web" and clock.now() - from_db(row.created_at) > WEB_SESSION:
         return None
     now = to_db(clock.now())
     if writing and (row.last_used_at is None or now - row.last_used_at > dt.timedelta(hours=1)):
@@ -97,4 +104,4 @@ def revoke_token(session: Session, clock: Clock, token: ApiToken) -> None:
     token.revoked_at = to_db(clock.now())
     account = token.account
     audit.append(session, at=clock.now(), actor_id=account.id, actor=account.username, role=account.role,
-                 action="token_revoke")
+                 action="token_revoke" if token.kind == "api" else "sign_out")

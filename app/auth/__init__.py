@@ -1,0 +1,130 @@
+"""Signing in and out of the screens, and the choice of language.
+
+The session cookie carries a random key whose hash is stored (workflows.signin, kind "web"); signing out revokes it,
+so a copy of the cookie taken before is dead too. Failed sign-ins are throttled in the database, as for the API.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from workflows import signin
+from workflows.states import Role
+
+from ..db import db
+from ..extensions import login
+from ..web import actor, clock, safe_next
+
+bp = Blueprint("auth", __name__)
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+
+class SignInForm(FlaskForm):
+    username = StringField(lazy_gettext("用户名"), validators=[DataRequired(lazy_gettext("请填写用户名")), Length(max=64)])
+    password = PasswordField(lazy_gettext("密码"), validators=[DataRequired(lazy_gettext("请填写密码")), Length(max=200)])
+    remember = BooleanField(lazy_gettext("在这台电脑上保持登录（7天）"))
+
+
+class _SessionKey:
+    """What login_user stores in the cookie: the session's key, not the account's id."""
+
+    is_active = True
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def get_id(self) -> str:
+        return self.key
+
+
+def init_app(app: Flask) -> None:
+    login.init_app(app)
+    login.login_view = "auth.signin_page"
+    login.login_message = lazy_gettext("请先登录")
+    login.login_message_category = "info"
+    # "basic" only marks a session as not fresh when the address changes; the server-side key is what protects it.
+    login.session_protection = "basic"
+
+
+@login.user_loader
+def _load(key: str):
+    found = signin.account_for_token(db(), clock(), key, kind="web")
+    if found is None:
+        return None
+    account, g.web_session = found
+    return account
+
+
+def locale() -> str:
+    return request.cookies.get("lang") if request.cookies.get("lang") in LANGUAGES else "zh"
+
+
+def landing() -> str:
+    """Where each role starts: its task inbox, or the screen of its work."""
+    role = actor().role
+    if role == Role.admin:
+        return url_for("admin.index")
+    if role == Role.auditor:
+        return url_for("cases.index")
+    return url_for("inbox.index")
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin_page():
+    if current_user.is_authenticated:
+        return redirect(landing())
+    form = SignInForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            account = signin.authenticate(db(), clock(), form.username.data, form.password.data,
+                                          request.remote_addr or "")
+        except signin.Throttled as refusal:
+            error, status = refusal.message, 429
+        else:
+            if account is None:
+                db().commit()  # the failure counts towards throttling even though we refuse
+                error, status = _("用户名或密码不正确"), 401
+            else:
+                key = signin.issue_token(db(), clock(), account, kind="web")
+                db().commit()
+                target = safe_next(request.args.get("next"), "")
+                session.clear()  # a new session at sign-in: nothing carried over from before, CSRF secret included
+                login_user(_SessionKey(key), remember=form.remember.data)
+                return redirect(target or url_for("auth.home"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/signin.html", form=form, error=error), status
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(landing())
+
+
+@bp.post("/signout")
+@login_required
+def signout():
+    signin.revoke_token(db(), clock(), g.web_session)
+    db().commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.signin_page"))
+
+
+@bp.post("/language")
+def language():
+    """Switch between Chinese and English; remembered in a cookie for a year."""
+    choice = request.form.get("lang")
+    response = redirect(safe_next(request.form.get("next"), url_for("auth.signin_page")))
+    if choice in LANGUAGES:
+        response.set_cookie("lang", choice, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response

@@ -1,0 +1,9 @@
+"""The case screens: the list, the form, the case page with its documents and actions, the printables."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+from . import documents, edit, lists, page, printables  # noqa: E402,F401  (the views register on bp)

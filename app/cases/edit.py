@@ -1,0 +1,10 @@
+"""(being written)"""
+
+from __future__ import annotations
+
+from . import bp  # noqa: F401
+
+
+@bp.get("/new")
+def new():
+    return ""

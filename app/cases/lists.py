@@ -1,0 +1,87 @@
+"""The case list: everything this person may see, filtered, a page at a time, and as CSV (numbers masked)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from workflows import queries
+from workflows.clock import LOCAL, from_db
+from workflows.models import Campaign, Union
+from workflows.rules import require_role
+from workflows.states import UNION_ROLES, Role, State
+from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
+
+from ..db import db
+from ..web import actor, clock, page_number, read_filters
+from . import bp
+
+# Everyone but the administrator works with cases; the administrator runs the system and sees none.
+CASE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)
+EXPORT_LIMIT = 10_000
+
+
+def filter_choices(me) -> dict[str, Any]:
+    """The options of the filter bar: two small queries, whatever the number of cases."""
+    unions = [] if me.role in UNION_ROLES else db().execute(
+        select(Union.code, Union.name).where(Union.kind == UnionKind.grassroots).order_by(Union.code)).all()
+    campaigns = db().execute(select(Campaign.id, Campaign.name).order_by(Campaign.deadline.desc())).all()
+    return {"unions": unions, "campaigns": campaigns, "states": list(State), "worker_groups": list(WorkerGroup),
+            "categories": list(Category), "aid_kinds": list(AidKind)}
+
+
+@bp.get("/")
+@login_required
+def index():
+    me = actor()
+    require_role(me, CASE_READERS, "查看案件")
+    filters = read_filters(request.args)
+    page = queries.cases(db(), me, filters, page=page_number(request.args))
+    return render_template("cases/index.html", page=page, filters=filters, choices=filter_choices(me),
+                           may_create=me.role == Role.cadre)
+
+
+def _cell(value: str) -> str:
+    """A spreadsheet would run a cell starting with = + - @ as a formula: such text is quoted."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _row(case) -> list[str]:
+    return [_cell(v) for v in (case.file_number or "", case.union.name, case.campaign.name, case.applicant_name,
+            case.masked_id_number or "", case.worker_group and WorkerGroup(case.worker_group).label or "",
+            case.category and Category(case.category).label or "", case.aid_kind and AidKind(case.aid_kind).label or "",
+            "" if case.aid_amount is None else f"{case.aid_amount:.2f}", State(case.state).label,
+            from_db(case.updated_at).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M"))]
+
+
+HEADER = ["档案编号", "基层工会", "活动", "姓名", "身份证号（遮蔽）", "职工类别", "困难类别", "帮扶方式", "金额（元）",
+          "状态", "最后更新"]
+
+
+@bp.get("/export.csv")
+@login_required
+def export_csv():
+    """What the list shows under the same filters, every page of it, numbers masked. UTF-8 with a BOM, so that
+    the Excel of a union office opens the Chinese correctly."""
+    me = actor()
+    require_role(me, CASE_READERS, "导出案件")
+    filters = read_filters(request.args)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    page_no = 1
+    while True:
+        page = queries.cases(db(), me, filters, page=page_no, per_page=queries.MAX_PER_PAGE)
+        writer.writerows(_row(case) for case in page.items)
+        if page_no * page.per_page >= min(page.total, EXPORT_LIMIT):
+            break
+        page_no += 1
+    stamp = clock().now().astimezone(LOCAL).strftime("%Y%m%d-%H%M")
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=cases-{stamp}.csv"})

@@ -1,0 +1,47 @@
+"""The task inbox, each role's landing page: the cases this person can move on now, grouped by what is to be done."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+
+from workflows import queries
+from workflows.clock import from_db
+from workflows.states import GRASSROOTS, Role, State
+
+from ..db import db
+from ..web import actor, clock, page_number, read_filters
+from ..cases.lists import filter_choices
+
+bp = Blueprint("inbox", __name__)
+
+AT_RISK = dt.timedelta(days=3)  # a grassroots task this close to the deadline is marked
+
+
+def urgency(case, now: dt.datetime) -> tuple[str, int | None]:
+    """("overdue" | "at-risk" | "", whole days left) for a case at a grassroots stage; ("", None) otherwise."""
+    if case.state not in GRASSROOTS:
+        return "", None
+    left = from_db(case.campaign.deadline) - now
+    mark = "overdue" if left <= dt.timedelta(0) else "at-risk" if left <= AT_RISK else ""
+    return mark, left.days
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    me, now = actor(), clock().now()
+    filters = read_filters(request.args)
+    page = queries.inbox(db(), me, now, filters, page=page_number(request.args))
+    tasks = queries.task_states(me.role)
+    groups = []  # (label, state to filter by, count), in the order of the workflow
+    for state, label in tasks.items():
+        groups.append((label, state, page.groups.get(label, 0)))
+    if me.role == Role.head and page.groups.get("待处理异议"):
+        groups.append(("待处理异议", State.publicized, page.groups["待处理异议"]))
+    rows = [(case, *urgency(case, now)) for case in page.items]
+    return render_template("inbox/index.html", page=page, rows=rows, groups=groups, filters=filters,
+                           claims=me.role in (Role.reviewer, Role.finance), choices=filter_choices(me),
+                           now=now)

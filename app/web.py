@@ -1,0 +1,145 @@
+"""What the screens share: who is acting, the clock, the uploads, pages of errors, and safe redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from workflows.clock import Clock
+from workflows.documents import Uploads
+from workflows.errors import DomainError
+from workflows.models import Account
+
+# The status of each domain refusal, the same as the API's (API.md).
+STATUS = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "stale": 409,
+          "refused": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429}
+
+
+def actor() -> Account:
+    """The signed-in account (every screen but sign-in requires one)."""
+    return current_user._get_current_object()
+
+
+def clock() -> Clock:
+    return current_app.extensions["songnuan"]["clock"]
+
+
+def uploads() -> Uploads:
+    return current_app.extensions["songnuan"]["uploads"]
+
+
+def error_page(status: int, message: str, **context: Any):
+    return render_template("errors/error.html", status=status, message=message, **context), status
+
+
+def domain_error_page(error: DomainError):
+    return error_page(STATUS.get(error.code, 409), error.message)
+
+
+def http_error_page(status: int):
+    messages = {400: _("请求有误，请返回重试"), 403: _("您没有权限访问该页面"), 404: _("找不到该页面或记录"),
+                405: _("该地址不支持这种操作"), 413: _("上传的文件太大"), 500: _("服务器内部错误，请稍后再试或联系管理员")}
+    return error_page(status, messages.get(status, _("请求未能完成")))
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A place to go back to after sign-in: a path on this site only, never another host."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def wants_page() -> bool:
+    return not request.path.startswith("/api/")
+
+
+def page_context() -> dict[str, Any]:
+    """What the page header shows: the sections of the signed-in person's role and their unread notifications."""
+    from flask_login import current_user
+    from sqlalchemy import func, select
+
+    from workflows.models import Notification
+    from workflows.states import Role
+
+    from .db import db
+
+    if not current_user.is_authenticated:
+        return {"nav": [], "unread": 0}
+    role = current_user.role
+    nav = []
+    if role in (Role.cadre, Role.head, Role.reviewer, Role.finance):
+        nav.append(("inbox.index", _("待办")))
+    if role != Role.admin:
+        nav.append(("cases.index", _("案件")))
+    if role in (Role.cadre, Role.head, Role.reviewer, Role.auditor):
+        nav.append(("summaries.index", _("活动总结")))
+    if role == Role.admin:
+        nav.append(("admin.index", _("系统管理")))
+    unread = db().scalar(select(func.count()).select_from(Notification).where(
+        Notification.account_id == current_user.id, Notification.read_at.is_(None)))
+    return {"nav": nav, "unread": unread}
+
+
+def read_filters(args) -> "Filters":
+    """The list filters of the inbox and the case list from the query string; unknown values are ignored."""
+    from workflows.queries import Filters
+    from workflows.states import State
+    from workflows.vocab import AidKind, Category, WorkerGroup
+
+    def pick(name: str, allowed) -> str | None:
+        value = args.get(name, "")
+        return value if value in {item.value for item in allowed} else None
+
+    campaign = args.get("campaign", "")
+    return Filters(state=pick("state", State), union=(args.get("union") or "").strip()[:32] or None,
+                   campaign=int(campaign) if campaign.isdigit() and len(campaign) < 10 else None,
+                   worker_group=pick("worker_group", WorkerGroup), category=pick("category", Category),
+                   aid_kind=pick("aid_kind", AidKind), q=(args.get("q") or "").strip()[:50] or None,
+                   claimed_by_me=args.get("mine") == "1")
+
+
+def page_number(args) -> int:
+    value = args.get("page", "1")
+    return min(int(value), 100_000) if value.isdigit() and len(value) < 7 else 1
+
+
+class Labels:
+    """The Chinese label of a stored code, for templates: labels.state(case.state) → 公示中; "—" when unset."""
+
+    @staticmethod
+    def _of(kind, code: str | None) -> str:
+        if not code:
+            return "—"
+        try:
+            return kind(code).label
+        except ValueError:
+            return code
+
+    def __getattr__(self, name: str):
+        from workflows import vocab
+        from workflows.states import Role, State
+
+        kinds = {"state": State, "role": Role, "worker_group": vocab.WorkerGroup, "category": vocab.Category,
+                 "cause": vocab.Cause, "aid_kind": vocab.AidKind, "gender": vocab.Gender,
+                 "document_kind": vocab.DocumentKind, "union_kind": vocab.UnionKind}
+        if name not in kinds:
+            raise AttributeError(name)
+        return lambda code: self._of(kinds[name], code)
+
+
+def task_label(case) -> str:
+    """The inbox group of a case for the signed-in person: what they are to do with it."""
+    from workflows.queries import task_states
+    from workflows.states import State
+
+    tasks = task_states(current_user.role)
+    if case.state not in tasks and case.state == State.publicized:
+        return "待处理异议"  # a head's only task in a public notice (queries.inbox)
+    return tasks.get(State(case.state), "待处理")
