@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, g, request
-from flask_babel import get_locale
 from flask_openapi3 import Info, OpenAPI
 
 from workflows import signin
@@ -15,7 +14,7 @@ from workflows.documents import Uploads
 
 from .config import Settings
 from .extensions import babel, csrf
-from .web import Labels, page_context, task_label
+from .web import init_templates
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -73,8 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_api(api)
     csrf.exempt(api)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_errors(app)
-    app.context_processor(page_context)
-    app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
+    init_templates(app)
 
     @app.after_request
     def _security_headers(response):

@@ -104,7 +104,7 @@ def demo(if_empty: bool) -> None:
 def run(host: str, port: int, no_scheduler: bool) -> None:
     from . import create_app
 
-    app = create_app()
+    app = create_app(Settings(development=True))
     background = None
     if not no_scheduler:  # one process here, so one scheduler; `serve` (gunicorn) never starts one
         background = BackgroundScheduler(timezone=dt.timezone.utc)
@@ -117,6 +117,15 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
     finally:
         if background is not None:
             background.shutdown(wait=False)
+
+
+@main.command(help="Serve the application in production through gunicorn; no scheduler inside.")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(bind: str, workers: int) -> None:
+    from .serve import Server
+
+    Server(bind, workers).run()
 
 
 @main.command(help="The standalone scheduler process; several may run, one acts.")

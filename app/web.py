@@ -128,7 +128,8 @@ class Labels:
 
         kinds = {"state": State, "role": Role, "worker_group": vocab.WorkerGroup, "category": vocab.Category,
                  "cause": vocab.Cause, "aid_kind": vocab.AidKind, "gender": vocab.Gender,
-                 "document_kind": vocab.DocumentKind, "union_kind": vocab.UnionKind}
+                 "document_kind": vocab.DocumentKind, "union_kind": vocab.UnionKind,
+                 "objection_status": vocab.ObjectionStatus}
         if name not in kinds:
             raise AttributeError(name)
         return lambda code: self._of(kinds[name], code)
@@ -143,3 +144,20 @@ def task_label(case) -> str:
     if case.state not in tasks and case.state == State.publicized:
         return "待处理异议"  # a head's only task in a public notice (queries.inbox)
     return tasks.get(State(case.state), "待处理")
+
+
+def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time (naive UTC) as the union office's local time."""
+    from workflows.clock import LOCAL, from_db
+
+    return from_db(value).astimezone(LOCAL).strftime(fmt) if value else "—"
+
+
+def init_templates(app) -> None:
+    from flask_babel import get_locale
+
+    from workflows.identity import mask_id
+
+    app.context_processor(page_context)
+    app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
+    app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id)

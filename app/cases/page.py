@@ -1,20 +1,153 @@
-"""The case page (being written)."""
+"""The case page: its fields (numbers masked, revealed on request), documents, the actions this person may take
+now and why the others are blocked, objections, the timeline of its audit events, and the process diagram.
+
+Every action is a POST that calls one verb of workflows.services and commits once; a refusal shows the verb's
+reason on the page again, with what was typed kept.
+"""
 
 from __future__ import annotations
 
-from . import bp
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from workflows import rules, services
+from workflows.audit import action_label
+from workflows.errors import DomainError, Invalid
+from workflows.models import Account, AuditEvent
+from workflows.states import BY_TRIGGER, Role, State
+from workflows.vocab import ObjectionStatus
+
+from ..db import db
+from ..web import STATUS, actor, clock, safe_next
+from . import bp, diagram, documents
+
+# Actions whose button needs what is typed beside it.
+NEEDS_PAYMENT = {"disburse"}
+
+
+def _timeline(case_id: int) -> list[dict[str, Any]]:
+    events = db().scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)).all()
+    return [{"event": e, "label": action_label(e.action)} for e in events]
+
+
+def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, error: str | None = None,
+            typed: dict[str, str] | None = None, objection_error: str | None = None):
+    me, now = actor(), clock().now()
+    allowed, blocked = rules.available(db(), case, me, now)
+    people = db().execute(select(Account.id, Account.display_name, Account.username)
+                          .where(Account.id.in_(_people(case)))).all()
+    names = {p.id: p.display_name or p.username for p in people}
+    context = {
+        "case": case, "allowed": [BY_TRIGGER[t] for t in allowed],
+        "blocked": [(BY_TRIGGER[t], reason) for t, reason in blocked.items()],
+        "revealed": revealed or {}, "may_reveal": rules.may_reveal(me, case), "error": error,
+        "typed": typed or {}, "objection_error": objection_error, "timeline": _timeline(case.id),
+        "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
+        "may_edit": me.role == Role.cadre and case.state == State.drafted,
+        "may_edit_documents": me.role == Role.cadre and case.state == State.drafted,
+        "may_object": me.role in (Role.cadre, Role.head) and case.state == State.publicized,
+        "may_resolve": me.role == Role.head, "claims": me.role in (Role.reviewer, Role.finance),
+        "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value,
+    }
+    return render_template("cases/show.html", **context), status
+
+
+def _people(case) -> set[int]:
+    ids = {case.created_by_id, case.documented_by_id, case.approved_by_id, case.claimed_by_id}
+    for objection in case.objections:
+        ids |= {objection.recorded_by_id, objection.resolved_by_id}
+    return {i for i in ids if i is not None}
 
 
 @bp.get("/<int:case_id>")
+@login_required
 def show(case_id: int):
-    return ""
+    return _render(services.get_case(db(), actor(), case_id))
+
+
+@bp.post("/<int:case_id>/act")
+@login_required
+def act(case_id: int):
+    """Fire one trigger of the transition table: the button pressed names it."""
+    trigger = request.form.get("trigger", "")
+    typed = {"comment": request.form.get("comment", ""), "payment_reference": request.form.get("payment_reference", "")}
+    version = request.form.get("version", "")
+    try:
+        case = services.fire(db(), actor(), clock(), case_id, trigger, int(version) if version.isdigit() else None,
+                             comment=typed["comment"], payment_reference=typed["payment_reference"] or None)
+        db().commit()
+    except DomainError as error:
+        db().rollback()
+        case = services.get_case(db(), actor(), case_id)  # 404 stays 404
+        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+        return _render(case, status=STATUS.get(error.code, 409), error=message, typed=typed)
+    flash(_("已完成：%(action)s。案件现为「%(state)s」", action=_(BY_TRIGGER[trigger].label),
+            state=_(State(case.state).label)), "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/<int:case_id>/reveal")
+@login_required
+def reveal(case_id: int):
+    """Show one full number, once, on this page; the reveal is audited."""
+    field = request.form.get("field", "")
+    value = services.reveal(db(), actor(), clock(), case_id, field)
+    db().commit()
+    return _render(services.get_case(db(), actor(), case_id), revealed={field: value})
+
+
+@bp.post("/<int:case_id>/objections")
+@login_required
+def record_objection(case_id: int):
+    statement = request.form.get("statement", "")
+    try:
+        services.record_objection(db(), actor(), clock(), case_id, statement)
+        db().commit()
+    except DomainError as error:
+        db().rollback()
+        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+        return _render(services.get_case(db(), actor(), case_id), status=STATUS.get(error.code, 409),
+                       objection_error=message, typed={"statement": statement})
+    flash(_("异议已登记，须由负责人处理后才能录入"), "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#objections")
+
+
+@bp.post("/<int:case_id>/objections/<int:objection_id>")
+@login_required
+def resolve_objection(case_id: int, objection_id: int):
+    comment = request.form.get("resolution", "")
+    try:
+        objection = services.resolve_objection(db(), actor(), clock(), objection_id, request.form.get("outcome", ""),
+                                                comment)
+        if objection.case_id != case_id:
+            raise Invalid({"objection": "异议不属于该案件"})
+        db().commit()
+    except DomainError as error:
+        db().rollback()
+        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+        return _render(services.get_case(db(), actor(), case_id), status=STATUS.get(error.code, 409),
+                       objection_error=message, typed={"resolution": comment})
+    flash(_("异议已处理"), "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#objections")
 
 
 @bp.post("/<int:case_id>/claim")
+@login_required
 def claim(case_id: int):
-    return ""
+    services.claim(db(), actor(), clock(), case_id)
+    db().commit()
+    flash(_("已认领，其他人不会同时办理该案件"), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))
 
 
 @bp.post("/<int:case_id>/release")
+@login_required
 def release(case_id: int):
-    return ""
+    services.release(db(), actor(), clock(), case_id)
+    db().commit()
+    flash(_("已放弃认领"), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))

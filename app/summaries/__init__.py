@@ -1,12 +1,91 @@
-"""活动总结: each grassroots union hands in its campaign summary; the district sees who has not (being written)."""
+"""活动总结: each grassroots union hands in its campaign summary and statistics by the report deadline; the
+district sees who has handed in and who has not. The rules are workflows.summaries'."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from workflows.clock import from_db
+from workflows.errors import DomainError, Invalid, NotFound
+from workflows.models import Campaign
+from workflows.rules import require_role
+from workflows.states import UNION_ROLES, Role
+
+from ..db import db
+from ..web import STATUS, actor, clock, uploads
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 
 
+class _Summaries:  # TEMP until workflows/summaries.py lands: import on first use
+    def __getattr__(self, name):
+        from workflows import summaries as module
+
+        return getattr(module, name)
+
+
+summaries = _Summaries()
+
+DISTRICT_READERS = (Role.reviewer, Role.auditor)
+MAX_TEXT = 5000
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = db().get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("找不到该活动")
+    return campaign
+
+
 @bp.get("/")
+@login_required
 def index():
-    return ""
+    """A union's people see their summary per campaign; the district sees, per campaign, who has handed in."""
+    me = actor()
+    require_role(me, UNION_ROLES + DISTRICT_READERS, "查看活动总结")
+    campaigns = db().scalars(select(Campaign).order_by(Campaign.deadline.desc())).all()
+    if me.role in UNION_ROLES:
+        mine = {c.id: summaries.for_union(db(), c.id, me.union_id) for c in campaigns}
+        return render_template("summaries/union.html", campaigns=campaigns, mine=mine, now=clock().now())
+    chosen = request.args.get("campaign", "")
+    campaign = next((c for c in campaigns if str(c.id) == chosen), campaigns[0] if campaigns else None)
+    rows = summaries.status(db(), campaign.id) if campaign else []
+    return render_template("summaries/district.html", campaigns=campaigns, campaign=campaign, rows=rows,
+                           handed_in=sum(1 for r in rows if r.summary is not None))
+
+
+@bp.route("/<int:campaign_id>", methods=["GET", "POST"])
+@login_required
+def edit(campaign_id: int):
+    me = actor()
+    require_role(me, UNION_ROLES, "提交活动总结")
+    campaign = _campaign(campaign_id)
+    current = summaries.for_union(db(), campaign.id, me.union_id)
+    text, errors, status = (current.text if current else ""), {}, 200
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        upload = request.files.get("file")
+        file = (upload.filename or "", upload.read()) if upload and upload.filename else None
+        try:
+            summaries.submit(db(), me, clock(), uploads(), campaign.id, text, file)
+            db().commit()
+        except DomainError as error:
+            db().rollback()
+            errors = error.fields if isinstance(error, Invalid) else {"form": error.message}
+            status = STATUS.get(error.code, 409)
+        else:
+            flash(_("活动总结已提交"), "success")
+            return redirect(url_for("summaries.index"))
+    return render_template("summaries/form.html", campaign=campaign, current=current, text=text, errors=errors,
+                           max_text=MAX_TEXT, past=clock().now() > from_db(campaign.report_deadline)), status
+
+
+@bp.get("/file/<int:summary_id>")
+@login_required
+def download(summary_id: int):
+    summary = summaries.file_for_download(db(), actor(), summary_id)
+    return send_file(uploads().path(summary.file_id), mimetype=summary.file_type, as_attachment=False,
+                     download_name=summary.file_name)

@@ -97,7 +97,7 @@ class Client:
 
     def csrf(self) -> str:
         if self._token is None:
-            page = self.client.get("/signin" if not self._signed_in() else "/notifications")
+            page = self.client.get("/signin" if not self._signed_in() else "/notifications/")
             page = page if page.status_code == 200 else self.client.get("/signin")
             self._token = CSRF.search(page.get_data(as_text=True)).group(1)
         return self._token
