@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-transitions bench-sweep clean
+.PHONY: run test bench bench-transitions bench-sweep translations clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ bench-transitions: $(STAMP)
 # 1,000,000 cases, 100,000 of them overdue: about half a minute and 1 GB of temporary disk (BENCH_ARGS=--help).
 bench-sweep: $(STAMP)
 	$(BIN)/python bench/sweep.py $(BENCH_ARGS)
+
+# After changing a text of the screens: refresh the English catalogue, translate what is new, run this again.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o instance/messages.pot --no-location --omit-header .
+	$(BIN)/python -m app.i18n instance/messages.pot
+	$(BIN)/pybabel update -i instance/messages.pot -d app/translations -l en --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile -d app/translations -l en
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -58,6 +58,7 @@ def _load(key: str):
     if found is None:
         return None
     account, g.web_session = found
+    account.union  # the page header shows it: loaded here, so that every page costs the same queries
     return account
 
 

@@ -1,0 +1,72 @@
+"""The inbox and the case list cost a fixed number of queries per page, however many cases there are: the same
+count with 10,000 cases loaded as with a handful."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from workflows.clock import to_db
+from workflows.models import Case
+from workflows.states import State
+
+STATES = [State.drafted, State.documented, State.grassroots_approved, State.entered, State.district_approved]
+
+
+def load(world, union, how_many: int, start: int) -> None:
+    """`how_many` cases spread over the states, written in bulk (the verbs' cost is not what is measured here)."""
+    cadre = world.person("cadre", union)
+    now = to_db(world.clock.now())
+    rows = [dict(version=1, campaign_id=world.default_campaign().id, union_id=union.id, state=STATES[i % len(STATES)],
+                 applicant_name=f"职工{start + i}", id_number=f"110105197506{start + i:06d}"[:18],
+                 worker_group="hardship_worker", aid_kind="funds", aid_amount=500, created_by_id=cadre.id,
+                 created_at=now, updated_at=now, medical=False,
+                 entered_at=now if STATES[i % len(STATES)] in (State.entered, State.district_approved) else None)
+            for i in range(how_many)]
+    world.session.execute(insert(Case), rows)
+    world.session.commit()
+
+
+@contextlib.contextmanager
+def counting(app):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["songnuan"]["engine"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+PAGES = ["/inbox", "/inbox?state=entered&page=2", "/cases/", "/cases/?q=职工1&page=3", "/cases/?worker_group=hardship_worker"]
+
+
+@pytest.mark.parametrize("role", ["cadre", "head", "reviewer", "finance"])
+def test_inbox_and_case_list_queries_do_not_grow_with_the_cases(pages, world, app, role):
+    union = world.default_union()
+    other = world.union("红星纺织厂工会")
+    account = world.person(role, union)
+    client = pages.as_(account)
+    load(world, union, 30, 0)
+    load(world, other, 30, 30)
+    few = {}
+    for path in PAGES:
+        with counting(app) as statements:
+            assert client.get(path).status_code == 200
+        few[path] = list(statements)
+    load(world, union, 5_000, 100_000)
+    load(world, other, 5_000, 200_000)
+    assert world.session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) >= 10_060
+    for path in PAGES:
+        with counting(app) as statements:
+            response = client.get(path)
+        assert response.status_code == 200
+        assert len(statements) == len(few[path]), (path, [s[:60] for s in few[path]], [s[:60] for s in statements])
+    # And the page does show cases (the count is not fixed by showing nothing).
+    assert "职工" in client.get("/cases/").get_data(as_text=True)
