@@ -73,15 +73,19 @@ def page_context() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {"nav": [], "unread": 0}
     role = current_user.role
-    nav = []
-    if role in (Role.cadre, Role.head, Role.reviewer, Role.finance):
-        nav.append(("inbox.index", _("待办")))
-    if role != Role.admin:
-        nav.append(("cases.index", _("案件")))
-    if role in (Role.cadre, Role.head, Role.reviewer, Role.auditor):
-        nav.append(("summaries.index", _("活动总结")))
-    if role == Role.admin:
-        nav.append(("admin.index", _("系统管理")))
+    # (endpoint, label, roles): the sections of the header, each for the roles whose work it is.
+    sections = [
+        ("inbox.index", _("待办"), (Role.cadre, Role.head, Role.reviewer, Role.finance)),
+        ("cases.index", _("案件"), (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)),
+        ("finance.index", _("发放"), (Role.finance,)),
+        ("summaries.index", _("活动总结"), (Role.cadre, Role.head, Role.reviewer, Role.auditor)),
+        ("reports.index", _("统计"), (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor, Role.admin)),
+        ("fraud.index", _("风险核查"), (Role.reviewer, Role.auditor)),
+        ("audit.index", _("审计"), (Role.auditor,)),
+        ("admin.index", _("系统管理"), (Role.admin,)),
+    ]
+    nav = [(endpoint, label) for endpoint, label, roles in sections
+           if role in roles and endpoint in current_app.view_functions]
     unread = db().scalar(select(func.count()).select_from(Notification).where(
         Notification.account_id == current_user.id, Notification.read_at.is_(None)))
     return {"nav": nav, "unread": unread}
