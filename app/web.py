@@ -161,7 +161,8 @@ def init_templates(app) -> None:
     from flask_babel import get_locale
 
     from workflows.identity import mask_id
+    from workflows.rules import deadline_text
 
     app.context_processor(page_context)
     app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
-    app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id)
+    app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, deadline=deadline_text)
