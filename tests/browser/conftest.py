@@ -1,0 +1,108 @@
+"""Browser tests: the application served for real on a loopback port (in a thread, on the test database, with the
+test's clock), driven by Debian's Chromium through Playwright. Screenshots go to instance/screenshots/."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import Settings
+from workflows import organisation
+from workflows.actors import CONSOLE
+from workflows.documents import Uploads
+
+from ..factories import Factory
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
+PASSWORD = "Songnuan-Browser-2018"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def world(committed, clock, tmp_path) -> Factory:
+    with Session(committed, expire_on_commit=False) as session:
+        yield Factory(session, clock, Uploads(tmp_path / "uploads"))
+
+
+@pytest.fixture
+def server(committed, world, clock, monkeypatch):
+    """The base URL of the application, served by a real HTTP server until the test ends."""
+    monkeypatch.setenv("SONGNUAN_SECRET_KEY", "browser-test")
+    app = create_app(Settings(database_url=committed.url.render_as_string(hide_password=False),
+                              upload_dir=str(world.uploads.root), development=True))
+    app.extensions["songnuan"]["clock"] = clock
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join()
+    app.extensions["songnuan"]["engine"].dispose()
+
+
+@pytest.fixture
+def people(world):
+    """One account per role, each with a real password, in one grassroots union."""
+    union = world.default_union()
+    made = {}
+    for role in ("cadre", "head", "reviewer", "finance", "auditor", "admin"):
+        made[role] = organisation.create_account(
+            world.session, CONSOLE, world.clock, f"{role}_b", role, PASSWORD,
+            union.code if role in ("cadre", "head") else None, display_name=f"{role}测试员")
+    world.session.commit()
+    return made
+
+
+class Browser:
+    """A Chromium tab that signs in and out as one person after another and keeps screenshots."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.page, self.base = page, base
+        self.console_errors: list[str] = []
+        page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def sign_in(self, username: str) -> None:
+        self.go("/signin")
+        self.page.fill("#username", username)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("form.signin-form button[type=submit], section button[type=submit]")
+        self.page.wait_for_load_state()
+        assert "/signin" not in self.page.url, self.page.inner_text("main")
+
+    def sign_out(self) -> None:
+        self.page.click("header form[action='/signout'] button")
+        self.page.wait_for_url("**/signin")
+
+    def shot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=path, full_page=True)
+        return path
+
+
+@pytest.fixture
+def browser(chromium, server):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield Browser(page, server)
+    context.close()
