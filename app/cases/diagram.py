@@ -1,7 +1,304 @@
-"""The process diagram of a case, drawn from the transition table (being written)."""
+"""The process diagram of a case: server-side SVG drawn from the transition table (workflows.states.TRANSITIONS).
+
+Nothing here names a state or a transition. The main path is the longest chain of forward moves (in the order of
+State) from the first state; every other state is a side exit drawn below it; every (source, destination) pair of
+the table is one arrow, labelled with its transitions. A row added to the table is one more arrow.
+
+  - above the main row: curves for the moves between states of the main path that are not neighbours (returns);
+  - the main row, left to right, straight arrows between neighbours with their labels above them;
+  - below: one horizontal "bus" per side exit, at its own height; each source drops into it, so the arrows into one
+    exit share their last segment and read as one bundle.
+Presentation attributes only: the Content-Security-Policy forbids <style> and style="" (SVG's fill= is allowed).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from workflows import states
+from workflows.states import State
+
+FONT = '"Microsoft YaHei","Noto Sans CJK SC",sans-serif'
+NODE_SIZE, EDGE_SIZE = 13, 12
+BOX_W, BOX_H = 84, 48
+MARGIN = 16
+BUS_FIRST, BUS_STEP = 30, 30  # below the main row: the first bus, and between buses
+ARC_BASE, ARC_STEP = 30, 24  # control-point height of the lowest curve above the row, and between curves
+DROP_SPREAD = 14  # between the points under a box where moves to different side exits leave it
+INK, LINE, MUTED = "#1f2328", "#57606a", "#8c959f"
+HIGHLIGHT, HIGHLIGHT_EDGE = "#b3261e", "#8c1d17"
+
+
+def text_width(text: str, size: float) -> float:
+    """A width estimate good enough for layout: CJK characters are one em, the rest about half of one."""
+    return sum(size if ord(c) >= 0x2E80 else size * 0.6 for c in text)
+
+
+def wrap(text: str, width: float, size: float) -> list[str]:
+    """Lines of at most `width`: broken after a Chinese comma first, then wherever needed."""
+    parts = [p + "，" for p in text.split("，")[:-1]] + [text.split("，")[-1]]
+    lines: list[str] = []
+    for part in filter(None, parts):
+        line = ""
+        for char in part:
+            if line and text_width(line + char, size) > width:
+                lines.append(line)
+                line = ""
+            line += char
+        lines.append(line)
+    return lines or [""]
+
+
+def edges() -> dict[tuple[State, State], list[str]]:
+    """Every (source, destination) pair of the table with the labels of its transitions, in table order."""
+    found: dict[tuple[State, State], list[str]] = {}
+    for transition in states.TRANSITIONS:
+        for source in transition.sources:
+            found.setdefault((State(source), State(transition.dest)), []).append(transition.label)
+    return found
+
+
+def main_path(pairs) -> list[State]:
+    """The longest chain of forward moves from the first state; forward moves only go up the order of State, so
+    they form no cycle and a pass from the last state back finds it."""
+    order = {state: i for i, state in enumerate(State)}
+    longest: dict[State, list[State]] = {}
+    for state in reversed(list(State)):
+        onwards = [longest[dest] for source, dest in pairs if source == state and order[dest] > order[state]]
+        longest[state] = [state] + max(onwards, key=len, default=[])
+    return longest[next(iter(State))]
+
+
+@dataclass
+class Box:
+    state: State
+    x: float
+    y: float
+    w: float = BOX_W
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def bottom(self) -> float:
+        return self.y + BOX_H
+
+
+def _n(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _text(x: float, y: float, lines: list[str], size: int, fill: str = INK, anchor: str = "middle",
+          halo: bool = False, weight: str | None = None) -> str:
+    """A <text> of one or more lines (tspans) whose first baseline is at y; a white halo keeps it readable over
+    lines it crosses."""
+    attrs = f'x="{_n(x)}" y="{_n(y)}" font-size="{size}" fill="{fill}" text-anchor="{anchor}"'
+    if halo:
+        attrs += ' stroke="#fff" stroke-width="4" stroke-linejoin="round" paint-order="stroke"'
+    if weight:
+        attrs += f' font-weight="{weight}"'
+    spans = "".join(f'<tspan x="{_n(x)}" dy="{0 if i == 0 else size + 2}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return f"<text {attrs}>{spans}</text>"
+
+
+def _edge(source: State, dest: State, labels: list[str], d: str, back: bool, label_svg: str = "") -> str:
+    title = f"{_(source.label)} → {_(dest.label)}：{_joined(labels)}"
+    dash = ' stroke-dasharray="6 4"' if back else ""
+    return (f'<g data-edge="{source.value}>{dest.value}"><title>{escape(title)}</title>'
+            f'<path d="{d}" fill="none" stroke="{LINE}" stroke-width="1.5"{dash} marker-end="url(#sn-arrow)"/>'
+            f"{label_svg}</g>")
+
+
+def _node(box: Box, current: bool, final: bool) -> str:
+    label = _(box.state.label)
+    lines = wrap(label, box.w - 10, NODE_SIZE)
+    fill, stroke, ink = (HIGHLIGHT, HIGHLIGHT_EDGE, "#fff") if current else ("#f6f7f9" if final else "#fff", MUTED, INK)
+    # Not by colour alone: the current state also says so, in its box and to screen readers.
+    if current:
+        lines.append(_("（当前）"))
+    height = len(lines) * (NODE_SIZE + 2)
+    y = box.y + (BOX_H - height) / 2 + NODE_SIZE - 1
+    head = (f'<g data-state="{box.state.value}" aria-current="step"><title>{escape(_("当前状态：") + label)}</title>'
+            if current else f'<g data-state="{box.state.value}">')
+    rect = (f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" height="{BOX_H}" rx="6" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="{3 if current else 1.2}"/>')
+    return f'{head}{rect}{_text(box.cx, y, lines, NODE_SIZE, ink, weight="bold" if current else None)}</g>'
+
+
+@dataclass
+class Layout:
+    """Where everything goes, and which kind of arrow each (source, destination) pair is drawn as."""
+
+    pairs: dict[tuple[State, State], list[str]]
+    on_path: dict[State, int]
+    side: list[State]
+    boxes: dict[State, Box]
+    gap: float
+    top: float
+    bus_y: dict[State, float]
+    heights: dict[tuple[State, State], float]
+    width: float
+    height: float
+    adjacent: list[tuple[State, State]]  # neighbours on the main path: a straight arrow
+    arcs: list[tuple[State, State]]  # other moves within the main path: a curve above it
+    drops: list[tuple[State, State]]  # from the main path to a side exit: along that exit's bus
+    others: list[tuple[State, State]]  # out of a side exit, or to the same state (none today): a plain curve
+
+    def drop_x(self, source: State, dest: State) -> float:
+        """Each side exit has its own point under a box, so that drops to different exits do not overlap."""
+        return self.boxes[source].cx + (self.side.index(dest) - (len(self.side) - 1) / 2) * DROP_SPREAD
+
+
+def layout() -> Layout:
+    pairs = edges()
+    path = main_path(pairs)
+    on_path = {state: i for i, state in enumerate(path)}
+    side = [state for state in State if state not in on_path]
+    within = [(s, d) for s, d in pairs if s in on_path and d in on_path and s != d]
+    adjacent = [(s, d) for s, d in within if on_path[d] == on_path[s] + 1]
+    arcs = sorted((e for e in within if e not in adjacent), key=lambda e: (abs(on_path[e[0]] - on_path[e[1]]),
+                                                                         on_path[e[0]]))
+    drops = [(s, d) for s, d in pairs if s in on_path and d not in on_path]
+    others = [(s, d) for s, d in pairs if s not in on_path or s == d]
+
+    # The main row: the gap between neighbours fits the widest line of their labels (broken after a comma).
+    widest = max((text_width(line, EDGE_SIZE) for e in adjacent for label in pairs[e]
+                  for line in wrap(_(label), 999, EDGE_SIZE)), default=40)
+    gap = min(max(widest + 12, 56), 120)
+    heights = {e: ARC_BASE + ARC_STEP * rank for rank, e in enumerate(arcs)}  # the wider, the higher
+    top = MARGIN + 8 + (0.75 * max(heights.values()) + EDGE_SIZE / 2 + 4 if arcs else 0)
+    boxes = {state: Box(state, MARGIN + i * (BOX_W + gap), top) for i, state in enumerate(path)}
+    width = 2 * MARGIN + len(path) * BOX_W + (len(path) - 1) * gap
+
+    # The side exits: under the middle of their sources, pushed apart where they would overlap.
+    bus_y = {s: top + BOX_H + BUS_FIRST + BUS_STEP * j for j, s in enumerate(side)}
+    side_y = max(bus_y.values(), default=top + BOX_H) + BUS_FIRST
+    side_w = {s: max(BOX_W, text_width(_(s.label), NODE_SIZE) + 16) for s in side}
+
+    def wanted(state: State) -> float:
+        sources = [boxes[s].cx for s, d in drops if d == state]
+        return sum(sources) / len(sources) if sources else width / 2
+
+    placed: list[tuple[State, float]] = []
+    for state in sorted(side, key=wanted):
+        cx = wanted(state)
+        if placed:
+            before, before_cx = placed[-1]
+            cx = max(cx, before_cx + (side_w[before] + side_w[state]) / 2 + 40)
+        placed.append((state, cx))
+    overflow = max([cx + side_w[s] / 2 - (width - MARGIN) for s, cx in placed] + [0])
+    for state, cx in placed:
+        boxes[state] = Box(state, cx - overflow - side_w[state] / 2, side_y, side_w[state])
+    width = max([width] + [b.x + b.w + MARGIN for b in boxes.values()])
+    under = 44 if any(s != d and s in side and d in side for s, d in others) else 0  # curves under the side row
+    return Layout(pairs, on_path, side, boxes, gap, top, bus_y, heights, width, side_y + BOX_H + under + MARGIN,
+                  adjacent, arcs, drops, others)
+
 
 def svg(current: str | None = None) -> str:
-    return ""
+    """The diagram as SVG markup (Markup, safe to put in a page as it is); `current` is highlighted."""
+    plan = layout()
+    current_state = next((state for state in State if state.value == current), None)
+    parts = (_straight(plan) + _curves(plan) + _buses(plan)
+             + [_other(s, d, plan.pairs[(s, d)], plan.boxes) for s, d in plan.others]
+             + [_node(plan.boxes[state], state == current_state, state in states.FINAL) for state in State])
+    title = _("案件流程图")
+    desc = (_("当前状态：") + _(current_state.label)) if current_state else _("各状态及其流转")
+    width, height = _n(plan.width), _n(plan.height)
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-labelledby="sn-flow-title sn-flow-desc" font-family={quoteattr(FONT)}>'
+        f'<title id="sn-flow-title">{escape(title)}</title><desc id="sn-flow-desc">{escape(desc)}</desc>'
+        f'<defs><marker id="sn-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{LINE}"/></marker></defs>'
+        + "".join(parts) + "</svg>")
+
+
+def _joined(labels: list[str]) -> str:
+    return " ／ ".join(_(label) for label in labels)
+
+
+def _straight(plan: Layout) -> list[str]:
+    """Neighbours on the main path: a straight arrow, its label above it."""
+    out = []
+    for s, d in plan.adjacent:
+        a, b = plan.boxes[s], plan.boxes[d]
+        y = a.y + BOX_H / 2
+        lines = [line for label in plan.pairs[(s, d)] for line in wrap(_(label), plan.gap - 6, EDGE_SIZE)]
+        label = _text((a.x + a.w + b.x) / 2, y - 6 - (len(lines) - 1) * (EDGE_SIZE + 2), lines, EDGE_SIZE, LINE)
+        out.append(_edge(s, d, plan.pairs[(s, d)], f"M{_n(a.x + a.w)},{_n(y)} H{_n(b.x - 1)}", False, label))
+    return out
+
+
+def _curves(plan: Layout) -> list[str]:
+    """Other moves within the main path (the returns): a curve above the row, its label on the apex, the halo
+    masking the line under it. Going back is dashed."""
+    out = []
+    ports = _ports(plan.arcs, plan.boxes)
+    for s, d in plan.arcs:
+        x1, x2, h, y = ports[(s, d, "from")], ports[(s, d, "to")], plan.heights[(s, d)], plan.top
+        label = _text((x1 + x2) / 2, y - 0.75 * h + EDGE_SIZE / 2 - 1, [_joined(plan.pairs[(s, d)])], EDGE_SIZE,
+                      LINE, halo=True)
+        path = f"M{_n(x1)},{_n(y)} C{_n(x1)},{_n(y - h)} {_n(x2)},{_n(y - h)} {_n(x2)},{_n(y - 1)}"
+        out.append(_edge(s, d, plan.pairs[(s, d)], path, plan.on_path[d] < plan.on_path[s], label))
+    return out
+
+
+def _buses(plan: Layout) -> list[str]:
+    """Moves to a side exit: down from the source, along the exit's bus, down into it. One label per exit and
+    text, over the stretch of the bus its sources share."""
+    out, groups = [], {}
+    for s, d in plan.drops:
+        x, dest = plan.drop_x(s, d), plan.boxes[d]
+        path = f"M{_n(x)},{_n(plan.boxes[s].bottom)} V{_n(plan.bus_y[d])} H{_n(dest.cx)} V{_n(dest.y - 1)}"
+        out.append(_edge(s, d, plan.pairs[(s, d)], path, False))
+        groups.setdefault((d, _joined(plan.pairs[(s, d)])), []).append(x)
+    for (d, label), xs in groups.items():
+        x = (min(xs) + max(xs)) / 2 if len(xs) > 1 else (xs[0] + plan.boxes[d].cx) / 2
+        out.append(f'<g aria-hidden="true">{_text(x, plan.bus_y[d] - 5, [label], EDGE_SIZE, LINE, halo=True)}</g>')
+    return out
+
+
+def _ports(arcs, boxes) -> dict[tuple[State, State, str], float]:
+    """Where each curve leaves and meets the top of its boxes, spread along the top so that the curves nest
+    (the wider, higher one outside the narrower one) instead of crossing."""
+    ends: dict[State, list[tuple[float, tuple[State, State, str]]]] = {}  # box: (x of the other end, key)
+    for s, d in arcs:
+        ends.setdefault(s, []).append((boxes[d].cx, (s, d, "from")))
+        ends.setdefault(d, []).append((boxes[s].cx, (s, d, "to")))
+    ports = {}
+    for state, items in ends.items():
+        box = boxes[state]
+        # Left of the box: the nearest other end first; right of it: the farthest first. Then they nest.
+        ordered = (sorted((i for i in items if i[0] < box.cx), key=lambda i: -i[0])
+                   + sorted((i for i in items if i[0] >= box.cx), key=lambda i: -i[0]))
+        step = (box.w - 16) / len(ordered)
+        for k, (_other_x, key) in enumerate(ordered):
+            ports[key] = box.x + 8 + step * (k + 0.5)
+    return ports
+
+
+def _other(s: State, d: State, labels: list[str], boxes) -> str:
+    """A move out of a side exit (none in today's table), or to the same state: a plain curve."""
+    a, b = boxes[s], boxes[d]
+    label = _joined(labels)
+    if s == d:
+        x, y = a.x + a.w, a.y
+        d_attr = f"M{_n(x - 12)},{_n(y)} C{_n(x - 12)},{_n(y - 24)} {_n(x + 18)},{_n(y + 6)} {_n(x + 1)},{_n(y + 14)}"
+        text = _text(x + 6, y - 10, [label], EDGE_SIZE, LINE, anchor="start", halo=True)
+    elif abs(a.y - b.y) < 1:  # side to side: a curve under the side row
+        y = a.bottom
+        d_attr = f"M{_n(a.cx)},{_n(y)} C{_n(a.cx)},{_n(y + 40)} {_n(b.cx)},{_n(y + 40)} {_n(b.cx)},{_n(y + 1)}"
+        text = _text((a.cx + b.cx) / 2, y + 30 + EDGE_SIZE, [label], EDGE_SIZE, LINE, halo=True)
+    else:  # side exit back up to the main row
+        y1, y2 = a.y, b.bottom
+        mid = (y1 + y2) / 2
+        d_attr = f"M{_n(a.cx)},{_n(y1)} C{_n(a.cx)},{_n(mid)} {_n(b.cx)},{_n(mid)} {_n(b.cx)},{_n(y2 + 1)}"
+        text = _text((a.cx + b.cx) / 2, mid, [label], EDGE_SIZE, LINE, halo=True)
+    return _edge(s, d, labels, d_attr, True, text)
