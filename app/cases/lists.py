@@ -43,7 +43,8 @@ def index():
     filters = read_filters(request.args)
     page = queries.cases(db(), me, filters, page=page_number(request.args))
     return render_template("cases/index.html", page=page, filters=filters, choices=filter_choices(me),
-                           may_create=me.role == Role.cadre)
+                           may_create=me.role == Role.cadre,
+                           may_print_notice=me.role in (Role.cadre, Role.head, Role.reviewer, Role.auditor))
 
 
 def _cell(value: str) -> str:
