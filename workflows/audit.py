@@ -176,6 +176,8 @@ ACTION_LABELS = {
     "reveal": "查看完整号码", "sign_in": "登录", "sign_out": "退出登录", "token_create": "创建API令牌",
     "token_revoke": "吊销API令牌", "create_union": "新建工会", "create_account": "新建账号",
     "create_campaign": "新建活动", "update_campaign": "修改活动", "summary_submit": "提交活动总结",
+    "enable_account": "启用账号", "disable_account": "停用账号", "reset_password": "重置密码", "change_role": "更改角色",
+    "update_account": "修改账号", "payment_export": "导出付款清单",
 }
 
 

@@ -245,12 +245,13 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # Indexed for the auditors' filters over a long trail.
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: the trail outlives accounts
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    action: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32), index=True)
     from_state: Mapped[str | None] = mapped_column(String(24))
     to_state: Mapped[str | None] = mapped_column(String(24))
     comment: Mapped[str | None] = mapped_column(Text)

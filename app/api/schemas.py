@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictBool, create_model
 
+from workflows import trail
 from workflows.clock import from_db
 from workflows.identity import mask_id
 from workflows.models import AuditEvent, Case, Document, Notification, Objection
@@ -402,9 +403,12 @@ def case_out(case: Case, triggers: list[str], blocked: dict[str, str]) -> dict[s
 
 
 def event_out(event: AuditEvent) -> dict[str, Any]:
+    """An event as the API shows it: free text and changes pass the same number mask as the audit screens, so that a
+    full ID typed into a comment reaches no client (GET /audit/verify checks the stored, unmasked content)."""
     return {"seq": event.seq, "occurred_at": _utc(event.occurred_at), "actor": event.actor, "role": event.role,
             "case_id": event.case_id, "action": event.action, "from_state": event.from_state,
-            "to_state": event.to_state, "comment": event.comment, "changes": event.changes, "hash": event.hash}
+            "to_state": event.to_state, "comment": trail.mask_numbers(event.comment),
+            "changes": trail.mask_numbers(event.changes), "hash": event.hash}
 
 
 def failed_delivery_out(notification: Notification, username: str) -> dict[str, Any]:
