@@ -1,4 +1,8 @@
-"""Files handed to people: the statistics table as .xlsx, laid out as a union office hands it in."""
+"""Files handed to people: the statistics table (送温暖活动统计表) as .xlsx, laid out as a union office hands it in:
+a merged title, the reporting unit and date, boxed blocks with Chinese headings and a totals row (合计), money with
+two decimals, widths that fit, set up to print on A4; then a second sheet with one row per union.
+
+The figures are written as values (not formulas), so that the file reads the same in any program and in tests."""
 
 from __future__ import annotations
 
@@ -8,73 +12,171 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from workflows.clock import LOCAL
 from workflows.models import Campaign, Union
 from workflows.states import State
 
+BODY, HEADING = "宋体", "黑体"  # what a union office's forms are set in
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+SHADE = PatternFill("solid", fgColor="F2F2F2")
+MONEY, COUNT = "#,##0.00", "#,##0"
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
 SECTIONS = (("by_worker_group", "职工类别"), ("by_category", "困难类别"), ("by_aid_kind", "帮扶方式"))
+MEASURES = ("件数", "审定金额（元）", "发放金额（元）", "视为自动放弃（件）")
+# The per-union sheet: (heading, key, is money); the case counts sit under one merged heading.
+UNION_COUNTS = (("合计", "cases"), ("基层办理中", "in_progress"), ("已录入报送", "entered"),
+                ("区总已审定", "district_approved"), ("已发放", "disbursed"), ("逾期未报放弃", "overdue"),
+                ("不合格放弃", "rejected"), ("已撤回", "withdrawn"))
+UNION_MONEY = (("审定", "approved"), ("发放", "paid"))
 
 
 def statistics_workbook(table: dict[str, Any], campaign: Campaign, union: Union | None, now: dt.datetime) -> bytes:
-    """送温暖活动统计表: a title, the reporting unit and date, one block per breakdown with a totals row."""
+    """The workbook of workflows.reports.statistics(): sheet 统计表 (the table to hand in) and 分单位统计."""
     book = Workbook()
-    sheet = book.active
-    sheet.title = "统计表"
-    sheet.append([f"{campaign.name}活动统计表"])
-    sheet.merge_cells("A1:D1")
-    sheet["A1"].font = Font(size=16, bold=True)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([f"填报单位：{union.name if union else '全区'}", "", "", f"填报日期：{now.astimezone(LOCAL):%Y年%m月%d日}"])
-    sheet.append([])
-    for key, heading in SECTIONS:
-        _block(sheet, heading, table[key])
-    sheet.append(["案件状态", "件数"])
-    _style_header(sheet)
-    for state in State:
-        sheet.append([state.label, table["by_state"][state.value]])
-        _box(sheet)
-    sheet.append(["合计", table["cases"]])
-    _box(sheet, bold=True)
-    sheet.append([])
-    sheet.append(["审定金额合计（元）", float(Decimal(table["approved_amount"]))])
-    sheet.append(["发放金额合计（元）", float(Decimal(table["paid_amount"]))])
-    sheet.append(["视为自动放弃（件）", table["forfeited"]])
-    for column, width in zip("ABCD", (24, 12, 18, 18)):
-        sheet.column_dimensions[column].width = width
+    title = f"{campaign.name}活动统计表"
+    unit = table.get("unit") or (union.name if union else "全区")
+    day = now.astimezone(LOCAL).date()
+    book.properties.title, book.properties.creator = title, "送暖"
+    _main_sheet(book.active, table, title, unit, day)
+    _union_sheet(book.create_sheet("分单位统计"), table, title, unit, day)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _block(sheet, heading: str, rows: dict[str, dict[str, Any]]) -> None:
-    sheet.append([heading, "件数", "审定金额（元）", "发放金额（元）"])
-    _style_header(sheet)
-    totals = [0, Decimal(0), Decimal(0)]
-    for row in rows.values():
-        approved, paid = Decimal(row["approved"]), Decimal(row["paid"])
-        sheet.append([row["label"], row["cases"], float(approved), float(paid)])
-        _box(sheet)
-        totals = [totals[0] + row["cases"], totals[1] + approved, totals[2] + paid]
-    sheet.append(["合计", totals[0], float(totals[1]), float(totals[2])])
-    _box(sheet, bold=True)
+def chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# ---------------------------------------------------------------- sheet 1: the table to hand in
+
+def _main_sheet(sheet: Worksheet, table: dict[str, Any], title: str, unit: str, day: dt.date) -> None:
+    sheet.title = "统计表"
+    width = 1 + len(MEASURES)
+    _heading(sheet, title, unit, day, width)
+    forfeited = table["forfeited"]
+    overdue = sum(row.get("overdue", 0) for row in table.get("by_union", []))
+    rejected = sum(row.get("rejected", 0) for row in table.get("by_union", []))
+    _block(sheet, ["总体情况", "数量"], [
+        ["案件总数（件）", table["cases"]],
+        ["审定金额合计（元）", Decimal(table["approved_amount"])],
+        ["发放金额合计（元）", Decimal(table["paid_amount"])],
+        ["视为自动放弃（件）", forfeited],
+        ["　其中：逾期未报（件）", overdue],
+        ["　　　　审核不合格（件）", rejected],
+    ], None, width)
+    _block(sheet, ["案件状态", "件数"], [[s.label, table["by_state"][s.value]] for s in State],
+           ["合计", table["cases"]], width)
+    for key, heading in SECTIONS:
+        rows = [[row["label"], row["cases"], Decimal(row["approved"]), Decimal(row["paid"]), row.get("forfeited", 0)]
+                for row in table[key].values()]
+        totals = ["合计"] + [sum((row[i] for row in rows), Decimal(0) if i in (2, 3) else 0) for i in range(1, width)]
+        _block(sheet, [heading, *MEASURES], rows, totals, width)
+    sheet.append([])
+    sheet.append(["单位负责人：", None, "填表人：", "联系电话："])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(name=BODY, size=11)
+    for column, size in zip("ABCDE", (26, 12, 18, 18, 20)):
+        sheet.column_dimensions[column].width = size
+    _print_setup(sheet, landscape=False, title_rows=None)
+
+
+def _block(sheet: Worksheet, header: list[str], rows: list[list[Any]], totals: list[Any] | None, width: int) -> None:
+    """A boxed block: its header, its rows and its totals row. A two-column block spans the whole width, its
+    value merged across, so that every block lines up on the printed page."""
+    merge = len(header) == 2
+    _row(sheet, header, width, merge, header=True)
+    for row in rows:
+        _row(sheet, row, width, merge)
+    if totals is not None:
+        _row(sheet, totals, width, merge, bold=True)
     sheet.append([])
 
 
-def _style_header(sheet) -> None:
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+def _row(sheet: Worksheet, values: list[Any], width: int, merge: bool, header: bool = False,
+         bold: bool = False) -> None:
+    sheet.append(values + [None] * (width - len(values)))
+    number = sheet.max_row
+    if merge:
+        sheet.merge_cells(start_row=number, start_column=2, end_row=number, end_column=width)
+    for cell in sheet[number][:width]:
         cell.border = BOX
-        cell.alignment = Alignment(horizontal="center")
+        cell.font = Font(name=HEADING if header else BODY, size=11, bold=bold)
+        if header:
+            cell.fill, cell.alignment = SHADE, CENTER
+        elif isinstance(cell.value, Decimal):
+            cell.number_format = MONEY
+        elif isinstance(cell.value, int):
+            cell.number_format = COUNT
+    sheet.row_dimensions[number].height = 20
 
 
-def _box(sheet, bold: bool = False) -> None:
-    for cell in sheet[sheet.max_row]:
-        cell.border = BOX
-        if bold:
-            cell.font = Font(bold=True)
-        if isinstance(cell.value, float):
-            cell.number_format = "#,##0.00"
+def _heading(sheet: Worksheet, title: str, unit: str, day: dt.date, width: int) -> None:
+    """Row 1: the title across the table; row 2: 填报单位 on the left, 填报日期 on the right."""
+    last = get_column_letter(width)
+    sheet.append([title])
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A1"].font = Font(name=HEADING, size=18, bold=True)
+    sheet["A1"].alignment = CENTER
+    sheet.row_dimensions[1].height = 36
+    half = max(2, width // 2)
+    sheet.append([f"填报单位：{unit}"] + [None] * (half - 1) + [f"填报日期：{chinese_date(day)}"])
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=half)
+    sheet.merge_cells(start_row=2, start_column=half + 1, end_row=2, end_column=width)
+    sheet.cell(2, 1).font = sheet.cell(2, half + 1).font = Font(name=BODY, size=11)
+    sheet.cell(2, half + 1).alignment = Alignment(horizontal="right")
+    sheet.row_dimensions[2].height = 22
+    sheet.append([])
+
+
+def _print_setup(sheet: Worksheet, landscape: bool, title_rows: str | None) -> None:
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+
+
+# ---------------------------------------------------------------- sheet 2: one row per union
+
+def _union_sheet(sheet: Worksheet, table: dict[str, Any], title: str, unit: str, day: dt.date) -> None:
+    counts, money = len(UNION_COUNTS), len(UNION_MONEY)
+    width = 2 + counts + money
+    _heading(sheet, title.replace("统计表", "分单位统计表"), unit, day, width)
+    top, sub = 4, 5
+    sheet.cell(top, 1, "序号")
+    sheet.cell(top, 2, "基层工会")
+    sheet.cell(top, 3, "案件数（件）")
+    sheet.cell(top, 3 + counts, "金额（元）")
+    for i, (label, _key) in enumerate(UNION_COUNTS + UNION_MONEY):
+        sheet.cell(sub, 3 + i, label)
+    sheet.merge_cells(start_row=top, start_column=1, end_row=sub, end_column=1)
+    sheet.merge_cells(start_row=top, start_column=2, end_row=sub, end_column=2)
+    sheet.merge_cells(start_row=top, start_column=3, end_row=top, end_column=2 + counts)
+    sheet.merge_cells(start_row=top, start_column=3 + counts, end_row=top, end_column=width)
+    for row in (top, sub):
+        for cell in sheet[row][:width]:
+            cell.border, cell.fill, cell.alignment = BOX, SHADE, CENTER
+            cell.font = Font(name=HEADING, size=11)
+    rows = table.get("by_union", [])
+    totals: list[Any] = [0] * counts + [Decimal(0)] * money
+    for n, row in enumerate(rows, start=1):
+        values = [row[key] for _label, key in UNION_COUNTS] + [Decimal(row[key]) for _label, key in UNION_MONEY]
+        totals = [a + b for a, b in zip(totals, values)]
+        _row(sheet, [n, row["name"], *values], width, merge=False)
+    _row(sheet, ["合计", None, *totals], width, merge=False, bold=True)
+    sheet.merge_cells(start_row=sheet.max_row, start_column=1, end_row=sheet.max_row, end_column=2)
+    sheet.cell(sheet.max_row, 1).alignment = CENTER
+    for column in range(1, width + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = {1: 6, 2: 28}.get(
+            column, 16 if column > 2 + counts else 11)
+    sheet.freeze_panes = sheet.cell(sub + 1, 3)
+    _print_setup(sheet, landscape=True, title_rows=f"{top}:{sub}")

@@ -1,4 +1,5 @@
-"""The statistics table of a campaign (送温暖活动统计表), for one union (with the unions under it) or the district."""
+"""The figures of a campaign for one union (with the unions under it) or the district: the statistics table
+(送温暖活动统计表) and the dashboard. Read only. Which union a person may look at is scope()'s."""
 
 from __future__ import annotations
 
@@ -10,11 +11,16 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .errors import NotFound
-from .models import Campaign, Case, Union
-from .states import UNION_ROLES, State
-from .vocab import AidKind, Category, WorkerGroup
+from .models import AuditEvent, Campaign, Case, Union, UnionBudget
+from .states import GRASSROOTS, LIVE, TRANSITIONS, UNION_ROLES, Role, State
+from .vocab import AidKind, Category, UnionKind, WorkerGroup
 
-APPROVED = (State.district_approved, State.disbursed)
+APPROVED = (State.district_approved, State.disbursed)  # what the budget counts as spoken for (rules.money_reasons)
+# A draft may not have its worker group, category or aid kind yet: counted under this key so that every
+# breakdown adds up to the number of cases.
+UNSET, UNSET_LABEL = "unset", "未填写"
+# A forfeited case is overdue (逾期未报) when the system forfeited it, rejected (不合格) when a person did.
+OVERDUE_TRIGGERS = {t.trigger for t in TRANSITIONS if t.dest == State.forfeited and Role.system in t.roles}
 
 
 def union_and_below(session: Session, union: Union) -> list[int]:
@@ -47,26 +53,64 @@ def scope(session: Session, actor: Actor, campaign_id: int, union_code: str | No
     return campaign, union
 
 
-def statistics(session: Session, campaign_id: int, union: Union | None = None) -> dict[str, Any]:
-    """Cases by state, worker group, category and aid kind; amounts approved and paid; cases forfeited."""
+def campaigns(session: Session) -> list[Campaign]:
+    """Every campaign, the latest first: what the pickers offer."""
+    return list(session.scalars(select(Campaign).order_by(Campaign.deadline.desc(), Campaign.id.desc())))
+
+
+def pickable_unions(session: Session, actor: Actor) -> list[Union]:
+    """The unions `actor` may pick (besides the whole district): their own, or every federation and grassroots
+    union for the district's roles."""
+    if actor.role in UNION_ROLES:
+        return [session.get(Union, actor.union_id)]
+    order = when((Union.kind == UnionKind.federation, 0), else_=1)
+    return list(session.scalars(select(Union).where(Union.kind != UnionKind.district)
+                                .order_by(order, Union.code)))
+
+
+def unit_name(session: Session, union: Union | None) -> str:
+    """填报单位: the union, or for the whole district the district union's own name."""
+    if union is not None:
+        return union.name
+    names = session.scalars(select(Union.name).where(Union.kind == UnionKind.district).order_by(Union.id)).all()
+    return names[0] if len(names) == 1 else "全区"
+
+
+def _where(session: Session, campaign_id: int, union: Union | None) -> list[Any]:
     where = [Case.campaign_id == campaign_id]
     if union is not None:
         where.append(Case.union_id.in_(union_and_below(session, union)))
-    approved = func.coalesce(func.sum(when((Case.state.in_(APPROVED), Case.aid_amount), else_=0)), 0)
-    paid = func.coalesce(func.sum(when((Case.state == State.disbursed, Case.aid_amount), else_=0)), 0)
+    return where
+
+
+def _count(*states: State):
+    return func.coalesce(func.sum(when((Case.state.in_(states), 1), else_=0)), 0)
+
+
+def _amount(*states: State):
+    return func.coalesce(func.sum(when((Case.state.in_(states), Case.aid_amount), else_=0)), 0)
+
+
+def statistics(session: Session, campaign_id: int, union: Union | None = None) -> dict[str, Any]:
+    """Cases by state, worker group, category and aid kind (each with the amounts approved and paid and the cases
+    forfeited); the totals; and one row per union. Amounts are strings with two decimals, as the API gives them."""
+    where = _where(session, campaign_id, union)
+    measures = (func.count(), _amount(*APPROVED), _amount(State.disbursed), _count(State.forfeited))
 
     def grouped(column, codes) -> dict[str, dict[str, Any]]:
-        rows = {key: (n, a, p) for key, n, a, p in
-                session.execute(select(column, func.count(), approved, paid).where(*where).group_by(column))}
-        return {code.value: {"label": code.label, "cases": rows.get(code.value, (0, 0, 0))[0],
-                             "approved": _money(rows.get(code.value, (0, 0, 0))[1]),
-                             "paid": _money(rows.get(code.value, (0, 0, 0))[2])} for code in codes}
+        found = {key: row for key, *row in
+                 session.execute(select(column, *measures).where(*where).group_by(column))}
+        keys = [(code.value, code.label) for code in codes]
+        if found.get(None):
+            keys.append((UNSET, UNSET_LABEL))
+        return {key: _measures(label, found.get(None if key == UNSET else key, (0, 0, 0, 0))) for key, label in keys}
 
     by_state = dict(session.execute(select(Case.state, func.count()).where(*where).group_by(Case.state)).all())
-    total, approved_sum, paid_sum = session.execute(select(func.count(), approved, paid).where(*where)).one()
+    total, approved_sum, paid_sum, _ = session.execute(select(*measures).where(*where)).one()
     return {
         "campaign": campaign_id,
         "union": union.code if union else None,
+        "unit": unit_name(session, union),
         "cases": total,
         "by_state": {s.value: by_state.get(s.value, 0) for s in State},
         "by_worker_group": grouped(Case.worker_group, WorkerGroup),
@@ -75,7 +119,79 @@ def statistics(session: Session, campaign_id: int, union: Union | None = None) -
         "approved_amount": _money(approved_sum),
         "paid_amount": _money(paid_sum),
         "forfeited": by_state.get(State.forfeited.value, 0),
+        "by_union": by_union(session, campaign_id, union),
     }
+
+
+def _measures(label: str, row) -> dict[str, Any]:
+    cases, approved, paid, forfeited = row
+    return {"label": label, "cases": cases, "approved": _money(approved), "paid": _money(paid),
+            "forfeited": forfeited}
+
+
+def by_union(session: Session, campaign_id: int, union: Union | None = None) -> list[dict[str, Any]]:
+    """One row per grassroots union in view (those without a case too) and any other union holding cases: cases
+    by stage, the forfeited ones split into overdue (逾期未报) and rejected (不合格), and the amounts."""
+    where = _where(session, campaign_id, union)
+    in_view = union_and_below(session, union) if union is not None else None
+    rows = {union_id: row for union_id, *row in session.execute(
+        select(Case.union_id, func.count(), _count(*GRASSROOTS), _count(State.entered),
+               _count(State.district_approved), _count(State.disbursed), _count(State.forfeited),
+               _count(State.withdrawn), _amount(*APPROVED), _amount(State.disbursed))
+        .where(*where).group_by(Case.union_id))}
+    how: dict[tuple[int, str], int] = {}
+    for union_id, action, n in session.execute(  # the one transition into `forfeited` of each forfeited case
+            select(Case.union_id, AuditEvent.action, func.count()).join(AuditEvent, AuditEvent.case_id == Case.id)
+            .where(*where, Case.state == State.forfeited, AuditEvent.to_state == State.forfeited,
+                   AuditEvent.from_state != State.forfeited)
+            .group_by(Case.union_id, AuditEvent.action)):
+        key = (union_id, "overdue" if action in OVERDUE_TRIGGERS else "rejected")
+        how[key] = how.get(key, 0) + n
+    shown = select(Union).where(Union.kind == UnionKind.grassroots)
+    if in_view is not None:
+        shown = shown.where(Union.id.in_(in_view))
+    unions = {u.id: u for u in session.scalars(shown)}
+    unions.update({u.id: u for u in session.scalars(select(Union).where(Union.id.in_(set(rows) - set(unions))))})
+    result = []
+    for u in sorted(unions.values(), key=lambda u: u.code):
+        cases, in_progress, entered, approved_n, disbursed, forfeited, withdrawn, approved, paid = \
+            rows.get(u.id, (0,) * 9)
+        result.append({"code": u.code, "name": u.name, "cases": cases, "in_progress": in_progress,
+                       "entered": entered, "district_approved": approved_n, "disbursed": disbursed,
+                       "forfeited": forfeited, "overdue": how.get((u.id, "overdue"), 0),
+                       "rejected": how.get((u.id, "rejected"), 0), "withdrawn": withdrawn,
+                       "approved": _money(approved), "paid": _money(paid)})
+    return result
+
+
+def funnel(session: Session, campaign_id: int, union: Union | None = None) -> list[dict[str, Any]]:
+    """Each stage of the main path with how many cases reached it (at any time, from the audit trail: a case
+    forfeited while publicized did reach publicity) and how many are in it now."""
+    where = _where(session, campaign_id, union)
+    rank = when(*[(AuditEvent.to_state == state.value, i) for i, state in enumerate(LIVE)])
+    furthest = (select(func.max(rank).label("rank")).select_from(AuditEvent)
+                .join(Case, Case.id == AuditEvent.case_id).where(*where).group_by(AuditEvent.case_id).subquery())
+    counts = dict(session.execute(select(furthest.c.rank, func.count()).group_by(furthest.c.rank)).all())
+    now = dict(session.execute(select(Case.state, func.count()).where(*where).group_by(Case.state)).all())
+    return [{"state": state.value, "label": state.label, "now": now.get(state.value, 0),
+             "reached": sum(n for r, n in counts.items() if r is not None and r >= i)}
+            for i, state in enumerate(LIVE)]
+
+
+def budget(session: Session, campaign: Campaign, union: Union | None = None) -> dict[str, Decimal | None]:
+    """The budget in view (the campaign's, or the shares of the union and those under it; None when there is
+    none), what district approval has spoken for (paid or not, as rules.money_reasons counts it), and what is left."""
+    where = _where(session, campaign.id, union)
+    approved, paid = session.execute(select(_amount(*APPROVED), _amount(State.disbursed)).where(*where)).one()
+    approved, paid = Decimal(_money(approved)), Decimal(_money(paid))  # SQLite sums in floats
+    if union is None:
+        total = campaign.budget
+    else:
+        shares = session.scalars(select(UnionBudget.amount).where(
+            UnionBudget.campaign_id == campaign.id, UnionBudget.union_id.in_(union_and_below(session, union)))).all()
+        total = sum(shares, Decimal(0)) if shares else None
+    return {"total": total, "approved": approved, "paid": paid, "committed": approved - paid,
+            "left": None if total is None else total - approved}
 
 
 def _money(value: Any) -> str:
