@@ -311,3 +311,44 @@ def audit_verify(digest: str | None) -> None:
 def audit_digest() -> None:
     with _transaction(writes=False) as session:  # reading: writers go on meanwhile
         click.echo(audit.digest(session))
+
+
+@main.group("stats", help="Statistics.")
+def stats_group() -> None:
+    pass
+
+
+@stats_group.command("export", help="Write the statistics table (送温暖活动统计表) of a campaign as .xlsx.")
+@click.option("--campaign", "campaign_id", required=True, help="The campaign's id.")
+@click.option("--out", required=True, help="The .xlsx file to write.")
+@click.option("--union", "union_code", help="Code of a union (its figures and those under it); default: the district.")
+@_domain_errors
+def stats_export(campaign_id: str, out: str, union_code: str | None) -> None:
+    from pathlib import Path
+
+    from workflows import reports
+
+    from .exports import statistics_workbook
+
+    if not campaign_id.isdigit() or len(campaign_id) > 9:
+        raise Invalid({"campaign": "活动编号应为数字"})
+    target = Path(out)
+    if target.suffix.lower() != ".xlsx":
+        raise Invalid({"out": "输出文件名应以 .xlsx 结尾"})
+    if not target.parent.is_dir():
+        raise Invalid({"out": f"目录{target.parent}不存在"})
+    with _transaction(writes=False) as session:
+        campaign, union = reports.scope(session, CONSOLE, int(campaign_id), union_code)
+        table = reports.statistics(session, campaign.id, union)
+        data = statistics_workbook(table, campaign, union, SystemClock().now())
+    # Written beside the target, then moved over it: a failure never leaves half a file under the name asked for.
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise Invalid({"out": f"无法写入{target}：{error.strerror}"}) from None
+    click.echo(f"已写入{campaign.name}活动统计表（{table['unit']}）：{table['cases']}件，"
+               f"审定{table['approved_amount']}元，发放{table['paid_amount']}元")
+    click.echo(str(target))

@@ -133,3 +133,71 @@ def test_sweep_rehearses_a_deadline_with_now(cli, committed, tmp_path):
     assert "forfeited=0" in cli("sweep", "--now", "2027-01-26T00:00:01").stdout
     bad = cli("sweep", "--now", "tomorrow")
     assert bad.exit_code == 1 and "时间格式" in bad.stderr
+
+
+# ------------------------------------------------------------------ songnuan stats export
+
+@pytest.fixture
+def stats_season(committed, clock, tmp_path):
+    """The season of test_statistics, committed for the command to read."""
+    from tests.factories import Factory
+
+    from .test_statistics import build_season
+
+    with Session(committed, expire_on_commit=False) as session:
+        season = build_season(Factory(session, clock, Uploads(tmp_path / "uploads")))
+        session.commit()
+        yield season, session
+
+
+def _cells(data) -> dict[str, list[list]]:
+    """Every cell of every sheet, the date of filling in (today, for the command) left out."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data)
+    return {sheet.title: [[None if isinstance(v, str) and v.startswith("填报日期：") else v for v in row]
+                          for row in sheet.iter_rows(values_only=True)] for sheet in book}
+
+
+@pytest.mark.parametrize("scope", ["district", "a"])
+def test_stats_export_writes_the_statistics_table(cli, stats_season, tmp_path, scope):
+    from .test_statistics import figures_of, read, sql_figures, workbook_for
+
+    season, session = stats_season
+    union = None if scope == "district" else season.a
+    out = tmp_path / "送温暖活动统计表.xlsx"
+    args = ["stats", "export", "--campaign", str(season.campaign.id), "--out", str(out)]
+    result = cli(*(args + (["--union", union.code] if union else [])))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == str(out) and "件" in result.stdout
+    # the same file as the screens and the API give, cell for cell
+    assert _cells(out) == _cells(workbook_for(session, season.campaign, union))
+    expected = sql_figures(session, season.campaign, None if union is None else [union])
+    assert figures_of(read(out.read_bytes()))["cases"] == expected["cases"]
+    assert figures_of(read(out.read_bytes()))["paid"] == expected["paid"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial file left
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--campaign", "999999"], "找不到该活动"),
+    (["--campaign", "{campaign}", "--union", "NOPE"], "找不到该工会"),
+    (["--campaign", "abc"], "活动编号应为数字"),
+    (["--campaign", "{campaign}", "--out", "{tmp}/统计表.csv"], "应以 .xlsx 结尾"),
+    (["--campaign", "{campaign}", "--out", "{tmp}/no-such-folder/统计表.xlsx"], "不存在"),
+])
+def test_stats_export_refuses_clearly_and_writes_nothing(cli, stats_season, tmp_path, options, message):
+    season, _session = stats_season
+    out = tmp_path / "统计表.xlsx"
+    out.write_bytes(b"an older file")
+    fill = {"campaign": season.campaign.id, "tmp": tmp_path}
+    options = [option.format(**fill) for option in options]
+    if "--out" not in options:
+        options += ["--out", str(out)]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli("stats", "export", *options)
+    assert result.exit_code == 1
+    assert message in result.stderr and result.stderr.startswith("错误：")
+    assert result.stdout == "" and "Traceback" not in result.output
+    assert out.read_bytes() == b"an older file" and sorted(p.name for p in tmp_path.iterdir()) == before
