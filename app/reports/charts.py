@@ -8,12 +8,18 @@ widened by what the estimate misses."""
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
 from typing import Any
 
 import pygal
 from flask_babel import gettext as _
 from pygal.style import Style
+
+# Importing pygal appends to sys.meta_path a finder of the pre-3.4 kind (no find_spec), for its map plugins, which we
+# do not use. Every import that no other finder answers then reaches it and raises an ImportWarning (an error under
+# -W error), breaking unrelated optional imports anywhere in the process. It is taken out again.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__module__ != "pygal"]
 
 FONT = '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
 LABEL_SIZE = 13
