@@ -1,7 +1,9 @@
-"""Disbursement: finance's batches, the payment export, payment references (being written)."""
+"""Disbursement: finance's batches, the payment export, payment references."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
+
+from . import views  # noqa: E402,F401  (the views register on bp)
