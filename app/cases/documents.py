@@ -1,5 +1,134 @@
-"""(being written)"""
+"""The documents of a case: the checklist the case page shows, upload, removal and download.
+
+Upload and removal go back to the case page with a flash, whatever happened: the cadre is working down the
+checklist there. Only a case they may not see (404) or a role that may not do this (403) gets an error page.
+"""
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+import io
+from pathlib import PurePath
+from typing import Any
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from workflows import services
+from workflows.errors import DomainError, Forbidden, Invalid, NotFound
+from workflows.models import Case
+from workflows.vocab import DocumentKind, required_documents
+
+from ..db import db
+from ..web import actor, clock, uploads
+from . import bp
+
+# What a browser may show itself, with the extensions a file of each type may have (the first one is added
+# to a name that has none of them).
+INLINE = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
+# A document's own page: nothing runs. Chrome's PDF viewer needs object-src and its own inline styles.
+DOCUMENT_CSP = ("default-src 'none'; object-src 'self'; img-src 'self'; style-src 'unsafe-inline'; "
+                "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+
+
+def checklist(case: Case) -> list[dict[str, Any]]:
+    """Each required document of the case (by workflows.vocab), then any optional kind attached: its label,
+    whether it is there, and its files."""
+    required = required_documents(case.medical)
+    attached: dict[str, list] = {}
+    for document in case.documents:
+        attached.setdefault(document.kind, []).append(document)
+    kinds = list(required) + [kind for kind in DocumentKind if kind not in required and kind.value in attached]
+    return [{"kind": kind.value, "label": kind.label, "required": kind in required,
+             "present": bool(attached.get(kind.value)), "documents": attached.get(kind.value, [])}
+            for kind in kinds]
+
+
+@bp.app_template_global("document_kinds")
+def document_kinds() -> list[DocumentKind]:
+    """The choices of the upload form, in the order of the checklist."""
+    return list(DocumentKind)
+
+
+@bp.app_template_global("upload_limit_mb")
+def upload_limit_mb() -> int:
+    return uploads().max_bytes // (1024 * 1024)
+
+
+def _reason(error: DomainError) -> str:
+    return "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+
+
+def _back(case_id: int):
+    return redirect(url_for("cases.show", case_id=case_id) + "#documents")
+
+
+@bp.post("/<int:case_id>/documents")
+@login_required
+def upload(case_id: int):
+    file = request.files.get("file")
+    name = (file.filename or "") if file else ""
+    try:
+        # One byte over the limit is enough for the verb to say it is too large, without reading the rest.
+        content = file.stream.read(uploads().max_bytes + 1) if file else b""
+        document = services.add_document(db(), actor(), clock(), uploads(), case_id, request.form.get("kind", ""),
+                                         name, content)
+        db().commit()
+    except DomainError as error:
+        db().rollback()  # and with it any file already written (workflows.documents)
+        if isinstance(error, (NotFound, Forbidden)):
+            raise
+        flash(_("上传失败：%(reason)s", reason=_reason(error)), "error")
+        return _back(case_id)
+    flash(_("已上传「%(kind)s」：%(name)s", kind=_(DocumentKind(document.kind).label), name=document.filename),
+          "success")
+    return _back(case_id)
+
+
+@bp.post("/<int:case_id>/documents/<doc_id>/remove")
+@login_required
+def remove_document(case_id: int, doc_id: str):
+    try:
+        services.remove_document(db(), actor(), clock(), uploads(), case_id, doc_id)
+        db().commit()  # the file goes once this has committed
+    except DomainError as error:
+        db().rollback()
+        if isinstance(error, (NotFound, Forbidden)):
+            raise
+        flash(_("删除失败：%(reason)s", reason=_reason(error)), "error")
+        return _back(case_id)
+    flash(_("资料已删除"), "success")
+    return _back(case_id)
+
+
+def download_name(filename: str, content_type: str) -> str:
+    """The name a saved copy gets: the one given at upload, with an extension that says what the file really is
+    (a PDF uploaded as 通知.html is saved as 通知.html.pdf, never opened as a page)."""
+    filename = "".join(c for c in filename if c.isprintable()) or "document"  # a header takes no line breaks
+    suffixes = INLINE.get(content_type)
+    if suffixes and PurePath(filename).suffix.lower() not in suffixes:
+        return filename + suffixes[0]
+    return filename
+
+
+@bp.get("/documents/<doc_id>")
+@login_required
+def download(doc_id: str):
+    if not (doc_id.isalnum() and len(doc_id) <= 32):
+        abort(404)
+    document = services.document_for_download(db(), actor(), doc_id)  # 404 / 403 unless entitled to the case
+    path = uploads().path(document.id)
+    if not path.is_file():
+        raise NotFound("资料文件已丢失，请联系系统管理员")
+    inline = document.content_type in INLINE
+    # Read whole (at most the upload limit): no file handle is left open if the client goes away.
+    response = send_file(io.BytesIO(path.read_bytes()),
+                         mimetype=document.content_type if inline else "application/octet-stream",
+                         as_attachment=not inline,
+                         download_name=download_name(document.filename, document.content_type),
+                         conditional=False, etag=False, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = DOCUMENT_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,10 +1,135 @@
-"""(being written)"""
+"""The case form: a cadre opens a draft (cases.new) or changes one (cases.edit).
+
+A POST either adds or removes a household row (the form comes back with what was typed, nothing is saved: this is
+how rows work without JavaScript) or saves through the verb. A refusal shows the form again, every value as typed,
+each message beside its input and all of them at the top.
+"""
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from workflows import services
+from workflows.clock import local_date, to_db
+from workflows.errors import DomainError, Forbidden, Invalid, NotFound
+from workflows.models import Campaign, Case
+from workflows.rules import require_role
+from workflows.states import Role
+
+from ..db import db
+from ..web import actor, clock
+from . import bp
+from .forms import (MAX_ROWS, CaseForm, case_data, choices, drop_empty_rows, initial_data, kept_numbers,
+                    labelled_errors, member_prototype)
 
 
-@bp.get("/new")
+def open_campaigns() -> list[Campaign]:
+    """Campaigns a case may be opened in now: started, deadline not passed (create_case refuses any other)."""
+    now = clock().now()
+    return list(db().scalars(select(Campaign).where(Campaign.starts_on <= local_date(now),
+                                                    Campaign.deadline > to_db(now)).order_by(Campaign.deadline)))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
 def new():
-    return ""
+    me = actor()
+    require_role(me, (Role.cadre,), "新建案件")
+    campaigns = open_campaigns()
+    form = CaseForm()
+    form.campaign.choices = choices((str(c.id), c.name) for c in campaigns)
+    if request.method == "GET" and len(campaigns) == 1:
+        form.campaign.data = str(campaigns[0].id)
+
+    def create(data: dict[str, Any]) -> Case:
+        choice = form.campaign.data or ""
+        if not (choice.isdigit() and len(choice) < 10):
+            raise Invalid({"campaign": _("请选择活动")})
+        return services.create_case(db(), me, clock(), int(choice), data)
+
+    if request.method == "POST":
+        return _submit(form, None, create, campaigns=campaigns)
+    return _page(form, None, campaigns=campaigns)
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int):
+    me = actor()
+    if request.method == "GET":
+        try:
+            # The verb itself says whether this person may change the case now (role, union, state, deadline):
+            # given nothing to change, it changes and writes nothing.
+            case = services.edit_case(db(), me, clock(), case_id, None, {})
+            problems = {}
+        except Invalid as error:  # stored values that no longer pass: shown beside their inputs
+            case, problems = services.get_case(db(), me, case_id), error.fields
+        except (NotFound, Forbidden):
+            raise
+        except DomainError as error:  # not a draft any more, or past the deadline
+            flash(error.message, "error")
+            return redirect(url_for("cases.show", case_id=case_id))
+        form = CaseForm(data=initial_data(case))
+        form.version.data = str(case.version)
+        return _page(form, case, errors=problems)
+
+    case = services.get_case(db(), me, case_id)
+    form = CaseForm()
+    version = form.version.data or ""
+    # A version that is not a number was not sent by this form: treat it as stale rather than skip the check.
+    seen = int(version) if version.isdigit() and len(version) < 10 else -1
+    return _submit(form, case, lambda data: services.edit_case(db(), me, clock(), case_id, seen, data))
+
+
+def _row_action(form: CaseForm) -> bool:
+    """The buttons that add or remove a household row without JavaScript; True if one was pressed."""
+    members = form.household.members
+    if "add_member" in request.form:
+        if len(members.entries) < MAX_ROWS:
+            members.append_entry()
+        return True
+    if "remove_member" in request.form:
+        index = request.form["remove_member"]
+        if index.isdigit() and int(index) < len(members.entries):
+            members.pop_entry(int(index))
+        return True
+    return False
+
+
+def _submit(form: CaseForm, case: Case | None, save: Callable[[dict[str, Any]], Case], **context: Any):
+    if _row_action(form):
+        return _page(form, case, **context)
+    drop_empty_rows(form)  # before building the input, so that error keys count rows as the form shows them
+    before = case.version if case is not None else None
+    try:
+        saved = save(case_data(form, case))
+        db().commit()
+    except (NotFound, Forbidden):
+        raise
+    except Invalid as error:
+        db().rollback()
+        return _page(form, case, errors=error.fields, status=400, **context)
+    except DomainError as error:  # a stale version, a closed campaign, a case no longer a draft
+        db().rollback()
+        return _page(form, case, problem=error.message, stale=error.code == "stale", status=409, **context)
+    if case is None:
+        flash(_("已新建「%(name)s」的困难职工档案", name=saved.applicant_name), "success")
+    elif saved.version != before:
+        flash(_("修改已保存"), "success")
+    else:
+        flash(_("没有需要保存的修改"), "info")
+    return redirect(url_for("cases.show", case_id=saved.id))
+
+
+def _page(form: CaseForm, case: Case | None, *, errors: dict[str, str] | None = None, problem: str | None = None,
+          stale: bool = False, status: int = 200, campaigns: list[Campaign] | None = None):
+    errors = errors or {}
+    return render_template("cases/form.html", form=form, case=case, campaigns=campaigns, errors=errors,
+                           summary=labelled_errors(form, errors), problem=problem, stale=stale,
+                           kept=kept_numbers(form, case), prototype=member_prototype()), status
