@@ -131,6 +131,11 @@ def _members(data: CaseIn) -> list[Member]:
                    health=m.health, occupation=m.occupation) for i, m in enumerate(data.household.members)]
 
 
+def _member_values(member: Member) -> tuple[str | None, ...]:
+    return tuple(_text(getattr(member, name)) for name in
+                 ("name", "relation", "id_number", "monthly_income", "health", "occupation"))
+
+
 def _member_summary(members: list[Member]) -> str:
     return "；".join(f"{m.name}（{m.relation}，{mask_id(m.id_number) or '无证号'}）" for m in members)
 
@@ -195,8 +200,7 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
     new = _flat(parsed)
     changes = _diff(case, new)
     new_members = _members(parsed)
-    if _member_summary(new_members) != _member_summary(case.members) or \
-            [_text(m.monthly_income) for m in new_members] != [_text(m.monthly_income) for m in case.members]:
+    if [_member_values(m) for m in new_members] != [_member_values(m) for m in case.members]:
         changes["members"] = [_member_summary(case.members), _member_summary(new_members)]
         case.members = new_members
     if not changes:

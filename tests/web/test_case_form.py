@@ -264,8 +264,6 @@ def test_saving_the_edit_form_unchanged_changes_nothing(pages, world, cadre):
     assert snapshot(world) == before
 
 
-@pytest.mark.xfail(strict=True, reason="workflows.services.edit_case compares members by name, relation, ID number "
-                                      "and income only: a change of health or occupation alone is not saved")
 def test_a_members_health_and_occupation_are_edited(pages, world, cadre):
     case = world.draft()
     world.session.commit()
