@@ -31,7 +31,7 @@ bench-sweep: $(STAMP)
 
 # After changing a text of the screens: refresh the English catalogue, translate what is new, run this again.
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o instance/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o instance/messages.pot --no-location --omit-header .
 	$(BIN)/python -m app.i18n instance/messages.pot
 	$(BIN)/pybabel update -i instance/messages.pot -d app/translations -l en --no-fuzzy-matching --omit-header
 	$(BIN)/pybabel compile -d app/translations -l en

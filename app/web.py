@@ -41,8 +41,10 @@ def domain_error_page(error: DomainError):
 
 
 def http_error_page(status: int):
+    limit = uploads().max_bytes // (1024 * 1024)
     messages = {400: _("请求有误，请返回重试"), 403: _("您没有权限访问该页面"), 404: _("找不到该页面或记录"),
-                405: _("该地址不支持这种操作"), 413: _("上传的文件太大"), 500: _("服务器内部错误，请稍后再试或联系管理员")}
+                405: _("该地址不支持这种操作"), 413: _("上传的文件太大：每个文件不超过%(mb)sMB", mb=limit),
+                500: _("服务器内部错误，请稍后再试或联系管理员")}
     return error_page(status, messages.get(status, _("请求未能完成")))
 
 

@@ -13,7 +13,7 @@ from app.i18n import CATALOGUE, domain_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
 def catalogue():

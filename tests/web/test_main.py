@@ -1,4 +1,4 @@
-"""Until the web issue lands: the start page shows the real demo data, and /healthz answers."""
+"""The start page asks a stranger to sign in, and /healthz answers."""
 
 import datetime as dt
 
@@ -24,10 +24,11 @@ def client(committed, tmp_path, monkeypatch):
     app.extensions["songnuan"]["engine"].dispose()
 
 
-def test_start_page_lists_the_campaigns_by_union_and_state(client):
-    page = client.get("/").get_data(as_text=True)
-    assert "2027年元旦春节送温暖" in page and "2026年元旦春节送温暖" in page
-    assert "华光机械厂工会" in page and "公示中" in page
+def test_the_start_page_asks_a_stranger_to_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/signin")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "登录" in page and "用户名" in page
 
 
 def test_healthz(client):
