@@ -1,14 +1,250 @@
-"""Administration: the unions tree, accounts and campaigns (being written)."""
+"""Administration: the unions tree, accounts and campaigns. System administrators only; the rules are the verbs'
+of workflows.organisation, and a view only reads its form, calls one verb and commits once."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from workflows import organisation
+from workflows.errors import Forbidden, Invalid, NotFound, Refused
+from workflows.models import Account, Campaign, Union
+from workflows.rules import deadline_text, require_role
+from workflows.states import Role
+from workflows.vocab import UnionKind
+
+from ..db import db
+from ..web import actor, clock, page_number
+from .forms import (ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, ProfileForm, RoleForm, UnionForm,
+                    show)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+PER_PAGE = 50
+ACCOUNT_FIELDS = {"name": "display_name"}  # the verbs' field names that differ from the forms'
+CAMPAIGN_FIELDS = {"start": "starts_on", "end": "ends_on", "deadline": "deadline_day",
+                   "report_deadline": "report_day", "union_budgets": "budget"}
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    """Every page here: signed in (or off to sign-in), and a system administrator (or 403)."""
+    require_role(actor(), (Role.admin,), "管理工会、账号和活动")
+
+
+def _run(form, call: Callable[[], Any], names: Mapping[str, str] | None = None) -> tuple[bool, Any, list[str]]:
+    """Call the verb once the form is filled in, and commit. On a refusal nothing is kept: the messages go beside
+    their inputs, and those of no input are returned for the top of the form."""
+    if not form.validate_on_submit():
+        return False, None, []
+    try:
+        result = call()
+    except Forbidden:
+        raise
+    except Invalid as error:
+        db().rollback()
+        return False, None, show(form, error.fields, names)
+    except Refused as refusal:
+        db().rollback()
+        return False, None, [refusal.message]
+    db().commit()
+    return True, result, []
+
+
+def _count(model, *where) -> int:
+    return db().scalar(select(func.count()).select_from(model).where(*where))
+
 
 @bp.get("/")
-@login_required
 def index():
-    return render_template("errors/error.html", status=200, message="系统管理")
+    counts = {"unions": _count(Union), "grassroots": _count(Union, Union.kind == UnionKind.grassroots),
+              "accounts": _count(Account), "inactive": _count(Account, Account.active.is_(False)),
+              "campaigns": _count(Campaign)}
+    return render_template("admin/index.html", counts=counts)
+
+
+# ---------------------------------------------------------------- unions
+
+@bp.route("/unions", methods=["GET", "POST"])
+def unions():
+    session = db()
+    form = UnionForm()
+    form.fill_choices(session.scalars(select(Union).order_by(Union.code)))
+    if not form.is_submitted():
+        form.parent.data = request.args.get("parent", "")
+        has_district = _count(Union, Union.kind == UnionKind.district)
+        form.kind.data = UnionKind.grassroots if form.parent.data or has_district else UnionKind.district
+    done, union, problems = _run(form, lambda: organisation.create_union(
+        session, actor(), clock(), form.code.data, form.name.data, form.parent.data or None, form.kind.data))
+    if done:
+        flash(_("已新建工会：%(name)s", name=union.name), "success")
+        return redirect(url_for(".unions"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/unions.html", tree=organisation.union_tree(session), form=form,
+                           problems=problems), status
+
+
+# ---------------------------------------------------------------- accounts
+
+@bp.get("/accounts")
+def accounts():
+    session = db()
+    role = request.args.get("role", "")
+    role = role if role in {r.value for r in ROLES} else ""
+    union = organisation.union_by_code(session, request.args.get("union", "")[:32])
+    page = page_number(request.args)
+    rows, total = organisation.accounts(session, role or None, union.id if union else None, page, PER_PAGE)
+    return render_template("admin/accounts.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+                           role=role, union=union, roles=ROLES, unions=organisation.grassroots_unions(session),
+                           me=actor())
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+def account_new():
+    session = db()
+    form = AccountForm()
+    form.fill_choices(organisation.grassroots_unions(session))
+    if not form.is_submitted():
+        form.union.data = request.args.get("union", "")
+    typed = form.password.data or ""
+    password = typed if typed.strip() else organisation.new_password()
+    done, account, problems = _run(form, lambda: organisation.create_account(
+        session, actor(), clock(), form.username.data, form.role.data, password, form.union.data or None,
+        form.email.data, form.display_name.data), ACCOUNT_FIELDS)
+    if done:
+        return _created(account, password if not typed.strip() else None, _("已新建账号：%(name)s", name=account.username))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/account_new.html", form=form, problems=problems), status
+
+
+def _created(account: Account, password: str | None, message: str):
+    """After a change: back to the account page; a generated password is shown this once instead, in the answer
+    itself (never in a cookie or a log), and is not kept anywhere but as its hash."""
+    if password is None:
+        flash(message, "success")
+        return redirect(url_for(".account", account_id=account.id))
+    return render_template("admin/password.html", account=account, password=password, message=message)
+
+
+@bp.get("/accounts/<int:account_id>")
+def account(account_id: int):
+    return _account_page(organisation.account(db(), account_id))
+
+
+def _account_page(target: Account, status: int = 200, problems: list[str] | None = None, **forms):
+    """The account with its four forms; the one just submitted (in `forms`) keeps what was typed."""
+    union_code = target.union.code if target.union else ""
+    profile = forms.get("profile") or ProfileForm(formdata=None, data={"display_name": target.display_name,
+                                                                       "email": target.email or ""})
+    role = forms.get("role") or RoleForm(formdata=None, data={"role": target.role, "union": union_code})
+    role.fill_choices(organisation.grassroots_unions(db()))
+    password = forms.get("password") or PasswordForm(formdata=None)
+    return render_template("admin/account.html", account=target, profile=profile, role=role, password=password,
+                           toggle=ButtonForm(formdata=None), problems=problems or [],
+                           is_me=target.id == actor().id), status
+
+
+@bp.post("/accounts/<int:account_id>/profile")
+def account_profile(account_id: int):
+    target = organisation.account(db(), account_id)
+    form = ProfileForm()
+    done, _result, problems = _run(form, lambda: organisation.update_account(
+        db(), actor(), clock(), account_id, display_name=form.display_name.data, email=form.email.data),
+        ACCOUNT_FIELDS)
+    if done:
+        return _created(target, None, _("已保存姓名和电子邮箱"))
+    return _account_page(target, 400, problems, profile=form)
+
+
+@bp.post("/accounts/<int:account_id>/role")
+def account_role(account_id: int):
+    target = organisation.account(db(), account_id)
+    form = RoleForm()
+    form.fill_choices(organisation.grassroots_unions(db()))
+    done, _result, problems = _run(form, lambda: organisation.change_role(
+        db(), actor(), clock(), account_id, form.role.data, form.union.data or None))
+    if done:
+        return _created(target, None, _("已更改角色"))
+    return _account_page(target, 400, problems, role=form)
+
+
+@bp.post("/accounts/<int:account_id>/password")
+def account_password(account_id: int):
+    target = organisation.account(db(), account_id)
+    form = PasswordForm()
+    typed = form.password.data or ""
+    done, password, problems = _run(form, lambda: organisation.reset_password(
+        db(), actor(), clock(), account_id, typed if typed.strip() else None))
+    if done:
+        return _created(target, None if typed.strip() else password, _("已重置密码"))
+    return _account_page(target, 400, problems, password=form)
+
+
+@bp.post("/accounts/<int:account_id>/disable")
+def account_disable(account_id: int):
+    return _set_active(account_id, False)
+
+
+@bp.post("/accounts/<int:account_id>/enable")
+def account_enable(account_id: int):
+    return _set_active(account_id, True)
+
+
+def _set_active(account_id: int, active: bool):
+    target = organisation.account(db(), account_id)
+    done, _result, problems = _run(ButtonForm(), lambda: organisation.set_account_active(
+        db(), actor(), clock(), account_id, active))
+    if done:
+        return _created(target, None, _("账号已启用") if active else _("账号已停用，其登录已全部失效"))
+    return _account_page(target, 409, problems)
+
+
+# ---------------------------------------------------------------- campaigns
+
+@bp.get("/campaigns")
+def campaigns():
+    rows = db().scalars(select(Campaign).options(selectinload(Campaign.union_budgets))
+                        .order_by(Campaign.deadline.desc())).all()
+    return render_template("admin/campaigns.html", campaigns=rows, deadline_text=deadline_text)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def campaign_new():
+    return _campaign_form(None)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+def campaign_edit(campaign_id: int):
+    campaign = db().get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("找不到该活动")
+    return _campaign_form(campaign)
+
+
+def _campaign_form(campaign: Campaign | None):
+    session = db()
+    unions = organisation.grassroots_unions(session)
+    form = CampaignForm()
+    if not form.is_submitted():
+        form.load(campaign, unions, {b.union_id: b.amount for b in campaign.union_budgets} if campaign else {})
+
+    def save() -> Campaign:
+        if campaign is None:
+            return organisation.create_campaign(session, actor(), clock(), **form.settings())
+        return organisation.update_campaign(session, actor(), clock(), campaign.id, **form.settings())
+
+    done, saved, problems = _run(form, save, CAMPAIGN_FIELDS)
+    if done:
+        flash(_("已保存活动：%(name)s", name=saved.name), "success")
+        return redirect(url_for(".campaigns"))
+    names = {u.code: u.name for u in unions}
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/campaign_form.html", form=form, campaign=campaign, problems=problems,
+                           union_names=names), status
