@@ -117,15 +117,20 @@ def download(doc_id: str):
     if not (doc_id.isalnum() and len(doc_id) <= 32):
         abort(404)
     document = services.document_for_download(db(), actor(), doc_id)  # 404 / 403 unless entitled to the case
-    path = uploads().path(document.id)
+    return send_stored(document.id, document.content_type, document.filename)
+
+
+def send_stored(file_id: str, content_type: str, filename: str):
+    """A stored upload (a case's document, a union's summary file) as the answer, shown inline when it is a PDF or
+    an image, never run as a page."""
+    path = uploads().path(file_id)
     if not path.is_file():
         raise NotFound("资料文件已丢失，请联系系统管理员")
-    inline = document.content_type in INLINE
+    inline = content_type in INLINE
     # Read whole (at most the upload limit): no file handle is left open if the client goes away.
     response = send_file(io.BytesIO(path.read_bytes()),
-                         mimetype=document.content_type if inline else "application/octet-stream",
-                         as_attachment=not inline,
-                         download_name=download_name(document.filename, document.content_type),
+                         mimetype=content_type if inline else "application/octet-stream",
+                         as_attachment=not inline, download_name=download_name(filename, content_type),
                          conditional=False, etag=False, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOCUMENT_CSP

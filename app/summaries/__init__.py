@@ -3,11 +3,12 @@ district sees who has handed in and who has not. The rules are workflows.summari
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from workflows import summaries
 from workflows.clock import from_db
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Campaign
@@ -15,19 +16,12 @@ from workflows.rules import require_role
 from workflows.states import UNION_ROLES, Role
 
 from ..db import db
+from ..cases.documents import send_stored
 from ..web import STATUS, actor, clock, uploads
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 
 
-class _Summaries:  # TEMP until workflows/summaries.py lands: import on first use
-    def __getattr__(self, name):
-        from workflows import summaries as module
-
-        return getattr(module, name)
-
-
-summaries = _Summaries()
 
 DISTRICT_READERS = (Role.reviewer, Role.auditor)
 MAX_TEXT = 5000
@@ -87,5 +81,4 @@ def edit(campaign_id: int):
 @login_required
 def download(summary_id: int):
     summary = summaries.file_for_download(db(), actor(), summary_id)
-    return send_file(uploads().path(summary.file_id), mimetype=summary.file_type, as_attachment=False,
-                     download_name=summary.file_name)
+    return send_stored(summary.file_id, summary.file_type, summary.file_name)

@@ -1,0 +1,132 @@
+"""Who reaches what on the screens: every route × every role, of the case's own union or another → the status
+expected, from one table. A route of the application that is not in the table fails the test, so nothing is
+reachable by accident. (The JSON API has its own matrix in test_api_access.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from workflows import services, summaries
+from workflows.notify import notify
+from workflows.states import State
+
+from ..factories import PDF
+
+# The callers, in the order of the table's columns: nobody signed in, the case's own union's cadre and head, another
+# union's cadre and head, then the district's roles.
+CALLERS = ("anonymous", "cadre", "head", "cadre_b", "head_b", "reviewer", "finance", "auditor", "admin")
+
+# endpoint: (method, path, form data, the status for each caller in CALLERS' order)
+# {D} a draft of the own union with a document {doc}; {E} an entered case; {P} a publicized one with an open
+# objection {O}; {A} a district-approved one; {N} a notification of the own cadre; {S} the own union's summary
+# (with a file); {C} the campaign; {U} the own union's code.
+# 302 for a signed-out caller is the way to the sign-in page; 409 and 400 are answers of the rules to a caller who
+# may try (the data sent is stale or empty on purpose, so that nothing changes), never a way in.
+TABLE = {
+    "auth.home":                 ("GET", "/", {},                                   "302 302 302 302 302 302 302 302 302"),
+    "auth.signin_page":          ("GET", "/signin", {},                             "200 302 302 302 302 302 302 302 302"),
+    "auth.signout":              ("POST", "/signout", {},                           "302 302 302 302 302 302 302 302 302"),
+    "auth.language":             ("POST", "/language", {"lang": "en"},              "302 302 302 302 302 302 302 302 302"),
+    "main.healthz":              ("GET", "/healthz", {},                            "200 200 200 200 200 200 200 200 200"),
+    "inbox.index":               ("GET", "/inbox", {},                              "302 200 200 200 200 200 200 403 403"),
+    "notifications.index":       ("GET", "/notifications/", {},                     "302 200 200 200 200 200 200 200 200"),
+    "notifications.read":        ("POST", "/notifications/{N}/read", {},            "302 302 404 404 404 404 404 404 404"),
+    "notifications.read_all":    ("POST", "/notifications/read-all", {},            "302 302 302 302 302 302 302 302 302"),
+    "cases.index":               ("GET", "/cases/", {},                             "302 200 200 200 200 200 200 200 403"),
+    "cases.export_csv":          ("GET", "/cases/export.csv", {},                   "302 200 200 200 200 200 200 200 403"),
+    "cases.new":                 ("GET", "/cases/new", {},                          "302 200 403 200 403 403 403 403 403"),
+    "cases.show":                ("GET", "/cases/{E}", {},                          "302 200 200 404 404 200 404 200 404"),
+    "cases.edit":                ("GET", "/cases/{D}/edit", {},                     "302 200 403 404 404 404 404 403 404"),
+    "cases.act":                 ("POST", "/cases/{E}/act",
+                                  {"trigger": "district_approve", "version": "999"}, "302 409 409 404 404 409 404 409 404"),
+    "cases.reveal":              ("POST", "/cases/{E}/reveal", {"field": "id_number"}, "302 200 200 404 404 200 404 403 404"),
+    "cases.record_objection":    ("POST", "/cases/{P}/objections", {"statement": ""}, "302 400 400 404 404 404 404 403 404"),
+    "cases.resolve_objection":   ("POST", "/cases/{P}/objections/{O}", {"outcome": "dismissed", "resolution": ""},
+                                                                                    "302 403 400 404 404 404 404 403 404"),
+    "cases.claim":               ("POST", "/cases/{A}/claim", {},                   "302 403 403 404 404 409 302 403 404"),
+    "cases.release":             ("POST", "/cases/{A}/release", {},                 "302 403 403 404 404 409 409 403 404"),
+    "cases.printable":           ("GET", "/cases/{E}/print", {},                    "302 200 200 404 404 200 404 200 404"),
+    "cases.notice_list":         ("GET", "/cases/notice?campaign={C}&union={U}", {}, "302 200 200 404 404 200 403 200 403"),
+    "cases.upload":              ("POST", "/cases/{D}/documents", {"kind": "application"},
+                                                                                    "302 302 403 404 404 404 404 403 404"),
+    "cases.remove_document":     ("POST", "/cases/{D}/documents/{doc}/remove", {},  "302 302 403 404 404 404 404 403 404"),
+    "cases.download":            ("GET", "/cases/documents/{doc}", {},              "302 200 200 404 404 404 404 403 404"),
+    "summaries.index":           ("GET", "/summaries/", {},                         "302 200 200 200 200 200 403 200 403"),
+    "summaries.edit":            ("GET", "/summaries/{C}", {},                      "302 200 200 200 200 403 403 403 403"),
+    "summaries.download":        ("GET", "/summaries/file/{S}", {},                 "302 200 200 404 404 200 403 200 403"),
+    "reports.index":             ("GET", "/reports/?campaign={C}&union={U}", {},    "302 200 200 404 404 200 200 200 200"),
+    "reports.dashboard":         ("GET", "/reports/dashboard?campaign={C}&union={U}", {},
+                                                                                    "302 200 200 404 404 200 200 200 200"),
+    "reports.chart":             ("GET", "/reports/charts/funnel.svg?campaign={C}&union={U}", {},
+                                                                                    "302 200 200 404 404 200 200 200 200"),
+    "reports.workbook":          ("GET", "/reports/statistics.xlsx?campaign={C}&union={U}", {},
+                                                                                    "302 200 200 404 404 200 200 200 200"),
+    "finance.index":             ("GET", "/finance/", {},                           "302 403 403 403 403 403 200 403 403"),
+    "finance.act":               ("POST", "/finance/batch", {},                     "302 403 403 403 403 403 400 403 403"),
+    "fraud.index":               ("GET", "/fraud/", {},                             "302 403 403 403 403 200 403 200 403"),
+    "audit.index":               ("GET", "/audit/", {},                             "302 403 403 403 403 403 403 200 403"),
+    "audit.event":               ("GET", "/audit/events/1", {},                     "302 403 403 403 403 403 403 200 403"),
+    "audit.case":                ("GET", "/audit/cases/{E}", {},                    "302 403 403 403 403 403 403 200 403"),
+    "audit.verify":              ("GET", "/audit/verify", {},                       "302 403 403 403 403 403 403 200 403"),
+    "audit.reveals":             ("GET", "/audit/reveals", {},                      "302 403 403 403 403 403 403 200 403"),
+    "audit.export_csv":          ("GET", "/audit/export.csv", {},                   "302 403 403 403 403 403 403 200 403"),
+    "audit.export_xlsx":         ("GET", "/audit/export.xlsx", {},                  "302 403 403 403 403 403 403 200 403"),
+    "admin.index":               ("GET", "/admin/", {},                             "302 403 403 403 403 403 403 403 200"),
+    "admin.unions":              ("GET", "/admin/unions", {},                       "302 403 403 403 403 403 403 403 200"),
+    "admin.accounts":            ("GET", "/admin/accounts", {},                     "302 403 403 403 403 403 403 403 200"),
+    "admin.account":             ("GET", "/admin/accounts/{me}", {},                "302 403 403 403 403 403 403 403 200"),
+    "admin.account_new":         ("GET", "/admin/accounts/new", {},                 "302 403 403 403 403 403 403 403 200"),
+    "admin.account_disable":     ("POST", "/admin/accounts/{me}/disable", {},       "302 403 403 403 403 403 403 403 409"),
+    "admin.account_enable":      ("POST", "/admin/accounts/{me}/enable", {},        "302 403 403 403 403 403 403 403 302"),
+    "admin.account_password":    ("POST", "/admin/accounts/{me}/password", {"password": "x"},
+                                                                                    "302 403 403 403 403 403 403 403 400"),
+    "admin.account_profile":     ("POST", "/admin/accounts/{me}/profile", {"email": "not an address"},
+                                                                                    "302 403 403 403 403 403 403 403 400"),
+    "admin.account_role":        ("POST", "/admin/accounts/{me}/role", {"role": "cadre"},
+                                                                                    "302 403 403 403 403 403 403 403 400"),
+    "admin.campaigns":           ("GET", "/admin/campaigns", {},                    "302 403 403 403 403 403 403 403 200"),
+    "admin.campaign_new":        ("GET", "/admin/campaigns/new", {},                "302 403 403 403 403 403 403 403 200"),
+    "admin.campaign_edit":       ("GET", "/admin/campaigns/{C}/edit", {},           "302 403 403 403 403 403 403 403 200"),
+}
+
+
+@pytest.fixture
+def scene(world):
+    """The records the table's paths name, all of the own union but the other union's people."""
+    union, other = world.default_union(), world.union("红星纺织厂工会")
+    people = {role: world.person(role, union) for role in ("cadre", "head", "reviewer", "finance", "auditor",
+                                                           "admin")}
+    people["cadre_b"], people["head_b"] = world.person("cadre", other), world.person("head", other)
+    draft = world.draft()
+    world.attach(draft, ["application"])
+    publicized = world.case(State.publicized)
+    objection = services.record_objection(world.session, people["cadre"], world.clock, publicized.id, "有人反映情况不实")
+    entered, approved = world.case(State.entered), world.case(State.district_approved)
+    note = notify(world.session, key="access-test", account_id=people["cadre"].id, kind="returned", text="测试通知",
+                  now=world.clock.now(), case_id=draft.id)
+    summary = summaries.submit(world.session, people["cadre"], world.clock, world.uploads, world.default_campaign().id,
+                               "本单位活动总结", ("总结.pdf", PDF))
+    world.session.commit()
+    ids = {"D": draft.id, "doc": draft.documents[0].id, "E": entered.id, "P": publicized.id, "O": objection.id,
+           "A": approved.id, "N": note.id, "S": summary.id, "C": world.default_campaign().id, "U": union.code,
+           "me": people["admin"].id}
+    return people, ids
+
+
+def test_the_table_names_every_route_of_the_screens(app):
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()
+              if not rule.rule.startswith(("/api/", "/static/"))}
+    assert routes == set(TABLE), (sorted(routes - set(TABLE)), sorted(set(TABLE) - routes))
+
+
+@pytest.mark.parametrize("endpoint", sorted(TABLE))
+def test_who_reaches_what(pages, scene, endpoint):
+    people, ids = scene
+    method, path, data, expected = TABLE[endpoint]
+    path = path.format(**ids)
+    got = []
+    for caller in CALLERS:
+        client = pages.anonymous() if caller == "anonymous" else pages.as_(people[caller])
+        response = client.get(path) if method == "GET" else client.post(path, data)
+        got.append(str(response.status_code))
+    assert " ".join(got) == expected, dict(zip(CALLERS, got))
