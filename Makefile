@@ -33,7 +33,7 @@ bench-sweep: $(STAMP)
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o instance/messages.pot --no-location --omit-header .
 	$(BIN)/python -m app.i18n instance/messages.pot
-	$(BIN)/pybabel update -i instance/messages.pot -d app/translations -l en --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i instance/messages.pot -d app/translations -l en --no-fuzzy-matching
 	$(BIN)/pybabel compile -d app/translations -l en
 
 clean:
