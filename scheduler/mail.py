@@ -42,7 +42,7 @@ BACKOFF_CAP = dt.timedelta(hours=1)
 STALE = dt.timedelta(days=3)           # older notifications stay in the application: a late reminder misleads
 TIMEOUT = 20                           # seconds, for each exchange with the SMTP server
 SUBJECTS = {"deadline": "报送截止提醒", "notice_closed": "公示期满提醒", "review_waiting": "待审案件提醒",
-            "returned": "案件被退回"}
+            "returned": "案件被退回", "summary": "活动总结提醒"}
 FOOTER = "\n\n——\n本邮件由送暖系统自动发送，请登录系统查看详情，勿直接回复。"
 # Refusals of one message: the connection is still good for the next. Any other network or SMTP failure ends the
 # pass (a server that is down would otherwise be waited for once per notification).

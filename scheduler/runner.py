@@ -8,6 +8,11 @@ lease row that it renews every tick and that another process may take once it ha
 APScheduler keeps its jobs in memory (a job store is never shared between schedulers): a tick every
 TICK seconds catches up whatever is due, including a deadline passed while everything was down, and a job at
 each campaign's deadline acts at the instant itself. Missed runs are coalesced and never dropped.
+
+Timings, in whole seconds, from the environment (read once, when the module is imported):
+SONGNUAN_SCHEDULER_TICK (default 15) between catch-up passes, which is also how soon a standby process notices
+that the leader is gone; SONGNUAN_SCHEDULER_LEASE (default 45, and never under three ticks, since the leader
+renews it once a tick) for the SQLite lease. Defaults: a dead leader is replaced within a minute.
 """
 
 from __future__ import annotations
@@ -33,8 +38,21 @@ from workflows.models import Campaign, SchedulerLease
 from .jobs import run_once
 
 log = logging.getLogger(__name__)
-TICK = 15                        # seconds between catch-up passes
-LEASE = dt.timedelta(seconds=45)  # a dead leader's lease runs out within a minute
+
+
+def _seconds(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        log.warning("scheduler: %s=%r is not a whole number of seconds; using %s", name, value, default)
+        return default
+    return int(value)
+
+
+TICK = _seconds("SONGNUAN_SCHEDULER_TICK", 15)  # seconds between catch-up passes
+# A dead leader's lease runs out within a minute (by default); it outlasts three ticks of a live one.
+LEASE = dt.timedelta(seconds=max(_seconds("SONGNUAN_SCHEDULER_LEASE", 45), 3 * TICK))
 LOCK_KEY = 0x536F6E676E75616E     # "Songnuan": the advisory lock's number
 
 
@@ -65,9 +83,15 @@ class AdvisoryLeadership:
         return False
 
     def release(self) -> None:
+        """Unlock explicitly: closing the Connection only returns it to the engine's pool, where its database
+        session, and the lock with it, would live on and keep every other process from acting."""
         if self.connection is not None:
-            self.connection.close()  # closing the session frees its advisory locks
-            self.connection = None
+            connection, self.connection = self.connection, None
+            try:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            except DBAPIError:
+                connection.invalidate()  # broken: its session, and the lock, are gone with it
+            connection.close()
 
 
 class LeaseLeadership:
@@ -123,8 +147,11 @@ def schedule(scheduler: BaseScheduler, engine: Engine, clock: Clock, leader, smt
             if tick(engine, clock, leader, smtp_url):
                 _deadline_jobs(scheduler, engine, clock, job)
 
-    scheduler.add_job(job, IntervalTrigger(seconds=TICK), id="tick", replace_existing=True, coalesce=True,
-                      max_instances=1, misfire_grace_time=None, next_run_time=dt.datetime.now(dt.timezone.utc))
+    # Triggers in UTC, given: without a zone APScheduler asks tzlocal for the host's, a lookup that imports
+    # tzdata lazily (and fails under an import hook such as pygal's when warnings are errors).
+    scheduler.add_job(job, IntervalTrigger(seconds=TICK, timezone=dt.timezone.utc), id="tick", replace_existing=True,
+                      coalesce=True, max_instances=1, misfire_grace_time=None,
+                      next_run_time=dt.datetime.now(dt.timezone.utc))
     _deadline_jobs(scheduler, engine, clock, job)
 
 
@@ -133,5 +160,5 @@ def _deadline_jobs(scheduler: BaseScheduler, engine: Engine, clock: Clock, job: 
         deadlines = session.execute(select(Campaign.id, Campaign.deadline)
                                     .where(Campaign.deadline > to_db(clock.now()))).all()
     for campaign_id, deadline in deadlines:
-        scheduler.add_job(job, DateTrigger(from_db(deadline)), id=f"deadline-{campaign_id}", replace_existing=True,
-                          coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(job, DateTrigger(from_db(deadline), timezone=dt.timezone.utc), id=f"deadline-{campaign_id}",
+                          replace_existing=True, coalesce=True, misfire_grace_time=None)

@@ -1,0 +1,171 @@
+"""活动总结: each grassroots union hands in its campaign summary and statistics (text, and optionally a scanned
+file) by the campaign's report deadline, and may replace it until then; the district sees who has not.
+
+The verbs follow services.py: session, actor and clock; check; change; one audit event; flush; never commit.
+An attached file is stored like a case document (workflows.documents.Uploads): written before its row is
+flushed and removed again if the transaction rolls back; a replaced file is deleted only once the replacement
+has committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, contains_eager, joinedload
+
+from . import audit
+from .actors import Actor
+from .clock import Clock, to_db
+from .documents import Uploads, clean_filename
+from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
+from .models import Account, Campaign, Summary, Union
+from .rules import deadline_text
+from .states import UNION_ROLES, Role
+from .vocab import UnionKind
+
+MAX_TEXT = 5000
+# Who reads every union's summary: the assistance center's reviewers and the auditors.
+DISTRICT_READERS = (Role.reviewer, Role.auditor)
+
+
+class Row(NamedTuple):
+    """One line of the district's "who has handed in" table."""
+    union: Union
+    summary: Summary | None
+
+
+def past_report_deadline(campaign: Campaign, now: dt.datetime) -> bool:
+    return to_db(now) >= campaign.report_deadline
+
+
+def report_deadline_reason(campaign: Campaign) -> Reason:
+    return Reason("report_deadline",
+                  f"已过活动总结的提交截止时间（{deadline_text(campaign.report_deadline)}），不能再提交或修改")
+
+
+def _own_union(session: Session, actor: Actor) -> Union:
+    if actor.role not in UNION_ROLES:
+        raise Forbidden(Reason("role", "只有基层工会干部、基层工会负责人可以提交活动总结"))
+    union = session.get(Union, actor.union_id) if actor.union_id is not None else None
+    if union is None or union.kind != UnionKind.grassroots:
+        raise Forbidden(Reason("role", "只有基层工会可以提交活动总结"))
+    return union
+
+
+def _file_label(name: str | None, sha256: str | None) -> str | None:
+    return f"{name}（SHA-256 {sha256}）" if name else None
+
+
+def submit(session: Session, actor: Actor, clock: Clock, uploads: Uploads, campaign_id: int, text: str,
+           file: tuple[str, bytes] | None = None, *, remove_file: bool = False) -> Summary:
+    """Hand in, or replace, the summary of the actor's union for a campaign. `file` is (filename, content);
+    without one, a file handed in before is kept unless `remove_file`. A form sent with no file chosen gives an
+    empty name and no content: that counts as no file."""
+    union = _own_union(session, actor)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise Invalid({"campaign": "没有这个活动"})
+    now = clock.now()
+    if past_report_deadline(campaign, now):
+        raise Refused(report_deadline_reason(campaign))
+
+    problems: dict[str, str] = {}
+    text = (text or "").strip()
+    if not text:
+        problems["text"] = "请填写活动总结"
+    elif len(text) > MAX_TEXT:
+        problems["text"] = f"太长，最多{MAX_TEXT}个字"
+    if file is not None and not file[0] and not file[1]:
+        file = None
+    filename = None
+    if file is not None:
+        try:
+            filename = clean_filename(file[0])
+            uploads.check(file[1])  # too large or not a PDF/JPEG/PNG: its own error (413, 415)
+        except Invalid as error:
+            problems.update(error.fields)
+    if problems:
+        raise Invalid(problems)
+
+    # Locked: two replacements at once take turns, each audited. Two first hand-ins at once meet at the unique
+    # index instead, below.
+    summary = session.scalar(select(Summary).where(Summary.campaign_id == campaign.id, Summary.union_id == union.id)
+                             .with_for_update())
+    before_text = summary.text if summary else None
+    before_file = _file_label(summary.file_name, summary.file_sha256) if summary else None
+    if summary is None:
+        summary = Summary(campaign_id=campaign.id, union_id=union.id)
+        session.add(summary)
+    elif summary.file_id and (file is not None or remove_file):
+        uploads.delete_on_commit(session, summary.file_id)
+    if file is not None:
+        stored = uploads.save(session, file[1])
+        summary.file_id, summary.file_name, summary.file_type = stored.id, filename, stored.content_type
+        summary.file_sha256, summary.file_size = stored.sha256, stored.size
+    elif remove_file:
+        summary.file_id = summary.file_name = summary.file_type = summary.file_sha256 = None
+        summary.file_size = None
+    summary.text = text
+    summary.submitted_by_id = actor.id
+    summary.submitted_at = to_db(now)
+    try:
+        session.flush()
+    except IntegrityError:  # another person of the union handed one in first (PostgreSQL's unique index)
+        raise Conflict("本工会的活动总结刚刚由他人提交，请刷新后再试") from None
+
+    changes: dict[str, list[str | None]] = {"campaign": [None, campaign.name], "union": [None, union.code]}
+    if before_text != text:
+        changes["text"] = [before_text, text]
+    after_file = _file_label(summary.file_name, summary.file_sha256)
+    if before_file != after_file:
+        changes["file"] = [before_file, after_file]
+    audit.append(session, at=now, actor_id=actor.id, actor=actor.username, role=actor.role,
+                 action="summary_submit", comment="修改活动总结" if before_text is not None else "提交活动总结",
+                 changes=changes)
+    return summary
+
+
+def status(session: Session, campaign_id: int) -> list[Row]:
+    """Every grassroots union with its summary for the campaign, or None, in union code order: one query."""
+    rows = session.execute(
+        select(Union, Summary)
+        .outerjoin(Summary, and_(Summary.union_id == Union.id, Summary.campaign_id == campaign_id))
+        .outerjoin(Account, Account.id == Summary.submitted_by_id)
+        .options(contains_eager(Summary.submitted_by))
+        .where(Union.kind == UnionKind.grassroots)
+        .order_by(Union.code))
+    return [Row(union, summary) for union, summary in rows]
+
+
+def for_union(session: Session, campaign_id: int, union_id: int) -> Summary | None:
+    return session.scalar(select(Summary).where(Summary.campaign_id == campaign_id, Summary.union_id == union_id)
+                          .options(joinedload(Summary.submitted_by)))
+
+
+def may_read(actor: Actor, summary: Summary) -> bool:
+    """The union's own cadres and heads, and the district's reviewers and auditors."""
+    if actor.role in UNION_ROLES:
+        return actor.union_id == summary.union_id
+    return actor.role in DISTRICT_READERS
+
+
+def require_overview(actor: Actor) -> None:
+    """The district's table of who has handed in: reviewers and auditors."""
+    if actor.role not in DISTRICT_READERS:
+        raise Forbidden(Reason("role", "只有帮扶中心审核员和审计可以查看各工会的活动总结提交情况"))
+
+
+def file_for_download(session: Session, actor: Actor, summary_id: int) -> Summary:
+    """The summary whose file `actor` may download (Uploads.path(summary.file_id) is the file). Another union's
+    people are told it does not exist; roles that never read summaries are told they may not."""
+    summary = session.get(Summary, summary_id)
+    if summary is None or (actor.role in UNION_ROLES and actor.union_id != summary.union_id):
+        raise NotFound("找不到该活动总结")
+    if not may_read(actor, summary):
+        raise Forbidden(Reason("role", "只有本工会人员、帮扶中心审核员和审计可以下载活动总结"))
+    if not summary.file_id:
+        raise NotFound("该活动总结没有附件")
+    return summary
