@@ -20,6 +20,15 @@ from workflows.clock import LOCAL
 from workflows.models import Campaign, Union
 from workflows.states import State
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such text is quoted.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A value as a CSV cell that a spreadsheet shows as the text it is."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 BODY, HEADING = "宋体", "黑体"  # what a union office's forms are set in
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

@@ -6,13 +6,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
+from sqlalchemy import func, select
 
-from workflows.clock import Clock
+from workflows import vocab
+from workflows.clock import LOCAL, Clock, from_db
 from workflows.documents import Uploads
 from workflows.errors import DomainError
-from workflows.models import Account
+from workflows.identity import mask_id
+from workflows.models import Account, Notification
+from workflows.queries import Filters, task_states
+from workflows.rules import deadline_text
+from workflows.states import Role, State
+from workflows.vocab import AidKind, Category, WorkerGroup
+
+from .db import db
 
 # The status of each domain refusal, the same as the API's (API.md).
 STATUS = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "stale": 409,
@@ -64,14 +73,6 @@ def wants_page() -> bool:
 
 def page_context() -> dict[str, Any]:
     """What the page header shows: the sections of the signed-in person's role and their unread notifications."""
-    from flask_login import current_user
-    from sqlalchemy import func, select
-
-    from workflows.models import Notification
-    from workflows.states import Role
-
-    from .db import db
-
     if not current_user.is_authenticated:
         return {"nav": [], "unread": 0}
     role = current_user.role
@@ -93,12 +94,8 @@ def page_context() -> dict[str, Any]:
     return {"nav": nav, "unread": unread}
 
 
-def read_filters(args) -> "Filters":
+def read_filters(args) -> Filters:
     """The list filters of the inbox and the case list from the query string; unknown values are ignored."""
-    from workflows.queries import Filters
-    from workflows.states import State
-    from workflows.vocab import AidKind, Category, WorkerGroup
-
     def pick(name: str, allowed) -> str | None:
         value = args.get(name, "")
         return value if value in {item.value for item in allowed} else None
@@ -129,9 +126,6 @@ class Labels:
             return code
 
     def __getattr__(self, name: str):
-        from workflows import vocab
-        from workflows.states import Role, State
-
         kinds = {"state": State, "role": Role, "worker_group": vocab.WorkerGroup, "category": vocab.Category,
                  "cause": vocab.Cause, "aid_kind": vocab.AidKind, "gender": vocab.Gender,
                  "document_kind": vocab.DocumentKind, "union_kind": vocab.UnionKind,
@@ -143,9 +137,6 @@ class Labels:
 
 def task_label(case) -> str:
     """The inbox group of a case for the signed-in person: what they are to do with it."""
-    from workflows.queries import task_states
-    from workflows.states import State
-
     tasks = task_states(current_user.role)
     if case.state not in tasks and case.state == State.publicized:
         return "待处理异议"  # a head's only task in a public notice (queries.inbox)
@@ -154,17 +145,10 @@ def task_label(case) -> str:
 
 def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored time (naive UTC) as the union office's local time."""
-    from workflows.clock import LOCAL, from_db
-
     return from_db(value).astimezone(LOCAL).strftime(fmt) if value else "—"
 
 
 def init_templates(app) -> None:
-    from flask_babel import get_locale
-
-    from workflows.identity import mask_id
-    from workflows.rules import deadline_text
-
     app.context_processor(page_context)
     app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
     app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, deadline=deadline_text)

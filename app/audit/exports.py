@@ -19,6 +19,7 @@ from workflows.clock import LOCAL, from_db
 from workflows.states import Role, State
 
 from ..db import db
+from ..exports import csv_safe
 from ..web import clock
 from . import bp
 from .views import index, read_filters
@@ -28,7 +29,6 @@ EXPORT_LIMIT = 50_000
 HEADER = ["序号", "时间（北京时间）", "操作人", "角色", "案件编号", "申请人", "基层工会", "活动", "操作", "原状态",
           "新状态", "意见", "变更内容（修改前 → 修改后）", "哈希值"]
 WIDTHS = [8, 20, 14, 14, 10, 10, 20, 24, 16, 12, 12, 30, 60, 20]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _label(kind, code: str | None) -> str:
@@ -92,12 +92,6 @@ def export_xlsx():
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def _cell(value) -> str:
-    """A spreadsheet would run a cell starting with = + - @ as a formula: such text is quoted."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 @bp.get("/export.csv")
 def export_csv():
     filters, errors = read_filters()
@@ -108,6 +102,6 @@ def export_csv():
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    writer.writerows([_cell(value) for value in row] for row in rows)
+    writer.writerows([csv_safe(value) for value in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f"attachment; filename=audit-{_stamp('%Y%m%d-%H%M')}.csv"})

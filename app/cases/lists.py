@@ -18,6 +18,7 @@ from workflows.states import UNION_ROLES, Role, State
 from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
 
 from ..db import db
+from ..exports import csv_safe
 from ..web import actor, clock, page_number, read_filters
 from . import bp
 
@@ -47,13 +48,8 @@ def index():
                            may_print_notice=me.role in (Role.cadre, Role.head, Role.reviewer, Role.auditor))
 
 
-def _cell(value: str) -> str:
-    """A spreadsheet would run a cell starting with = + - @ as a formula: such text is quoted."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def _row(case) -> list[str]:
-    return [_cell(v) for v in (case.file_number or "", case.union.name, case.campaign.name, case.applicant_name,
+    return [csv_safe(v) for v in (case.file_number or "", case.union.name, case.campaign.name, case.applicant_name,
             case.masked_id_number or "", case.worker_group and WorkerGroup(case.worker_group).label or "",
             case.category and Category(case.category).label or "", case.aid_kind and AidKind(case.aid_kind).label or "",
             "" if case.aid_amount is None else f"{case.aid_amount:.2f}", State(case.state).label,

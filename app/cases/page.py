@@ -41,16 +41,20 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
     people = db().execute(select(Account.id, Account.display_name, Account.username)
                           .where(Account.id.in_(_people(case)))).all()
     names = {p.id: p.display_name or p.username for p in people}
+    late = rules.past_deadline(case.campaign, now)
+    drafting = me.role == Role.cadre and case.state == State.drafted and not late
     context = {
         "case": case, "allowed": [BY_TRIGGER[t] for t in allowed],
         "blocked": [(BY_TRIGGER[t], reason) for t, reason in blocked.items()],
         "revealed": revealed or {}, "may_reveal": rules.may_reveal(me, case), "error": error,
         "typed": typed or {}, "objection_error": objection_error, "timeline": _timeline(case.id),
         "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
-        "may_edit": me.role == Role.cadre and case.state == State.drafted,
-        "may_edit_documents": me.role == Role.cadre and case.state == State.drafted,
-        "may_object": me.role in (Role.cadre, Role.head) and case.state == State.publicized,
-        "may_resolve": me.role == Role.head, "claims": me.role in (Role.reviewer, Role.finance),
+        # No form that the verb would refuse: after the deadline nothing of the grassroots stages changes.
+        "may_edit": drafting, "may_edit_documents": drafting,
+        "may_object": me.role in (Role.cadre, Role.head) and case.state == State.publicized and not late,
+        "may_resolve": me.role == Role.head,
+        # Only where the role has work on it: a reviewer's claim on a district-approved case would be refused.
+        "claims": services.CLAIM_STATES.get(me.role) == case.state,
         "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value,
     }
     return render_template("cases/show.html", **context), status

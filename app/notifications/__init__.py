@@ -15,7 +15,7 @@ from workflows.errors import NotFound
 from workflows.models import Notification
 
 from ..db import db
-from ..web import actor, clock, page_number
+from ..web import actor, clock, page_number, safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -48,14 +48,15 @@ def _mine(notification_id: int) -> Notification:
 @bp.post("/<int:notification_id>/read")
 @login_required
 def read(notification_id: int):
-    """Mark one as read and go to what it is about: its case, or back to the list."""
+    """Mark one as read and go to what it is about: its case, or back to the list as it was (its page and
+    filter: the person is working down it)."""
     notification = _mine(notification_id)
     if notification.read_at is None:
         notification.read_at = to_db(clock().now())
     db().commit()
     if notification.case_id and request.form.get("open") == "1":
         return redirect(url_for("cases.show", case_id=notification.case_id))
-    return redirect(url_for("notifications.index"))
+    return redirect(safe_next(request.form.get("next"), url_for("notifications.index")))
 
 
 @bp.post("/read-all")

@@ -170,6 +170,7 @@ def test_the_workbook_totals_equal_the_database(session, season, scope):
     assert totals[0] == "合计"
     assert [totals[2], money(totals[10]), money(totals[11])] == [expected["cases"], expected["approved"],
                                                                   expected["paid"]]
+    assert sum(row[2] for row in unions) == totals[2]  # the unions' rows add up to the totals row
     assert [totals[7], totals[8]] == [expected["overdue"], expected["rejected"]]
     assert sum(totals[3:10]) == totals[2]  # every case is at one stage or one exit
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import JSON, bindparam, select, text
 
 from workflows import audit, services, signin, trail
-from workflows.clock import LOCAL, to_db
+from workflows.clock import LOCAL
 from workflows.errors import Invalid
 from workflows.identity import mask_account, mask_id
 from workflows.models import AuditEvent, Case

@@ -3,9 +3,11 @@ factory, and the app's clock being the test's clock."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -119,3 +121,32 @@ class Client:
 @pytest.fixture
 def pages(app, world) -> Pages:
     return Pages(app, world)
+
+
+@contextlib.contextmanager
+def counting(app):
+    """The SQL statements the app's engine runs inside the block (for the fixed-queries-per-page tests)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = app.extensions["songnuan"]["engine"]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def snapshot(world) -> tuple:
+    """What a refused request must leave as it was: the rows it could write and the upload folder's files."""
+    from sqlalchemy import func, select
+
+    from workflows.models import AuditEvent, Case, Document, Member
+
+    world.session.commit()  # a fresh look at the database, not the session's last one
+    counts = tuple(world.session.scalar(select(func.count()).select_from(model))
+                   for model in (Case, Member, Document, AuditEvent))
+    root = world.uploads.root
+    return counts, sorted(p.name for p in root.iterdir()) if root.exists() else []

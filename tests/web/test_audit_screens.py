@@ -5,14 +5,13 @@ nothing, never show a full personal number, name the first bad event after tampe
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import re
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from workflows import audit, services
 from workflows.clock import LOCAL
@@ -21,6 +20,7 @@ from workflows.models import AuditHead, Base, Case
 from workflows.states import State
 
 from ..factories import bank_account, id_number
+from .conftest import counting
 
 ID, BANK, MEMBER_ID = id_number(), bank_account(), id_number(male=False)
 OTHER_ID, OTHER_BANK = id_number(), bank_account()
@@ -432,21 +432,6 @@ def test_verification_against_a_digest(world, auditor, seeded):
 
 
 # ---------------------------------------------------------------- a fixed number of queries per page
-
-@contextlib.contextmanager
-def counting(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = app.extensions["songnuan"]["engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
 
 def test_the_lists_cost_the_same_queries_however_long_the_trail(app, world, auditor, seeded):
     known = seeded["known"]

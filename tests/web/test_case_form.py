@@ -10,34 +10,18 @@ from html.parser import HTMLParser
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from workflows import services
 from workflows.identity import bank_account_problem, id_number_problem, mask_account, mask_id
-from workflows.models import AuditEvent, Case, Member
+from workflows.models import AuditEvent, Case
 from workflows.organisation import parse_deadline
 from workflows.states import State
 
 from ..factories import bank_account, id_number
-from .conftest import CSRF
+from .conftest import snapshot
 
 TODAY = dt.date(2018, 1, 8)
-
-
-def signed_in(pages, account):
-    """A signed-in client whose posts carry the CSRF token of a page it was shown."""
-    client = pages.as_(account)
-    client._token = CSRF.search(client.get("/cases/").get_data(as_text=True)).group(1)
-    return client
-
-
-def snapshot(world) -> tuple:
-    """What a refused request must leave as it was: the rows it could write and the upload folder."""
-    world.session.commit()  # a fresh snapshot of the database, not the session's last one
-    counts = tuple(world.session.scalar(select(func.count()).select_from(model))
-                   for model in (Case, Member, AuditEvent))
-    root = world.uploads.root
-    return counts, sorted(p.name for p in root.iterdir()) if root.exists() else []
 
 
 def flashes(client) -> list[str]:
@@ -127,7 +111,7 @@ def test_a_cadre_creates_a_case_with_every_field(pages, world, cadre):
     closed = world.campaign(deadline=parse_deadline("2018-01-05"), starts_on=dt.date(2017, 11, 1))
     later = world.campaign(deadline=parse_deadline("2019-01-25"), starts_on=dt.date(2018, 12, 1))
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
 
     page = text_of(client.get("/cases/new"))
     assert campaign.name in page and closed.name not in page and later.name not in page  # open campaigns only
@@ -158,7 +142,7 @@ def test_a_cadre_creates_a_case_with_every_field(pages, world, cadre):
 
 
 def test_only_the_name_is_needed_for_a_draft(pages, world, cadre):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     response = client.post("/cases/new", {"campaign": str(world.default_campaign().id), "applicant.name": "张三",
                                           "save": "1"})
     assert response.status_code == 302
@@ -169,7 +153,7 @@ def test_only_the_name_is_needed_for_a_draft(pages, world, cadre):
 def test_only_cadres_open_cases(pages, world, cadre):
     head = world.person("head", world.default_union())
     world.session.commit()
-    client = signed_in(pages, head)
+    client = pages.as_(head)
     before = snapshot(world)
     assert client.get("/cases/new").status_code == 403
     assert client.post("/cases/new", filled(world.default_campaign())).status_code == 403
@@ -178,14 +162,14 @@ def test_only_cadres_open_cases(pages, world, cadre):
 
 def test_without_an_open_campaign_the_form_says_so(pages, world, cadre):
     world.clock.set(dt.datetime(2018, 2, 1, 9, tzinfo=world.clock.now().tzinfo))  # the default campaign is over
-    page = text_of(signed_in(pages, cadre).get("/cases/new"))
+    page = text_of(pages.as_(cadre).get("/cases/new"))
     assert "目前没有正在进行的送温暖活动" in page and 'name="applicant.name"' not in page
 
 
 # ------------------------------------------------------------------ household rows
 
 def test_rows_are_added_and_removed_without_javascript_keeping_what_was_typed(pages, world, cadre):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
     fields = filled(world.default_campaign(), **{"applicant.name": "赵六"})
     fields.pop("save")
@@ -209,7 +193,7 @@ def test_rows_are_added_and_removed_without_javascript_keeping_what_was_typed(pa
 def test_rows_saved_in_their_order_gaps_and_empty_rows_ignored(pages, world, cadre):
     """The script removes rows in the browser and leaves gaps in the numbering; an added row left empty is no
     member."""
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     fields = filled(world.default_campaign(), **{
         "household.members.3.name": "赵小明", "household.members.3.relation": "儿子",
         "household.members.3.occupation": "小学在读",
@@ -227,7 +211,7 @@ def test_editing_shows_the_case_masks_its_numbers_and_keeps_them_when_left_empty
     case = world.draft()
     world.session.commit()
     applicant_id, member_id, account = case.id_number, case.members[0].id_number, case.bank_account
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
 
     page = text_of(client.get(f"/cases/{case.id}/edit"))
     assert 'value="王建国"' in page and 'value="13912345678"' in page and 'value="李秀英"' in page
@@ -255,7 +239,7 @@ def test_saving_the_edit_form_unchanged_changes_nothing(pages, world, cadre):
     """The form shows the case exactly as stored: sent back as it is, it is no edit."""
     case = world.draft(aid={"kind": "education", "amount": "1234.50", "medical": True})
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     fields = submitted(text_of(client.get(f"/cases/{case.id}/edit")))
     assert fields["aid.medical"] == "y" and fields["aid.amount"] == "1234.50"
     before = snapshot(world)
@@ -267,7 +251,7 @@ def test_saving_the_edit_form_unchanged_changes_nothing(pages, world, cadre):
 def test_a_members_health_and_occupation_are_edited(pages, world, cadre):
     case = world.draft()
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     fields = submitted(text_of(client.get(f"/cases/{case.id}/edit")))
     fields.update({"household.members.0.health": "需长期服药", "household.members.0.occupation": "退休", "save": "1"})
     response = client.post(f"/cases/{case.id}/edit", fields)
@@ -280,7 +264,7 @@ def test_a_members_health_and_occupation_are_edited(pages, world, cadre):
 def test_editing_replaces_numbers_removes_members_and_adds_rows(pages, world, cadre):
     case = world.draft()
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     new_id, new_account = id_number(), bank_account()
     response = client.post(f"/cases/{case.id}/edit", {
         "version": str(case.version), "applicant.name": "王建国", "applicant.id_number": new_id,
@@ -296,7 +280,7 @@ def test_editing_replaces_numbers_removes_members_and_adds_rows(pages, world, ca
 def test_a_stale_version_is_refused_and_what_was_typed_stays(pages, world, cadre):
     case = world.draft()
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     seen = case.version
     client.get(f"/cases/{case.id}/edit")
     services.edit_case(world.session, cadre, world.clock, case.id, seen, {"applicant": {"phone": "13700000000"}})
@@ -319,7 +303,7 @@ def test_only_drafts_of_ones_own_union_are_edited(pages, world, cadre):
     documented = world.case(State.documented)
     elsewhere = world.draft(union=world.union("另一工会"))
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
 
     refused = client.get(f"/cases/{documented.id}/edit")
@@ -363,7 +347,7 @@ BAD_INPUT = [
 @pytest.mark.parametrize("field,typed,message", BAD_INPUT, ids=[f"{f}={t[:12]}" for f, t, _m in BAD_INPUT])
 def test_bad_input_is_named_beside_its_field_and_nothing_is_saved_or_lost(pages, world, cadre, field, typed,
                                                                           message):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     fields = filled(world.default_campaign(), **{field: typed})
     before = snapshot(world)
 
@@ -387,7 +371,7 @@ def test_bad_input_is_named_beside_its_field_and_nothing_is_saved_or_lost(pages,
 def test_a_bad_edit_changes_nothing(pages, world, cadre):
     case = world.draft()
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
     response = client.post(f"/cases/{case.id}/edit", {
         "version": str(case.version), "applicant.name": "王建国", "applicant.phone": "13800001111",
@@ -405,7 +389,7 @@ def test_a_bad_edit_changes_nothing(pages, world, cadre):
 def test_a_closed_campaign_is_refused_with_what_was_typed(pages, world, cadre):
     closed = world.campaign(deadline=parse_deadline("2018-01-05"), starts_on=dt.date(2017, 11, 1))
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
     response = client.post("/cases/new", filled(closed, **{"applicant.employer": "东风纺织厂"}))
     page = text_of(response)
@@ -416,7 +400,7 @@ def test_a_closed_campaign_is_refused_with_what_was_typed(pages, world, cadre):
 def test_a_post_without_the_csrf_token_is_refused(pages, world, cadre):
     case = world.draft()
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
     assert client.post("/cases/new", filled(world.default_campaign()), csrf=False).status_code == 400
     response = client.post(f"/cases/{case.id}/edit", {"version": str(case.version), "applicant.name": "改名",

@@ -8,7 +8,7 @@ import io
 
 import pytest
 from flask import render_template_string
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.http import parse_options_header
 from werkzeug.test import encode_multipart
@@ -19,21 +19,7 @@ from workflows.models import AuditEvent, Document
 from workflows.states import State
 
 from ..factories import JPEG, PDF, PNG
-from .conftest import CSRF
-
-
-def signed_in(pages, account):
-    """A signed-in client whose posts carry the CSRF token of a page it was shown."""
-    client = pages.as_(account)
-    client._token = CSRF.search(client.get("/cases/").get_data(as_text=True)).group(1)
-    return client
-
-
-def snapshot(world) -> tuple:
-    world.session.commit()  # a fresh snapshot of the database, not the session's last one
-    counts = tuple(world.session.scalar(select(func.count()).select_from(model)) for model in (Document, AuditEvent))
-    root = world.uploads.root
-    return counts, sorted(p.name for p in root.iterdir()) if root.exists() else []
+from .conftest import snapshot
 
 
 def flashes(client) -> list[str]:
@@ -122,7 +108,7 @@ def test_a_complete_checklist_says_so(app, world, case):
 # ------------------------------------------------------------------ upload
 
 def test_a_cadre_uploads_a_document(pages, world, case, cadre):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     response = upload(client, case)
 
     assert response.status_code == 302 and response.headers["Location"] == f"/cases/{case.id}#documents"
@@ -149,7 +135,7 @@ def test_a_cadre_uploads_a_document(pages, world, case, cadre):
 ], ids=["too-large", "html-as-png", "exe-as-pdf", "dot-dot-slash", "backslash", "no-file", "empty", "no-kind",
         "unknown-kind"])
 def test_a_bad_upload_is_flashed_and_nothing_is_stored(pages, world, case, cadre, kind, content, name, message):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
 
     response = upload(client, case, kind=kind, content=content, name=name)
@@ -160,7 +146,7 @@ def test_a_bad_upload_is_flashed_and_nothing_is_stored(pages, world, case, cadre
 
 
 def test_a_request_over_the_size_limit_gets_a_chinese_page(pages, world, app, case, cadre):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
     response = upload(client, case, content=b"%PDF-" + b"0" * app.config["MAX_CONTENT_LENGTH"])
     assert response.status_code == 413
@@ -173,7 +159,7 @@ def test_only_the_unions_cadre_uploads(pages, world, case):
     head = world.person("head", case.union)
     auditor = world.person("auditor")
     world.session.commit()
-    clients = {who: signed_in(pages, account) for who, account in
+    clients = {who: pages.as_(account) for who, account in
                (("elsewhere", elsewhere), ("head", head), ("auditor", auditor))}
     before = snapshot(world)
     assert upload(clients["elsewhere"], case).status_code == 404
@@ -185,7 +171,7 @@ def test_only_the_unions_cadre_uploads(pages, world, case):
 def test_a_case_past_drafting_takes_no_upload(pages, world):
     documented = world.case(State.documented)
     world.session.commit()
-    client = signed_in(pages, world.person("cadre", documented.union))
+    client = pages.as_(world.person("cadre", documented.union))
     before = snapshot(world)
     response = upload(client, documented)
     assert response.status_code == 302
@@ -199,7 +185,7 @@ def test_a_cadre_removes_a_document_and_its_file(pages, world, case, cadre):
     world.attach(case, ["application", "hardship_proof"])
     world.session.commit()
     gone, kept = (document.id for document in case.documents)
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
 
     response = client.post(f"/cases/{case.id}/documents/{gone}/remove")
 
@@ -218,7 +204,7 @@ def test_removal_refused_changes_nothing(pages, world, case, cadre):
     world.session.commit()
     elsewhere = world.person("cadre", world.union("另一工会"))
     world.session.commit()
-    client, stranger = signed_in(pages, cadre), signed_in(pages, elsewhere)
+    client, stranger = pages.as_(cadre), pages.as_(elsewhere)
     before = snapshot(world)
 
     refused = client.post(f"/cases/{documented.id}/documents/{documented.documents[0].id}/remove")
@@ -235,7 +221,7 @@ def test_download_shows_the_file_inline_with_its_stored_type(pages, world, case,
     world.attach(case, ["application"])
     document = case.documents[0]
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
 
     response = client.get(f"/cases/documents/{document.id}")
 
@@ -253,7 +239,7 @@ def test_download_shows_the_file_inline_with_its_stored_type(pages, world, case,
 ])
 def test_the_download_name_is_safe_and_says_what_the_file_is(pages, world, case, cadre, content, name, mimetype,
                                                              disposition):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     assert upload(client, case, content=content, name=name).status_code == 302
     world.session.expire_all()
     document = world.session.scalars(select(Document)).one()
@@ -267,7 +253,7 @@ def test_quotes_and_semicolons_in_a_name_stay_inside_the_header(pages, world, ca
     document = services.add_document(world.session, cadre, world.clock, world.uploads, case.id, "application",
                                      name, PDF)
     world.session.commit()
-    response = signed_in(pages, cadre).get(f"/cases/documents/{document.id}")
+    response = pages.as_(cadre).get(f"/cases/documents/{document.id}")
     assert parse_options_header(response.headers["Content-Disposition"]) == ("inline", {"filename": name})
 
 
@@ -280,19 +266,19 @@ def test_downloads_go_only_to_the_people_of_the_case(pages, world, case, cadre):
     world.session.commit()
     path = f"/cases/documents/{document.id}"
 
-    assert signed_in(pages, cadre).get(path).data == PDF
-    assert signed_in(pages, people["head"]).get(path).data == PDF
-    assert signed_in(pages, people["elsewhere"]).get(path).status_code == 404
-    refused = signed_in(pages, people["auditor"]).get(path)
+    assert pages.as_(cadre).get(path).data == PDF
+    assert pages.as_(people["head"]).get(path).data == PDF
+    assert pages.as_(people["elsewhere"]).get(path).status_code == 404
+    refused = pages.as_(people["auditor"]).get(path)
     assert refused.status_code == 403 and "个人证件资料只有办理该案件的人员可以下载" in refused.get_data(as_text=True)
-    assert signed_in(pages, people["reviewer"]).get(path).status_code == 404  # a draft is not the district's yet
+    assert pages.as_(people["reviewer"]).get(path).status_code == 404  # a draft is not the district's yet
     admin = pages.as_(people["admin"])
     assert admin.get(path).status_code in (403, 404)
     assert pages.anonymous().get(path).status_code == 302  # to sign-in
 
 
 def test_unknown_or_malformed_document_ids_are_not_found(pages, world, case, cadre):
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     assert client.get("/cases/documents/" + "0" * 32).status_code == 404
     assert client.get("/cases/documents/..%2F..%2Fetc%2Fpasswd").status_code == 404
     assert client.get("/cases/documents/" + "a" * 300).status_code == 404
@@ -302,7 +288,7 @@ def test_a_file_missing_on_disk_is_a_clear_404(pages, world, case, cadre):
     world.attach(case, ["application"])
     world.session.commit()
     world.uploads.path(case.documents[0].id).unlink()
-    response = signed_in(pages, cadre).get(f"/cases/documents/{case.documents[0].id}")
+    response = pages.as_(cadre).get(f"/cases/documents/{case.documents[0].id}")
     assert response.status_code == 404 and "资料文件已丢失" in response.get_data(as_text=True)
 
 
@@ -311,7 +297,7 @@ def test_a_file_missing_on_disk_is_a_clear_404(pages, world, case, cadre):
 def test_posts_without_the_csrf_token_are_refused_and_change_nothing(pages, world, case, cadre):
     world.attach(case, ["application"])
     world.session.commit()
-    client = signed_in(pages, cadre)
+    client = pages.as_(cadre)
     before = snapshot(world)
 
     assert upload(client, case, csrf=False).status_code == 400

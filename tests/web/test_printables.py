@@ -11,7 +11,7 @@ from sqlalchemy import event
 from app.cases.printables import mask_name
 from workflows.states import State
 
-from ..factories import case_data, id_number
+from ..factories import id_number
 
 
 def text(response) -> str:

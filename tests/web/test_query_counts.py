@@ -3,14 +3,14 @@ count with 10,000 cases loaded as with a handful."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from workflows.clock import to_db
 from workflows.models import Case
 from workflows.states import State
+
+from .conftest import counting
 
 STATES = [State.drafted, State.documented, State.grassroots_approved, State.entered, State.district_approved]
 
@@ -27,21 +27,6 @@ def load(world, union, how_many: int, start: int) -> None:
             for i in range(how_many)]
     world.session.execute(insert(Case), rows)
     world.session.commit()
-
-
-@contextlib.contextmanager
-def counting(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = app.extensions["songnuan"]["engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 PAGES = ["/inbox", "/inbox?state=entered&page=2", "/cases/", "/cases/?q=职工1&page=3", "/cases/?worker_group=hardship_worker"]

@@ -1,0 +1,557 @@
+"""The case page as its people see it: the buttons of what they may do now and, disabled, what they may not and
+why; firing a button; refusals that change nothing and keep what was typed; revealing a full number; objections;
+claims; the timeline and the diagram."""
+
+from __future__ import annotations
+
+import html
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import func, select
+
+from workflows import organisation
+from workflows.actors import CONSOLE
+from workflows.models import AuditEvent, Case, Objection
+from workflows.states import State
+
+from ..factories import id_number
+
+
+class Page(HTMLParser):
+    """What a person sees of the case page: the action buttons (enabled and disabled, with their hover text), the
+    reasons written under them, the timeline's entries and the diagram's current state."""
+
+    def __init__(self, response) -> None:
+        super().__init__()
+        self.enabled: list[str] = []  # the triggers of the buttons that can be pressed
+        self.disabled: dict[str, str] = {}  # label → the reason on hover
+        self.reasons: dict[str, str] = {}  # label → the reason written under the buttons
+        self.timeline: list[str] = []
+        self.current: list[str] = []  # the diagram's states marked as current
+        self.textarea: dict[str, str] = {}
+        self._button: dict | None = None
+        self._in: str | None = None
+        self._text: list[str] = []
+        self._form = ""
+        self.text = html.unescape(response.get_data(as_text=True))
+        self.feed(response.get_data(as_text=True))
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form = a.get("action") or ""
+        elif tag == "button" and self._form.endswith("/act"):
+            self._button, self._text = a, []
+        elif tag == "p" and a.get("class") == "blocked":
+            self._in, self._text = "blocked", []
+        elif tag == "ol" and a.get("id") == "timeline":
+            self._in = "timeline"
+        elif tag == "b" and self._in == "timeline":
+            self._in, self._text = "timeline-entry", []
+        elif tag == "textarea":
+            self._in, self._text, self._textarea = "textarea", [], a["name"]
+        elif tag == "g" and a.get("aria-current") == "step":
+            self.current.append(a["data-state"])
+
+    def handle_endtag(self, tag):
+        text = "".join(self._text).strip()
+        if tag == "button" and self._button is not None:
+            if "disabled" in self._button:
+                self.disabled[text] = self._button.get("title", "")
+            else:
+                self.enabled.append(self._button["value"])
+            self._button = None
+        elif tag == "p" and self._in == "blocked":
+            label, _sep, reason = text.partition("：")
+            self.reasons[label] = reason
+            self._in = None
+        elif tag == "b" and self._in == "timeline-entry":
+            self.timeline.append(text)
+            self._in = "timeline"
+        elif tag == "ol" and self._in == "timeline":
+            self._in = None
+        elif tag == "textarea" and self._in == "textarea":
+            self.textarea[self._textarea] = "".join(self._text)
+            self._in = None
+        elif tag == "form":
+            self._form = ""
+
+    def handle_data(self, data):
+        self._text.append(data)
+
+
+def flashes(client) -> list[str]:
+    with client.client.session_transaction() as session:
+        return [message for _category, message in session.get("_flashes", [])]
+
+
+def fresh(world, case) -> Case:
+    """The case as the database has it now."""
+    world.session.commit()
+    world.session.expire_all()
+    return world.session.get(Case, case.id)
+
+
+def audit_count(world, case=None, action=None) -> int:
+    world.session.commit()
+    query = select(func.count()).select_from(AuditEvent)
+    if case is not None:
+        query = query.where(AuditEvent.case_id == case.id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return world.session.scalar(query)
+
+
+def act(client, case, trigger, **form):
+    form.setdefault("version", str(case.version))
+    return client.post(f"/cases/{case.id}/act", {"trigger": trigger, **form})
+
+
+@pytest.fixture
+def union(world):
+    return world.default_union()
+
+
+def people(world, union):
+    return {role: world.person(role, union) for role in ("cadre", "head", "reviewer", "finance", "auditor")}
+
+
+# ------------------------------------------------------------------ the buttons
+
+# (state, role) → the buttons that can be pressed; every other move of the role from that state is not shown at
+# all unless it is blocked for a reason of the moment (then disabled, see below).
+BUTTONS = [
+    (State.drafted, "cadre", ["document", "withdraw"]),
+    (State.documented, "cadre", ["withdraw"]),
+    (State.documented, "head", ["approve", "return", "withdraw"]),
+    (State.grassroots_approved, "cadre", ["publicize", "withdraw"]),
+    (State.grassroots_approved, "head", ["return", "publicize", "withdraw"]),
+    (State.publicized, "cadre", ["enter", "withdraw"]),
+    (State.publicized, "head", ["return", "withdraw"]),
+    (State.entered, "reviewer", ["district_approve", "district_return", "reject"]),
+    (State.entered, "cadre", []),
+    (State.entered, "auditor", []),
+    (State.district_approved, "finance", ["disburse"]),
+    (State.district_approved, "reviewer", []),
+    (State.disbursed, "head", []),
+    (State.withdrawn, "cadre", []),
+]
+
+
+@pytest.mark.parametrize("state,role,expected", BUTTONS, ids=[f"{s.value}-{r}" for s, r, _e in BUTTONS])
+def test_the_buttons_are_exactly_what_the_person_may_do_now(pages, world, union, state, role, expected):
+    case = world.case(state)
+    if state == State.drafted:
+        world.attach(case)
+    account = people(world, union)[role]
+    world.session.commit()
+
+    page = Page(pages.as_(account).get(f"/cases/{case.id}"))
+    assert page.enabled == expected
+    assert page.disabled == {} and page.reasons == {}
+    if not expected:
+        assert "您眼下对该案件没有可办理的事项。" in page.text and 'action="/cases/%d/act"' % case.id not in page.text
+    # Finance types the payment reference beside its button; nobody else is asked for one.
+    assert ('name="payment_reference"' in page.text) == ("disburse" in expected)
+
+
+def test_a_head_sees_the_four_eyes_reason_on_a_case_they_drafted(pages, world, union):
+    """A cadre who drafted and documented a case, then became the union's head, may not approve it."""
+    case = world.case(State.documented)
+    drafter = world.person("cadre", union)
+    organisation.change_role(world.session, CONSOLE, world.clock, drafter.id, "head", union.code)
+    world.session.commit()
+
+    client = pages.as_(drafter)
+    page = Page(client.get(f"/cases/{case.id}"))
+    reason = "不能审核自己起草或提交的案件，须由另一位负责人审核"
+    assert page.enabled == ["return", "withdraw"]
+    assert page.disabled == {"基层审核通过": reason} and page.reasons == {"基层审核通过": reason}
+
+    # Pressing it anyway (an old page, a crafted form) is refused with the same reason, and nothing moves.
+    before = audit_count(world, case)
+    response = act(client, case, "approve")
+    assert response.status_code == 409 and reason in Page(response).text
+    assert fresh(world, case).state == State.documented and audit_count(world, case) == before
+
+    # Another head may.
+    assert Page(pages.as_(world.person("head", union)).get(f"/cases/{case.id}")).enabled[0] == "approve"
+
+
+def test_a_cadre_sees_which_documents_are_missing(pages, world, union):
+    case = world.draft()
+    world.attach(case, ["application", "hardship_proof"])
+    world.session.commit()
+
+    page = Page(pages.as_(world.person("cadre", union)).get(f"/cases/{case.id}"))
+    reason = "缺少：困难职工档案（加盖基层工会章）、户口本、身份证复印件"
+    assert page.enabled == ["withdraw"]
+    assert page.disabled == {"资料齐全，提交审核": reason} and page.reasons == {"资料齐全，提交审核": reason}
+
+
+def test_a_cadre_sees_when_the_public_notice_ends(pages, world, union):
+    campaign = world.campaign(publicity_days=5)
+    case = world.case(State.publicized, campaign=campaign)  # opened Monday 2018-01-08: five working days after it
+    world.session.commit()
+
+    page = Page(pages.as_(world.person("cadre", union)).get(f"/cases/{case.id}"))
+    assert page.enabled == ["withdraw"]
+    assert page.disabled == {"录入报送": "公示期未满，公示至2018-01-15，期满后才能录入"}
+    assert "公示期：2018-01-08 — 2018-01-15 24:00" in page.text
+
+
+def test_after_the_deadline_every_button_of_the_union_is_disabled_with_the_deadline(pages, world, union, clock):
+    case = world.case(State.grassroots_approved)
+    world.session.commit()
+    clock.set(clock.now().replace(month=1, day=26))
+
+    page = Page(pages.as_(world.person("cadre", union)).get(f"/cases/{case.id}"))
+    reason = "已过报送截止时间（2018-01-25 24:00），不能再办理"
+    assert page.enabled == []
+    assert page.disabled == {"开始公示": reason, "撤回": reason}
+
+
+def test_after_the_deadline_no_form_is_offered_that_would_be_refused(pages, world, union, clock):
+    draft = world.draft()
+    world.attach(draft, ["application"])
+    publicized = world.case(State.publicized)
+    world.session.commit()
+    client = pages.as_(world.person("cadre", union))
+    offered = ("修改档案", f"/cases/{draft.id}/documents\"", "/remove\"")
+    page = client.get(f"/cases/{draft.id}").get_data(as_text=True)
+    assert all(form in page for form in offered)
+    assert "登记异议" in client.get(f"/cases/{publicized.id}").get_data(as_text=True)
+
+    clock.set(clock.now().replace(month=1, day=26))
+    client = pages.as_(world.person("cadre", union))  # signed in again: the session of January 8 has expired
+    page = client.get(f"/cases/{draft.id}").get_data(as_text=True)
+    assert not any(form in page for form in offered)
+    assert "application.pdf" in page  # still listed, still to be looked at
+    assert "登记异议" not in client.get(f"/cases/{publicized.id}").get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ firing
+
+def test_pressing_a_button_moves_the_case_and_says_so(pages, world, union):
+    case = world.case(State.documented)
+    head = world.person("head", union)
+    world.session.commit()
+    client = pages.as_(head)
+
+    response = act(client, case, "approve", comment="材料齐全，同意")
+    assert response.status_code == 302 and response.headers["Location"] == f"/cases/{case.id}"
+    assert flashes(client) == ["已完成：基层审核通过。案件现为「基层已审核」"]
+    moved = fresh(world, case)
+    assert moved.state == State.grassroots_approved and moved.approved_by_id == head.id
+
+    page = Page(client.get(f"/cases/{case.id}"))
+    assert '<span class="tag state" id="case-state">基层已审核</span>' in page.text
+    assert page.enabled == ["return", "publicize", "withdraw"]
+    assert page.timeline[-1] == "基层审核通过" and "材料齐全，同意" in page.text
+
+
+def test_a_return_without_a_comment_is_refused_and_changes_nothing(pages, world, union):
+    case = world.case(State.documented)
+    world.session.commit()
+    client = pages.as_(world.person("head", union))
+    before = audit_count(world, case), case.version
+
+    response = act(client, case, "return", comment="   ")
+    page = Page(response)
+    assert response.status_code == 409
+    assert '<p class="flash error" role="alert">请填写退回修改的理由</p>' in page.text
+    assert (audit_count(world, case), fresh(world, case).version) == before
+    assert fresh(world, case).state == State.documented
+    assert page.enabled == ["approve", "return", "withdraw"]  # ready to be pressed again, once a reason is typed
+
+
+def test_a_refused_comment_stays_in_the_textarea(pages, world, union):
+    case = world.case(State.documented)
+    world.session.commit()
+    client = pages.as_(world.person("head", union))
+    before = audit_count(world, case)
+
+    typed = "户口本复印件不清楚，" * 201  # 2010 characters, over the limit of 2000
+    response = act(client, case, "return", comment=typed)
+    page = Page(response)
+    assert response.status_code == 400 and "太长，最多2000个字" in page.text
+    assert page.textarea["comment"] == typed
+    assert fresh(world, case).state == State.documented and audit_count(world, case) == before
+
+
+def test_a_stale_page_is_refused_and_keeps_what_was_typed(pages, world, union):
+    case = world.case(State.documented)
+    colleague = world.account("head", union)
+    world.session.commit()
+    old_version = case.version
+    client = pages.as_(world.person("head", union))
+    # Meanwhile another head of the union approves it: this head's page is out of date.
+    world.fire(case, "approve", colleague)
+    current = fresh(world, case)
+    before = audit_count(world, case), current.version
+
+    response = act(client, case, "return", comment="请补充户口本", version=str(old_version))
+    page = Page(response)
+    assert response.status_code == 409 and "该案件已被他人修改，请刷新后重试" in page.text
+    assert page.textarea["comment"] == "请补充户口本"
+    assert (audit_count(world, case), fresh(world, case).version) == before
+    assert fresh(world, case).state == State.grassroots_approved
+    # The page shown again is the current one, with its version: pressing again does what was meant.
+    assert '<span class="tag state" id="case-state">基层已审核</span>' in page.text
+    assert f'name="version" value="{before[1]}"' in page.text
+    assert act(client, current, "return", comment="请补充户口本").status_code == 302
+    assert fresh(world, case).state == State.drafted
+
+
+def test_finance_is_asked_for_the_payment_reference_and_keeps_it(pages, world, union):
+    case = world.case(State.district_approved)
+    world.session.commit()
+    client = pages.as_(world.person("finance"))
+    before = audit_count(world, case)
+
+    response = act(client, case, "disburse", payment_reference=" ")
+    assert response.status_code == 409 and "请填写付款凭证号" in Page(response).text
+    typed = "ICBC-" + "9" * 60
+    response = act(client, case, "disburse", payment_reference=typed)
+    assert response.status_code == 400 and "太长，最多64个字" in Page(response).text
+    assert f'name="payment_reference" maxlength="64" value="{typed}"' in Page(response).text
+    assert fresh(world, case).state == State.district_approved and audit_count(world, case) == before
+
+    response = act(client, case, "disburse", payment_reference="ICBC-20180110-001")
+    assert response.status_code == 302 and flashes(client) == ["已完成：发放。案件现为「已发放」"]
+    assert "付款凭证号</dt><dd>ICBC-20180110-001" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_another_unions_cadre_does_not_find_the_case(pages, world, union):
+    case = world.case(State.documented)
+    stranger = world.person("cadre", world.union("远方纺织厂工会"))
+    world.session.commit()
+    client = pages.as_(stranger)
+    before = audit_count(world, case), case.version
+
+    assert client.get(f"/cases/{case.id}").status_code == 404
+    for path, form in ((f"/cases/{case.id}/act", {"trigger": "withdraw", "comment": "撤回", "version": case.version}),
+                       (f"/cases/{case.id}/reveal", {"field": "id_number"})):
+        response = client.post(path, form)
+        assert response.status_code == 404 and case.id_number not in response.get_data(as_text=True)
+    assert (audit_count(world, case), fresh(world, case).version) == before
+
+
+# ------------------------------------------------------------------ revealing a number
+
+def test_the_full_id_number_is_shown_once_on_request_and_audited(pages, world, union):
+    case = world.case(State.documented)
+    world.session.commit()
+    client = pages.as_(world.person("head", union))
+
+    before = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert case.id_number not in before and case.masked_id_number in before
+    assert case.bank_account not in before
+    assert audit_count(world, case, "reveal") == 0
+
+    response = client.post(f"/cases/{case.id}/reveal", {"field": "id_number"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count(case.id_number) == 1 and "（已记录查看）" in page
+    assert case.bank_account not in page  # one number at a time
+    world.session.commit()
+    [event] = world.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                             AuditEvent.action == "reveal")).all()
+    assert event.actor_id == world.person("head", union).id and event.changes == {"revealed": [None, "id_number"]}
+    assert case.id_number not in str(event.changes)
+
+    # Once: the next visit shows the masked number again, and writes nothing.
+    again = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert case.id_number not in again and audit_count(world, case, "reveal") == 1
+
+    response = client.post(f"/cases/{case.id}/reveal", {"field": "bank_account"})
+    assert response.get_data(as_text=True).count(case.bank_account) == 1
+    assert audit_count(world, case, "reveal") == 2
+
+
+def test_an_auditor_may_not_reveal_and_is_not_offered_to(pages, world, union):
+    case = world.case(State.entered)
+    auditor = world.person("auditor")
+    world.session.commit()
+    client = pages.as_(auditor)
+
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "/reveal" not in page and "查看完整号码" not in page and case.id_number not in page
+
+    response = client.post(f"/cases/{case.id}/reveal", {"field": "id_number"})
+    assert response.status_code == 403 and case.id_number not in response.get_data(as_text=True)
+    assert audit_count(world, case, "reveal") == 0
+
+
+def test_a_member_id_number_is_masked_on_the_page(pages, world, union):
+    member_id = id_number(male=False)
+    case = world.draft(household={"annual_income": "24000", "housing": "租住公房", "members": [
+        {"name": "李秀英", "relation": "配偶", "id_number": member_id, "monthly_income": "800"}]})
+    world.session.commit()
+    page = pages.as_(world.person("cadre", union)).get(f"/cases/{case.id}").get_data(as_text=True)
+    assert member_id not in page and f"{member_id[:6]}********{member_id[-4:]}" in page
+
+
+# ------------------------------------------------------------------ objections
+
+def objections(world, case) -> list[Objection]:
+    world.session.commit()
+    world.session.expire_all()
+    return world.session.scalars(select(Objection).where(Objection.case_id == case.id)).all()
+
+
+def test_an_empty_objection_is_refused_and_stores_nothing(pages, world, union):
+    case = world.case(State.publicized)
+    world.session.commit()
+    client = pages.as_(world.person("cadre", union))
+    before = audit_count(world, case), case.version
+
+    response = client.post(f"/cases/{case.id}/objections", {"statement": "  "})
+    assert response.status_code == 400 and "请填写异议内容" in response.get_data(as_text=True)
+    assert objections(world, case) == []
+    assert (audit_count(world, case), fresh(world, case).version) == before
+
+    typed = "反映其家庭另有住房，" * 201  # over 2000 characters: refused, and kept for shortening
+    response = client.post(f"/cases/{case.id}/objections", {"statement": typed})
+    assert response.status_code == 400 and "太长，最多2000个字" in response.get_data(as_text=True)
+    assert Page(response).textarea["statement"] == typed
+    assert objections(world, case) == [] and audit_count(world, case) == before[0]
+
+
+@pytest.mark.parametrize("outcome", ["dismissed", "upheld"])
+def test_an_objection_blocks_entering_until_the_head_resolves_it(pages, world, union, outcome):
+    case = world.case(State.publicized)
+    world.session.commit()
+    cadre, head = pages.as_(world.person("cadre", union)), pages.as_(world.person("head", union))
+
+    response = cadre.post(f"/cases/{case.id}/objections", {"statement": "有群众反映其家庭另有住房"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/cases/{case.id}#objections"
+    assert flashes(cadre) == ["异议已登记，须由负责人处理后才能录入"]
+    [objection] = objections(world, case)
+    assert objection.status == "open"
+
+    page = Page(cadre.get(f"/cases/{case.id}"))
+    assert "有群众反映其家庭另有住房" in page.text and "未处理" in page.text
+    assert page.disabled == {"录入报送": "公示期间有未处理的异议，须由负责人处理后才能录入"}
+    assert "异议不成立，继续办理" not in page.text  # only the head resolves
+
+    # The head must say why: an empty resolution is refused, the objection stays open.
+    response = head.post(f"/cases/{case.id}/objections/{objection.id}", {"outcome": outcome, "resolution": ""})
+    assert response.status_code == 400 and "请填写处理意见" in response.get_data(as_text=True)
+    assert objections(world, case)[0].status == "open"
+
+    resolution = "经核实，反映不属实" if outcome == "dismissed" else "经核实，情况属实"
+    response = head.post(f"/cases/{case.id}/objections/{objection.id}", {"outcome": outcome, "resolution": resolution})
+    assert response.status_code == 302 and flashes(head) == ["异议已处理"]
+    [objection] = objections(world, case)
+    assert (objection.status, objection.resolution) == (outcome, resolution)
+
+    page = Page(cadre.get(f"/cases/{case.id}"))
+    assert f"处理意见：{resolution}" in page.text
+    if outcome == "dismissed":
+        assert page.enabled == ["enter", "withdraw"] and page.disabled == {}
+        assert act(cadre, fresh(world, case), "enter").status_code == 302
+        assert fresh(world, case).state == State.entered
+    else:
+        assert page.disabled == {"录入报送": "异议成立，须退回修改或撤回，不能录入"}
+        assert Page(head.get(f"/cases/{case.id}")).enabled == ["return", "withdraw"]
+    assert [e for e in Page(cadre.get(f"/cases/{case.id}")).timeline if "异议" in e] == ["登记异议", "处理异议"]
+
+
+def test_an_objection_cannot_be_resolved_twice(pages, world, union):
+    case = world.case(State.publicized)
+    world.session.commit()
+    head = pages.as_(world.person("head", union))
+    head.post(f"/cases/{case.id}/objections", {"statement": "反映其收入不实"})
+    [objection] = objections(world, case)
+    path = f"/cases/{case.id}/objections/{objection.id}"
+    assert head.post(path, {"outcome": "dismissed", "resolution": "不属实"}).status_code == 302
+    before = audit_count(world, case)
+
+    response = head.post(path, {"outcome": "upheld", "resolution": "又查属实"})
+    assert response.status_code == 409 and "该异议已经处理过了" in response.get_data(as_text=True)
+    assert objections(world, case)[0].status == "dismissed" and audit_count(world, case) == before
+
+
+# ------------------------------------------------------------------ claims
+
+def test_a_claim_keeps_other_reviewers_off_the_case_until_released(pages, world, union):
+    case = world.case(State.entered)
+    first = world.account("reviewer")
+    first.display_name = "张审核"
+    second = world.account("reviewer")
+    second.display_name = "李审核"
+    world.session.commit()
+    a, b = pages.as_(first), pages.as_(second)
+
+    page = Page(a.get(f"/cases/{case.id}"))
+    assert "认领该案件" in page.text and "放弃认领" not in page.text
+
+    response = a.post(f"/cases/{case.id}/claim")
+    assert response.status_code == 302 and flashes(a) == ["已认领，其他人不会同时办理该案件"]
+    assert fresh(world, case).claimed_by_id == first.id
+    page = Page(a.get(f"/cases/{case.id}"))
+    assert "认领人 张审核" in page.text and "放弃认领" in page.text
+    assert page.enabled == ["district_approve", "district_return", "reject"]
+
+    page = Page(b.get(f"/cases/{case.id}"))
+    reason = "该案件已由张审核认领，由其办理"
+    assert page.enabled == []
+    assert page.disabled == {"区总审定通过": reason, "区总退回": reason, "不合格，驳回": reason}
+    assert "认领该案件" not in page.text and "放弃认领" not in page.text
+    before = audit_count(world, case)
+    response = b.post(f"/cases/{case.id}/claim")
+    assert response.status_code == 409 and reason in response.get_data(as_text=True)
+    response = act(b, fresh(world, case), "district_approve")
+    assert response.status_code == 409 and fresh(world, case).state == State.entered
+    assert audit_count(world, case) == before
+
+    response = a.post(f"/cases/{case.id}/release")
+    assert response.status_code == 302 and flashes(a) == ["已放弃认领"]
+    page = Page(b.get(f"/cases/{case.id}"))
+    assert page.enabled == ["district_approve", "district_return", "reject"] and "认领该案件" in page.text
+    assert Page(a.get(f"/cases/{case.id}")).timeline[-2:] == ["认领", "放弃认领"]
+
+
+@pytest.mark.parametrize("state,role,offered", [
+    (State.entered, "reviewer", True),
+    (State.district_approved, "finance", True),
+    (State.district_approved, "reviewer", False),  # the reviewer's part is done: nothing to claim
+    (State.disbursed, "finance", False),
+    (State.entered, "cadre", False),
+])
+def test_the_claim_button_is_offered_only_where_a_claim_is_possible(pages, world, union, state, role, offered):
+    case = world.case(state)
+    account = people(world, union)[role]
+    world.session.commit()
+    client = pages.as_(account)
+    assert ("认领该案件" in client.get(f"/cases/{case.id}").get_data(as_text=True)) == offered
+    if offered:
+        assert client.post(f"/cases/{case.id}/claim").status_code == 302
+
+
+# ------------------------------------------------------------------ timeline and diagram
+
+def test_the_timeline_lists_the_case_events_in_order(pages, world, union):
+    case = world.case(State.entered)
+    other = world.case(State.documented)  # its events are not this case's
+    world.session.commit()
+    client = pages.as_(world.person("reviewer"))
+    client.post(f"/cases/{case.id}/claim")
+
+    page = Page(client.get(f"/cases/{case.id}"))
+    assert page.timeline == ["起草档案", "上传资料", "上传资料", "上传资料", "上传资料", "资料齐全，提交审核",
+                             "基层审核通过", "开始公示", "录入报送", "认领"]
+    shown = world.session.scalars(select(AuditEvent.seq).where(AuditEvent.case_id == case.id)
+                                  .order_by(AuditEvent.seq)).all()
+    assert len(shown) == len(page.timeline) and other.id != case.id
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_the_diagram_marks_the_current_state(pages, world, union, state):
+    case = world.case(state)
+    world.session.commit()
+    page = Page(pages.as_(world.person("auditor")).get(f"/cases/{case.id}"))
+    assert page.current == [state.value]
+    assert f"当前状态：{state.label}" in page.text
