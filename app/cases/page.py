@@ -91,6 +91,8 @@ def act(case_id: int):
         return _render(case, status=STATUS.get(error.code, 409), error=message, typed=typed)
     flash(_("已完成：%(action)s。案件现为「%(state)s」", action=_(BY_TRIGGER[trigger].label),
             state=_(State(case.state).label)), "success")
+    if not rules.can_see(actor(), case):  # a district return hands the case back to its union
+        return redirect(url_for("inbox.index"))
     return redirect(url_for("cases.show", case_id=case_id))
 
 

@@ -30,8 +30,9 @@ def index():
     where = [Notification.account_id == me.id]
     if unread_only:
         where.append(Notification.read_at.is_(None))
-    page = page_number(request.args)
     total = db().scalar(select(func.count()).select_from(Notification).where(*where))
+    # Past the last page (the last unread one on it was just marked read): the last page there is.
+    page = min(page_number(request.args), max(1, -(-total // PER_PAGE)))
     items = db().scalars(select(Notification).where(*where).order_by(Notification.id.desc())
                          .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return render_template("notifications/index.html", items=items, total=total, page=page, per_page=PER_PAGE,

@@ -9,22 +9,17 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import summaries
-from workflows.clock import from_db
+from workflows.documents import TooLarge, UnsupportedType
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Campaign
 from workflows.rules import require_role
-from workflows.states import UNION_ROLES, Role
+from workflows.states import UNION_ROLES
 
 from ..db import db
 from ..cases.documents import send_stored
 from ..web import STATUS, actor, clock, uploads
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
-
-
-
-DISTRICT_READERS = (Role.reviewer, Role.auditor)
-MAX_TEXT = 5000
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -39,7 +34,7 @@ def _campaign(campaign_id: int) -> Campaign:
 def index():
     """A union's people see their summary per campaign; the district sees, per campaign, who has handed in."""
     me = actor()
-    require_role(me, UNION_ROLES + DISTRICT_READERS, "查看活动总结")
+    require_role(me, UNION_ROLES + summaries.DISTRICT_READERS, "查看活动总结")
     campaigns = db().scalars(select(Campaign).order_by(Campaign.deadline.desc())).all()
     if me.role in UNION_ROLES:
         mine = {c.id: summaries.for_union(db(), c.id, me.union_id) for c in campaigns}
@@ -69,12 +64,15 @@ def edit(campaign_id: int):
         except DomainError as error:
             db().rollback()
             errors = error.fields if isinstance(error, Invalid) else {"form": error.message}
+            if isinstance(error, (TooLarge, UnsupportedType)):  # about the file: said beside it
+                errors = {"file": error.message}
             status = STATUS.get(error.code, 409)
         else:
             flash(_("活动总结已提交"), "success")
             return redirect(url_for("summaries.index"))
     return render_template("summaries/form.html", campaign=campaign, current=current, text=text, errors=errors,
-                           max_text=MAX_TEXT, past=clock().now() > from_db(campaign.report_deadline)), status
+                           max_text=summaries.MAX_TEXT,
+                           past=summaries.past_report_deadline(campaign, clock().now())), status
 
 
 @bp.get("/file/<int:summary_id>")

@@ -5,6 +5,7 @@ claims; the timeline and the diagram."""
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -119,8 +120,8 @@ def people(world, union):
 
 # ------------------------------------------------------------------ the buttons
 
-# (state, role) → the buttons that can be pressed; every other move of the role from that state is not shown at
-# all unless it is blocked for a reason of the moment (then disabled, see below).
+# (state, role) → the buttons that can be pressed, on a case where nothing holds the role back (what does is shown
+# disabled with its reason: the tests after this one). Moves of other roles are not shown at all.
 BUTTONS = [
     (State.drafted, "cadre", ["document", "withdraw"]),
     (State.documented, "cadre", ["withdraw"]),
@@ -249,6 +250,21 @@ def test_pressing_a_button_moves_the_case_and_says_so(pages, world, union):
     assert '<span class="tag state" id="case-state">基层已审核</span>' in page.text
     assert page.enabled == ["return", "publicize", "withdraw"]
     assert page.timeline[-1] == "基层审核通过" and "材料齐全，同意" in page.text
+
+
+def test_a_reviewer_who_returns_a_case_lands_on_the_inbox_not_on_a_page_they_may_no_longer_see(pages, world, union):
+    case = world.case(State.entered)
+    world.session.commit()
+    client = pages.as_(world.person("reviewer"))
+
+    response = act(client, case, "district_return", comment="缺少困难证明原件")
+    assert response.status_code == 302 and response.headers["Location"] == "/inbox"
+    assert flashes(client) == ["已完成：区总退回。案件现为「已起草」"]
+    assert fresh(world, case).state == State.drafted
+    assert client.get("/inbox").status_code == 200
+    # The union sees it back in its hands, with the reason.
+    page = Page(pages.as_(world.person("cadre", union)).get(f"/cases/{case.id}"))
+    assert page.timeline[-1] == "区总退回" and "缺少困难证明原件" in page.text
 
 
 def test_a_return_without_a_comment_is_refused_and_changes_nothing(pages, world, union):
@@ -533,9 +549,14 @@ def test_the_claim_button_is_offered_only_where_a_claim_is_possible(pages, world
 
 # ------------------------------------------------------------------ timeline and diagram
 
-def test_the_timeline_lists_the_case_events_in_order(pages, world, union):
-    case = world.case(State.entered)
-    other = world.case(State.documented)  # its events are not this case's
+def test_the_timeline_lists_the_case_events_in_order(pages, world, union, clock):
+    case = world.case(State.documented)
+    cadre, head = world.person("cadre", union), world.person("head", union)
+    other = world.draft()  # another case worked on in between: none of its events show
+    for step, actor in (("approve", head), ("publicize", cadre), ("enter", cadre)):
+        clock.advance(hours=1)
+        world.attach(other, ["application"])
+        world.fire(case, step, actor)
     world.session.commit()
     client = pages.as_(world.person("reviewer"))
     client.post(f"/cases/{case.id}/claim")
@@ -543,9 +564,12 @@ def test_the_timeline_lists_the_case_events_in_order(pages, world, union):
     page = Page(client.get(f"/cases/{case.id}"))
     assert page.timeline == ["起草档案", "上传资料", "上传资料", "上传资料", "上传资料", "资料齐全，提交审核",
                              "基层审核通过", "开始公示", "录入报送", "认领"]
-    shown = world.session.scalars(select(AuditEvent.seq).where(AuditEvent.case_id == case.id)
-                                  .order_by(AuditEvent.seq)).all()
-    assert len(shown) == len(page.timeline) and other.id != case.id
+    timeline = page.text[page.text.index('id="timeline"'):page.text.index("</ol>")]
+    times = re.findall(r"(\d{4}-\d\d-\d\d \d\d:\d\d) · ", timeline)
+    assert times == ["2018-01-08 09:00"] * 6 + ["2018-01-08 10:00", "2018-01-08 11:00", "2018-01-08 12:00",
+                                                 "2018-01-08 12:00"]  # the claim, at the time of the last step
+    assert f"{head.username}（基层工会负责人）" in page.text
+    assert audit_count(world, other) == 4 and "上传资料" not in page.timeline[6:]
 
 
 @pytest.mark.parametrize("state", list(State))

@@ -54,15 +54,16 @@ class Rows(HTMLParser):
             self._cell.append(data)
 
 
-def rows(response) -> list[list[str]]:
-    """The list's rows as shown: time, text (with 未读 before an unread one), and the buttons."""
+def rows(page) -> list[list[str]]:
+    """The list's rows as shown (of a response or its HTML): time, text (with 未读 before an unread one), and the
+    buttons."""
     parser = Rows()
-    parser.feed(response.get_data(as_text=True))
+    parser.feed(page if isinstance(page, str) else page.get_data(as_text=True))
     return parser.rows
 
 
-def texts(response) -> list[str]:
-    return [row[1].removeprefix("未读").strip() for row in rows(response) if len(row) == 3]
+def texts(page) -> list[str]:
+    return [row[1].removeprefix("未读").strip() for row in rows(page) if len(row) == 3]
 
 
 def flashes(client) -> list[str]:
@@ -240,15 +241,23 @@ def test_unread_only(pages, world, cadre, note):
 
 
 def test_marking_read_on_a_later_page_of_unread_comes_back_to_it(pages, world, cadre, note):
-    notes = [note(cadre, f"通知{i:02d}") for i in range(1, 36)]
+    notes = [note(cadre, f"通知{i:02d}") for i in range(1, 33)]
     world.session.commit()
     client = pages.as_(cadre)
     page = client.get("/notifications/?unread=1&page=2").get_data(as_text=True)
+    assert texts(page) == ["通知02", "通知01"]
     assert 'name="next" value="/notifications/?unread=1&amp;page=2"' in page
 
     response = client.post(f"/notifications/{notes[0].id}/read", {"next": "/notifications/?unread=1&page=2"})
     assert response.headers["Location"] == "/notifications/?unread=1&page=2"
+    assert texts(client.get(response.headers["Location"]).get_data(as_text=True)) == ["通知02"]
+    # Its last one read, the page is gone: the list shows the last page there is instead of an empty one.
+    response = client.post(f"/notifications/{notes[1].id}/read", {"next": "/notifications/?unread=1&page=2"})
+    page = client.get(response.headers["Location"])
+    assert texts(page)[-1] == "通知03" and len(texts(page)) == 30
+    assert "共 30 条，第 1 / 1 页" in html.unescape(page.get_data(as_text=True))
     # Never to another site.
-    response = client.post(f"/notifications/{notes[1].id}/read", {"next": "https://example.org/"})
+    response = client.post(f"/notifications/{notes[2].id}/read", {"next": "https://example.org/"})
     assert response.headers["Location"] == "/notifications/"
-    assert [read for _id, read in stored(world, cadre)][:3] == [True, True, False]
+    assert [read for _id, read in stored(world, cadre)][:4] == [True, True, True, False]
+

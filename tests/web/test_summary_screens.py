@@ -41,6 +41,11 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def words(response) -> str:
+    """The page as read: tags dropped, white space as single spaces."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
 def field_error(response, field: str) -> str | None:
     """The message shown beside a field of the form (inside the field's has-error block)."""
     found = re.search(rf'<div class="has-error">\s*<label for="{field}">.*?<span class="field-error">(.*?)</span>',
@@ -113,8 +118,8 @@ def test_a_cadre_hands_in_a_summary_with_a_file(pages, world, campaign, union, c
     event = world.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert (event.action, event.comment, event.actor_id) == ("summary_submit", "提交活动总结", cadre.id)
 
-    page = page_text(client.get("/summaries/"))
-    assert "已提交 2018-01-08 09:00" in " ".join(page.split()) and "未提交" not in page
+    page = words(client.get("/summaries/"))
+    assert "已提交 2018-01-08 09:00" in page and "未提交" not in page
     form = client.get(f"/summaries/{campaign.id}")
     assert textarea(form) == TEXT
     assert "已于 2018-01-08 09:00 提交，截止前可以重新提交" in page_text(form)
@@ -152,10 +157,9 @@ def test_the_summary_can_be_replaced_before_the_deadline(pages, world, campaign,
                          ids=["at-the-deadline", "after-it"])
 def test_after_the_report_deadline_the_form_is_closed(pages, world, campaign, union, cadre, moment):
     send(pages.as_(cadre), campaign, content=PDF)
-    before = snapshot(world)
-
     world.clock.set(moment)
     client = pages.as_(cadre)
+    before = snapshot(world)
     form = client.get(f"/summaries/{campaign.id}")
     shown = page_text(form)
     assert "总结提交已截止。" in shown and "<form method=\"post\" enctype" not in shown
@@ -204,6 +208,16 @@ def test_bad_input_is_told_beside_its_field_and_stores_nothing(pages, world, cam
     assert snapshot(world) == before
     if earlier:
         assert summary_of(world, union).text == "原稿"
+
+
+def test_a_request_far_over_the_limit_gets_the_size_page_and_stores_nothing(pages, world, campaign, cadre):
+    """Beyond the limit and the room for the form around it the request is not read at all: what was typed cannot
+    be shown again, but the person is told why, and nothing is stored."""
+    client = pages.as_(cadre)
+    before = snapshot(world)
+    response = send(client, campaign, content=b"%PDF-" + b"0" * (11 * 1024 * 1024), name="整本扫描.pdf")
+    assert response.status_code == 413 and "上传的文件太大：每个文件不超过10MB" in page_text(response)
+    assert snapshot(world) == before
 
 
 # ------------------------------------------------------------------ the district's overview
