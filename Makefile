@@ -17,6 +17,8 @@ run: $(STAMP)
 	$(BIN)/songnuan demo --if-empty
 	$(BIN)/songnuan run
 
+# Both cores: each pytest-xdist worker has a database of its own (a SQLite file, or a PostgreSQL database).
+PYTEST_ARGS ?= --numprocesses auto
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
