@@ -13,6 +13,8 @@ Presentation attributes only: the Content-Security-Policy forbids <style> and st
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -39,17 +41,22 @@ def text_width(text: str, size: float) -> float:
 
 
 def wrap(text: str, width: float, size: float) -> list[str]:
-    """Lines of at most `width`: broken after a Chinese comma first, then wherever needed."""
+    """Lines of at most `width`: broken after a Chinese comma first, then between characters of Chinese and between
+    words of English (a word longer than a line is cut where it must be)."""
     parts = [p + "，" for p in text.split("，")[:-1]] + [text.split("，")[-1]]
     lines: list[str] = []
     for part in filter(None, parts):
         line = ""
-        for char in part:
-            if line and text_width(line + char, size) > width:
-                lines.append(line)
+        for unit in re.findall(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+\s*|\s+", part):
+            if line and text_width((line + unit).rstrip(), size) > width:
+                lines.append(line.rstrip())
                 line = ""
-            line += char
-        lines.append(line)
+            while text_width(unit.rstrip(), size) > width:  # longer than a whole line
+                cut = max(1, int(width // (size * 0.6)))
+                lines.append(unit[:cut])
+                unit = unit[cut:]
+            line += unit
+        lines.append(line.rstrip())
     return lines or [""]
 
 
@@ -117,18 +124,20 @@ def _edge(source: State, dest: State, labels: list[str], d: str, back: bool, lab
 
 def _node(box: Box, current: bool, final: bool) -> str:
     label = _(box.state.label)
-    lines = wrap(label, box.w - 10, NODE_SIZE)
     fill, stroke, ink = (HIGHLIGHT, HIGHLIGHT_EDGE, "#fff") if current else ("#f6f7f9" if final else "#fff", MUTED, INK)
-    # Not by colour alone: the current state also says so, in its box and to screen readers.
-    if current:
-        lines.append(_("（当前）"))
-    height = len(lines) * (NODE_SIZE + 2)
-    y = box.y + (BOX_H - height) / 2 + NODE_SIZE - 1
+    # A longer label (English) takes a smaller size until its lines fit the box.
+    for size in range(NODE_SIZE, 7, -1):
+        # Not by colour alone: the current state also says so, in its box and to screen readers.
+        lines = wrap(label, box.w - 10, size) + ([_("（当前）")] if current else [])
+        if len(lines) * (size + 2) <= BOX_H - 4:
+            break
+    height = len(lines) * (size + 2)
+    y = box.y + (BOX_H - height) / 2 + size - 1
     head = (f'<g data-state="{box.state.value}" aria-current="step"><title>{escape(_("当前状态：") + label)}</title>'
             if current else f'<g data-state="{box.state.value}">')
     rect = (f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" height="{BOX_H}" rx="6" fill="{fill}" '
             f'stroke="{stroke}" stroke-width="{3 if current else 1.2}"/>')
-    return f'{head}{rect}{_text(box.cx, y, lines, NODE_SIZE, ink, weight="bold" if current else None)}</g>'
+    return f'{head}{rect}{_text(box.cx, y, lines, size, ink, weight="bold" if current else None)}</g>'
 
 
 @dataclass
