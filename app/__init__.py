@@ -14,7 +14,7 @@ from workflows.documents import Uploads
 
 from .config import Settings
 from .extensions import babel, csrf
-from .web import init_templates
+from .web import init_templates, refuse_nul
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_errors(app)
     init_templates(app)
+    app.before_request(refuse_nul)
 
     @app.after_request
     def _security_headers(response):

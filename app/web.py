@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from workflows import vocab
 from workflows.clock import LOCAL, Clock, from_db
 from workflows.documents import Uploads
-from workflows.errors import DomainError
+from workflows.errors import DomainError, Invalid
 from workflows.identity import mask_id
 from workflows.models import Account, Notification
 from workflows.queries import Filters, task_states
@@ -46,7 +46,8 @@ def error_page(status: int, message: str, **context: Any):
 
 
 def domain_error_page(error: DomainError):
-    return error_page(STATUS.get(error.code, 409), error.message)
+    message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+    return error_page(STATUS.get(error.code, 409), message)
 
 
 def http_error_page(status: int):
@@ -152,3 +153,16 @@ def init_templates(app) -> None:
     app.context_processor(page_context)
     app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
     app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, deadline=deadline_text)
+
+
+def refuse_nul() -> None:
+    """No text a screen takes may hold a NUL character: PostgreSQL refuses to store or compare one (a 500
+    otherwise), and no name, statement or number has one. The API checks its own bodies (app/api/blueprint.py)."""
+    if request.path.startswith("/api/"):
+        return
+    values = [*request.args.keys(), *request.args.values()]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        values += [*request.form.keys(), *request.form.values()]
+        values += [f.filename or "" for f in request.files.values()]
+    if any("\x00" in value for value in values):
+        raise Invalid({"form": "输入中含有不允许的空字符（U+0000），请删除后重试"})
