@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from . import audit
 from .actors import Actor
 from .clock import Clock, to_db
-from .documents import Uploads, clean_filename
+from .documents import TooLarge, UnsupportedType, Uploads, clean_filename
 from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from .models import Account, Campaign, Summary, Union
 from .rules import deadline_text
@@ -84,9 +84,11 @@ def submit(session: Session, actor: Actor, clock: Clock, uploads: Uploads, campa
     if file is not None:
         try:
             filename = clean_filename(file[0])
-            uploads.check(file[1])  # too large or not a PDF/JPEG/PNG: its own error (413, 415)
+            uploads.check(file[1])
         except Invalid as error:
             problems.update(error.fields)
+        except (TooLarge, UnsupportedType) as error:  # beside the file field, with the text's message if any
+            problems["file"] = error.message
     if problems:
         raise Invalid(problems)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows import audit, summaries
 from workflows.clock import LOCAL, to_db
-from workflows.documents import TooLarge, Uploads, UnsupportedType
+from workflows.documents import Uploads
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from workflows.models import AuditEvent, Summary
 
@@ -104,13 +104,16 @@ def test_the_longest_text_allowed_is_taken(session, make, campaign):
     assert len(summary.text) == summaries.MAX_TEXT
 
 
-@pytest.mark.parametrize(("content", "error"), [(b"<html></html>", UnsupportedType), (PDF + b"0" * 64, TooLarge)],
-                         ids=["html", "too-large"])
-def test_a_file_is_judged_by_its_content_and_size(session, make, campaign, tmp_path, content, error):
+@pytest.mark.parametrize(("content", "text", "message"),
+                         [(b"<html></html>", TEXT, "PDF"), (PDF + b"0" * 64, TEXT, "太大"), (PDF + b"0" * 64, "", "太大")],
+                         ids=["html", "too-large", "too-large-and-no-text"])
+def test_a_file_is_judged_by_its_content_and_size(session, make, campaign, tmp_path, content, text, message):
     small = Uploads(tmp_path / "small", max_bytes=len(PDF) + 10)
-    with pytest.raises(error):
-        summaries.submit(session, make.person("cadre", make.union()), make.clock, small, campaign.id, TEXT,
+    with pytest.raises(Invalid) as refused:
+        summaries.submit(session, make.person("cadre", make.union()), make.clock, small, campaign.id, text,
                          ("总结.pdf", content))
+    assert message in refused.value.fields["file"]
+    assert ("text" in refused.value.fields) == (not text)  # both messages at once, beside their fields
     assert files(small) == []
 
 
