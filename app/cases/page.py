@@ -38,8 +38,10 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
             typed: dict[str, str] | None = None, objection_error: str | None = None):
     me, now = actor(), clock().now()
     allowed, blocked = rules.available(db(), case, me, now)
+    timeline = _timeline(case.id)
+    acting = {item["event"].actor_id for item in timeline}
     people = db().execute(select(Account.id, Account.display_name, Account.username)
-                          .where(Account.id.in_(_people(case)))).all()
+                          .where(Account.id.in_(_people(case) | acting))).all()
     names = {p.id: p.display_name or p.username for p in people}
     late = rules.past_deadline(case.campaign, now)
     drafting = me.role == Role.cadre and case.state == State.drafted and not late
@@ -47,7 +49,7 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         "case": case, "allowed": [BY_TRIGGER[t] for t in allowed],
         "blocked": [(BY_TRIGGER[t], reason) for t, reason in blocked.items()],
         "revealed": revealed or {}, "may_reveal": rules.may_reveal(me, case), "error": error,
-        "typed": typed or {}, "objection_error": objection_error, "timeline": _timeline(case.id),
+        "typed": typed or {}, "objection_error": objection_error, "timeline": timeline,
         "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
         # No form that the verb would refuse: after the deadline nothing of the grassroots stages changes.
         "may_edit": drafting, "may_edit_documents": drafting,

@@ -568,7 +568,7 @@ def test_the_timeline_lists_the_case_events_in_order(pages, world, union, clock)
     times = re.findall(r"(\d{4}-\d\d-\d\d \d\d:\d\d) · ", timeline)
     assert times == ["2018-01-08 09:00"] * 6 + ["2018-01-08 10:00", "2018-01-08 11:00", "2018-01-08 12:00",
                                                  "2018-01-08 12:00"]  # the claim, at the time of the last step
-    assert f"{head.username}（基层工会负责人）" in page.text
+    assert f"{head.name}（基层工会负责人）" in page.text  # the person's name, as the screens show people
     assert audit_count(world, other) == 4 and "上传资料" not in page.timeline[6:]
 
 
