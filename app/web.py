@@ -14,7 +14,7 @@ from workflows import vocab
 from workflows.clock import LOCAL, Clock, from_db
 from workflows.documents import Uploads
 from workflows.errors import DomainError, Invalid
-from workflows.identity import mask_id
+from workflows.identity import mask_id, mask_numbers
 from workflows.models import Account, Notification
 from workflows.queries import Filters, task_states
 from workflows.rules import deadline_text
@@ -152,7 +152,7 @@ def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def init_templates(app) -> None:
     app.context_processor(page_context)
     app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
-    app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, deadline=deadline_text)
+    app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, masked=mask_numbers, deadline=deadline_text)
 
 
 def refuse_nul() -> None:

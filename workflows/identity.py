@@ -9,6 +9,8 @@ the province (first two digits), which never changes.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 from stdnum import luhn
 from stdnum.cn import ric
@@ -84,3 +86,50 @@ def id_check_digit(first17: str) -> str:
 
 def luhn_complete(digits: str) -> str:
     return digits + luhn.calc_check_digit(digits)
+
+
+# ---------------------------------------------------------------- numbers in free text
+# Comments, statements and summaries are typed by people: before any of them is shown or sent, full numbers in
+# them are masked as the fields are (the audit screens, the case page, notifications, the API).
+
+# Long hex strings with a letter in them (document and chain hashes) are set aside first: digits inside are no
+# personal number. Elsewhere, a run of 15 or more digits, possibly grouped by single spaces or dashes as people type
+# them. An X counts as a digit inside a run (an ID number ends with one), so that two numbers run together are
+# masked as one rather than split at the X.
+_HEX = re.compile(r"((?<![0-9A-Za-z])(?=[0-9]*[a-fA-F])[0-9a-fA-F]{32,}(?![0-9A-Za-z]))")
+_NUMBER = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9Xx]){14,}(?![0-9])")
+_CONTIGUOUS = re.compile(r"(?<![0-9])[0-9][0-9Xx]{14,}(?![0-9])")
+
+
+def _looks_like_id(digits: str) -> bool:
+    if len(digits) == 15:
+        return digits.isdigit()  # the old 15-digit ID numbers
+    return len(digits) == 18 and digits[:17].isdigit() and (
+        digits[17] in "Xx" or ric.calc_check_digit(digits) == digits[17])
+
+
+def _masked(digits: str) -> str:
+    return mask_id(digits.upper()) if _looks_like_id(digits) else mask_account(digits)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    raw = match.group()
+    digits = re.sub(r"[ -]", "", raw)
+    if digits == raw or _looks_like_id(digits) or (digits.isdigit() and luhn.is_valid(digits)):
+        return _masked(digits)
+    # Grouped digits that are neither an ID nor an account number as a whole (dates, phone lists): only the
+    # long unbroken runs inside them are masked.
+    return _CONTIGUOUS.sub(lambda run: _masked(run.group()), raw)
+
+
+def mask_numbers(value: Any) -> Any:
+    """`value` with every full ID number (first 6 and last 4 digits kept) and every bank account number (last 4
+    kept) masked, through lists and dicts; what is already masked stays as it is."""
+    if isinstance(value, str):
+        parts = _HEX.split(value)  # the hex strings at the odd places
+        return "".join(part if i % 2 else _NUMBER.sub(_mask_match, part) for i, part in enumerate(parts))
+    if isinstance(value, list | tuple):
+        return [mask_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: mask_numbers(item) for key, item in value.items()}
+    return value

@@ -24,7 +24,7 @@ from .actors import Actor
 from .clock import LOCAL, Clock, local_date, to_db
 from .documents import Uploads, clean_filename
 from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
-from .identity import mask_account, mask_id, normalize_account, normalize_id
+from .identity import mask_account, mask_id, mask_numbers, normalize_account, normalize_id
 from .machine import step
 from .notify import notify
 from .models import AuditEvent, Campaign, Case, Document, Member, Objection
@@ -316,7 +316,7 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     if trigger in ("return", "district_return"):
         # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
         notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,
-               case_id=case.id, text=f"案件「{case.applicant_name}」被{actor.name}退回修改：{comment}")
+               case_id=case.id, text=f"案件「{case.applicant_name}」被{actor.name}退回修改：{mask_numbers(comment)}")
     return case
 
 

@@ -10,9 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictBool, create_model
 
-from workflows import trail
 from workflows.clock import from_db
-from workflows.identity import mask_id
+from workflows.identity import mask_id, mask_numbers
 from workflows.models import AuditEvent, Case, Document, Notification, Objection
 from workflows.rules import missing_documents
 from workflows.schemas import AidIn, ApplicantIn, CaseIn, CausesIn, HouseholdIn
@@ -377,8 +376,8 @@ def document_out(document: Document) -> dict[str, Any]:
 
 
 def objection_out(objection: Objection) -> dict[str, Any]:
-    return {"id": objection.id, "statement": objection.statement, "status": objection.status,
-            "recorded_at": _utc(objection.recorded_at), "resolution": objection.resolution,
+    return {"id": objection.id, "statement": mask_numbers(objection.statement), "status": objection.status,
+            "recorded_at": _utc(objection.recorded_at), "resolution": mask_numbers(objection.resolution),
             "resolved_at": _utc(objection.resolved_at)}
 
 
@@ -407,8 +406,8 @@ def event_out(event: AuditEvent) -> dict[str, Any]:
     full ID typed into a comment reaches no client (GET /audit/verify checks the stored, unmasked content)."""
     return {"seq": event.seq, "occurred_at": _utc(event.occurred_at), "actor": event.actor, "role": event.role,
             "case_id": event.case_id, "action": event.action, "from_state": event.from_state,
-            "to_state": event.to_state, "comment": trail.mask_numbers(event.comment),
-            "changes": trail.mask_numbers(event.changes), "hash": event.hash}
+            "to_state": event.to_state, "comment": mask_numbers(event.comment),
+            "changes": mask_numbers(event.changes), "hash": event.hash}
 
 
 def failed_delivery_out(notification: Notification, username: str) -> dict[str, Any]:
@@ -419,5 +418,5 @@ def failed_delivery_out(notification: Notification, username: str) -> dict[str, 
 
 def notification_out(notification: Notification) -> dict[str, Any]:
     return {"id": notification.id, "kind": notification.kind, "case_id": notification.case_id,
-            "text": notification.text, "created_at": _utc(notification.created_at),
+            "text": mask_numbers(notification.text), "created_at": _utc(notification.created_at),
             "read": notification.read_at is not None}

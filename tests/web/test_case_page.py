@@ -579,3 +579,17 @@ def test_the_diagram_marks_the_current_state(pages, world, union, state):
     page = Page(pages.as_(world.person("auditor")).get(f"/cases/{case.id}"))
     assert page.current == [state.value]
     assert f"当前状态：{state.label}" in page.text
+
+
+def test_a_full_number_typed_into_a_comment_is_shown_masked_everywhere(pages, world, union):
+    """DOMAIN.md: no full number in a list or a notice; people type them into comments all the same."""
+    case = world.case(State.documented)
+    number = case.id_number
+    world.fire(case, "return", world.person("head", union), comment=f"身份证{number}与户口本不符")
+    world.session.commit()
+    masked = number[:6] + "********" + number[-4:]
+    for account, path in ((world.person("auditor"), f"/cases/{case.id}"),
+                          (world.person("cadre", union), f"/cases/{case.id}"),
+                          (world.person("cadre", union), "/notifications/")):
+        page = pages.as_(account).get(path).get_data(as_text=True)
+        assert number not in page and masked in page, path
