@@ -29,6 +29,20 @@ def csv_safe(value) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
+
+def workbook_bytes(book: Workbook) -> bytes:
+    """The .xlsx file of a workbook of values. openpyxl takes any text starting with = for a formula: a name such
+    as =HYPERLINK(...) is written as the text it is, never as a formula a spreadsheet would run."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 BODY, HEADING = "宋体", "黑体"  # what a union office's forms are set in
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -54,9 +68,7 @@ def statistics_workbook(table: dict[str, Any], campaign: Campaign, union: Union 
     book.properties.title, book.properties.creator = title, "送暖"
     _main_sheet(book.active, table, title, unit, day)
     _union_sheet(book.create_sheet("分单位统计"), table, title, unit, day)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def chinese_date(day: dt.date) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -12,17 +11,13 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from workflows.clock import LOCAL
 from workflows.models import Case
 
+from ..exports import workbook_bytes
+
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER = ["序号", "档案编号", "基层工会", "收款人姓名", "工商银行账号", "金额（元）", "活动"]
 WIDTHS = (6, 20, 24, 12, 24, 14, 28)
 ACCOUNT, AMOUNT = 5, 6  # their columns (1-based)
-
-
-def _text(value: str | None) -> str:
-    """A cell starting with = + - @ would be read as a formula: such text is quoted."""
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def payment_workbook(cases: list[Case], exported_by: str, now: dt.datetime) -> bytes:
@@ -43,17 +38,15 @@ def payment_workbook(cases: list[Case], exported_by: str, now: dt.datetime) -> b
     for number, case in enumerate(cases, 1):
         amount = case.aid_amount or Decimal(0)
         total += amount
-        sheet.append([number, _text(case.file_number), _text(case.union.name), _text(case.applicant_name),
-                      case.bank_account, amount, _text(case.campaign.name)])
+        sheet.append([number, case.file_number, case.union.name, case.applicant_name, case.bank_account, amount,
+                      case.campaign.name])
         _style_row(sheet)
     sheet.append(["合计", f"{len(cases)}件", "", "", "", total, ""])
     _style_row(sheet, bold=True)
     sheet.freeze_panes = "A4"
     for column, width in zip("ABCDEFG", WIDTHS):
         sheet.column_dimensions[column].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _style_row(sheet, bold: bool = False) -> None:

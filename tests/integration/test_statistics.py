@@ -253,3 +253,16 @@ def test_scope_keeps_a_union_s_people_to_their_own_union(session, season, make):
     auditor = make.person("auditor")
     assert reports.scope(session, auditor, season.campaign.id, season.b.code) == (season.campaign, season.b)
     assert reports.scope(session, auditor, season.campaign.id, None) == (season.campaign, None)
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_workbook(session, make):
+    from app.exports import statistics_workbook
+
+    union = make.union('=HYPERLINK("http://x","点我")')
+    make.case(State.entered, union=union)
+    campaign = make.default_campaign()
+    table = reports.statistics(session, campaign.id)
+    book = load_workbook(io.BytesIO(statistics_workbook(table, campaign, None, make.clock.now())))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert any(cell.value == '=HYPERLINK("http://x","点我")' for cell in cells)
+    assert all(cell.data_type != "f" for cell in cells)
