@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask, g, request
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workflows import signin
 from workflows.clock import LOCAL, SystemClock
@@ -14,7 +15,7 @@ from workflows.documents import Uploads
 
 from .config import Settings
 from .extensions import babel, csrf
-from .web import init_templates, refuse_nul
+from .web import init_templates, refuse_odd_input
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -29,6 +30,9 @@ def create_app(settings: Settings | None = None) -> Flask:
                   doc_prefix="/api/v1", doc_url="/openapi.json",
                   validation_error_status=400, validation_error_callback=validation_response)
     app.config["SECRET_KEY"] = settings.secret_key
+    if settings.trusted_proxies:
+        # Behind an https proxy: the client's address (for sign-in throttling) and scheme come from its headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     secure = not settings.development
     # Cookies: never readable by scripts, not sent along with other sites' requests, https only outside
     # development. Flask-Login's remember cookie is laxer by default (one year, no SameSite): tightened the same way.
@@ -74,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api)  # bearer tokens, never cookies: nothing for a forged request to ride on
     register_errors(app)
     init_templates(app)
-    app.before_request(refuse_nul)
+    app.before_request(refuse_odd_input)
 
     @app.after_request
     def _security_headers(response):

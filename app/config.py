@@ -23,6 +23,10 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _count(text: str) -> int:
+    return int(text) if text.strip().isdigit() else 0
+
+
 @dataclass
 class Settings:
     database_url: str = field(default_factory=lambda: os.environ.get(
@@ -30,6 +34,8 @@ class Settings:
     upload_dir: str = field(default_factory=lambda: os.environ.get(
         "SONGNUAN_UPLOAD_DIR", str(INSTANCE / "uploads")))
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("SONGNUAN_SMTP_URL") or None)
+    # How many proxies (an https front such as nginx) stand before the application and set X-Forwarded-For/-Proto.
+    trusted_proxies: int = field(default_factory=lambda: _count(os.environ.get("SONGNUAN_TRUSTED_PROXIES", "0")))
     # `songnuan run` serves plain http on the developer's machine; everywhere else cookies are Secure (https only).
     development: bool = False
 

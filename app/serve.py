@@ -9,6 +9,8 @@ from gunicorn.app.base import BaseApplication
 class Server(BaseApplication):
     def __init__(self, bind: str, workers: int) -> None:
         self.options = {"bind": bind, "workers": workers, "accesslog": "-", "errorlog": "-",
+                        # The path without its query string, and no Referer: a search may hold personal data.
+                        "access_log_format": '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s',
                         # Each worker builds its own app (and so its own database pool) after the fork.
                         "preload_app": False, "forwarded_allow_ips": "127.0.0.1"}
         super().__init__()

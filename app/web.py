@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from flask import current_app, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from workflows.vocab import AidKind, Category, WorkerGroup
 
 from .db import db
 
+MAX_ID = 2**31 - 1  # the largest id the database's integer columns hold
 # The status of each domain refusal, the same as the API's (API.md).
 STATUS = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "stale": 409,
           "refused": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429}
@@ -102,10 +103,11 @@ def read_filters(args) -> Filters:
         return value if value in {item.value for item in allowed} else None
 
     campaign = args.get("campaign", "")
+    q = (args.get("q") or "").strip()[:50] or None
     return Filters(state=pick("state", State), union=(args.get("union") or "").strip()[:32] or None,
                    campaign=int(campaign) if campaign.isdigit() and len(campaign) < 10 else None,
                    worker_group=pick("worker_group", WorkerGroup), category=pick("category", Category),
-                   aid_kind=pick("aid_kind", AidKind), q=(args.get("q") or "").strip()[:50] or None,
+                   aid_kind=pick("aid_kind", AidKind), q=q,
                    claimed_by_me=args.get("mine") == "1")
 
 
@@ -155,14 +157,25 @@ def init_templates(app) -> None:
     app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, masked=mask_numbers, deadline=deadline_text)
 
 
-def refuse_nul() -> None:
-    """No text a screen takes may hold a NUL character: PostgreSQL refuses to store or compare one (a 500
-    otherwise), and no name, statement or number has one. The API checks its own bodies (app/api/blueprint.py)."""
+def refuse_odd_input():
+    """What no screen can take, refused before any view runs (the API checks its own: app/api/blueprint.py):
+    an id in the path beyond the database's integers is no record (404, not an overflow), and no text may hold a
+    NUL character, which PostgreSQL can neither store nor compare (a message, not a 500)."""
     if request.path.startswith("/api/"):
         return
-    values = [*request.args.keys(), *request.args.values()]
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
+    values = [*request.args.keys(), *request.args.values(), *map(str, (request.view_args or {}).values())]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         values += [*request.form.keys(), *request.form.values()]
         values += [f.filename or "" for f in request.files.values()]
     if any("\x00" in value for value in values):
         raise Invalid({"form": "输入中含有不允许的空字符（U+0000），请删除后重试"})
+    if request.method == "GET" and sum(c.isdigit() for c in request.args.get("q", "")) >= 15:
+        # A whole ID or account number typed into a search: not searched for, and gone from the address (and so
+        # from the history and every link of the page) at once.
+        flash(_("为保护个人信息，请只输入身份证号的后4位（或姓名）查找"), "warning")
+        args = request.args.to_dict()
+        args.pop("q")
+        return redirect(request.path + ("?" + urlencode(args) if args else ""))
+    return None

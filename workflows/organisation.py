@@ -306,15 +306,22 @@ def update_account(session: Session, actor: Actor, clock: Clock, account_id: int
 
 # ---------------------------------------------------------------- campaigns
 
+# The years a campaign's dates may fall in: beyond them a date is a typing error (and 9999-12-31 24:00 overflows).
+YEARS = (2000, 2100)
+
+
 def parse_deadline(text: str) -> dt.datetime:
     """An ISO-8601 instant; without a zone it is local time; a bare date means the end of that day."""
     text = (text or "").strip()
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL)
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
+            moment = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL)
+        else:
+            moment = dt.datetime.fromisoformat(text)
+        if not YEARS[0] <= moment.year <= YEARS[1]:
+            raise ValueError
+    except (ValueError, OverflowError):
         raise Invalid({"deadline": "截止时间格式应为 2018-01-25 或 2018-01-25T17:00"}) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)
 
@@ -381,6 +388,12 @@ def _check_campaign(session: Session, s: dict[str, Any], campaign: Campaign | No
         problems["start"] = "请填写开始日期"
     if ends_on is None:
         problems["end"] = "请填写结束日期"
+    for field, value in (("start", starts_on), ("end", ends_on), ("deadline", deadline),
+                         ("report_deadline", report)):
+        if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+            problems[field] = f"年份应在{YEARS[0]}年至{YEARS[1]}年之间"
+    if problems:
+        raise Invalid(problems)
     if starts_on and ends_on and starts_on > ends_on:
         problems["start"] = "开始日期不能晚于结束日期"
     elif deadline and starts_on and ends_on and not starts_on <= due_day(deadline) <= ends_on:

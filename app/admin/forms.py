@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Optional
 
 from workflows.clock import LOCAL, from_db
 from workflows.models import Campaign, Union
-from workflows.organisation import parse_deadline
+from workflows.organisation import YEARS, parse_deadline
 from workflows.states import Role
 from workflows.vocab import UnionKind
 
@@ -152,6 +152,8 @@ def deadline_at(day: dt.date | None, time: dt.time | None) -> dt.datetime | None
     """A local deadline from a date and an optional time of day; no time means the end of that day."""
     if day is None:
         return None
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        return dt.datetime.combine(day, time or dt.time(), LOCAL)  # refused, with its message, by the verb
     if time is None:
         return parse_deadline(day.isoformat())
     return dt.datetime.combine(day, time, LOCAL)

@@ -115,8 +115,8 @@ def home():
 def signout():
     signin.revoke_token(db(), clock(), g.web_session)
     db().commit()
-    logout_user()
     session.clear()
+    logout_user()  # after the clear: it leaves the mark that deletes the remember cookie too
     return redirect(url_for("auth.signin_page"))
 
 

@@ -81,9 +81,9 @@ def act(case_id: int):
     """Fire one trigger of the transition table: the button pressed names it."""
     trigger = request.form.get("trigger", "")
     typed = {"comment": request.form.get("comment", ""), "payment_reference": request.form.get("payment_reference", "")}
-    version = request.form.get("version", "")
+    version = request.form.get("version", "")  # missing or garbled: stale, never "any version"
     try:
-        case = services.fire(db(), actor(), clock(), case_id, trigger, int(version) if version.isdigit() else None,
+        case = services.fire(db(), actor(), clock(), case_id, trigger, int(version) if version.isdigit() else -1,
                              comment=typed["comment"], payment_reference=typed["payment_reference"] or None)
         db().commit()
     except DomainError as error:

@@ -518,3 +518,14 @@ def test_an_unknown_campaign_or_account_is_404(browser):
     assert browser.get("/admin/campaigns/999999/edit").status_code == 404
     assert browser.get("/admin/accounts/999999").status_code == 404
     assert browser.post("/admin/accounts/999999/disable").status_code == 404
+
+
+def test_dates_beyond_sensible_years_are_refused_beside_their_fields(pages, world):
+    admin = pages.as_(world.person("admin"))
+    before = world.session.query(Campaign).count()
+    response = admin.post("/admin/campaigns/new", {
+        "name": "9999年活动", "starts_on": "2017-12-01", "ends_on": "9999-12-31", "deadline_day": "9999-12-31",
+        "publicity_days": "5", "reminder_days": "7,3,1"})
+    assert response.status_code == 400
+    assert "年份应在2000年至2100年之间" in response.get_data(as_text=True)
+    assert world.session.query(Campaign).count() == before

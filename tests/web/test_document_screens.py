@@ -72,10 +72,18 @@ def test_the_checklist_lists_what_is_required_and_what_is_attached(world):
         ("disease_certificate", True), ("hospital_settlements", False)]
 
 
-def render_documents(app, case, may_edit):
+def render_documents(app, case, may_edit, may_open=True):
     with app.test_request_context():
         return html.unescape(render_template_string('{% include "cases/_documents.html" %}', case=case,
-                                                    checklist=checklist(case), may_edit_documents=may_edit))
+                                                    checklist=checklist(case), may_edit_documents=may_edit,
+                                                    may_reveal=may_open))
+
+
+def test_an_auditor_sees_which_papers_are_there_but_gets_no_link_that_would_refuse(app, world, case):
+    world.attach(case, ["application"])
+    world.session.commit()
+    page = render_documents(app, case, may_edit=False, may_open=False)
+    assert case.documents[0].filename in page and "/cases/documents/" not in page
 
 
 def test_the_partial_marks_each_document_and_offers_upload_and_removal_to_those_who_may(app, world, case):

@@ -108,3 +108,14 @@ def test_the_csv_export_lists_what_the_filter_shows_with_numbers_masked(pages, w
     assert rows[1][3] == "'=HYPERLINK(\"x\")"  # text, never a formula
     assert rows[1][4] == kept.id_number[:6] + "********" + kept.id_number[-4:]
     assert kept.id_number not in text and kept.bank_account not in text
+
+
+def test_a_whole_id_number_is_not_searched_for_nor_shown_back(pages, world):
+    case = world.case(State.drafted)
+    world.session.commit()
+    client = pages.as_(world.person("cadre", case.union))
+    response = client.get(f"/cases/?q={case.id_number}&state=drafted")
+    assert response.status_code == 302 and response.headers["Location"] == "/cases/?state=drafted"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "请只输入身份证号的后4位" in page and case.id_number not in page
+    assert names(client.get(f"/cases/?q={case.id_number[-4:]}").get_data(as_text=True)) == [case.applicant_name]

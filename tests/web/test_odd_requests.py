@@ -51,3 +51,14 @@ def test_a_nul_character_in_the_address_or_a_form_is_refused_and_changes_nothing
                                                                             "comment": "不合格\x00"})
     assert response.status_code == 400
     assert snapshot(world) == before
+
+
+def test_an_id_beyond_the_databases_integers_is_no_record(pages, everyone):
+    people, case = everyone
+    cadre = pages.as_(people["cadre"])
+    for path in ("/cases/9999999999", "/cases/9999999999/print", "/summaries/99999999999",
+                 "/notifications/99999999999/read"):
+        response = cadre.get(path) if "read" not in path else cadre.post(path)
+        assert response.status_code == 404, path
+    response = cadre.post(f"/cases/{case.id}/documents/abc%00def/remove")
+    assert response.status_code in (400, 404)
