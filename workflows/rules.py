@@ -232,6 +232,26 @@ def notice_reason(case: Case, now: dt.datetime) -> Reason | None:
 
 # ---------------------------------------------------------------- the guards of each trigger
 
+# Who writes a draft (its fields and papers) and who writes down an objection: the verbs check these, and the case
+# page offers the forms only where the same checks would pass.
+DRAFTERS = (Role.cadre,)
+OBJECTORS = (Role.cadre, Role.head)
+
+
+def draft_reasons(case: Case, now: dt.datetime, what: str = "修改") -> list[Reason]:
+    """Why a draft's fields and papers cannot change now (empty when they can)."""
+    if case.state != State.drafted:
+        return [Reason("state", f"案件当前为「{State(case.state).label}」，只有已起草的案件可以{what}")]
+    return [deadline_reason(case.campaign)] if past_deadline(case.campaign, now) else []
+
+
+def objection_reasons(case: Case, now: dt.datetime) -> list[Reason]:
+    """Why no objection can be written down for this case now (empty when one can)."""
+    if case.state != State.publicized:
+        return [Reason("state", "只有公示中的案件可以登记异议")]
+    return [deadline_reason(case.campaign)] if past_deadline(case.campaign, now) else []
+
+
 def role_reason(transition: Transition) -> Reason:
     who = "、".join(r.label for r in transition.roles)
     return Reason("role", f"只有{who}可以{transition.label}")

@@ -97,9 +97,8 @@ def _before_deadline(campaign: Campaign, now: dt.datetime) -> None:
 
 
 def _editable(case: Case, now: dt.datetime, what: str) -> None:
-    if case.state != State.drafted:
-        raise Refused(Reason("state", f"案件当前为「{State(case.state).label}」，只有已起草的案件可以{what}"))
-    _before_deadline(case.campaign, now)
+    if reasons := rules.draft_reasons(case, now, what):
+        raise Refused(*reasons)
 
 
 def _clean_comment(comment: str | None, field: str = "comment", limit: int = MAX_COMMENT) -> str | None:
@@ -160,7 +159,7 @@ def _diff(case: Case, new: dict[str, Any]) -> dict[str, list[str | None]]:
 
 def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, data: Any) -> Case:
     """A cadre opens a draft for a worker of their own union."""
-    rules.require_role(actor, (Role.cadre,), "新建案件")
+    rules.require_role(actor, rules.DRAFTERS, "新建案件")
     now = clock.now()
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
@@ -187,7 +186,7 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
               data: dict[str, Any]) -> Case:
     """Change fields of a draft. `data` may be partial: what it names replaces what the case holds."""
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, (Role.cadre,), "修改案件")
+    rules.require_role(actor, rules.DRAFTERS, "修改案件")
     _check_version(case, version)
     now = clock.now()
     _editable(case, now, "修改")
@@ -228,7 +227,7 @@ def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int, kind: str,
                  filename: str, content: bytes, version: int | None = None) -> Document:
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, (Role.cadre,), "上传资料")
+    rules.require_role(actor, rules.DRAFTERS, "上传资料")
     _check_version(case, version)
     now = clock.now()
     _editable(case, now, "上传资料")
@@ -249,7 +248,7 @@ def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads,
 def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int,
                     document_id: str, version: int | None = None) -> Case:
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, (Role.cadre,), "删除资料")
+    rules.require_role(actor, rules.DRAFTERS, "删除资料")
     _check_version(case, version)
     now = clock.now()
     _editable(case, now, "删除资料")
@@ -359,14 +358,13 @@ EFFECTS = {
 def record_objection(session: Session, actor: Actor, clock: Clock, case_id: int, statement: str) -> Objection:
     """A cadre or head writes down an objector's statement during the public notice."""
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, (Role.cadre, Role.head), "登记异议")
+    rules.require_role(actor, rules.OBJECTORS, "登记异议")
     statement = _clean_comment(statement, "statement")
     if not statement:
         raise Invalid({"statement": "请填写异议内容"})
     now = clock.now()
-    if case.state != State.publicized:
-        raise Refused(Reason("state", "只有公示中的案件可以登记异议"))
-    _before_deadline(case.campaign, now)
+    if reasons := rules.objection_reasons(case, now):
+        raise Refused(*reasons)
     objection = Objection(case=case, statement=statement, status=ObjectionStatus.open, recorded_by_id=actor.id,
                           recorded_at=to_db(now))
     session.add(objection)

@@ -19,8 +19,7 @@ from workflows import services
 from workflows.clock import local_date, to_db
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
 from workflows.models import Campaign, Case
-from workflows.rules import require_role
-from workflows.states import Role
+from workflows.rules import DRAFTERS, require_role
 
 from ..db import db
 from ..web import actor, clock
@@ -40,7 +39,7 @@ def open_campaigns() -> list[Campaign]:
 @login_required
 def new():
     me = actor()
-    require_role(me, (Role.cadre,), "新建案件")
+    require_role(me, DRAFTERS, "新建案件")
     campaigns = open_campaigns()
     form = CaseForm()
     form.campaign.choices = choices((str(c.id), c.name) for c in campaigns)

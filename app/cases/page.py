@@ -43,17 +43,16 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
     people = db().execute(select(Account.id, Account.display_name, Account.username)
                           .where(Account.id.in_(_people(case) | acting))).all()
     names = {p.id: p.display_name or p.username for p in people}
-    late = rules.past_deadline(case.campaign, now)
-    drafting = me.role == Role.cadre and case.state == State.drafted and not late
+    # The forms offered are those whose verb would take them (the same rules decide both).
+    drafting = me.role in rules.DRAFTERS and not rules.draft_reasons(case, now)
     context = {
         "case": case, "allowed": [BY_TRIGGER[t] for t in allowed],
         "blocked": [(BY_TRIGGER[t], reason) for t, reason in blocked.items()],
         "revealed": revealed or {}, "may_reveal": rules.may_reveal(me, case), "error": error,
         "typed": typed or {}, "objection_error": objection_error, "timeline": timeline,
         "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
-        # No form that the verb would refuse: after the deadline nothing of the grassroots stages changes.
         "may_edit": drafting, "may_edit_documents": drafting,
-        "may_object": me.role in (Role.cadre, Role.head) and case.state == State.publicized and not late,
+        "may_object": me.role in rules.OBJECTORS and not rules.objection_reasons(case, now),
         "may_resolve": me.role == Role.head,
         # Only where the role has work on it: a reviewer's claim on a district-approved case would be refused.
         "claims": services.CLAIM_STATES.get(me.role) == case.state,
