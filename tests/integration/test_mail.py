@@ -69,14 +69,6 @@ class Mailbox:
 
 
 @pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def world(committed, clock, uploads):
     with Session(committed, expire_on_commit=False) as session:
         yield Factory(session, clock, uploads)

@@ -39,7 +39,6 @@ from workflows.organisation import parse_deadline
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State
 
 from ..factories import Factory
-from .test_mail import Mailbox
 
 SONGNUAN = Path(sys.executable).with_name("songnuan")  # .venv/bin/songnuan beside .venv/bin/python
 GRASSROOTS_STATES = [state.value for state in GRASSROOTS]
@@ -287,14 +286,6 @@ PROCESSES = 3
 UNIONS = 30             # of the campaign whose reminders are due; a cadre and a head each, with addresses
 HANDED_IN = range(0, UNIONS, 3)  # these unions have handed in their summary already
 NOW = "2018-01-26T00:00:01+08:00"  # one second after the factory campaign's deadline
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 def reminders_due(engine: Engine, clock, uploads) -> int:

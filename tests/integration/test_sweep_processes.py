@@ -23,11 +23,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from workflows import audit
-from workflows.clock import to_db
 from workflows.models import AuditEvent, Case
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State
 
-from ..factories import Factory
+from .test_scheduler_processes import overdue_cases
 
 pytestmark = pytest.mark.postgres
 
@@ -36,31 +35,6 @@ NOT_DUE = 300  # entered cases of the same campaign: the district's, never forfe
 PROCESSES = 3
 NOW = "2018-01-26T00:00:01+08:00"  # one second after the factory campaign's deadline (2018-01-25, end of day)
 SONGNUAN = Path(sys.executable).with_name("songnuan")  # .venv/bin/songnuan beside .venv/bin/python
-
-
-def build(engine, clock, uploads) -> dict[int, tuple[str, int]]:
-    """5,000 overdue cases and a few hundred that are not due; returns every case's (state, version)."""
-    with Session(engine, expire_on_commit=False) as session:
-        make = Factory(session, clock, uploads)
-        drafted, publicized = make.case(State.drafted), make.case(State.publicized)  # with their audit trails
-        session.commit()
-    grassroots = [state.value for state in GRASSROOTS]
-    with engine.begin() as connection:
-        connection.execute(text("""
-            INSERT INTO cases (version, campaign_id, union_id, state, applicant_name, medical, created_by_id,
-                               created_at, updated_at, entered_at)
-            SELECT 1, :campaign, :union, CASE WHEN n <= :overdue THEN (CAST(:grassroots AS text[]))[1 + n % 4] ELSE 'entered' END,
-                   '王建国' || n, false, :cadre, :at, :at, CASE WHEN n > :overdue THEN :at END
-            FROM generate_series(1, :total) AS n"""),
-            {"campaign": drafted.campaign_id, "union": drafted.union_id, "cadre": drafted.created_by_id,
-             "grassroots": grassroots, "overdue": OVERDUE - 2, "total": OVERDUE - 2 + NOT_DUE,
-             "at": to_db(clock.now())})
-    with Session(engine) as session:
-        cases = {id_: (state, version) for id_, state, version in session.execute(
-            select(Case.id, Case.state, Case.version))}
-    assert sum(state in grassroots for state, _ in cases.values()) == OVERDUE
-    assert {drafted.id, publicized.id} <= set(cases)
-    return cases
 
 
 def waiting_on_locks(engine) -> int:
@@ -73,7 +47,7 @@ def waiting_on_locks(engine) -> int:
 
 def test_three_sweep_processes_forfeit_each_case_once(committed, clock, uploads, tmp_path):
     assert SONGNUAN.exists(), f"{SONGNUAN} is missing: install the project into the virtualenv (make test)"
-    before = build(committed, clock, uploads)
+    before = overdue_cases(committed, clock, uploads, OVERDUE, not_due=NOT_DUE)
     env = {name: value for name, value in os.environ.items() if not name.startswith("SONGNUAN_")}
     env.update(SONGNUAN_DATABASE_URL=committed.url.render_as_string(hide_password=False),
                SONGNUAN_UPLOAD_DIR=str(tmp_path / "uploads"), SONGNUAN_SECRET_KEY="test")
