@@ -19,7 +19,7 @@ from workflows.models import Account, Notification
 from workflows.queries import Filters, task_states
 from workflows.rules import deadline_text
 from workflows.states import Role, State
-from workflows.vocab import AidKind, Category, WorkerGroup
+from workflows.vocab import AidKind, Category, WorkerGroup, label_of
 
 from .db import db
 
@@ -46,9 +46,13 @@ def error_page(status: int, message: str, **context: Any):
     return render_template("errors/error.html", status=status, message=message, **context), status
 
 
+def error_text(error: DomainError) -> str:
+    """A refusal as a person reads it: an Invalid's field messages without the fields' code names."""
+    return "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+
+
 def domain_error_page(error: DomainError):
-    message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
-    return error_page(STATUS.get(error.code, 409), message)
+    return error_page(STATUS.get(error.code, 409), error_text(error))
 
 
 def http_error_page(status: int):
@@ -119,15 +123,6 @@ def page_number(args) -> int:
 class Labels:
     """The Chinese label of a stored code, for templates: labels.state(case.state) → 公示中; "—" when unset."""
 
-    @staticmethod
-    def _of(kind, code: str | None) -> str:
-        if not code:
-            return "—"
-        try:
-            return kind(code).label
-        except ValueError:
-            return code
-
     def __getattr__(self, name: str):
         kinds = {"state": State, "role": Role, "worker_group": vocab.WorkerGroup, "category": vocab.Category,
                  "cause": vocab.Cause, "aid_kind": vocab.AidKind, "gender": vocab.Gender,
@@ -135,7 +130,7 @@ class Labels:
                  "objection_status": vocab.ObjectionStatus}
         if name not in kinds:
             raise AttributeError(name)
-        return lambda code: self._of(kinds[name], code)
+        return lambda code: label_of(kinds[name], code) or "—"
 
 
 def task_label(case) -> str:

@@ -388,10 +388,10 @@ def _check_campaign(session: Session, s: dict[str, Any], campaign: Campaign | No
         problems["start"] = "请填写开始日期"
     if ends_on is None:
         problems["end"] = "请填写结束日期"
-    for field, value in (("start", starts_on), ("end", ends_on), ("deadline", deadline),
-                         ("report_deadline", report)):
+    for key, value in (("start", starts_on), ("end", ends_on), ("deadline", deadline),
+                       ("report_deadline", report)):
         if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
-            problems[field] = f"年份应在{YEARS[0]}年至{YEARS[1]}年之间"
+            problems[key] = f"年份应在{YEARS[0]}年至{YEARS[1]}年之间"
     if problems:
         raise Invalid(problems)
     if starts_on and ends_on and starts_on > ends_on:

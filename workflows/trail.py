@@ -24,7 +24,7 @@ from .errors import Invalid
 from .identity import mask_numbers
 from .models import AuditEvent, Campaign, Case, Union
 from .states import TRIGGERS, Role, State
-from .vocab import AidKind, Category, Cause, Gender, ObjectionStatus, UnionKind, WorkerGroup
+from .vocab import AidKind, Category, Cause, Gender, ObjectionStatus, UnionKind, WorkerGroup, label_of
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -67,10 +67,7 @@ def _value(name: str, value: Any) -> str | None:
         return None
     text = value if isinstance(value, str) else str(value)
     if name in _CODES:
-        try:
-            return _CODES[name](text).label
-        except ValueError:
-            return text
+        return label_of(_CODES[name], text)
     if name == "revealed":
         return field_label(text)
     if name in ("medical", "active"):

@@ -5,6 +5,16 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def label_of(kind: type, code: str | None) -> str | None:
+    """The label of a stored code of `kind` (a vocabulary, State or Role); an unknown code as it is; None for none."""
+    if not code:
+        return None
+    try:
+        return kind(code).label
+    except ValueError:
+        return code
+
+
 class Labelled(StrEnum):
     @property
     def label(self) -> str:

@@ -17,6 +17,7 @@ from openpyxl.styles import Font
 from workflows import trail
 from workflows.clock import LOCAL, from_db
 from workflows.states import Role, State
+from workflows.vocab import label_of
 
 from ..db import db
 from ..exports import csv_safe
@@ -32,12 +33,7 @@ WIDTHS = [8, 20, 14, 14, 10, 10, 20, 24, 16, 12, 12, 30, 60, 20]
 
 
 def _label(kind, code: str | None) -> str:
-    if not code:
-        return ""
-    try:
-        return kind(code).label
-    except ValueError:
-        return code
+    return label_of(kind, code) or ""
 
 
 def _row(e: trail.Entry) -> list:

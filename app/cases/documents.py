@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from workflows import services
-from workflows.errors import DomainError, Forbidden, Invalid, NotFound
+from workflows.errors import DomainError, Forbidden, NotFound
 from workflows.models import Case
 from workflows.vocab import DocumentKind, required_documents
 
 from ..db import db
-from ..web import actor, clock, uploads
+from ..web import actor, clock, error_text, uploads
 from . import bp
 
 # What a browser may show itself, with the extensions a file of each type may have (the first one is added
@@ -55,10 +55,6 @@ def upload_limit_mb() -> int:
     return uploads().max_bytes // (1024 * 1024)
 
 
-def _reason(error: DomainError) -> str:
-    return "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
-
-
 def _back(case_id: int):
     return redirect(url_for("cases.show", case_id=case_id) + "#documents")
 
@@ -78,7 +74,7 @@ def upload(case_id: int):
         db().rollback()  # and with it any file already written (workflows.documents)
         if isinstance(error, (NotFound, Forbidden)):
             raise
-        flash(_("上传失败：%(reason)s", reason=_reason(error)), "error")
+        flash(_("上传失败：%(reason)s", reason=error_text(error)), "error")
         return _back(case_id)
     flash(_("已上传「%(kind)s」：%(name)s", kind=_(DocumentKind(document.kind).label), name=document.filename),
           "success")
@@ -95,7 +91,7 @@ def remove_document(case_id: int, doc_id: str):
         db().rollback()
         if isinstance(error, (NotFound, Forbidden)):
             raise
-        flash(_("删除失败：%(reason)s", reason=_reason(error)), "error")
+        flash(_("删除失败：%(reason)s", reason=error_text(error)), "error")
         return _back(case_id)
     flash(_("资料已删除"), "success")
     return _back(case_id)

@@ -11,15 +11,15 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import queries
-from workflows.clock import LOCAL, from_db
+from workflows.clock import LOCAL
 from workflows.models import Campaign, Union
 from workflows.rules import require_role
 from workflows.states import UNION_ROLES, Role, State
-from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
+from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup, label_of
 
 from ..db import db
 from ..exports import csv_safe
-from ..web import actor, clock, page_number, read_filters
+from ..web import actor, clock, localtime, page_number, read_filters
 from . import bp
 
 # Everyone but the administrator works with cases; the administrator runs the system and sees none.
@@ -50,10 +50,10 @@ def index():
 
 def _row(case) -> list[str]:
     return [csv_safe(v) for v in (case.file_number or "", case.union.name, case.campaign.name, case.applicant_name,
-            case.masked_id_number or "", case.worker_group and WorkerGroup(case.worker_group).label or "",
-            case.category and Category(case.category).label or "", case.aid_kind and AidKind(case.aid_kind).label or "",
-            "" if case.aid_amount is None else f"{case.aid_amount:.2f}", State(case.state).label,
-            from_db(case.updated_at).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M"))]
+            case.masked_id_number or "", label_of(WorkerGroup, case.worker_group) or "",
+            label_of(Category, case.category) or "", label_of(AidKind, case.aid_kind) or "",
+            "" if case.aid_amount is None else f"{case.aid_amount:.2f}", label_of(State, case.state),
+            localtime(case.updated_at))]
 
 
 HEADER = ["档案编号", "基层工会", "活动", "姓名", "身份证号（遮蔽）", "职工类别", "困难类别", "帮扶方式", "金额（元）",

@@ -22,7 +22,7 @@ from workflows.states import BY_TRIGGER, Role, State
 from workflows.vocab import ObjectionStatus
 
 from ..db import db
-from ..web import STATUS, actor, clock, safe_next
+from ..web import STATUS, actor, clock, error_text, safe_next
 from . import bp, diagram, documents
 
 # Actions whose button needs what is typed beside it.
@@ -68,6 +68,13 @@ def _people(case) -> set[int]:
     return {i for i in ids if i is not None}
 
 
+def _refused(case_id: int, refusal: DomainError, **shown):
+    """The case page again after a refusal: nothing of the attempt kept, the message and what was typed shown."""
+    db().rollback()
+    case = services.get_case(db(), actor(), case_id)  # a case the person may not see stays a 404
+    return _render(case, status=STATUS.get(refusal.code, 409), **shown)
+
+
 @bp.get("/<int:case_id>")
 @login_required
 def show(case_id: int):
@@ -86,10 +93,7 @@ def act(case_id: int):
                              comment=typed["comment"], payment_reference=typed["payment_reference"] or None)
         db().commit()
     except DomainError as error:
-        db().rollback()
-        case = services.get_case(db(), actor(), case_id)  # 404 stays 404
-        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
-        return _render(case, status=STATUS.get(error.code, 409), error=message, typed=typed)
+        return _refused(case_id, error, error=error_text(error), typed=typed)
     flash(_("已完成：%(action)s。案件现为「%(state)s」", action=_(BY_TRIGGER[trigger].label),
             state=_(State(case.state).label)), "success")
     if not rules.can_see(actor(), case):  # a district return hands the case back to its union
@@ -115,10 +119,7 @@ def record_objection(case_id: int):
         services.record_objection(db(), actor(), clock(), case_id, statement)
         db().commit()
     except DomainError as error:
-        db().rollback()
-        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
-        return _render(services.get_case(db(), actor(), case_id), status=STATUS.get(error.code, 409),
-                       objection_error=message, typed={"statement": statement})
+        return _refused(case_id, error, objection_error=error_text(error), typed={"statement": statement})
     flash(_("异议已登记，须由负责人处理后才能录入"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#objections")
 
@@ -134,10 +135,7 @@ def resolve_objection(case_id: int, objection_id: int):
             raise Invalid({"objection": "异议不属于该案件"})
         db().commit()
     except DomainError as error:
-        db().rollback()
-        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
-        return _render(services.get_case(db(), actor(), case_id), status=STATUS.get(error.code, 409),
-                       objection_error=message, typed={"resolution": comment})
+        return _refused(case_id, error, objection_error=error_text(error), typed={"resolution": comment})
     flash(_("异议已处理"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#objections")
 

@@ -21,7 +21,7 @@ from workflows.states import Role
 from workflows.vocab import UnionKind
 
 from ..db import db
-from ..web import STATUS, actor, clock
+from ..web import STATUS, actor, clock, error_text
 from . import bp
 from .export import payment_workbook
 
@@ -108,7 +108,7 @@ def act():
         db().commit()
     except DomainError as error:
         db().rollback()
-        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+        message = error_text(error)
         return _render(filters, status=STATUS.get(error.code, 409), error=message,
                        error_case=error.case_id if isinstance(error, BatchRefused) else None,
                        selected=set(selected), refs=refs, reference=reference)
