@@ -16,8 +16,8 @@ from workflows.documents import Uploads
 from workflows.errors import DomainError, Invalid
 from workflows.identity import mask_id, mask_numbers
 from workflows.models import Account, Notification
-from workflows.queries import Filters, task_states
-from workflows.rules import deadline_text
+from workflows.queries import TASK_ROLES, Filters, task_states
+from workflows.rules import CASE_READERS, deadline_text
 from workflows.states import Role, State
 from workflows.vocab import AidKind, Category, WorkerGroup, label_of
 
@@ -73,10 +73,6 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def wants_page() -> bool:
-    return not request.path.startswith("/api/")
-
-
 def page_context() -> dict[str, Any]:
     """What the page header shows: the sections of the signed-in person's role and their unread notifications."""
     if not current_user.is_authenticated:
@@ -84,8 +80,8 @@ def page_context() -> dict[str, Any]:
     role = current_user.role
     # (endpoint, label, roles): the sections of the header, each for the roles whose work it is.
     sections = [
-        ("inbox.index", _("待办"), (Role.cadre, Role.head, Role.reviewer, Role.finance)),
-        ("cases.index", _("案件"), (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)),
+        ("inbox.index", _("待办"), TASK_ROLES),
+        ("cases.index", _("案件"), CASE_READERS),
         ("finance.index", _("发放"), (Role.finance,)),
         ("summaries.index", _("活动总结"), (Role.cadre, Role.head, Role.reviewer, Role.auditor)),
         ("reports.index", _("统计"), (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor, Role.admin)),

@@ -43,6 +43,10 @@ class Page:
     groups: dict[str, int] = field(default_factory=dict)  # inbox only: task label → count
 
 
+# The roles with an inbox: those that have a task in the transition table.
+TASK_ROLES = tuple(role for role in Role if any(t.task and role in t.roles for t in TRANSITIONS))
+
+
 def task_states(role: str) -> dict[State, str]:
     """The states in which `role` has a task waiting, with the task's inbox label."""
     return {source: t.task for t in TRANSITIONS if t.task and role in t.roles for source in t.sources}

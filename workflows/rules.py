@@ -46,6 +46,10 @@ FIELD_LABELS = {
 DISTRICT = (State.entered, State.district_approved, State.disbursed)
 
 
+# Everyone but the administrator works with cases; the administrator runs the system and sees none.
+CASE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)
+
+
 def can_see(actor: Actor, case: Case) -> bool:
     role = actor.role
     if role in UNION_ROLES:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from workflows import queries
 from workflows.clock import LOCAL
 from workflows.models import Campaign, Union
-from workflows.rules import require_role
+from workflows.rules import CASE_READERS, require_role
 from workflows.states import UNION_ROLES, Role, State
 from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup, label_of
 
@@ -22,8 +22,6 @@ from ..exports import csv_safe
 from ..web import actor, clock, localtime, page_number, read_filters
 from . import bp
 
-# Everyone but the administrator works with cases; the administrator runs the system and sees none.
-CASE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)
 EXPORT_LIMIT = 10_000
 
 

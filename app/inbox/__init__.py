@@ -18,8 +18,6 @@ from ..cases.lists import filter_choices
 
 bp = Blueprint("inbox", __name__)
 
-# The roles that move cases on; an auditor reads and an administrator runs the system: neither has tasks.
-INBOX_ROLES = (Role.cadre, Role.head, Role.reviewer, Role.finance)
 AT_RISK = dt.timedelta(days=3)  # a grassroots task this close to the deadline is marked
 
 
@@ -36,7 +34,7 @@ def urgency(case, now: dt.datetime) -> tuple[str, int | None]:
 @login_required
 def index():
     me, now = actor(), clock().now()
-    require_role(me, INBOX_ROLES, "办理案件")
+    require_role(me, queries.TASK_ROLES, "办理案件")
     filters = read_filters(request.args)
     page = queries.inbox(db(), me, now, filters, page=page_number(request.args))
     tasks = queries.task_states(me.role)
