@@ -16,11 +16,11 @@ CATALOGUE = Path(__file__).resolve().parent / "translations" / "en" / "LC_MESSAG
 
 
 def domain_labels() -> set[str]:
-    from workflows import audit, states, trail, vocab
+    from workflows import states, trail, vocab
 
     labels = set(states.STATE_LABELS.values()) | set(states.ROLE_LABELS.values()) | set(vocab.LABELS.values())
-    labels |= {t.label for t in states.TRANSITIONS} | {t.task for t in states.TRANSITIONS if t.task}
-    labels |= set(audit.ACTION_LABELS.values()) | set(trail.FIELD_LABELS.values()) | {"待处理异议", "待处理"}
+    labels |= {t.label for t in states.TRANSITIONS} | {task.label for task in states.TASKS}
+    labels |= set(states.ACTION_LABELS.values()) | set(trail.FIELD_LABELS.values())
     return labels
 
 

@@ -16,9 +16,9 @@ from workflows.documents import Uploads
 from workflows.errors import DomainError, Invalid
 from workflows.identity import mask_id, mask_numbers
 from workflows.models import Account, Notification
-from workflows.queries import TASK_ROLES, Filters, task_states
+from workflows.queries import Filters
 from workflows.rules import CASE_READERS, deadline_text
-from workflows.states import Role, State
+from workflows.states import TASK_ROLES, Role, State
 from workflows.vocab import AidKind, Category, WorkerGroup, label_of
 
 from .db import db
@@ -129,14 +129,6 @@ class Labels:
         return lambda code: label_of(kinds[name], code) or "—"
 
 
-def task_label(case) -> str:
-    """The inbox group of a case for the signed-in person: what they are to do with it."""
-    tasks = task_states(current_user.role)
-    if case.state not in tasks and case.state == State.publicized:
-        return "待处理异议"  # a head's only task in a public notice (queries.inbox)
-    return tasks.get(State(case.state), "待处理")
-
-
 def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored time (naive UTC) as the union office's local time."""
     return from_db(value).astimezone(LOCAL).strftime(fmt) if value else "—"
@@ -144,7 +136,7 @@ def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def init_templates(app) -> None:
     app.context_processor(page_context)
-    app.jinja_env.globals.update(labels=Labels(), task_label=task_label, get_locale=get_locale)
+    app.jinja_env.globals.update(labels=Labels(), get_locale=get_locale)
     app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, masked=mask_numbers, deadline=deadline_text)
 
 

@@ -15,7 +15,7 @@ from workflows.clock import FixedClock, to_db
 from workflows.documents import Uploads
 from workflows.identity import id_check_digit, luhn_complete
 from workflows.models import Account, Campaign, Case, Union
-from workflows.states import State
+from workflows.states import NEEDS_PAYMENT, State, Trigger, path_to
 from workflows.vocab import required_documents
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -24,21 +24,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 _serial = itertools.count(1)
 
-# The way from a draft to each state, with who does each step.
-PATH: dict[State, list[tuple[str, str]]] = {
-    State.drafted: [],
-    State.documented: [("cadre", "document")],
-    State.grassroots_approved: [("cadre", "document"), ("head", "approve")],
-    State.publicized: [("cadre", "document"), ("head", "approve"), ("cadre", "publicize")],
-    State.entered: [("cadre", "document"), ("head", "approve"), ("cadre", "publicize"), ("cadre", "enter")],
-    State.district_approved: [("cadre", "document"), ("head", "approve"), ("cadre", "publicize"), ("cadre", "enter"),
-                              ("reviewer", "district_approve")],
-    State.disbursed: [("cadre", "document"), ("head", "approve"), ("cadre", "publicize"), ("cadre", "enter"),
-                      ("reviewer", "district_approve"), ("finance", "disburse")],
-    State.forfeited: [("cadre", "document"), ("head", "approve"), ("cadre", "publicize"), ("cadre", "enter"),
-                      ("reviewer", "reject")],
-    State.withdrawn: [("cadre", "withdraw")],
-}
 COMMENTS = {"reject": "不合格", "withdraw": "本人申请撤回", "return": "请补充材料", "district_return": "请补充材料"}
 
 
@@ -140,14 +125,15 @@ class Factory:
              **data: Any) -> Case:
         """A case driven to `state` by the right people, one service verb at a time."""
         case = self.draft(union, campaign, **data)
-        if PATH[State(state)] and PATH[State(state)][0][1] == "document":
+        path = path_to(State(state))
+        if path and path[0][1] == Trigger.document:
             self.attach(case)
-        for role, trigger in PATH[State(state)]:
+        for role, trigger in path:
             self.fire(case, trigger, self.person(role, case.union))
         return case
 
     def fire(self, case: Case, trigger: str, actor: Any, **kwargs: Any) -> Case:
         kwargs.setdefault("comment", COMMENTS.get(trigger))
-        if trigger == "disburse":
+        if trigger in NEEDS_PAYMENT:
             kwargs.setdefault("payment_reference", f"PAY-{next(_serial)}")
         return services.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from .clock import to_db
 from .models import AuditEvent, AuditHead
-from .states import BY_TRIGGER
 
 GENESIS = "0" * 64
 # The writes of `append`, built once. They are Core statements on the tables: the same SQL the ORM would send, at
@@ -167,21 +166,3 @@ def _check(session: Session, event: AuditEvent, expected_seq: int, prev_hash: st
         return event.seq, "removed"  # an event before it was deleted and the later ones renumbered
     # It still points at what its predecessor used to be: the predecessor was rewritten, hash and all.
     return (event.seq - 1 if intact else event.seq), "changed"
-
-
-# What each recorded action is called on the screens; a transition's is its label in the transition table.
-ACTION_LABELS = {
-    "create": "起草档案", "edit": "修改档案", "add_document": "上传资料", "remove_document": "删除资料",
-    "object": "登记异议", "resolve_objection": "处理异议", "claim": "认领", "release": "放弃认领",
-    "reveal": "查看完整号码", "sign_in": "登录", "sign_out": "退出登录", "token_create": "创建API令牌",
-    "token_revoke": "吊销API令牌", "create_union": "新建工会", "create_account": "新建账号",
-    "create_campaign": "新建活动", "update_campaign": "修改活动", "summary_submit": "提交活动总结",
-    "enable_account": "启用账号", "disable_account": "停用账号", "reset_password": "重置密码", "change_role": "更改角色",
-    "update_account": "修改账号", "payment_export": "导出付款清单",
-}
-
-
-def action_label(action: str) -> str:
-    if action in BY_TRIGGER:
-        return BY_TRIGGER[action].label
-    return ACTION_LABELS.get(action, action)

@@ -39,7 +39,7 @@ class SweepResult:
 def due_campaigns(session: Session, now: dt.datetime) -> list[int]:
     """Campaigns past their deadline that still hold cases in the grassroots stages."""
     return list(session.scalars(
-        select(Campaign.id).where(Campaign.deadline <= to_db(now))
+        select(Campaign.id).where(Campaign.past_deadline(now))
         .where(select(Case.id).where(Case.campaign_id == Campaign.id, Case.state.in_(GRASSROOTS)).exists())
         .order_by(Campaign.deadline)))
 

@@ -60,7 +60,7 @@ class Batch:
 
 
 def _where(actor: Actor, filters: BatchFilters) -> list:
-    where = [rules.visible_clause(actor), Case.state.in_([PENDING, PAID])]
+    where = [Case.visible_to(actor), Case.state.in_([PENDING, PAID])]
     if filters.campaign:
         where.append(Case.campaign_id == filters.campaign)
     if filters.union:
@@ -117,7 +117,7 @@ def payment_export(session: Session, actor: Actor, clock: Clock, case_ids: Seque
         raise Invalid({"cases": "请先勾选要导出的案件"})
     cases = session.scalars(
         select(Case).join(Union, Case.union_id == Union.id)
-        .where(Case.id.in_(ids), rules.visible_clause(actor))
+        .where(Case.id.in_(ids), Case.visible_to(actor))
         .options(joinedload(Case.union), joinedload(Case.campaign))
         .order_by(Union.code, Case.file_number, Case.id)).all()
     found = {case.id for case in cases}
@@ -168,7 +168,7 @@ def disburse_batch(session: Session, actor: Actor, clock: Clock, payments: Seque
         raise Invalid({"cases": "请先勾选要发放的案件"})
     labels = {case_id: f"{name}（档案编号{number or case_id}）" for case_id, name, number in session.execute(
         select(Case.id, Case.applicant_name, Case.file_number)
-        .where(Case.id.in_([p.case_id for p in unique]), rules.visible_clause(actor)))}
+        .where(Case.id.in_([p.case_id for p in unique]), Case.visible_to(actor)))}
     batch_reference = (reference or "").strip() or None
     paid = []
     for payment in unique:

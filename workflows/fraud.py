@@ -1,6 +1,6 @@
 """Anti-fraud views for the district: the year's cases a reviewer or an auditor should look at twice.
 
-What is looked at: the district's cases (entered, district-approved or disbursed: rules.DISTRICT, what the district
+What is looked at: the district's cases (entered, district-approved or disbursed: states.DISTRICT, what the district
 decides on and pays) of the campaigns of one year (rules.campaign_year). Drafts and rejected or withdrawn cases
 cost nothing and are left out. Each view is a fixed number of set-based queries, however many cases there are, and
 `report` loads the cases of every finding in one more query. Numbers leave this module masked.
@@ -27,14 +27,15 @@ from sqlalchemy import String, and_, distinct, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from .actors import Actor
-from .audit import action_label
+from .states import label_of_action
 from .identity import mask_account, mask_id
 from .models import Account, AuditEvent, Campaign, Case, Member, Objection, Union
-from .rules import DISTRICT, campaign_year, require_role
+from .rules import DISTRICT_READERS, campaign_year, require_role
+from .states import DISTRICT
 from .states import Role
 from .vocab import ObjectionStatus
 
-READERS = (Role.reviewer, Role.auditor)
+READERS = DISTRICT_READERS
 NEAR = Decimal("0.9")  # "near a cap": at least 90% of it
 
 # The work on a case's file: a cadre's.
@@ -175,10 +176,10 @@ def handled(session: Session, campaign_ids: list[int]) -> list[Finding]:
     found: dict[tuple[int, int], tuple[str, str, list[str]]] = {}
     for case_id, seq, action, username, display_name, before in rows:
         _, _, actions = found.setdefault((case_id, seq), (display_name or username, action, []))
-        if action_label(before) not in actions:
-            actions.append(action_label(before))
-    findings = [Finding("handled", f"{who}：{'、'.join(actions)}，后又{action_label(action)}",
-                        f"{action_label(action)}的人先前经办过该案件", [case_id])
+        if label_of_action(before) not in actions:
+            actions.append(label_of_action(before))
+    findings = [Finding("handled", f"{who}：{'、'.join(actions)}，后又{label_of_action(action)}",
+                        f"{label_of_action(action)}的人先前经办过该案件", [case_id])
                 for (case_id, _), (who, action, actions) in found.items()]
     objections = session.execute(
         select(Objection.case_id, Account.display_name, Account.username)

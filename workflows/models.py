@@ -7,11 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData,
-                        Numeric, String, Text, UniqueConstraint)
+                        Numeric, String, Text, UniqueConstraint, exists)
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .clock import local_date, to_db
+from .expr import at_or_after, at_or_before, constant, every, is_set, is_unset, negate, one_of, some
 from .identity import mask_account, mask_id
-from .states import Role, State
+from .states import COMMITTED, DISTRICT, UNION_ROLES, Role, State
+from .vocab import ObjectionStatus
 
 Money = Numeric(12, 2)
 
@@ -96,6 +100,17 @@ class Campaign(Base):
 
     __table_args__ = (CheckConstraint("publicity_days >= 0", name="publicity_days"),)
 
+    # Rules on a campaign, each one expression for a campaign and for a query (workflows/expr.py).
+
+    @hybrid_method
+    def past_deadline(self, now: dt.datetime):
+        return self.deadline <= to_db(now)
+
+    @hybrid_method
+    def open_for_drafts(self, now: dt.datetime):
+        """Started, and its deadline not passed: what create_case accepts and the new-case form offers."""
+        return every(self.starts_on <= local_date(now), negate(self.past_deadline(now)))
+
 
 class UnionBudget(Base):
     """The share of a campaign's budget set aside for one grassroots union, where the budget is split."""
@@ -164,6 +179,57 @@ class Case(Base):
         Index("ix_cases_union_state", "union_id", "state"),
         Index("ix_cases_id_number", "id_number"),
     )
+
+    # Rules that decide one case and select many, each one expression for both (workflows/expr.py). The guards
+    # (rules.py) ask them of a case; the inbox, the lists, the reminders and the sweep compile them to SQL.
+
+    @hybrid_method
+    def visible_to(self, actor):
+        """Who reads the case (DOMAIN.md, Roles): its union's people; the district from its entry on (a case
+        returned to its union is the union's again); finance once approved; auditors all; admins none."""
+        role = actor.role
+        if role in UNION_ROLES:
+            return self.union_id == actor.union_id
+        if role == Role.reviewer:
+            return some(one_of(self.state, DISTRICT), every(self.state == State.forfeited, is_set(self.entered_at)))
+        if role == Role.finance:
+            return one_of(self.state, COMMITTED)
+        return constant(role in (Role.auditor, Role.system), self.state)
+
+    @hybrid_method
+    def notice_over(self, now: dt.datetime):
+        return at_or_before(self.notice_closes_at, to_db(now))
+
+    @hybrid_method
+    def fresh_eyes(self, account_id: int | None):
+        """Four eyes: the account neither drafted the case nor marked it documented."""
+        return every(self.created_by_id != account_id,
+                     some(is_unset(self.documented_by_id), self.documented_by_id != account_id))
+
+    @hybrid_method
+    def free_for(self, account_id: int | None):
+        """Nobody has claimed the case, or this account has."""
+        return some(is_unset(self.claimed_by_id), self.claimed_by_id == account_id)
+
+    @hybrid_property
+    def open_objection(self) -> bool:
+        return any(o.status == ObjectionStatus.open for o in self.objections)
+
+    @open_objection.inplace.expression
+    @classmethod
+    def _open_objection(cls):
+        return exists().where(Objection.case_id == cls.id, Objection.status == ObjectionStatus.open)
+
+    @hybrid_property
+    def upheld_objection(self) -> bool:
+        """An objection upheld during the current public notice: the case must be returned or withdrawn."""
+        return any(o.status == ObjectionStatus.upheld and at_or_after(o.recorded_at, self.publicized_at) for o in self.objections)
+
+    @upheld_objection.inplace.expression
+    @classmethod
+    def _upheld_objection(cls):
+        return exists().where(Objection.case_id == cls.id, Objection.status == ObjectionStatus.upheld,
+                              Objection.recorded_at >= cls.publicized_at)
 
     @property
     def masked_id_number(self) -> str | None:

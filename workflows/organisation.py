@@ -19,7 +19,7 @@ from .actors import Actor
 from .clock import LOCAL, Clock, from_db, to_db
 from .errors import Forbidden, Invalid, NotFound, Reason, Refused
 from .models import Account, ApiToken, Campaign, Case, Union, UnionBudget
-from .states import UNION_ROLES, Role, State
+from .states import COMMITTED, UNION_ROLES, Role
 from .vocab import UnionKind
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -27,8 +27,6 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 200
 # Generated passwords: no 0/O, 1/l/I, so that one read aloud over the phone is typed right.
 PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-# Money already spoken for in a campaign: a budget may not be cut below it.
-COMMITTED = (State.district_approved, State.disbursed)
 
 
 def _admin_only(actor: Actor) -> None:

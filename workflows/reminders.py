@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from .clock import from_db, local_date, to_db
 from .models import Account, Campaign, Case, Summary, Union
 from .notify import notify
-from .rules import deadline_text
-from .states import GRASSROOTS, Role, State
+from .actors import SYSTEM
+from .rules import deadline_text, turn_checks
+from .states import GRASSROOTS, Role, State, Trigger
 from .vocab import UnionKind
 
 # An entered case waiting longer than this for the district is brought to the reviewers' attention.
@@ -61,7 +62,7 @@ def _names(names: list[str]) -> str:
 def _deadline_reminders(session: Session, now: dt.datetime) -> int:
     """At each offset before the deadline, the cadres and heads of unions with unsubmitted cases, listing them."""
     queued = 0
-    for campaign in session.scalars(select(Campaign).where(Campaign.deadline > to_db(now))):
+    for campaign in session.scalars(select(Campaign).where(~Campaign.past_deadline(now))):
         deadline = from_db(campaign.deadline)
         days = _offset(deadline, campaign.reminder_days, now)
         if days is None:
@@ -102,12 +103,12 @@ def _summary_reminders(session: Session, now: dt.datetime) -> int:
 
 
 def _notice_closed(session: Session, now: dt.datetime) -> int:
-    """The cadre who drafted a case, once its public notice is over: it can be entered now. Not once the deadline
-    has passed: nothing can be entered then, and the case is (being) forfeited."""
+    """The cadre who drafted a case, once it can be entered: the notice is over with no objection pending, and the
+    deadline has not passed (the `enter` turn of rules.guards, the one rule that the button asks too)."""
     queued = 0
     for case in session.scalars(select(Case).join(Campaign, Campaign.id == Case.campaign_id)
-                                .where(Case.state == State.publicized, Case.notice_closes_at <= to_db(now),
-                                       Campaign.deadline > to_db(now))):
+                                .where(*(check.holds(Case, Campaign, SYSTEM, now)
+                                         for check in turn_checks(Trigger.enter)))):
         queued += notify(session, key=f"notice_closed:{case.id}:{case.publicized_at.isoformat()}",
                          account_id=case.created_by_id, kind="notice_closed", case_id=case.id, now=now,
                          text=f"案件「{case.applicant_name}」公示期已满，无异议的可以录入报送。") is not None

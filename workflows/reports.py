@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from .actors import Actor
 from .errors import NotFound
 from .models import AuditEvent, Campaign, Case, Union, UnionBudget
-from .states import GRASSROOTS, LIVE, TRANSITIONS, UNION_ROLES, Role, State
+from .states import COMMITTED, GRASSROOTS, LIVE, TRANSITIONS, UNION_ROLES, Role, State
 from .vocab import AidKind, Category, UnionKind, WorkerGroup
 
-APPROVED = (State.district_approved, State.disbursed)  # what the budget counts as spoken for (rules.money_reasons)
 # A draft may not have its worker group, category or aid kind yet: counted under this key so that every
 # breakdown adds up to the number of cases.
 UNSET, UNSET_LABEL = "unset", "未填写"
@@ -95,7 +94,7 @@ def statistics(session: Session, campaign_id: int, union: Union | None = None) -
     """Cases by state, worker group, category and aid kind (each with the amounts approved and paid and the cases
     forfeited); the totals; and one row per union. Amounts are strings with two decimals, as the API gives them."""
     where = _where(session, campaign_id, union)
-    measures = (func.count(), _amount(*APPROVED), _amount(State.disbursed), _count(State.forfeited))
+    measures = (func.count(), _amount(*COMMITTED), _amount(State.disbursed), _count(State.forfeited))
 
     def grouped(column, codes) -> dict[str, dict[str, Any]]:
         found = {key: row for key, *row in
@@ -137,7 +136,7 @@ def by_union(session: Session, campaign_id: int, union: Union | None = None) -> 
     rows = {union_id: row for union_id, *row in session.execute(
         select(Case.union_id, func.count(), _count(*GRASSROOTS), _count(State.entered),
                _count(State.district_approved), _count(State.disbursed), _count(State.forfeited),
-               _count(State.withdrawn), _amount(*APPROVED), _amount(State.disbursed))
+               _count(State.withdrawn), _amount(*COMMITTED), _amount(State.disbursed))
         .where(*where).group_by(Case.union_id))}
     how: dict[tuple[int, str], int] = {}
     for union_id, action, n in session.execute(  # the one transition into `forfeited` of each forfeited case
@@ -182,7 +181,7 @@ def budget(session: Session, campaign: Campaign, union: Union | None = None) -> 
     """The budget in view (the campaign's, or the shares of the union and those under it; None when there is
     none), what district approval has spoken for (paid or not, as rules.money_reasons counts it), and what is left."""
     where = _where(session, campaign.id, union)
-    approved, paid = session.execute(select(_amount(*APPROVED), _amount(State.disbursed)).where(*where)).one()
+    approved, paid = session.execute(select(_amount(*COMMITTED), _amount(State.disbursed)).where(*where)).one()
     approved, paid = Decimal(_money(approved)), Decimal(_money(paid))  # SQLite sums in floats
     if union is None:
         total = campaign.budget

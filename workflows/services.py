@@ -28,15 +28,13 @@ from .identity import mask_account, mask_id, mask_numbers, normalize_account, no
 from .machine import step
 from .notify import notify
 from .models import AuditEvent, Campaign, Case, Document, Member, Objection
-from .schemas import CaseIn, case_input, parse_case
-from .states import BY_TRIGGER, FORFEIT_REASON, Role, State
+from .inputs import CaseIn, case_input, parse_case
+from .states import BY_TRIGGER, CLAIM_STATES, Role, State, Trigger
 from .vocab import DocumentKind, ObjectionStatus
 from .workdays import add_working_days
 
 MAX_COMMENT = 2000
 MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
-# The triggers whose guards add up money already spoken for (rules.money_reasons).
-MONEY_TRIGGERS = ("district_approve", "disburse")
 # Columns holding personal numbers: masked in every audit event.
 MASKS = {"id_number": mask_id, "bank_account": mask_account}
 
@@ -89,11 +87,6 @@ def get_case(session: Session, actor: Actor, case_id: int) -> Case:
 def _check_version(case: Case, version: int | None) -> None:
     if version is not None and case.version != version:
         raise Conflict()
-
-
-def _before_deadline(campaign: Campaign, now: dt.datetime) -> None:
-    if rules.past_deadline(campaign, now):
-        raise Refused(rules.deadline_reason(campaign))
 
 
 def _editable(case: Case, now: dt.datetime, what: str) -> None:
@@ -164,9 +157,8 @@ def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, 
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise Invalid({"campaign": "没有这个活动"})
-    if local_date(now) < campaign.starts_on:
-        raise Refused(Reason("campaign", f"活动尚未开始（{campaign.starts_on:%Y-%m-%d}起可以新建案件）"))
-    _before_deadline(campaign, now)
+    if reasons := rules.new_draft_reasons(campaign, now):
+        raise Refused(*reasons)
     parsed = _validated(data, local_date(now))
     case = Case(campaign=campaign, union_id=actor.union_id, state=State.drafted, created_by_id=actor.id,
                 created_at=to_db(now), updated_at=to_db(now), **_flat(parsed))
@@ -282,12 +274,13 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     """Move a case by `trigger` of the transition table, if every rule allows it."""
     if trigger not in BY_TRIGGER:
         raise Invalid({"trigger": "没有这个操作"})
+    transition = BY_TRIGGER[Trigger(trigger)]
     case = get_case(session, actor, case_id)
     _check_version(case, version)
     comment = _clean_comment(comment)
     payment_reference = _clean_comment(payment_reference, "payment_reference", MAX_PAYMENT_REFERENCE)
     now = clock.now()
-    if trigger in MONEY_TRIGGERS:
+    if transition.spends:
         # Caps and budget are sums over the campaign's other cases: lock its row first, so that two decisions at
         # once cannot both fit in the same remaining money (PostgreSQL; SQLite writers are serialised already).
         session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update())
@@ -299,7 +292,7 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     # The effects read lazy relations (`enter` reads case.union): they must run while nothing is dirty, or the
     # autoflush of that load writes the new state outside _flushing (a raw StaleDataError for a racing loser) and
     # a second UPDATE follows, raising the version twice for one transition.
-    effects = EFFECTS.get(trigger, _no_effect)(case, actor, now, payment_reference)
+    effects = EFFECTS.get(transition.trigger, _no_effect)(case, actor, now, payment_reference)
     case.state = step(before, trigger)
     changes = {"state": [before, case.state]}
     for name, value in effects.items():
@@ -308,11 +301,10 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
         setattr(case, name, value)
     case.claimed_by_id = None
     _touch(case, now)
-    if trigger == "forfeit":
-        comment = comment or FORFEIT_REASON
-    event = _record(session, actor, now, trigger, case, from_state=before, to_state=case.state, comment=comment,
-                    changes=changes)
-    if trigger in ("return", "district_return"):
+    comment = comment or transition.default_comment
+    event = _record(session, actor, now, transition.trigger, case, from_state=before, to_state=case.state,
+                    comment=comment, changes=changes)
+    if transition.tells_drafter:
         # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
         notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,
                case_id=case.id, text=f"案件「{case.applicant_name}」被{actor.name}退回修改：{mask_numbers(comment)}")
@@ -342,14 +334,15 @@ def _enter(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, 
     return {"entered_at": to_db(now), "file_number": case.file_number or f"{year}-{case.union.code}-{case.id:06d}"}
 
 
+# What a move writes on the case besides its state.
 EFFECTS = {
-    "document": lambda case, actor, now, ref: {"documented_by_id": actor.id},
-    "approve": lambda case, actor, now, ref: {"approved_by_id": actor.id},
-    "return": _back_to_draft,
-    "district_return": _back_to_draft,
-    "publicize": _publicize,
-    "enter": _enter,
-    "disburse": lambda case, actor, now, ref: {"payment_reference": ref, "disbursed_at": to_db(now)},
+    Trigger.document: lambda case, actor, now, ref: {"documented_by_id": actor.id},
+    Trigger.approve: lambda case, actor, now, ref: {"approved_by_id": actor.id},
+    Trigger.return_: _back_to_draft,
+    Trigger.district_return: _back_to_draft,
+    Trigger.publicize: _publicize,
+    Trigger.enter: _enter,
+    Trigger.disburse: lambda case, actor, now, ref: {"payment_reference": ref, "disbursed_at": to_db(now)},
 }
 
 
@@ -401,17 +394,14 @@ def resolve_objection(session: Session, actor: Actor, clock: Clock, objection_id
 
 # ---------------------------------------------------------------- claims and reveals
 
-CLAIM_STATES = {Role.reviewer: State.entered, Role.finance: State.district_approved}
-
-
 def claim(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
     """A reviewer or finance officer takes a case, so that two people do not work on it at once."""
     case = get_case(session, actor, case_id)
     rules.require_role(actor, tuple(CLAIM_STATES), "认领案件")
     if case.state != CLAIM_STATES[Role(actor.role)]:
         raise Refused(Reason("state", f"案件当前为「{State(case.state).label}」，不能认领"))
-    if reason := rules.claim_reason(case, actor):
-        raise Refused(reason)
+    if not case.free_for(actor.id):
+        raise Refused(rules.claim_reason(case, actor))
     if case.claimed_by_id == actor.id:
         return case
     now = clock.now()

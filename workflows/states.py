@@ -1,11 +1,14 @@
-"""The states, roles and transition table of a case, as data.
+"""The states, roles, triggers and audit actions of a case, its transition table and its task table, as data.
 
-Everything that needs to know the workflow (the machine, the permission checks, the inbox, the diagram, the
-tests) reads it from here; nothing restates it by hand.
+Everything that needs to know the workflow (the machine, the guards, the inbox, the diagram, the factories of the
+tests) reads it from here; nothing restates it by hand. Every fact about a move is a field of its row: who makes
+it, whether it needs a comment, a claim or a payment reference, whether it spends money, whether the deadline
+bounds it, whether the drafter is told. Code asks the row, never `if trigger == ...`.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,11 +41,23 @@ STATE_LABELS: dict[State, str] = {
     State.withdrawn: "已撤回",
 }
 
+# The main path of a case, from the draft to the money paid; every named set of states is a slice of it.
+MAIN_PATH = (State.drafted, State.documented, State.grassroots_approved, State.publicized, State.entered,
+             State.district_approved, State.disbursed)
+_ENTERED = MAIN_PATH.index(State.entered)
 # The grassroots stages: what the deadline sweep forfeits and what nothing may move after the deadline.
-GRASSROOTS = (State.drafted, State.documented, State.grassroots_approved, State.publicized)
+GRASSROOTS = MAIN_PATH[:_ENTERED]
+# Submitted to the district: what the assistance center sees and the anti-fraud views look at.
+DISTRICT = MAIN_PATH[_ENTERED:]
+# Approved by the district: money spoken for, counted against caps and budgets (and what finance sees).
+COMMITTED = MAIN_PATH[MAIN_PATH.index(State.district_approved):]
+# On the public notice or past it, on the way to aid: what a union's notice list shows. The list says "we propose
+# to help these workers", so a case withdrawn, forfeited or returned to draft is no longer on it.
+NOTICED = MAIN_PATH[MAIN_PATH.index(State.publicized):]
+# Holding its ID numbers: no other case of the campaign may use them.
+LIVE = MAIN_PATH
+# Nothing leaves these.
 FINAL = (State.disbursed, State.forfeited, State.withdrawn)
-# A case in one of these states holds its ID numbers: no other case of the campaign may use them.
-LIVE = tuple(s for s in State if s not in (State.forfeited, State.withdrawn))
 
 
 class Role(StrEnum):
@@ -72,9 +87,74 @@ ROLE_LABELS: dict[Role, str] = {
 UNION_ROLES = (Role.cadre, Role.head)
 
 
+class Trigger(StrEnum):
+    """The moves of the transition table; each is also the audit action of the event it writes."""
+
+    document = "document"
+    approve = "approve"
+    return_ = "return"
+    publicize = "publicize"
+    enter = "enter"
+    district_approve = "district_approve"
+    district_return = "district_return"
+    reject = "reject"
+    disburse = "disburse"
+    forfeit = "forfeit"
+    withdraw = "withdraw"
+
+    @property
+    def label(self) -> str:
+        return BY_TRIGGER[self].label
+
+
+class Action(StrEnum):
+    """Every other audited action: the trail's `action` is one of these or a Trigger."""
+
+    create = "create"
+    edit = "edit"
+    add_document = "add_document"
+    remove_document = "remove_document"
+    object = "object"
+    resolve_objection = "resolve_objection"
+    claim = "claim"
+    release = "release"
+    reveal = "reveal"
+    sign_in = "sign_in"
+    sign_out = "sign_out"
+    token_create = "token_create"
+    token_revoke = "token_revoke"
+    create_union = "create_union"
+    create_account = "create_account"
+    create_campaign = "create_campaign"
+    update_campaign = "update_campaign"
+    summary_submit = "summary_submit"
+    enable_account = "enable_account"
+    disable_account = "disable_account"
+    reset_password = "reset_password"
+    change_role = "change_role"
+    update_account = "update_account"
+    payment_export = "payment_export"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.create: "起草档案", Action.edit: "修改档案", Action.add_document: "上传资料",
+    Action.remove_document: "删除资料", Action.object: "登记异议", Action.resolve_objection: "处理异议",
+    Action.claim: "认领", Action.release: "放弃认领", Action.reveal: "查看完整号码", Action.sign_in: "登录",
+    Action.sign_out: "退出登录", Action.token_create: "创建API令牌", Action.token_revoke: "吊销API令牌",
+    Action.create_union: "新建工会", Action.create_account: "新建账号", Action.create_campaign: "新建活动",
+    Action.update_campaign: "修改活动", Action.summary_submit: "提交活动总结", Action.enable_account: "启用账号",
+    Action.disable_account: "停用账号", Action.reset_password: "重置密码", Action.change_role: "更改角色",
+    Action.update_account: "修改账号", Action.payment_export: "导出付款清单",
+}
+
+
 @dataclass(frozen=True)
 class Transition:
-    trigger: str
+    trigger: Trigger
     sources: tuple[State, ...]
     dest: State
     roles: tuple[Role, ...]
@@ -82,38 +162,109 @@ class Transition:
     needs_comment: bool = False
     # Refused once the campaign's deadline has passed, even before the sweep has run.
     before_deadline: bool = False
+    # Refused until the campaign's deadline has passed.
+    after_deadline: bool = False
+    # Only the person who claimed the case (or anyone, while nobody has) may make it.
+    needs_claim: bool = False
+    # Spends the case's amount: caps and budgets are checked, counting the cases already in these states.
+    spends: tuple[State, ...] = ()
+    needs_payment_reference: bool = False
+    # The cadre who drafted the case is told at once, with the comment.
+    tells_drafter: bool = False
+    # The comment written when none is given (the system's moves).
+    default_comment: str | None = None
     # The inbox group of the cases waiting for this move (the forward moves only; going back is never a task).
     task: str | None = None
 
 
+FORFEIT_REASON = "逾期未报，视为自动放弃"
+
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("document", (State.drafted,), State.documented, (Role.cadre,), "资料齐全，提交审核",
+    Transition(Trigger.document, (State.drafted,), State.documented, (Role.cadre,), "资料齐全，提交审核",
                before_deadline=True, task="待补充资料"),
-    Transition("approve", (State.documented,), State.grassroots_approved, (Role.head,), "基层审核通过",
+    Transition(Trigger.approve, (State.documented,), State.grassroots_approved, (Role.head,), "基层审核通过",
                before_deadline=True, task="待审核"),
-    Transition("return", (State.documented, State.grassroots_approved, State.publicized), State.drafted,
-               (Role.head,), "退回修改", needs_comment=True, before_deadline=True),
-    Transition("publicize", (State.grassroots_approved,), State.publicized, (Role.cadre, Role.head), "开始公示",
-               before_deadline=True, task="待公示"),
-    Transition("enter", (State.publicized,), State.entered, (Role.cadre,), "录入报送", before_deadline=True,
+    Transition(Trigger.return_, (State.documented, State.grassroots_approved, State.publicized), State.drafted,
+               (Role.head,), "退回修改", needs_comment=True, before_deadline=True, tells_drafter=True),
+    Transition(Trigger.publicize, (State.grassroots_approved,), State.publicized, (Role.cadre, Role.head),
+               "开始公示", before_deadline=True, task="待公示"),
+    Transition(Trigger.enter, (State.publicized,), State.entered, (Role.cadre,), "录入报送", before_deadline=True,
                task="公示期满待录入"),
-    Transition("district_approve", (State.entered,), State.district_approved, (Role.reviewer,), "区总审定通过",
-               task="待区总审定"),
-    Transition("district_return", (State.entered,), State.drafted, (Role.reviewer,), "区总退回",
-               needs_comment=True, before_deadline=True),
-    Transition("reject", (State.entered,), State.forfeited, (Role.reviewer,), "不合格，驳回", needs_comment=True),
-    Transition("disburse", (State.district_approved,), State.disbursed, (Role.finance,), "发放", task="待发放"),
-    Transition("forfeit", GRASSROOTS, State.forfeited, (Role.system,), "逾期未报，视为自动放弃"),
-    Transition("withdraw", GRASSROOTS, State.withdrawn, (Role.cadre, Role.head), "撤回", needs_comment=True,
+    Transition(Trigger.district_approve, (State.entered,), State.district_approved, (Role.reviewer,), "区总审定通过",
+               needs_claim=True, spends=COMMITTED, task="待区总审定"),
+    Transition(Trigger.district_return, (State.entered,), State.drafted, (Role.reviewer,), "区总退回",
+               needs_comment=True, before_deadline=True, needs_claim=True, tells_drafter=True),
+    Transition(Trigger.reject, (State.entered,), State.forfeited, (Role.reviewer,), "不合格，驳回",
+               needs_comment=True, needs_claim=True),
+    Transition(Trigger.disburse, (State.district_approved,), State.disbursed, (Role.finance,), "发放",
+               needs_claim=True, spends=(State.disbursed,), needs_payment_reference=True, task="待发放"),
+    Transition(Trigger.forfeit, GRASSROOTS, State.forfeited, (Role.system,), FORFEIT_REASON, after_deadline=True,
+               default_comment=FORFEIT_REASON),
+    Transition(Trigger.withdraw, GRASSROOTS, State.withdrawn, (Role.cadre, Role.head), "撤回", needs_comment=True,
                before_deadline=True),
 )
 
-BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
-TRIGGERS: tuple[str, ...] = tuple(BY_TRIGGER)
+BY_TRIGGER: dict[Trigger, Transition] = {t.trigger: t for t in TRANSITIONS}
+TRIGGERS: tuple[Trigger, ...] = tuple(BY_TRIGGER)
+# The triggers whose guards add up money already spoken for, and those that record a payment.
+MONEY_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.spends)
+NEEDS_PAYMENT = tuple(t.trigger for t in TRANSITIONS if t.needs_payment_reference)
+# The state in which each claiming role takes a case (its moves from there need the claim).
+CLAIM_STATES: dict[Role, State] = {role: source for t in TRANSITIONS if t.needs_claim
+                                   for role in t.roles for source in t.sources}
 
-FORFEIT_REASON = "逾期未报，视为自动放弃"
+
+def label_of_action(action: str) -> str:
+    """What a recorded action is called on the screens; a transition's is its label in the table."""
+    if action in BY_TRIGGER:
+        return BY_TRIGGER[Trigger(action)].label
+    return ACTION_LABELS[Action(action)] if action in Action.__members__.values() else action
 
 
 def triggers_from(state: State) -> list[Transition]:
     """The transitions that leave `state`, in table order."""
     return [t for t in TRANSITIONS if state in t.sources]
+
+
+# ---------------------------------------------------------------- the task table
+
+@dataclass(frozen=True)
+class Task:
+    """A group of a role's inbox: the cases in `states` on which `roles` have this to do now. A task is a forward
+    move of the table (`trigger`) or another action on the case (`action`); rules.tasks says when it is due."""
+
+    label: str
+    roles: tuple[Role, ...]
+    states: tuple[State, ...]
+    trigger: Trigger | None = None
+    action: Action | None = None
+
+
+TASKS: tuple[Task, ...] = (
+    *(Task(t.task, t.roles, t.sources, trigger=t.trigger) for t in TRANSITIONS if t.task),
+    # A head decides an objection written down during the public notice (and, once it is upheld, returns or
+    # withdraws the case): DOMAIN.md, "Objections".
+    Task("待处理异议", (Role.head,), (State.publicized,), action=Action.resolve_objection),
+)
+# The roles with an inbox.
+TASK_ROLES = tuple(role for role in Role if any(role in task.roles for task in TASKS))
+
+
+def tasks_of(role: str) -> tuple[Task, ...]:
+    return tuple(task for task in TASKS if role in task.roles)
+
+
+# ---------------------------------------------------------------- ways through the table
+
+def path_to(state: State) -> list[tuple[Role, Trigger]]:
+    """The shortest way from a draft to `state` by people (the system's moves need the deadline passed), each step
+    with the first role of its row: how the tests' factories build a case in any state."""
+    ways: dict[State, list[tuple[Role, Trigger]]] = {State.drafted: []}
+    todo = deque([State.drafted])
+    while todo:
+        here = todo.popleft()
+        for t in triggers_from(here):
+            if Role.system not in t.roles and t.dest not in ways:
+                ways[t.dest] = [*ways[here], (t.roles[0], t.trigger)]
+                todo.append(t.dest)
+    return ways[state]

@@ -22,28 +22,18 @@ from .clock import Clock, to_db
 from .documents import TooLarge, UnsupportedType, Uploads, clean_filename
 from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from .models import Account, Campaign, Summary, Union
-from .rules import deadline_text
+from .rules import DISTRICT_READERS, past_report_deadline, report_deadline_reason
 from .states import UNION_ROLES, Role
 from .vocab import UnionKind
 
 MAX_TEXT = 5000
 # Who reads every union's summary: the assistance center's reviewers and the auditors.
-DISTRICT_READERS = (Role.reviewer, Role.auditor)
 
 
 class Row(NamedTuple):
     """One line of the district's "who has handed in" table."""
     union: Union
     summary: Summary | None
-
-
-def past_report_deadline(campaign: Campaign, now: dt.datetime) -> bool:
-    return to_db(now) >= campaign.report_deadline
-
-
-def report_deadline_reason(campaign: Campaign) -> Reason:
-    return Reason("report_deadline",
-                  f"已过活动总结的提交截止时间（{deadline_text(campaign.report_deadline)}），不能再提交或修改")
 
 
 def _own_union(session: Session, actor: Actor) -> Union:

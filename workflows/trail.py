@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from .audit import ACTION_LABELS, HASHED_FIELDS, action_label, event_hash
+from .audit import HASHED_FIELDS, event_hash
 from .clock import LOCAL, to_db
 from .errors import Invalid
 from .identity import mask_numbers
 from .models import AuditEvent, Campaign, Case, Union
-from .states import TRIGGERS, Role, State
+from .states import TRIGGERS, Action, Role, State, label_of_action
 from .vocab import AidKind, Category, Cause, Gender, ObjectionStatus, UnionKind, WorkerGroup, label_of
 
 PER_PAGE = 50
@@ -146,7 +146,7 @@ def entry(event: AuditEvent, applicant: str | None = None, union: str | None = N
           campaign: str | None = None) -> Entry:
     fields = {name: getattr(event, name) for name in HASHED_FIELDS}
     return Entry(seq=event.seq, occurred_at=event.occurred_at, actor_id=event.actor_id, actor=event.actor,
-                 role=event.role, case_id=event.case_id, action=event.action, action_label=action_label(event.action),
+                 role=event.role, case_id=event.case_id, action=event.action, action_label=label_of_action(event.action),
                  from_state=event.from_state, to_state=event.to_state, comment=mask_numbers(event.comment),
                  changes=changes_of(event.changes), prev_hash=event.prev_hash, hash=event.hash,
                  intact=event_hash(fields) == event.hash, applicant=applicant, union=union, campaign=campaign)
@@ -174,7 +174,7 @@ class EventFilters:
 
 def actions() -> list[tuple[str, str]]:
     """Every action the trail records, with its label: the transitions first, then the other actions."""
-    return [(code, action_label(code)) for code in (*TRIGGERS, *ACTION_LABELS)]
+    return [(code, label_of_action(code)) for code in (*TRIGGERS, *Action)]
 
 
 def _date(args: Mapping[str, str], name: str, problems: dict[str, str]) -> dt.date | None:
@@ -380,7 +380,7 @@ def describe(session: Session, filters: EventFilters) -> str:
     if filters.role is not None:
         parts.append(f"角色：{Role(filters.role).label}")
     if filters.action is not None:
-        parts.append(f"操作：{action_label(filters.action)}")
+        parts.append(f"操作：{label_of_action(filters.action)}")
     if filters.since or filters.until:
         parts.append(f"日期：{filters.since or '最早'} 至 {filters.until or '最新'}（北京时间）")
     parts.append("排序：最新在前" if filters.newest_first else "排序：最早在前")

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from workflows.errors import DomainError, Forbidden, Invalid, Refused
-from workflows.schemas import field_errors
+from workflows.inputs import field_errors
 from workflows.signin import Throttled, Unauthenticated
 
 from ..web import STATUS, domain_error_page, error_page, http_error_page

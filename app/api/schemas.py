@@ -1,4 +1,4 @@
-"""The JSON shapes of the API: requests reuse the domain's input models (workflows.schemas); responses are built
+"""The JSON shapes of the API: requests reuse the domain's input models (workflows.inputs); responses are built
 here from the records, personal numbers masked. flask-openapi3 turns all of them into the OpenAPI document."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from workflows.clock import from_db
 from workflows.identity import mask_id, mask_numbers
 from workflows.models import AuditEvent, Case, Document, Notification, Objection
 from workflows.rules import missing_documents
-from workflows.schemas import AidIn, ApplicantIn, CaseIn, CausesIn, HouseholdIn
+from workflows.inputs import AidIn, ApplicantIn, CaseIn, CausesIn, HouseholdIn
 from workflows.states import State, TRIGGERS
 from workflows.vocab import DocumentKind
 

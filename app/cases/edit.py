@@ -16,7 +16,6 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import services
-from workflows.clock import local_date, to_db
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
 from workflows.models import Campaign, Case
 from workflows.rules import DRAFTERS, require_role
@@ -31,8 +30,7 @@ from .forms import (MAX_ROWS, CaseForm, case_data, choices, drop_empty_rows, ini
 def open_campaigns() -> list[Campaign]:
     """Campaigns a case may be opened in now: started, deadline not passed (create_case refuses any other)."""
     now = clock().now()
-    return list(db().scalars(select(Campaign).where(Campaign.starts_on <= local_date(now),
-                                                    Campaign.deadline > to_db(now)).order_by(Campaign.deadline)))
+    return list(db().scalars(select(Campaign).where(Campaign.open_for_drafts(now)).order_by(Campaign.deadline)))
 
 
 @bp.route("/new", methods=["GET", "POST"])

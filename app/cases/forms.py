@@ -1,4 +1,4 @@
-"""The case form: the fields of workflows.schemas.CaseIn, named by their dotted paths ("applicant.id_number",
+"""The case form: the fields of workflows.inputs.CaseIn, named by their dotted paths ("applicant.id_number",
 "household.members.0.name") so that the keys of Invalid.fields name the inputs they belong to.
 
 The form only carries what was typed: it validates nothing (the verbs do), and every value stays text so that a
@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from workflows.identity import mask_account, mask_id
 from workflows.models import Case
-from workflows.schemas import case_input
+from workflows.inputs import case_input
 from workflows.vocab import AidKind, Category, Cause, Gender, WorkerGroup
 
 # More rows than this in one request are dropped unread: the domain allows 20, this only bounds the work.

@@ -15,10 +15,9 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import rules, services
-from workflows.audit import action_label
 from workflows.errors import DomainError, Invalid
 from workflows.models import Account, AuditEvent
-from workflows.states import BY_TRIGGER, Role, State
+from workflows.states import BY_TRIGGER, CLAIM_STATES, Role, State, label_of_action
 from workflows.vocab import ObjectionStatus
 
 from ..db import db
@@ -31,7 +30,7 @@ NEEDS_PAYMENT = {"disburse"}
 
 def _timeline(case_id: int) -> list[dict[str, Any]]:
     events = db().scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)).all()
-    return [{"event": e, "label": action_label(e.action)} for e in events]
+    return [{"event": e, "label": label_of_action(e.action)} for e in events]
 
 
 def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, error: str | None = None,
@@ -55,7 +54,7 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         "may_object": me.role in rules.OBJECTORS and not rules.objection_reasons(case, now),
         "may_resolve": me.role == Role.head,
         # Only where the role has work on it: a reviewer's claim on a district-approved case would be refused.
-        "claims": services.CLAIM_STATES.get(me.role) == case.state,
+        "claims": CLAIM_STATES.get(me.role) == case.state,
         "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value,
     }
     return render_template("cases/show.html", **context), status

@@ -15,7 +15,7 @@ from workflows.errors import NotFound
 from workflows.identity import mask_id
 from workflows.models import Campaign, Case, Union
 from workflows.rules import require_role
-from workflows.states import UNION_ROLES, Role, State
+from workflows.states import NOTICED, UNION_ROLES, Role
 from workflows.vocab import UnionKind
 
 from ..db import db
@@ -24,9 +24,6 @@ from . import bp
 
 # Who may print a union's notice list: its own people, and the district's readers (the list is public anyway).
 NOTICE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.auditor)
-# In public notice or past it, and still on the way to aid: the list says "we propose to help these workers", so a
-# case withdrawn or forfeited (rejected, or left at the deadline) is no longer on it, nor is one returned to draft.
-NOTICED = (State.publicized, State.entered, State.district_approved, State.disbursed)
 
 
 def mask_name(name: str | None) -> str:

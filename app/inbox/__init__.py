@@ -10,7 +10,7 @@ from flask_login import login_required
 from workflows import queries
 from workflows.clock import from_db
 from workflows.rules import require_role
-from workflows.states import GRASSROOTS, Role, State
+from workflows.states import GRASSROOTS, TASK_ROLES, Role, tasks_of
 
 from ..db import db
 from ..web import actor, clock, page_number, read_filters
@@ -34,15 +34,13 @@ def urgency(case, now: dt.datetime) -> tuple[str, int | None]:
 @login_required
 def index():
     me, now = actor(), clock().now()
-    require_role(me, queries.TASK_ROLES, "办理案件")
+    require_role(me, TASK_ROLES, "办理案件")
     filters = read_filters(request.args)
     page = queries.inbox(db(), me, now, filters, page=page_number(request.args))
-    tasks = queries.task_states(me.role)
-    groups = []  # (label, state to filter by, count), in the order of the workflow
-    for state, label in tasks.items():
-        groups.append((label, state, page.groups.get(label, 0)))
-    if me.role == Role.head and page.groups.get("待处理异议"):
-        groups.append(("待处理异议", State.publicized, page.groups["待处理异议"]))
+    # (label, state to filter by, count), in the order of the task table; a group with nothing in it is shown
+    # (as 0) for the moves of the table, and left out for the other tasks (a head's objections).
+    groups = [(task.label, task.states[0], page.groups.get(task.label, 0)) for task in tasks_of(me.role)
+              if task.trigger is not None or page.groups.get(task.label)]
     rows = [(case, *urgency(case, now)) for case in page.items]
     return render_template("inbox/index.html", page=page, rows=rows, groups=groups, filters=filters,
                            claims=me.role in (Role.reviewer, Role.finance), choices=filter_choices(me),

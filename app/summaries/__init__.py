@@ -12,7 +12,7 @@ from workflows import summaries
 from workflows.documents import TooLarge, UnsupportedType
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Campaign
-from workflows.rules import require_role
+from workflows.rules import SUMMARY_READERS, past_report_deadline, require_role
 from workflows.states import UNION_ROLES
 
 from ..db import db
@@ -34,7 +34,7 @@ def _campaign(campaign_id: int) -> Campaign:
 def index():
     """A union's people see their summary per campaign; the district sees, per campaign, who has handed in."""
     me = actor()
-    require_role(me, UNION_ROLES + summaries.DISTRICT_READERS, "查看活动总结")
+    require_role(me, SUMMARY_READERS, "查看活动总结")
     campaigns = db().scalars(select(Campaign).order_by(Campaign.deadline.desc())).all()
     if me.role in UNION_ROLES:
         mine = {c.id: summaries.for_union(db(), c.id, me.union_id) for c in campaigns}
@@ -72,7 +72,7 @@ def edit(campaign_id: int):
             return redirect(url_for("summaries.index"))
     return render_template("summaries/form.html", campaign=campaign, current=current, text=text, errors=errors,
                            max_text=summaries.MAX_TEXT,
-                           past=summaries.past_report_deadline(campaign, clock().now())), status
+                           past=past_report_deadline(campaign, clock().now())), status
 
 
 @bp.get("/file/<int:summary_id>")

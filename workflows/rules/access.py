@@ -1,0 +1,40 @@
+"""Who may do what at all: the roles of each kind of work, and who reads a case (the rule itself is
+Case.visible_to, one expression for a case and for the lists)."""
+
+from __future__ import annotations
+
+from ..actors import Actor
+from ..errors import Forbidden, Reason
+from ..models import Case
+from ..states import UNION_ROLES, Role
+
+# Everyone but the administrator works with cases; the administrator runs the system and sees none.
+CASE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)
+# Who writes a draft (its fields and papers) and who writes down an objection: the verbs check these, and the case
+# page offers the forms only where the same checks would pass.
+DRAFTERS = (Role.cadre,)
+OBJECTORS = (Role.cadre, Role.head)
+RESOLVERS = (Role.head,)
+# The district's readers of the unions' summaries and of the anti-fraud views.
+DISTRICT_READERS = (Role.reviewer, Role.auditor)
+SUMMARY_READERS = UNION_ROLES + DISTRICT_READERS
+# The statistics table: every role with a union or the district's view of money.
+STATISTICS_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor, Role.admin)
+# The people who work on a case: they, and only they, see its full personal numbers.
+CASE_WORKERS = (Role.cadre, Role.head, Role.reviewer, Role.finance)
+
+
+def can_see(actor: Actor, case: Case) -> bool:
+    return case.visible_to(actor)
+
+
+def require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
+    """Refuse (Forbidden) unless `actor` has one of `roles`; `what` is the action, in Chinese."""
+    if actor.role not in roles:
+        who = "、".join(r.label for r in roles)
+        raise Forbidden(Reason("role", f"只有{who}可以{what}"))
+
+
+def may_reveal(actor: Actor, case: Case) -> bool:
+    """Full personal numbers: only for the people who work on the case, never for auditors or admins."""
+    return actor.role in CASE_WORKERS and can_see(actor, case)

@@ -1,0 +1,49 @@
+"""Caps and budgets: the money a case may still take (DOMAIN.md, Campaign)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import Reason
+from ..models import Campaign, Case, UnionBudget
+from ..money import yuan
+from ..states import COMMITTED, State
+from .timing import campaign_year
+
+
+def _sum_amounts(session: Session, *where) -> Decimal:
+    return session.execute(select(func.coalesce(func.sum(Case.aid_amount), 0)).where(*where)).scalar_one()
+
+
+def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> list[Reason]:
+    """Caps and budget. `counted` are the states whose amounts are already spoken for (Transition.spends)."""
+    reasons: list[Reason] = []
+    campaign = case.campaign
+    amount = case.aid_amount or Decimal(0)
+    if campaign.cap_per_payment is not None and amount > campaign.cap_per_payment:
+        reasons.append(Reason("cap_payment",
+                              f"帮扶金额{yuan(amount)}元超过单次上限{yuan(campaign.cap_per_payment)}元"))
+    if campaign.cap_per_year is not None and case.id_number:
+        year = campaign_year(campaign)
+        same_year = [c.id for c in session.scalars(select(Campaign)) if campaign_year(c) == year]
+        used = _sum_amounts(session, Case.id_number == case.id_number, Case.id != case.id,
+                            Case.campaign_id.in_(same_year), Case.state.in_(COMMITTED))
+        if used + amount > campaign.cap_per_year:
+            reasons.append(Reason("cap_year", f"该职工{year}年已获帮扶{yuan(used)}元，加上本次{yuan(amount)}元"
+                                              f"超过年度上限{yuan(campaign.cap_per_year)}元"))
+    others = (Case.campaign_id == campaign.id, Case.id != case.id, Case.state.in_(counted))
+    if campaign.budget is not None:
+        used = _sum_amounts(session, *others)
+        if used + amount > campaign.budget:
+            reasons.append(Reason("budget", f"超出活动预算：剩余{yuan(campaign.budget - used)}元，"
+                                            f"本次需要{yuan(amount)}元"))
+    share = session.get(UnionBudget, (campaign.id, case.union_id))
+    if share is not None:
+        used = _sum_amounts(session, *others, Case.union_id == case.union_id)
+        if used + amount > share.amount:
+            reasons.append(Reason("budget", f"超出本工会的预算额度：剩余{yuan(share.amount - used)}元，"
+                                            f"本次需要{yuan(amount)}元"))
+    return reasons

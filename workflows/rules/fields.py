@@ -1,0 +1,110 @@
+"""The fields and papers of a case: what is wrong with the values given, what `document` still needs, and which ID
+numbers another live case of the campaign already holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import bindparam, select, union_all
+from sqlalchemy.orm import Session
+
+from ..errors import Reason
+from ..identity import bank_account_problem, id_number_problem, mask_id, normalize_id
+from ..inputs import CaseIn
+from ..models import Case, Member, Union
+from ..states import LIVE
+from ..vocab import AidKind, required_documents
+
+PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+
+FIELD_LABELS = {
+    "applicant.name": "姓名",
+    "applicant.gender": "性别",
+    "applicant.id_number": "身份证号码",
+    "applicant.phone": "联系电话",
+    "applicant.employer": "工作单位",
+    "worker_group": "职工类别",
+    "category": "困难类别",
+    "causes.primary": "主要致困原因",
+    "household.annual_income": "家庭年收入",
+    "household.housing": "住房情况",
+    "aid.kind": "帮扶方式",
+    "aid.amount": "帮扶金额",
+    "bank_account": "工商银行账号",
+}
+
+
+def field_problems(data: CaseIn, today: dt.date) -> dict[str, str]:
+    """What is wrong with the values given (absent values are not wrong here: a draft may be incomplete)."""
+    problems: dict[str, str] = {}
+    applicant = data.applicant
+    if applicant.id_number and (problem := id_number_problem(applicant.id_number, today)):
+        problems["applicant.id_number"] = problem
+    if applicant.phone and not PHONE.match(applicant.phone):
+        problems["applicant.phone"] = "电话号码格式不对（手机11位，或带区号的座机）"
+    if data.bank_account and (problem := bank_account_problem(data.bank_account)):
+        problems["bank_account"] = problem
+    if data.causes.secondary and data.causes.secondary == data.causes.primary:
+        problems["causes.secondary"] = "次要原因不能与主要原因相同"
+    seen = {normalize_id(applicant.id_number)} if applicant.id_number else set()
+    for i, member in enumerate(data.household.members):
+        if not member.id_number:
+            continue
+        if problem := id_number_problem(member.id_number, today):
+            problems[f"household.members.{i}.id_number"] = problem
+        elif normalize_id(member.id_number) in seen:
+            problems[f"household.members.{i}.id_number"] = "身份证号码与申请人或其他家庭成员重复"
+        seen.add(normalize_id(member.id_number))
+    return problems
+
+
+def missing_fields(case: Case) -> list[str]:
+    """The labels of the fields `document` needs and the case does not have yet."""
+    values = {
+        "applicant.name": case.applicant_name, "applicant.gender": case.gender,
+        "applicant.id_number": case.id_number, "applicant.phone": case.phone,
+        "applicant.employer": case.employer, "worker_group": case.worker_group, "category": case.category,
+        "causes.primary": case.primary_cause, "household.annual_income": case.annual_income,
+        "household.housing": case.housing, "aid.kind": case.aid_kind, "bank_account": case.bank_account,
+    }
+    missing = [FIELD_LABELS[name] for name, value in values.items() if value in (None, "")]
+    if case.aid_kind == AidKind.funds and not case.aid_amount:
+        missing.append(FIELD_LABELS["aid.amount"])
+    for i, member in enumerate(case.members, 1):
+        if not member.id_number:
+            missing.append(f"家庭成员{i}（{member.name}）的身份证号码")
+    return missing
+
+
+def missing_documents(case: Case) -> list[str]:
+    have = {d.kind for d in case.documents}
+    return [kind for kind in required_documents(case.medical) if kind not in have]
+
+
+# Every case holding one of the ID numbers, as applicant or as member, whatever its campaign and state.
+# The numbers are the only condition, so that the lookup goes by ix_cases_id_number and ix_members_id_number on
+# every database: with the campaign and the states in the WHERE clause too, SQLite (which has no statistics until
+# someone runs ANALYZE) walked ix_cases_campaign_state instead, reading every live case of the campaign and its
+# members on each check. A number is held by a handful of cases at most, so the rest is filtered here.
+# Built once: the statement and its cache key are reused on every call.
+_NUMBERS = bindparam("numbers", expanding=True)
+_HOLDERS = union_all(
+    select(Case.id_number, Union.name, Case.campaign_id, Case.id, Case.state)
+    .join(Union, Case.union_id == Union.id).where(Case.id_number.in_(_NUMBERS)),
+    select(Member.id_number, Union.name, Case.campaign_id, Case.id, Case.state)
+    .join(Case, Member.case_id == Case.id).join(Union, Case.union_id == Union.id)
+    .where(Member.id_number.in_(_NUMBERS)),
+)
+
+
+def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
+    """No ID number of this case (applicant or member) may appear in another live case of the campaign."""
+    numbers = {n for n in [case.id_number, *(m.id_number for m in case.members)] if n}
+    if not numbers:
+        return []
+    found = sorted({(number, union) for number, union, campaign_id, case_id, state
+                    in session.execute(_HOLDERS, {"numbers": sorted(numbers)})
+                    if campaign_id == case.campaign_id and case_id != case.id and state in LIVE})
+    return [Reason("duplicate", f"身份证号码{mask_id(number)}已在本活动的另一个案件中（{union}）")
+            for number, union in found]

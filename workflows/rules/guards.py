@@ -1,0 +1,214 @@
+"""The guards of the transition table, each returning the reasons that block an action in a cadre's words.
+
+A guard has three parts. Whose turn it is (`turn_reasons`): the state, the deadline, the claim, four eyes, the
+notice window and objections; each is a Check whose condition is one expression that the guard evaluates on the
+case and the inbox compiles to SQL (rules/tasks.py), so the buttons and the inbox cannot disagree. What the actor
+must type (`input_reasons`): a comment, a payment reference. What the work still lacks (`work_reasons`): papers,
+fields, duplicates, money. Nothing here changes anything: the verbs ask `blockers(...)` and refuse with what they
+get; the screens ask the same function to show a blocked button with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..actors import Actor
+from ..clock import local_date
+from ..errors import Reason
+from ..expr import negate, one_of, some
+from ..inputs import case_input
+from ..models import Campaign, Case
+from ..states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
+from ..vocab import DocumentKind
+from .caps import money_reasons
+from .fields import duplicate_reasons, field_problems, missing_documents, missing_fields
+from .timing import deadline_reason, not_yet_reason, notice_reason
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition of an actor's turn. `holds(case, campaign, actor, now)` is written with workflows/expr.py:
+    given a case and its campaign it is a bool, given the Case and Campaign classes it is SQL. `reason(case, actor)`
+    says why, when it does not hold."""
+
+    holds: Callable[[Any, Any, Actor, dt.datetime], Any]
+    reason: Callable[[Case, Actor], Reason]
+
+
+def state_reason(case: Case, transition: Transition) -> Reason:
+    return Reason("state", f"案件当前为「{State(case.state).label}」，不能{transition.label}")
+
+
+def claim_reason(case: Case, actor: Actor) -> Reason:
+    return Reason("claimed", f"该案件已由{case.claimed_by.name}认领，由其办理")
+
+
+def role_reason(transition: Transition) -> Reason:
+    who = "、".join(r.label for r in transition.roles)
+    return Reason("role", f"只有{who}可以{transition.label}")
+
+
+BEFORE_DEADLINE = Check(lambda case, campaign, actor, now: negate(campaign.past_deadline(now)),
+                        lambda case, actor: deadline_reason(case.campaign))
+AFTER_DEADLINE = Check(lambda case, campaign, actor, now: campaign.past_deadline(now),
+                       lambda case, actor: not_yet_reason(case.campaign))
+CLAIM = Check(lambda case, campaign, actor, now: case.free_for(actor.id), claim_reason)
+# What some moves ask besides the facts of their row.
+EXTRA: dict[Trigger, tuple[Check, ...]] = {
+    Trigger.approve: (
+        Check(lambda case, campaign, actor, now: case.fresh_eyes(actor.id),
+              lambda case, actor: Reason("four_eyes", "不能审核自己起草或提交的案件，须由另一位负责人审核")),),
+    Trigger.enter: (
+        Check(lambda case, campaign, actor, now: case.notice_over(now), lambda case, actor: notice_reason(case)),
+        Check(lambda case, campaign, actor, now: negate(case.open_objection),
+              lambda case, actor: Reason("objection", "公示期间有未处理的异议，须由负责人处理后才能录入")),
+        Check(lambda case, campaign, actor, now: negate(case.upheld_objection),
+              lambda case, actor: Reason("objection", "异议成立，须退回修改或撤回，不能录入")),
+    ),
+}
+
+
+def in_state(states: tuple[State, ...], reason: Callable[[Case, Actor], Reason]) -> Check:
+    return Check(lambda case, campaign, actor, now: one_of(case.state, states), reason)
+
+
+@cache
+def turn_checks(trigger: Trigger) -> tuple[Check, ...]:
+    """The checks of whose turn `trigger` is, the state first: all from the row of the table, and EXTRA."""
+    t = BY_TRIGGER[trigger]
+    checks = [in_state(t.sources, lambda case, actor: state_reason(case, t))]
+    checks += [BEFORE_DEADLINE] if t.before_deadline else []
+    checks += [AFTER_DEADLINE] if t.after_deadline else []
+    checks += [CLAIM] if t.needs_claim else []
+    return (*checks, *EXTRA.get(trigger, ()))
+
+
+@cache
+def task_checks(task: Task) -> tuple[Check, ...]:
+    """When a task of the inbox is due: its move's turn; for the head's objections, a pending objection."""
+    if task.trigger is not None:
+        return turn_checks(task.trigger)
+    return (in_state(task.states, lambda case, actor: Reason("state", "只有公示中的案件有异议待处理")),
+            BEFORE_DEADLINE,
+            Check(lambda case, campaign, actor, now: some(case.open_objection, case.upheld_objection),
+                  lambda case, actor: Reason("objection", "没有待处理的异议")))
+
+
+def failing(checks: tuple[Check, ...], case: Case, actor: Actor, now: dt.datetime) -> list[Reason]:
+    """The reasons of the checks that do not hold for `case`; the state's alone when it is the wrong one."""
+    reasons = []
+    for i, check in enumerate(checks):
+        if not check.holds(case, case.campaign, actor, now):
+            reasons.append(check.reason(case, actor))
+            if i == 0:
+                break
+    return reasons
+
+
+def turn_reasons(case: Case, trigger: Trigger, actor: Actor, now: dt.datetime) -> list[Reason]:
+    """Why it is not `actor`'s turn to fire `trigger` on `case` now (empty when it is)."""
+    transition = BY_TRIGGER[trigger]
+    if actor.role not in transition.roles:
+        return [role_reason(transition)]
+    return failing(turn_checks(trigger), case, actor, now)
+
+
+def input_reasons(transition: Transition, comment: str | None, payment_reference: str | None) -> list[Reason]:
+    reasons = []
+    if transition.needs_comment and not (comment or "").strip():
+        reasons.append(Reason("comment", f"请填写{transition.label}的理由"))
+    if transition.needs_payment_reference and not (payment_reference or "").strip():
+        reasons.append(Reason("payment_reference", "请填写付款凭证号"))
+    return reasons
+
+
+def _document(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
+    reasons = []
+    if missing := missing_documents(case):
+        reasons.append(Reason("documents", "缺少：" + "、".join(DocumentKind(k).label for k in missing)))
+    if missing := missing_fields(case):
+        reasons.append(Reason("fields", "未填写：" + "、".join(missing)))
+    if problems := field_problems(case_input(case), local_date(now)):
+        reasons.append(Reason("fields", "；".join(problems.values())))
+    return reasons + duplicate_reasons(session, case)
+
+
+def _district_approve(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
+    return duplicate_reasons(session, case)
+
+
+# What the work of a move must hold besides money (which the row's `spends` asks for).
+GUARDS: dict[Trigger, Callable[[Session, Case, dt.datetime], list[Reason]]] = {
+    Trigger.document: _document,
+    Trigger.district_approve: _district_approve,
+}
+
+
+def work_reasons(session: Session, case: Case, trigger: Trigger, now: dt.datetime) -> list[Reason]:
+    """What the case still lacks for `trigger`: papers and fields, duplicates, caps and budget."""
+    transition = BY_TRIGGER[trigger]
+    reasons = money_reasons(session, case, transition.spends) if transition.spends else []
+    return reasons + GUARDS[trigger](session, case, now) if trigger in GUARDS else reasons
+
+
+def blockers(session: Session, case: Case, trigger: str, actor: Actor, now: dt.datetime, *,
+             comment: str | None = None, payment_reference: str | None = None,
+             inputs: bool = True) -> list[Reason]:
+    """Every reason `actor` may not fire `trigger` on `case` now; empty when it may.
+
+    With inputs=False the comment and payment reference are not asked for: the screens use that to tell which
+    buttons to show before anything is typed.
+    """
+    trigger = Trigger(trigger)
+    reasons = turn_reasons(case, trigger, actor, now)
+    if reasons and reasons[0].rule in ("role", "state"):
+        return reasons
+    if inputs:
+        reasons += input_reasons(BY_TRIGGER[trigger], comment, payment_reference)
+    return reasons + work_reasons(session, case, trigger, now)
+
+
+def available(session: Session, case: Case, actor: Actor, now: dt.datetime) -> tuple[list[str], dict[str, str]]:
+    """The triggers `actor` may fire now, and for the others of their role from this state, why not."""
+    allowed, blocked = [], {}
+    for transition in triggers_from(State(case.state)):
+        if actor.role not in transition.roles:
+            continue
+        reasons = blockers(session, case, transition.trigger, actor, now, inputs=False)
+        if reasons:
+            blocked[transition.trigger.value] = "；".join(r.message for r in reasons)
+        else:
+            allowed.append(transition.trigger.value)
+    return allowed, blocked
+
+
+# ---------------------------------------------------------------- drafts and objections
+
+def new_draft_reasons(campaign: Campaign, now: dt.datetime) -> list[Reason]:
+    """Why no case can be opened in `campaign` now (the rule is Campaign.open_for_drafts)."""
+    if campaign.open_for_drafts(now):
+        return []
+    if campaign.past_deadline(now):
+        return [deadline_reason(campaign)]
+    return [Reason("campaign", f"活动尚未开始（{campaign.starts_on:%Y-%m-%d}起可以新建案件）")]
+
+
+def draft_reasons(case: Case, now: dt.datetime, what: str = "修改") -> list[Reason]:
+    """Why a draft's fields and papers cannot change now (empty when they can)."""
+    if case.state != State.drafted:
+        return [Reason("state", f"案件当前为「{State(case.state).label}」，只有已起草的案件可以{what}")]
+    return [deadline_reason(case.campaign)] if case.campaign.past_deadline(now) else []
+
+
+def objection_reasons(case: Case, now: dt.datetime) -> list[Reason]:
+    """Why no objection can be written down for this case now (empty when one can)."""
+    if case.state != State.publicized:
+        return [Reason("state", "只有公示中的案件可以登记异议")]
+    return [deadline_reason(case.campaign)] if case.campaign.past_deadline(now) else []
+

@@ -1,0 +1,39 @@
+"""When a task of the inbox is due, in both interpreters: `due_tasks` asks the checks of rules/guards.py of one
+case, `task_clause` and `task_label` compile the same checks to SQL for the inbox (the Campaign joined in)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, case as when, false, null, or_
+
+from ..actors import Actor
+from ..expr import every
+from ..models import Campaign, Case
+from ..states import Task, tasks_of
+from .guards import task_checks
+
+
+def _due(task: Task, case, campaign, actor: Actor, now: dt.datetime):
+    return every(*(check.holds(case, campaign, actor, now) for check in task_checks(task)))
+
+
+def due_tasks(case: Case, actor: Actor, now: dt.datetime) -> list[Task]:
+    """The tasks `actor` has on `case` now, in the order of the task table."""
+    if not case.visible_to(actor):
+        return []
+    return [task for task in tasks_of(actor.role) if _due(task, case, case.campaign, actor, now)]
+
+
+def task_clause(actor: Actor, now: dt.datetime) -> ColumnElement[bool]:
+    """The cases on which `actor` has a task now, as SQL over Case joined with its Campaign."""
+    clauses = [_due(task, Case, Campaign, actor, now) for task in tasks_of(actor.role)]
+    return or_(*clauses) if clauses else false()
+
+
+def task_label(actor: Actor, now: dt.datetime) -> ColumnElement[str]:
+    """The label of the first task due on each case, as SQL: the inbox's groups."""
+    tasks = tasks_of(actor.role)
+    if not tasks:
+        return null()
+    return when(*[(_due(task, Case, Campaign, actor, now), task.label) for task in tasks], else_=None)

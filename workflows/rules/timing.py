@@ -1,0 +1,53 @@
+"""Deadlines and the public notice as people read them: the day a deadline falls due, its text, and the reasons
+they give when they refuse."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..clock import LOCAL, from_db, to_db
+from ..errors import Reason
+from ..models import Campaign, Case
+
+
+def due_day(deadline: dt.datetime) -> dt.date:
+    """The local day a deadline (aware, or naive UTC as stored) falls due: midnight is the end of the day before."""
+    moment = from_db(deadline) if deadline.tzinfo is None else deadline
+    return (moment - dt.timedelta(microseconds=1)).astimezone(LOCAL).date()
+
+
+def deadline_text(moment: dt.datetime) -> str:
+    """Local time as a cadre reads it: a deadline at midnight is 24:00 of the day it is due."""
+    local = (from_db(moment) if moment.tzinfo is None else moment).astimezone(LOCAL)
+    if local.time() == dt.time():
+        return f"{due_day(moment):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def campaign_year(campaign: Campaign) -> int:
+    """The year of the campaign's last moment: a deadline given as 2018-12-31 is midnight starting 2019-01-01."""
+    return due_day(campaign.deadline).year
+
+
+def deadline_reason(campaign: Campaign) -> Reason:
+    return Reason("deadline", f"已过报送截止时间（{deadline_text(campaign.deadline)}），不能再办理")
+
+
+def not_yet_reason(campaign: Campaign) -> Reason:
+    return Reason("deadline", "报送截止时间未到，不能视为自动放弃")
+
+
+def notice_reason(case: Case) -> Reason:
+    """Why a case in its public notice cannot be entered yet."""
+    if case.notice_closes_at is None:
+        return Reason("notice_window", "公示期未满，期满后才能录入")
+    return Reason("notice_window", f"公示期未满，公示至{due_day(case.notice_closes_at):%Y-%m-%d}，期满后才能录入")
+
+
+def past_report_deadline(campaign: Campaign, now: dt.datetime) -> bool:
+    return to_db(now) >= campaign.report_deadline
+
+
+def report_deadline_reason(campaign: Campaign) -> Reason:
+    return Reason("report_deadline",
+                  f"已过活动总结的提交截止时间（{deadline_text(campaign.report_deadline)}），不能再提交或修改")
