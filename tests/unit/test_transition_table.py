@@ -20,7 +20,8 @@ from workflows.clock import LOCAL
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.machine import MachineError, step
 from workflows.models import AuditEvent
-from workflows.states import BY_TRIGGER, FINAL, FORFEIT_REASON, GRASSROOTS, TRANSITIONS, Role, State, triggers_from
+from workflows.states import (BY_TRIGGER, CLAIM_STATES, FINAL, FORFEIT_REASON, GRASSROOTS, MONEY_TRIGGERS, NEEDS_PAYMENT,
+                             TASK_ROLES, TRANSITIONS, TRIGGERS, Role, State, Trigger, path_to, triggers_from)
 
 # The seed campaign's deadline, 2018-01-25 end of day, Beijing time.
 DEADLINE = dt.datetime(2018, 1, 26, 0, 0, tzinfo=LOCAL)
@@ -190,3 +191,36 @@ def test_final_states_are_final_and_every_other_state_is_reachable_and_can_end()
         assert triggers_from(state), state
     # What the deadline sweep forfeits is exactly the grassroots stages, and nothing there outlives the deadline.
     assert set(BY_TRIGGER["forfeit"].sources) == set(GRASSROOTS)
+
+
+def test_every_key_of_the_guards_and_effects_is_a_trigger_of_the_table():
+    """What a move checks and writes hangs off its row: a key naming no trigger would be a rule nobody runs."""
+    for table in (rules.GUARDS, rules.EXTRA, services.EFFECTS):
+        assert table and set(table) <= set(TRIGGERS), table
+        assert all(isinstance(key, Trigger) for key in table)
+
+
+def test_the_deadline_bounds_every_move_of_people_into_or_within_the_grassroots_stages():
+    """DOMAIN.md: once the deadline has passed, nothing moves a case into or within the grassroots stages (nor
+    submits it: `enter`, `withdraw`); only the system's forfeit waits for it."""
+    for t in TRANSITIONS:
+        touches = bool(set(t.sources) & set(GRASSROOTS)) or t.dest in GRASSROOTS
+        if Role.system in t.roles:
+            assert t.after_deadline and not t.before_deadline
+        else:
+            assert t.before_deadline == touches, t.trigger
+
+
+def test_the_facts_derived_from_the_rows():
+    assert CLAIM_STATES == {Role.reviewer: State.entered, Role.finance: State.district_approved}
+    assert MONEY_TRIGGERS == (Trigger.district_approve, Trigger.disburse)
+    assert NEEDS_PAYMENT == (Trigger.disburse,)
+    assert {t.trigger for t in TRANSITIONS if t.tells_drafter} == {Trigger.return_, Trigger.district_return}
+    assert TASK_ROLES == (Role.cadre, Role.head, Role.reviewer, Role.finance)
+    # The factories' way to each state is along the table, by the first role of each row.
+    for state in State:
+        here = State.drafted
+        for role, trigger in path_to(state):
+            assert here in BY_TRIGGER[trigger].sources and role == BY_TRIGGER[trigger].roles[0]
+            here = BY_TRIGGER[trigger].dest
+        assert here == state
