@@ -9,14 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from .clock import to_db
+from .actors import Actor
+from .clock import UTC, to_db
+from .errors import Conflict
+from .identity import mask_account, mask_id
 from .models import AuditEvent, AuditHead
+from .money import plain
 
 GENESIS = "0" * 64
 # The writes of `append`, built once. They are Core statements on the tables: the same SQL the ORM would send, at
@@ -47,15 +55,72 @@ def _fields(event: AuditEvent, **override: Any) -> dict[str, Any]:
     return fields
 
 
-def append(session: Session, *, at: dt.datetime, actor_id: int | None, actor: str, role: str, action: str,
-           case_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
+# ---------------------------------------------------------------- writing: the one writer of every verb
+
+# Fields holding personal numbers: masked in every event.
+MASKS = {"id_number": mask_id, "bank_account": mask_account}
+
+
+def text(value: Any, field: str | None = None) -> str | None:
+    """A value as the trail keeps it, whatever the verb: money with two decimals, moments in UTC (ISO 8601, with
+    the zone), dates in ISO 8601, codes by their value, lists joined by commas; the numbers of `field` masked.
+    Text, so that the hash does not depend on how a database returns numbers."""
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        shown = str(value.value)
+    elif isinstance(value, (list, tuple)):
+        shown = ",".join(text(v) or "" for v in value)
+    elif isinstance(value, dt.datetime):
+        shown = (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
+    elif isinstance(value, dt.date):
+        shown = value.isoformat()
+    elif isinstance(value, Decimal):
+        shown = plain(value)
+    else:
+        shown = str(value)
+    return MASKS[field](shown) if field in MASKS else shown
+
+
+def created(values: Mapping[str, Any]) -> dict[str, list[str | None]]:
+    """The changes of a new record: each value given, from nothing."""
+    return {name: [None, text(value, name)] for name, value in values.items()}
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str | None]]:
+    """The changes of an edit: each field whose text differs, before and after."""
+    changes = {}
+    for name in dict.fromkeys([*before, *after]):
+        old, new = text(before.get(name), name), text(after.get(name), name)
+        if old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+def row(actor: Actor, now: dt.datetime, action: str, *, case_id: int | None = None, from_state: str | None = None,
+        to_state: str | None = None, comment: str | None = None,
+        changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An event to append, as the hashed fields but its place in the chain."""
+    return {"occurred_at": to_db(now), "actor_id": actor.id, "actor": actor.username, "role": str(actor.role),
+            "case_id": case_id, "action": str(action), "from_state": text(from_state), "to_state": text(to_state),
+            "comment": comment, "changes": changes or {}}
+
+
+def record(session: Session, actor: Actor, now: dt.datetime, action: str, *, case: Any = None,
+           state: str | None = None, from_state: str | None = None, to_state: str | None = None,
            comment: str | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
-    """Add the next event of the chain in the caller's transaction. Personal numbers must come masked.
-    Returns the event as written, not attached to the session."""
-    row = {"occurred_at": to_db(at), "actor_id": actor_id, "actor": actor, "role": role, "case_id": case_id,
-           "action": action, "from_state": from_state, "to_state": to_state, "comment": comment,
-           "changes": changes or {}}
-    [written] = append_many(session, [row])
+    """Write what `actor` did, in the caller's transaction: the one way every verb audits. `case` names the case
+    it concerns; `state` is its state for an action that does not move it. Values in `changes` must come through
+    text(), created() or diff(). Returns the event as written, not attached to the session. A concurrent change of
+    the case found when its row is flushed here is a Conflict."""
+    if state is not None:
+        from_state = to_state = state
+    event = row(actor, now, action, case_id=case.id if case is not None else None, from_state=from_state,
+                to_state=to_state, comment=comment, changes=changes)
+    try:
+        [written] = append_many(session, [event])
+    except StaleDataError:
+        raise Conflict() from None
     return AuditEvent(**written)
 
 

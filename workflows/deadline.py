@@ -24,7 +24,7 @@ from .actors import SYSTEM
 from .clock import Clock, to_db
 from .errors import DomainError
 from .models import Campaign, Case
-from .states import FORFEIT_REASON, GRASSROOTS, State
+from .states import FORFEIT_REASON, GRASSROOTS, State, Trigger
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -81,14 +81,13 @@ def _forfeit_batch(sessions, campaign_id: int, now: dt.datetime, limit: int,
             if not ids:
                 return 0, []
             at = to_db(now)  # once per batch, not once per case
+            event = audit.row(SYSTEM, now, Trigger.forfeit, to_state=State.forfeited, comment=FORFEIT_REASON)
             forfeited = set(session.scalars(
                 update(Case).where(Case.id.in_(ids), Case.state.in_(GRASSROOTS))
                 .values(state=State.forfeited, version=Case.version + 1, updated_at=at, claimed_by_id=None)
                 .returning(Case.id).execution_options(synchronize_session=False)))
             audit.append_many(session, [
-                {"occurred_at": at, "actor_id": None, "actor": SYSTEM.username, "role": SYSTEM.role,
-                 "case_id": case_id, "action": "forfeit", "from_state": state, "to_state": State.forfeited.value,
-                 "comment": FORFEIT_REASON, "changes": {"state": [state, State.forfeited.value]}}
+                {**event, "case_id": case_id, "from_state": state, "changes": {"state": [state, event["to_state"]]}}
                 for case_id, state in due if case_id in forfeited])
             return len(forfeited), ids
     except Exception:  # noqa: BLE001 - any failure of the batch: retried case by case below, each logged

@@ -20,7 +20,7 @@ from .actors import Actor
 from .clock import Clock
 from .errors import DomainError, Invalid, Reason, Refused
 from .models import Campaign, Case, Union
-from .states import Role, State
+from .states import Action, Role, State
 
 PENDING, PAID = State.district_approved, State.disbursed
 # The rows a batch page lists; the totals count everything the filter matches.
@@ -129,10 +129,8 @@ def payment_export(session: Session, actor: Actor, clock: Clock, case_ids: Seque
         if not case.bank_account:
             raise Refused(Reason("fields", f"{_label(case)}没有工商银行账号"))
     total = sum((case.aid_amount or Decimal(0) for case in cases), Decimal(0))
-    audit.append(session, at=clock.now(), actor_id=actor.id, actor=actor.username, role=actor.role,
-                 action="payment_export",
-                 changes={"cases": [None, ",".join(str(case.id) for case in cases)],
-                          "count": [None, str(len(cases))], "total": [None, f"{total:.2f}"]})
+    audit.record(session, actor, clock.now(), Action.payment_export,
+                 changes=audit.created({"cases": [case.id for case in cases], "count": len(cases), "total": total}))
     return list(cases)
 
 

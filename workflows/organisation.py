@@ -18,8 +18,10 @@ from . import audit
 from .actors import Actor
 from .clock import LOCAL, Clock, from_db, to_db
 from .errors import Forbidden, Invalid, NotFound, Reason, Refused
+from .money import yuan
+from .rules import due_day
 from .models import Account, ApiToken, Campaign, Case, Union, UnionBudget
-from .states import COMMITTED, UNION_ROLES, Role
+from .states import COMMITTED, UNION_ROLES, Action, Role
 from .vocab import UnionKind
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -34,38 +36,15 @@ def _admin_only(actor: Actor) -> None:
         raise Forbidden(Reason("role", "只有系统管理员可以管理工会、账号和活动"))
 
 
-def _text(value: Any) -> str | None:
-    """A value as the audit trail keeps it: times in UTC with their zone, money with two decimals."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, dt.datetime):
-        return (from_db(value) if value.tzinfo is None else value.astimezone(dt.timezone.utc)).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return f"{value:.2f}" if isinstance(value, Decimal) else str(value)
+def _record(session: Session, actor: Actor, clock: Clock, action: Action, changes: dict[str, Any]) -> None:
+    audit.record(session, actor, clock.now(), action, changes=audit.created(changes))
 
 
-def _record(session: Session, actor: Actor, clock: Clock, action: str, changes: dict[str, Any]) -> None:
-    audit.append(session, at=clock.now(), actor_id=actor.id, actor=actor.username, role=actor.role, action=action,
-                 changes={k: [None, _text(v)] for k, v in changes.items()})
-
-
-def _record_diff(session: Session, actor: Actor, clock: Clock, action: str, who: tuple[str, Any],
+def _record_diff(session: Session, actor: Actor, clock: Clock, action: Action, who: tuple[str, Any],
                  before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
     """An edit: the changed fields before and after; `who` names the record and is kept even when unchanged."""
-    changes = {who[0]: [_text(who[1]), _text(who[1])]}
-    for key in sorted(set(before) | set(after)):
-        old, new = _text(before.get(key)), _text(after.get(key))
-        if old != new:
-            changes[key] = [old, new]
-    audit.append(session, at=clock.now(), actor_id=actor.id, actor=actor.username, role=actor.role, action=action,
-                 changes=changes)
-
-
-def _yuan(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+    name = audit.text(who[1])
+    audit.record(session, actor, clock.now(), action, changes={who[0]: [name, name]} | audit.diff(before, after))
 
 
 # ---------------------------------------------------------------- unions
@@ -106,7 +85,7 @@ def create_union(session: Session, actor: Actor, clock: Clock, code: str, name: 
     union = Union(code=code, name=name, kind=kind, parent=parent)
     session.add(union)
     session.flush()
-    _record(session, actor, clock, "create_union", {"code": code, "name": name, "kind": kind,
+    _record(session, actor, clock, Action.create_union, {"code": code, "name": name, "kind": kind,
                                                     "parent": parent_code})
     return union
 
@@ -200,7 +179,7 @@ def create_account(session: Session, actor: Actor, clock: Clock, username: str, 
                       email=email or None, display_name=display_name, created_at=to_db(clock.now()))
     session.add(account)
     session.flush()
-    _record(session, actor, clock, "create_account", {"username": username, "role": role, "union": union_code})
+    _record(session, actor, clock, Action.create_account, {"username": username, "role": role, "union": union_code})
     return account
 
 
@@ -244,7 +223,7 @@ def set_account_active(session: Session, actor: Actor, clock: Clock, account_id:
     ended = 0 if active else _end_sessions(session, clock, target)
     target.active = active
     session.flush()
-    _record_diff(session, actor, clock, "enable_account" if active else "disable_account",
+    _record_diff(session, actor, clock, Action.enable_account if active else Action.disable_account,
                  ("username", target.username), {"active": not active, "sessions_ended": 0},
                  {"active": active, "sessions_ended": ended})
     return target
@@ -263,7 +242,7 @@ def reset_password(session: Session, actor: Actor, clock: Clock, account_id: int
     target.password_hash = generate_password_hash(password)
     ended = 0 if target.id == actor.id else _end_sessions(session, clock, target)
     session.flush()
-    _record_diff(session, actor, clock, "reset_password", ("username", target.username), {"sessions_ended": 0},
+    _record_diff(session, actor, clock, Action.reset_password, ("username", target.username), {"sessions_ended": 0},
                  {"sessions_ended": ended})
     return password
 
@@ -282,7 +261,7 @@ def change_role(session: Session, actor: Actor, clock: Clock, account_id: int, r
     before = {"role": target.role, "union": target.union.code if target.union else None}
     target.role, target.union = role, union
     session.flush()
-    _record_diff(session, actor, clock, "change_role", ("username", target.username), before,
+    _record_diff(session, actor, clock, Action.change_role, ("username", target.username), before,
                  {"role": role, "union": union.code if union else None})
     return target
 
@@ -297,7 +276,7 @@ def update_account(session: Session, actor: Actor, clock: Clock, account_id: int
     before = {"display_name": target.display_name, "email": target.email}
     target.display_name, target.email = display_name, email
     session.flush()
-    _record_diff(session, actor, clock, "update_account", ("username", target.username), before,
+    _record_diff(session, actor, clock, Action.update_account, ("username", target.username), before,
                  {"display_name": display_name, "email": email})
     return target
 
@@ -322,11 +301,6 @@ def parse_deadline(text: str) -> dt.datetime:
     except (ValueError, OverflowError):
         raise Invalid({"deadline": "截止时间格式应为 2018-01-25 或 2018-01-25T17:00"}) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)
-
-
-def due_day(deadline: dt.datetime) -> dt.date:
-    """The local day a deadline falls due: midnight is the end of the day before."""
-    return (deadline - dt.timedelta(microseconds=1)).astimezone(LOCAL).date()
 
 
 def _money(value: Any, field: str, problems: dict[str, str]) -> Decimal | None:
@@ -407,8 +381,8 @@ def _check_campaign(session: Session, s: dict[str, Any], campaign: Campaign | No
     money = {key: _money(s[key], key, problems) for key in ("cap_per_payment", "cap_per_year", "budget")}
     shares = _shares(session, s["union_budgets"] or {}, problems)
     if shares and money["budget"] is not None and sum(shares.values()) > money["budget"]:
-        problems["union_budgets"] = (f"各基层工会预算合计{_yuan(sum(shares.values()))}元，"
-                                     f"超过活动总预算{_yuan(money['budget'])}元")
+        problems["union_budgets"] = (f"各基层工会预算合计{yuan(sum(shares.values()))}元，"
+                                     f"超过活动总预算{yuan(money['budget'])}元")
     if campaign is not None:
         _not_below_committed(session, campaign, money["budget"], shares, problems)
     if problems:
@@ -442,11 +416,11 @@ def _not_below_committed(session: Session, campaign: Campaign, budget: Decimal |
         .where(Case.campaign_id == campaign.id, Case.state.in_(COMMITTED)).group_by(Case.union_id)).all())
     total = sum(used.values(), Decimal(0))
     if budget is not None and budget < total:
-        problems["budget"] = f"不能少于已审定和已发放的金额合计{_yuan(total)}元"
+        problems["budget"] = f"不能少于已审定和已发放的金额合计{yuan(total)}元"
     for union, amount in shares.items():
         if amount < used.get(union.id, 0):
             problems[f"union_budgets.{union.code}"] = \
-                f"不能少于该工会已审定和已发放的金额合计{_yuan(Decimal(used[union.id]))}元"
+                f"不能少于该工会已审定和已发放的金额合计{yuan(Decimal(used[union.id]))}元"
 
 
 def _budget_lines(campaign: Campaign, codes: Mapping[int, str]) -> dict[str, Decimal]:
@@ -486,7 +460,7 @@ def create_campaign(session: Session, actor: Actor, clock: Clock, *, name: str, 
     _set_shares(session, campaign, shares)
     session.add(campaign)
     session.flush()
-    _record(session, actor, clock, "create_campaign",
+    _record(session, actor, clock, Action.create_campaign,
             {**values, **{f"union_budget.{union.code}": amount for union, amount in shares.items()}})
     return campaign
 
@@ -518,5 +492,5 @@ def update_campaign(session: Session, actor: Actor, clock: Clock, campaign_id: i
     _set_shares(session, campaign, shares)
     session.flush()
     after = dict(values) | {f"union_budget.{union.code}": amount for union, amount in shares.items()}
-    _record_diff(session, actor, clock, "update_campaign", ("campaign", campaign.id), before, after)
+    _record_diff(session, actor, clock, Action.update_campaign, ("campaign", campaign.id), before, after)
     return campaign

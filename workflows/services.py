@@ -9,64 +9,32 @@ leaves nothing that the rollback does not undo.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, rules
 from .actors import Actor
 from .clock import LOCAL, Clock, local_date, to_db
 from .documents import Uploads, clean_filename
 from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
-from .identity import mask_account, mask_id, mask_numbers, normalize_account, normalize_id
+from .identity import mask_id, mask_numbers, normalize_account, normalize_id
 from .machine import step
 from .notify import notify
 from .models import AuditEvent, Campaign, Case, Document, Member, Objection
 from .inputs import CaseIn, case_input, parse_case
-from .states import BY_TRIGGER, CLAIM_STATES, Role, State, Trigger
+from .states import BY_TRIGGER, CLAIM_STATES, Action, Role, State, Trigger
 from .vocab import DocumentKind, ObjectionStatus
 from .workdays import add_working_days
 
 MAX_COMMENT = 2000
 MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
-# Columns holding personal numbers: masked in every audit event.
-MASKS = {"id_number": mask_id, "bank_account": mask_account}
 
 
 # ---------------------------------------------------------------- helpers
-
-@contextmanager
-def _flushing() -> Iterator[None]:
-    """A concurrent change found at flush time is a conflict, not a crash."""
-    try:
-        yield
-    except StaleDataError:
-        raise Conflict() from None
-
-
-def _record(session: Session, actor: Actor, now: dt.datetime, action: str, case: Case | None, *,
-            from_state: str | None = None, to_state: str | None = None, comment: str | None = None,
-            changes: dict[str, Any] | None = None) -> AuditEvent:
-    with _flushing():
-        return audit.append(session, at=now, actor_id=actor.id, actor=actor.username, role=actor.role, action=action,
-                     case_id=case.id if case is not None else None, from_state=from_state, to_state=to_state,
-                     comment=comment, changes=changes)
-
-
-def _text(value: Any) -> str | None:
-    """Audit values as text, so the hash does not depend on how a database returns numbers."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
-
 
 def _touch(case: Case, now: dt.datetime) -> None:
     """Every change of a case, or of what hangs on it (documents, objections, claims), is a new version of it,
@@ -124,7 +92,7 @@ def _members(data: CaseIn) -> list[Member]:
 
 
 def _member_values(member: Member) -> tuple[str | None, ...]:
-    return tuple(_text(getattr(member, name)) for name in
+    return tuple(audit.text(getattr(member, name)) for name in
                  ("name", "relation", "id_number", "monthly_income", "health", "occupation"))
 
 
@@ -137,17 +105,6 @@ def _validated(data: Any, today: dt.date) -> CaseIn:
     if problems := rules.field_problems(parsed, today):
         raise Invalid(problems)
     return parsed
-
-
-def _shown(name: str, value: Any) -> str | None:
-    text = _text(value)
-    return MASKS[name](text) if name in MASKS else text
-
-
-def _diff(case: Case, new: dict[str, Any]) -> dict[str, list[str | None]]:
-    """Before and after of each column that changes, personal numbers masked."""
-    return {name: [_shown(name, getattr(case, name)), _shown(name, value)]
-            for name, value in new.items() if _text(getattr(case, name)) != _text(value)}
 
 
 def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, data: Any) -> Case:
@@ -164,13 +121,11 @@ def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, 
                 created_at=to_db(now), updated_at=to_db(now), **_flat(parsed))
     case.members = _members(parsed)
     session.add(case)
-    changes = {name: [None, _shown(name, value)] for name, value in _flat(parsed).items()
-               if value not in (None, "", False)}
+    changes = audit.created({name: value for name, value in _flat(parsed).items() if value not in (None, "", False)})
     if case.members:
         changes["members"] = [None, _member_summary(case.members)]
-    with _flushing():
-        session.flush()
-    _record(session, actor, now, "create", case, to_state=State.drafted, changes=changes)
+    session.flush()
+    audit.record(session, actor, now, Action.create, case=case, to_state=State.drafted, changes=changes)
     return case
 
 
@@ -189,7 +144,7 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
     merged = _merge(case_input(case).model_dump(mode="json", warnings=False), data)
     parsed = _validated(merged, local_date(now))
     new = _flat(parsed)
-    changes = _diff(case, new)
+    changes = audit.diff({name: getattr(case, name) for name in new}, new)
     new_members = _members(parsed)
     if [_member_values(m) for m in new_members] != [_member_values(m) for m in case.members]:
         changes["members"] = [_member_summary(case.members), _member_summary(new_members)]
@@ -199,7 +154,7 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
     for name, value in new.items():
         setattr(case, name, value)
     _touch(case, now)
-    _record(session, actor, now, "edit", case, from_state=case.state, to_state=case.state, changes=changes)
+    audit.record(session, actor, now, Action.edit, case=case, state=case.state, changes=changes)
     return case
 
 
@@ -232,8 +187,8 @@ def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads,
                         size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id, uploaded_at=to_db(now))
     session.add(document)
     _touch(case, now)  # a new checklist is a new version of the case
-    _record(session, actor, now, "add_document", case, from_state=case.state, to_state=case.state,
-            changes={"document": [None, f"{DocumentKind(kind).label}：{filename}（SHA-256 {stored.sha256}）"]})
+    audit.record(session, actor, now, Action.add_document, case=case, state=case.state,
+                 changes={"document": [None, f"{DocumentKind(kind).label}：{filename}（SHA-256 {stored.sha256}）"]})
     return document
 
 
@@ -252,8 +207,8 @@ def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploa
     session.delete(document)
     uploads.delete_on_commit(session, document_id)
     _touch(case, now)
-    _record(session, actor, now, "remove_document", case, from_state=case.state, to_state=case.state,
-            changes={"document": [label, None]})
+    audit.record(session, actor, now, Action.remove_document, case=case, state=case.state,
+                 changes={"document": [label, None]})
     return case
 
 
@@ -290,20 +245,19 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
         raise (Forbidden if reasons[0].rule == "role" else Refused)(*reasons)
     before = case.state
     # The effects read lazy relations (`enter` reads case.union): they must run while nothing is dirty, or the
-    # autoflush of that load writes the new state outside _flushing (a raw StaleDataError for a racing loser) and
-    # a second UPDATE follows, raising the version twice for one transition.
+    # autoflush of that load writes the new state outside audit.record's flush (a raw StaleDataError for a racing
+    # loser) and a second UPDATE follows, raising the version twice for one transition.
     effects = EFFECTS.get(transition.trigger, _no_effect)(case, actor, now, payment_reference)
     case.state = step(before, trigger)
-    changes = {"state": [before, case.state]}
+    changes = {"state": [audit.text(before), audit.text(case.state)]}
+    changes |= audit.diff({name: getattr(case, name) for name in effects}, effects)
     for name, value in effects.items():
-        if _text(getattr(case, name)) != _text(value):
-            changes[name] = [_text(getattr(case, name)), _text(value)]
         setattr(case, name, value)
     case.claimed_by_id = None
     _touch(case, now)
     comment = comment or transition.default_comment
-    event = _record(session, actor, now, transition.trigger, case, from_state=before, to_state=case.state,
-                    comment=comment, changes=changes)
+    event = audit.record(session, actor, now, transition.trigger, case=case, from_state=before,
+                         to_state=case.state, comment=comment, changes=changes)
     if transition.tells_drafter:
         # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
         notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,
@@ -362,7 +316,7 @@ def record_objection(session: Session, actor: Actor, clock: Clock, case_id: int,
                           recorded_at=to_db(now))
     session.add(objection)
     _touch(case, now)
-    _record(session, actor, now, "object", case, from_state=case.state, to_state=case.state, comment=statement)
+    audit.record(session, actor, now, Action.object, case=case, state=case.state, comment=statement)
     return objection
 
 
@@ -389,8 +343,8 @@ def resolve_objection(session: Session, actor: Actor, clock: Clock, objection_id
     objection.resolved_at = to_db(now)
     objection.resolution = comment
     _touch(case, now)
-    _record(session, actor, now, "resolve_objection", case, from_state=case.state, to_state=case.state,
-            comment=comment, changes={"objection": [ObjectionStatus.open.value, outcome]})
+    audit.record(session, actor, now, Action.resolve_objection, case=case, state=case.state, comment=comment,
+                 changes={"objection": [audit.text(ObjectionStatus.open), audit.text(outcome)]})
     return objection
 
 
@@ -409,7 +363,7 @@ def claim(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
     now = clock.now()
     case.claimed_by_id = actor.id
     _touch(case, now)
-    _record(session, actor, now, "claim", case, from_state=case.state, to_state=case.state)
+    audit.record(session, actor, now, Action.claim, case=case, state=case.state)
     return case
 
 
@@ -421,7 +375,7 @@ def release(session: Session, actor: Actor, clock: Clock, case_id: int) -> Case:
     now = clock.now()
     case.claimed_by_id = None
     _touch(case, now)
-    _record(session, actor, now, "release", case, from_state=case.state, to_state=case.state)
+    audit.record(session, actor, now, Action.release, case=case, state=case.state)
     return case
 
 
@@ -435,6 +389,6 @@ def reveal(session: Session, actor: Actor, clock: Clock, case_id: int, field: st
     value = getattr(case, field)
     if not value:
         raise Refused(Reason("fields", "该号码尚未填写"))
-    _record(session, actor, clock.now(), "reveal", case, from_state=case.state, to_state=case.state,
-            changes={"revealed": [None, field]})
+    audit.record(session, actor, clock.now(), Action.reveal, case=case, state=case.state,
+                 changes={"revealed": [None, field]})
     return value

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import audit
 from .clock import Clock, from_db, to_db
 from .errors import DomainError
+from .states import Action
 from .models import Account, ApiToken, SignInFailure
 
 WINDOW = dt.timedelta(minutes=15)
@@ -78,8 +79,7 @@ def issue_token(session: Session, clock: Clock, account: Account, kind: str = "a
     Audited as token_create or sign_in."""
     token = ("sn_" if kind == "api" else "") + secrets.token_urlsafe(32)
     session.add(ApiToken(account_id=account.id, digest=_digest(token), kind=kind, created_at=to_db(clock.now())))
-    audit.append(session, at=clock.now(), actor_id=account.id, actor=account.username, role=account.role,
-                 action="token_create" if kind == "api" else "sign_in")
+    audit.record(session, account, clock.now(), Action.token_create if kind == "api" else Action.sign_in)
     return token
 
 
@@ -103,5 +103,4 @@ def account_for_token(session: Session, clock: Clock, token: str, writing: bool 
 def revoke_token(session: Session, clock: Clock, token: ApiToken) -> None:
     token.revoked_at = to_db(clock.now())
     account = token.account
-    audit.append(session, at=clock.now(), actor_id=account.id, actor=account.username, role=account.role,
-                 action="token_revoke" if token.kind == "api" else "sign_out")
+    audit.record(session, account, clock.now(), Action.token_revoke if token.kind == "api" else Action.sign_out)

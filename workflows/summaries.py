@@ -23,7 +23,7 @@ from .documents import TooLarge, UnsupportedType, Uploads, clean_filename
 from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from .models import Account, Campaign, Summary, Union
 from .rules import DISTRICT_READERS, past_report_deadline, report_deadline_reason
-from .states import UNION_ROLES, Role
+from .states import UNION_ROLES, Action, Role
 from .vocab import UnionKind
 
 MAX_TEXT = 5000
@@ -114,9 +114,8 @@ def submit(session: Session, actor: Actor, clock: Clock, uploads: Uploads, campa
     after_file = _file_label(summary.file_name, summary.file_sha256)
     if before_file != after_file:
         changes["file"] = [before_file, after_file]
-    audit.append(session, at=now, actor_id=actor.id, actor=actor.username, role=actor.role,
-                 action="summary_submit", comment="修改活动总结" if before_text is not None else "提交活动总结",
-                 changes=changes)
+    audit.record(session, actor, now, Action.summary_submit,
+                 comment="修改活动总结" if before_text is not None else "提交活动总结", changes=changes)
     return summary
 
 

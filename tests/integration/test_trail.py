@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import JSON, bindparam, select, text
 
 from workflows import audit, services, signin, trail
+from workflows.actors import SYSTEM
 from workflows.clock import LOCAL
 from workflows.errors import Invalid
 from workflows.identity import mask_account, mask_id
@@ -189,7 +190,7 @@ def test_free_text_is_masked_and_a_changed_row_no_longer_matches_its_hash(sessio
 
 
 def test_changes_written_by_hand_in_another_shape_are_still_shown(session, make):
-    audit.append(session, at=make.clock.now(), actor_id=None, actor="console", role="system", action="edit")
+    audit.record(session, SYSTEM, make.clock.now(), "edit")
     session.execute(text("UPDATE audit_events SET changes = :c WHERE action = 'edit'").bindparams(
         bindparam("c", type_=JSON())), {"c": ["x", ID]})
     session.expire_all()
@@ -200,8 +201,8 @@ def test_changes_written_by_hand_in_another_shape_are_still_shown(session, make)
 
 def test_unmasked_changes_written_by_a_careless_verb_are_masked_on_the_way_out(session, make):
     other_id, other_bank = id_number(male=False), bank_account()
-    audit.append(session, at=make.clock.now(), actor_id=None, actor="console", role="system", action="edit",
-                 changes={"id_number": [other_id, None], "note": [None, f"卡号 {other_bank[:4]} {other_bank[4:]}"]})
+    audit.append_many(session, [audit.row(SYSTEM, make.clock.now(), "edit", changes={
+        "id_number": [other_id, None], "note": [None, f"卡号 {other_bank[:4]} {other_bank[4:]}"]})])
     shown = trail.events(session, trail.EventFilters(action="edit")).items[0]
     assert [(c.before, c.after) for c in shown.changes] == [
         (mask_id(other_id), None), (None, f"卡号 {mask_account(other_bank)}")]
