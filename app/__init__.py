@@ -8,10 +8,10 @@ from flask import Flask, g, request
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from workflows import signin
-from workflows.clock import LOCAL, SystemClock
-from workflows.db import make_engine, session_factory
-from workflows.documents import Uploads
+from workflows.verbs import signin
+from workflows.infra.clock import LOCAL, SystemClock
+from workflows.infra.db import make_engine, session_factory
+from workflows.infra.uploads import Uploads
 
 from .config import Settings
 from .extensions import babel, csrf

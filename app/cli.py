@@ -18,15 +18,17 @@ from sqlalchemy import select
 
 from scheduler import runner
 from scheduler.jobs import run_once
-from workflows import audit, organisation
+from workflows import verbs
+from workflows.inputs import parse_deadline
+from workflows.infra import audit
 from workflows.actors import CONSOLE
-from workflows.clock import LOCAL, FixedClock, SystemClock
-from workflows.db import make_engine, session_factory
+from workflows.infra.clock import LOCAL, FixedClock, SystemClock
+from workflows.infra.db import make_engine, session_factory
 from workflows.errors import DomainError, Invalid
 from workflows.models import Account
-from workflows.documents import Uploads
-from workflows.schema import upgrade
-from workflows.signin import issue_token
+from workflows.infra.uploads import Uploads
+from workflows.infra.migrate import upgrade
+from workflows.verbs.signin import issue_token
 
 from .config import Settings
 
@@ -194,7 +196,7 @@ def union() -> None:
 @_domain_errors
 def union_create(code: str, name: str, parent: str | None, kind: str | None) -> None:
     with _transaction() as session:
-        created = organisation.create_union(session, CONSOLE, SystemClock(), code, name, parent, kind)
+        created = verbs.create_union(session, CONSOLE, SystemClock(), code, name, parent, kind)
     click.echo(created.id)
 
 
@@ -215,7 +217,7 @@ def user_create(username: str, role: str, union_code: str | None, email: str | N
                 password_stdin: bool) -> None:
     password = sys.stdin.readline().rstrip("\r\n")
     with _transaction() as session:
-        account = organisation.create_account(session, CONSOLE, SystemClock(), username, role, password,
+        account = verbs.create_account(session, CONSOLE, SystemClock(), username, role, password,
                                               union_code, email, display_name)
     click.echo(account.id)
 
@@ -275,12 +277,12 @@ def _date(text: str | None, field: str):
 def campaign_create(name, deadline, start, end, publicity_days, reminder_days, cap_per_payment, cap_per_year,
                     budget, report_deadline) -> None:
     with _transaction() as session:
-        created = organisation.create_campaign(
-            session, CONSOLE, SystemClock(), name=name, deadline=organisation.parse_deadline(deadline),
+        created = verbs.create_campaign(
+            session, CONSOLE, SystemClock(), name=name, deadline=parse_deadline(deadline),
             starts_on=_date(start, "start"), ends_on=_date(end, "end"), publicity_days=publicity_days,
             reminder_days=_reminder_days(reminder_days), cap_per_payment=cap_per_payment,
             cap_per_year=cap_per_year, budget=budget,
-            report_deadline=organisation.parse_deadline(report_deadline) if report_deadline else None)
+            report_deadline=parse_deadline(report_deadline) if report_deadline else None)
     click.echo(created.id)
 
 
@@ -326,7 +328,7 @@ def stats_group() -> None:
 def stats_export(campaign_id: str, out: str, union_code: str | None) -> None:
     from pathlib import Path
 
-    from workflows import reports
+    from workflows.reads import reports
 
     from .exports import statistics_workbook
 

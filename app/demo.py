@@ -11,10 +11,11 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from workflows import organisation, services
+from workflows import verbs
+from workflows.inputs import parse_deadline
 from workflows.actors import CONSOLE, SYSTEM
-from workflows.clock import LOCAL, UTC, FixedClock
-from workflows.documents import Uploads
+from workflows.infra.clock import LOCAL, UTC, FixedClock
+from workflows.infra.uploads import Uploads
 from workflows.identity import id_check_digit, luhn_complete
 from workflows.models import Account, Case
 from workflows.states import State
@@ -105,7 +106,7 @@ class _Demo:
 
     def account(self, username: str, role: str, name: str, union: str | None = None) -> Account:
         password = secrets.token_urlsafe(9)
-        account = organisation.create_account(self.session, CONSOLE, self.clock, username, role, password, union,
+        account = verbs.create_account(self.session, CONSOLE, self.clock, username, role, password, union,
                                               display_name=name)
         self.passwords.append((username, role, password))
         self.accounts[username] = account
@@ -116,16 +117,16 @@ class _Demo:
 
     def new_case(self, campaign_id: int, union: str, medical: bool) -> Case:
         cadre = self.accounts[f"cadre_{union.lower()}"]
-        case = services.create_case(self.session, cadre, self.clock, campaign_id,
+        case = verbs.create_case(self.session, cadre, self.clock, campaign_id,
                                     self.people.case(EMPLOYERS[union], medical))
         for kind in required_documents(medical):
-            services.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind,
+            verbs.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind,
                                   f"{kind}.pdf", _pdf(f"Songnuan demo: {DocumentKind(kind).value}"))
         return case
 
     def fire(self, case: Case, who: str, trigger: str, **kwargs) -> None:
         actor = SYSTEM if who == "system" else self.accounts[who]
-        services.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
+        verbs.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
         self.tick(minutes=7)
 
 
@@ -147,7 +148,7 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
     last_year = year - 1 if start > dt.datetime(year - 1, 1, 27, tzinfo=LOCAL) else year - 2
     clock = FixedClock(dt.datetime(last_year - 1, 11, 20, 9, tzinfo=LOCAL))
     demo = _Demo(session, uploads, clock)
-    org = organisation
+    org = verbs
     org.create_union(session, CONSOLE, clock, "QZGH", "某区总工会")
     org.create_union(session, CONSOLE, clock, "JDLH", "城东街道工会联合会", "QZGH", "federation")
     org.create_union(session, CONSOLE, clock, "JC001", "区第一人民医院工会", "QZGH")
@@ -162,14 +163,14 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
     demo.account("auditor", "auditor", "邓文斌")
 
     last = org.create_campaign(session, CONSOLE, clock, name=f"{last_year}年元旦春节送温暖",
-                               deadline=org.parse_deadline(f"{last_year}-01-25"),
+                               deadline=parse_deadline(f"{last_year}-01-25"),
                                starts_on=dt.date(last_year - 1, 11, 1), ends_on=dt.date(last_year, 2, 28),
                                publicity_days=5, cap_per_payment=2000, cap_per_year=5000, budget=100000)
     _last_season(demo, last.id, last_year)
 
     clock.set(start)
     current = org.create_campaign(session, CONSOLE, clock, name=f"{year}年元旦春节送温暖",
-                                  deadline=org.parse_deadline(f"{year}-01-25"),
+                                  deadline=parse_deadline(f"{year}-01-25"),
                                   starts_on=min(dt.date(year - 1, 11, 1), start.astimezone(LOCAL).date()),
                                   ends_on=dt.date(year, 2, 28), publicity_days=5, cap_per_payment=2000,
                                   cap_per_year=5000, budget=200000)
@@ -244,6 +245,6 @@ def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
         if goal in (State.publicized, "objection"):
             demo.fire(case, f"cadre_{union.lower()}", "publicize")
         if goal == "objection":
-            services.record_objection(demo.session, demo.accounts[f"cadre_{union.lower()}"], demo.clock, case.id,
+            verbs.record_objection(demo.session, demo.accounts[f"cadre_{union.lower()}"], demo.clock, case.id,
                                       "同事反映该职工配偶有经营收入，未如实申报")
     demo.clock.set(now)

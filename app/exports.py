@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
 from workflows.states import State
 

@@ -11,12 +11,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from workflows import vocab
-from workflows.clock import LOCAL, Clock, from_db
-from workflows.documents import Uploads
+from workflows.infra.clock import LOCAL, Clock, from_db
+from workflows.infra.uploads import Uploads
 from workflows.errors import DomainError, Invalid
 from workflows.identity import mask_id, mask_numbers
 from workflows.models import Account, Notification
-from workflows.queries import Filters
+from workflows.reads.worklists import Filters
 from workflows.rules import CASE_READERS, deadline_text
 from workflows.states import TASK_ROLES, Role, State
 from workflows.vocab import AidKind, Category, WorkerGroup, label_of

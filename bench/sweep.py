@@ -8,7 +8,7 @@ Aims (from the issue): the sweep within 5x of the raw SQL, and its peak memory u
 printed; with --check the script also exits with status 1 when an aim is missed.
 
 The data: on a fresh SQLite file (schema by workflows.schema.upgrade), a district, five grassroots unions with a
-cadre each and two campaigns are set up through workflows.organisation as the console operator; then N cases
+cadre each and two campaigns are set up through workflows.verbs as the console operator; then N cases
 (default 1,000,000) are written with one INSERT ... SELECT over a recursive CTE, not through the services. M of
 them (default 100,000, spread evenly over the ids) are overdue: in the grassroots stages (drafted ... publicized)
 of the campaign whose deadline has passed. Of the rest, about one in nine is in the same campaign but entered or
@@ -64,7 +64,7 @@ CREATED = "2029-12-01 09:00:00.000000"  # as SQLAlchemy writes a naive UTC DateT
 
 
 def sweep_instant():
-    from workflows.organisation import parse_deadline
+    from workflows.inputs import parse_deadline
     return parse_deadline(PAST_DEADLINE) + dt.timedelta(seconds=1)
 
 
@@ -72,26 +72,27 @@ def sweep_instant():
 
 def build(path: Path, cases: int, overdue: int) -> dict:
     """The schema, the organisation through the services, the cases by raw SQL. Returns what was built."""
-    from workflows import organisation
+    from workflows import verbs
+    from workflows.inputs import parse_deadline
     from workflows.actors import CONSOLE
-    from workflows.clock import LOCAL, FixedClock
-    from workflows.db import make_engine, session_factory
-    from workflows.schema import upgrade
+    from workflows.infra.clock import LOCAL, FixedClock
+    from workflows.infra.db import make_engine, session_factory
+    from workflows.infra.migrate import upgrade
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     clock = FixedClock(dt.datetime(2029, 12, 1, 9, 0, tzinfo=LOCAL))
     with session_factory(engine, writes=True)() as session:
-        organisation.create_union(session, CONSOLE, clock, "QZGH", "某区总工会")
+        verbs.create_union(session, CONSOLE, clock, "QZGH", "某区总工会")
         cadres = []
         for n in range(1, UNIONS + 1):
-            organisation.create_union(session, CONSOLE, clock, f"JC{n:03d}", f"第{n}基层工会", "QZGH")
-            cadres.append(organisation.create_account(session, CONSOLE, clock, f"cadre{n}", "cadre",
+            verbs.create_union(session, CONSOLE, clock, f"JC{n:03d}", f"第{n}基层工会", "QZGH")
+            cadres.append(verbs.create_account(session, CONSOLE, clock, f"cadre{n}", "cadre",
                                                       "bench-password", f"JC{n:03d}"))
-        past = organisation.create_campaign(session, CONSOLE, clock, name="已截止的送温暖",
-                                            deadline=organisation.parse_deadline(PAST_DEADLINE), publicity_days=0)
-        future = organisation.create_campaign(session, CONSOLE, clock, name="未截止的送温暖",
-                                              deadline=organisation.parse_deadline(FUTURE_DEADLINE),
+        past = verbs.create_campaign(session, CONSOLE, clock, name="已截止的送温暖",
+                                            deadline=parse_deadline(PAST_DEADLINE), publicity_days=0)
+        future = verbs.create_campaign(session, CONSOLE, clock, name="未截止的送温暖",
+                                              deadline=parse_deadline(FUTURE_DEADLINE),
                                               publicity_days=0)
         session.commit()
         unions = [(cadre.union_id, cadre.id) for cadre in cadres]
@@ -172,9 +173,9 @@ def check(name: str, before: dict, after: dict, overdue: int, campaigns: dict) -
 
 def child(path: str, batch: int, profile: str | None) -> None:
     """Runs in the child: one sweep, its figures printed as JSON on the last line."""
-    from workflows import deadline
-    from workflows.clock import FixedClock
-    from workflows.db import make_engine, session_factory
+    from workflows import verbs
+    from workflows.infra.clock import FixedClock
+    from workflows.infra.db import make_engine, session_factory
 
     engine = make_engine(f"sqlite:///{path}")
     sessions = session_factory(engine, writes=True)  # as `songnuan sweep`: BEGIN IMMEDIATE on SQLite
@@ -186,7 +187,7 @@ def child(path: str, batch: int, profile: str | None) -> None:
     start, start_cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    result = deadline.sweep(sessions, clock, batch)
+    result = verbs.sweep(sessions, clock, batch)
     if profiler:
         profiler.disable()
     seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
@@ -217,7 +218,7 @@ HASHES = {"random": ("lower(hex(randomblob(32)))", "lower(hex(randomblob(32)))")
 
 
 def run_raw(path: Path, reason: str, hashes: str = "random") -> tuple[int, float]:
-    from workflows.clock import to_db
+    from workflows.infra.clock import to_db
     now = to_db(sweep_instant()).isoformat(sep=" ", timespec="microseconds")
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -251,8 +252,8 @@ def run_raw(path: Path, reason: str, hashes: str = "random") -> tuple[int, float
 # ---------------------------------------------------------------- main
 
 def verify(path: Path):
-    from workflows import audit
-    from workflows.db import make_engine, session_factory
+    from workflows.infra import audit
+    from workflows.infra.db import make_engine, session_factory
     engine = make_engine(f"sqlite:///{path}")
     try:
         with session_factory(engine)() as session:
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                                                           "and print its top functions; slows the sweep down")
     parser.add_argument("--child", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from workflows import deadline
+    from workflows.verbs import deadline
     from workflows.states import FORFEIT_REASON
     batch = args.batch or deadline.BATCH
     if args.child:

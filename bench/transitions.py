@@ -44,14 +44,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from workflows import audit, organisation, services
+from workflows import verbs
+from workflows.inputs import parse_deadline
+from workflows.infra import audit
 from workflows.actors import CONSOLE
-from workflows.clock import LOCAL, FixedClock, to_db
-from workflows.db import make_engine, session_factory
-from workflows.documents import Uploads
+from workflows.infra.clock import LOCAL, FixedClock, to_db
+from workflows.infra.db import make_engine, session_factory
+from workflows.infra.uploads import Uploads
 from workflows.identity import id_check_digit, luhn_complete
 from workflows.models import Case
-from workflows.schema import upgrade
+from workflows.infra.migrate import upgrade
 from workflows.states import BY_TRIGGER, State
 from workflows.vocab import required_documents
 
@@ -115,15 +117,15 @@ class Timing:
 def set_up(Session, clock: FixedClock) -> tuple[int, dict[str, Person]]:
     """The organisation, four accounts and a campaign, as an administrator would set them up."""
     with Session() as session:
-        organisation.create_union(session, CONSOLE, clock, "QZGH", "某区总工会")
-        organisation.create_union(session, CONSOLE, clock, "HG", "华光机械厂工会", "QZGH")
+        verbs.create_union(session, CONSOLE, clock, "QZGH", "某区总工会")
+        verbs.create_union(session, CONSOLE, clock, "HG", "华光机械厂工会", "QZGH")
         people = {}
         for role in ("cadre", "head", "reviewer", "finance"):
-            account = organisation.create_account(session, CONSOLE, clock, f"bench_{role}", role, "bench-password",
+            account = verbs.create_account(session, CONSOLE, clock, f"bench_{role}", role, "bench-password",
                                                   "HG" if role in ("cadre", "head") else None)
             people[role] = Person(account.id, account.username, account.role, account.union_id)
-        campaign = organisation.create_campaign(session, CONSOLE, clock, name="压力测试送温暖",
-                                                deadline=organisation.parse_deadline(DEADLINE), publicity_days=0,
+        campaign = verbs.create_campaign(session, CONSOLE, clock, name="压力测试送温暖",
+                                                deadline=parse_deadline(DEADLINE), publicity_days=0,
                                                 starts_on=NOW.date() - dt.timedelta(days=30),
                                                 ends_on=dt.date(2031, 2, 28))
         session.commit()
@@ -147,14 +149,14 @@ def run_services(folder: Path, cases: int, profiler: cProfile.Profile | None) ->
         # Each request sends the version of the case that the page it came from showed, as the forms do.
         start = tick()
         with Session() as session:  # one request
-            case = services.create_case(session, people["cadre"], clock, campaign_id, case_data(n))
+            case = verbs.create_case(session, people["cadre"], clock, campaign_id, case_data(n))
             session.commit()
         case_id, version = case.id, case.version
         timing.creations += tick() - start
         start = tick()
         for kind in kinds:
             with Session() as session:
-                document = services.add_document(session, people["cadre"], clock, uploads, case_id, kind,
+                document = verbs.add_document(session, people["cadre"], clock, uploads, case_id, kind,
                                                  f"{kind}.pdf", PDF, version=version)
                 session.commit()
             version = document.case.version
@@ -164,7 +166,7 @@ def run_services(folder: Path, cases: int, profiler: cProfile.Profile | None) ->
         for role, trigger in ROAD:
             with Session() as session:
                 reference = f"ICBC-{n:06d}" if trigger == "disburse" else None
-                version = services.fire(session, people[role], clock, case_id, trigger, version,
+                version = verbs.fire(session, people[role], clock, case_id, trigger, version,
                                         payment_reference=reference).version
                 session.commit()
         timing.firing += tick() - start

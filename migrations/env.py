@@ -11,7 +11,7 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        from workflows.db import make_engine
+        from workflows.infra.db import make_engine
 
         with make_engine(config.get_main_option("sqlalchemy.url")).connect() as connection:
             _migrate(connection)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from workflows import deadline, reminders
-from workflows.clock import Clock
+from workflows import verbs
+from workflows.verbs import deadline
+from workflows.infra.clock import Clock
 
 from . import mail
 
@@ -43,9 +44,9 @@ def batch_size() -> int:
 def run_once(sessions: Callable[[], Session], clock: Clock, smtp_url: str | None = None) -> Report:
     """One pass: forfeit what the deadline has made due, queue the reminders due now, and (with an SMTP server)
     e-mail the notifications waiting for it, once those decisions have committed."""
-    swept = deadline.sweep(sessions, clock, batch_size())
+    swept = verbs.sweep(sessions, clock, batch_size())
     with sessions() as session, session.begin():
-        queued = reminders.queue(session, clock.now())
+        queued = verbs.queue_reminders(session, clock.now())
     if swept.forfeited or swept.skipped or queued:
         log.info("sweep: %s forfeited, %s skipped, %s reminders queued", swept.forfeited, len(swept.skipped), queued)
     sent, failed = mail.deliver(sessions, clock, smtp_url) if smtp_url else (0, 0)

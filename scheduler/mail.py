@@ -32,7 +32,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from workflows.clock import Clock, to_db
+from workflows.infra.clock import Clock, to_db
 from workflows.models import Account, Notification
 
 log = logging.getLogger(__name__)

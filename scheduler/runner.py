@@ -31,8 +31,8 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from workflows.clock import Clock, from_db, to_db
-from workflows.db import session_factory
+from workflows.infra.clock import Clock, from_db, to_db
+from workflows.infra.db import session_factory
 from workflows.models import Campaign, SchedulerLease
 
 from .jobs import run_once

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
-from workflows.clock import LOCAL, FixedClock
-from workflows.db import make_engine
-from workflows.documents import Uploads
+from workflows.infra.clock import LOCAL, FixedClock
+from workflows.infra.db import make_engine
+from workflows.infra.uploads import Uploads
 from workflows.models import Base
-from workflows.schema import upgrade
+from workflows.infra.migrate import upgrade
 
 from .factories import Factory
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflows import organisation, services
+from workflows import verbs
+from workflows.inputs import parse_deadline
 from workflows.actors import CONSOLE
-from workflows.clock import FixedClock, to_db
-from workflows.documents import Uploads
+from workflows.infra.clock import FixedClock, to_db
+from workflows.infra.uploads import Uploads
 from workflows.identity import id_check_digit, luhn_complete
 from workflows.models import Account, Campaign, Case, Union
 from workflows.states import NEEDS_PAYMENT, State, Trigger, path_to
@@ -68,12 +69,12 @@ class Factory:
 
     def district(self) -> Union:
         if self._district is None:
-            self._district = organisation.create_union(self.session, CONSOLE, self.clock, f"D{next(_serial)}",
+            self._district = verbs.create_union(self.session, CONSOLE, self.clock, f"D{next(_serial)}",
                                                        "某区总工会")
         return self._district
 
     def union(self, name: str = "华光机械厂工会") -> Union:
-        return organisation.create_union(self.session, CONSOLE, self.clock, f"U{next(_serial)}", name,
+        return verbs.create_union(self.session, CONSOLE, self.clock, f"U{next(_serial)}", name,
                                          self.district().code)
 
     def account(self, role: str, union: Union | None = None, username: str | None = None) -> Account:
@@ -94,9 +95,9 @@ class Factory:
 
     def campaign(self, **settings: Any) -> Campaign:
         values = {"name": f"2018年元旦春节送温暖{next(_serial)}",
-                  "deadline": organisation.parse_deadline("2018-01-25"), "publicity_days": 0}
+                  "deadline": parse_deadline("2018-01-25"), "publicity_days": 0}
         values.update(settings)
-        return organisation.create_campaign(self.session, CONSOLE, self.clock, **values)
+        return verbs.create_campaign(self.session, CONSOLE, self.clock, **values)
 
     def default_campaign(self) -> Campaign:
         if self._campaign is None:
@@ -108,7 +109,7 @@ class Factory:
     def draft(self, union: Union | None = None, campaign: Campaign | None = None, **data: Any) -> Case:
         union = union or self.default_union()
         campaign = campaign or self.default_campaign()
-        return services.create_case(self.session, self.person("cadre", union), self.clock, campaign.id,
+        return verbs.create_case(self.session, self.person("cadre", union), self.clock, campaign.id,
                                     case_data(**data))
 
     def default_union(self) -> Union:
@@ -119,7 +120,7 @@ class Factory:
     def attach(self, case: Case, kinds=None) -> None:
         cadre = self.person("cadre", case.union)
         for kind in kinds if kinds is not None else required_documents(case.medical):
-            services.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind, f"{kind}.pdf", PDF)
+            verbs.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind, f"{kind}.pdf", PDF)
 
     def case(self, state: State = State.drafted, union: Union | None = None, campaign: Campaign | None = None,
              **data: Any) -> Case:
@@ -136,4 +137,4 @@ class Factory:
         kwargs.setdefault("comment", COMMENTS.get(trigger))
         if trigger in NEEDS_PAYMENT:
             kwargs.setdefault("payment_reference", f"PAY-{next(_serial)}")
-        return services.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
+        return verbs.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)

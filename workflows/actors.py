@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .states import Role
+from workflows.states import Role
 
 
 class Actor(Protocol):

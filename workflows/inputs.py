@@ -1,18 +1,20 @@
 """The shape of a case as it comes in (API body, form, CLI, demo), with its types and lengths.
 
 Pydantic checks types, lengths and vocabularies; the rules that need the domain (check digits, birth dates,
-duplicates) live in rules.py. Errors come out as {dotted.field: 中文说明}.
+duplicates) live in workflows/rules. Errors come out as {dotted.field: 中文说明}.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import Invalid
-from .vocab import AidKind, Category, Cause, Gender, WorkerGroup
+from workflows.errors import Invalid
+from workflows.infra.clock import LOCAL
+from workflows.vocab import AidKind, Category, Cause, Gender, WorkerGroup
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
@@ -131,3 +133,23 @@ def case_input(case: Any) -> CaseIn:
         aid=AidIn.model_construct(kind=case.aid_kind, amount=case.aid_amount, medical=case.medical),
         bank_account=case.bank_account,
     )
+
+
+# The years a campaign's dates may fall in: beyond them a date is a typing error (and 9999-12-31 24:00 overflows).
+YEARS = (2000, 2100)
+
+
+def parse_deadline(text: str) -> dt.datetime:
+    """An ISO-8601 instant; without a zone it is local time; a bare date means the end of that day."""
+    text = (text or "").strip()
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            moment = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL)
+        else:
+            moment = dt.datetime.fromisoformat(text)
+        if not YEARS[0] <= moment.year <= YEARS[1]:
+            raise ValueError
+    except (ValueError, OverflowError):
+        raise Invalid({"deadline": "截止时间格式应为 2018-01-25 或 2018-01-25T17:00"}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)

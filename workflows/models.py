@@ -11,11 +11,11 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignK
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .clock import local_date, to_db
-from .expr import at_or_after, at_or_before, constant, every, is_set, is_unset, negate, one_of, some
-from .identity import mask_account, mask_id
-from .states import COMMITTED, DISTRICT, UNION_ROLES, Role, State
-from .vocab import ObjectionStatus
+from workflows.infra.clock import local_date, to_db
+from workflows.infra.expr import at_or_after, at_or_before, constant, every, is_set, is_unset, negate, one_of, some
+from workflows.identity import mask_account, mask_id
+from workflows.states import COMMITTED, DISTRICT, UNION_ROLES, Role, State
+from workflows.vocab import ObjectionStatus
 
 Money = Numeric(12, 2)
 
@@ -181,7 +181,7 @@ class Case(Base):
     )
 
     # Rules that decide one case and select many, each one expression for both (workflows/expr.py). The guards
-    # (rules.py) ask them of a case; the inbox, the lists, the reminders and the sweep compile them to SQL.
+    # (workflows/rules) ask them of a case; the inbox, the lists, the reminders and the sweep compile them to SQL.
 
     @hybrid_method
     def visible_to(self, actor):

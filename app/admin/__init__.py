@@ -1,5 +1,5 @@
 """Administration: the unions tree, accounts and campaigns. System administrators only; the rules are the verbs'
-of workflows.organisation, and a view only reads its form, calls one verb and commits once."""
+of workflows.verbs (unions, accounts, campaigns), and a view only reads its form, calls one verb and commits once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from workflows import organisation
+from workflows import verbs
+from workflows.reads import organisation
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.models import Account, Campaign, Union
 from workflows.rules import deadline_text, require_role
@@ -81,7 +82,7 @@ def unions():
         form.parent.data = request.args.get("parent", "")
         has_district = _count(Union, Union.kind == UnionKind.district)
         form.kind.data = UnionKind.grassroots if form.parent.data or has_district else UnionKind.district
-    done, union, problems = _run(form, lambda: organisation.create_union(
+    done, union, problems = _run(form, lambda: verbs.create_union(
         session, actor(), clock(), form.code.data, form.name.data, form.parent.data or None, form.kind.data))
     if done:
         flash(_("已新建工会：%(name)s", name=union.name), "success")
@@ -114,8 +115,8 @@ def account_new():
     if not form.is_submitted():
         form.union.data = request.args.get("union", "")
     typed = form.password.data or ""
-    password = typed if typed.strip() else organisation.new_password()
-    done, account, problems = _run(form, lambda: organisation.create_account(
+    password = typed if typed.strip() else verbs.accounts.new_password()
+    done, account, problems = _run(form, lambda: verbs.create_account(
         session, actor(), clock(), form.username.data, form.role.data, password, form.union.data or None,
         form.email.data, form.display_name.data), ACCOUNT_FIELDS)
     if done:
@@ -155,7 +156,7 @@ def _account_page(target: Account, status: int = 200, problems: list[str] | None
 def account_profile(account_id: int):
     target = organisation.account(db(), account_id)
     form = ProfileForm()
-    done, _result, problems = _run(form, lambda: organisation.update_account(
+    done, _result, problems = _run(form, lambda: verbs.update_account(
         db(), actor(), clock(), account_id, display_name=form.display_name.data, email=form.email.data),
         ACCOUNT_FIELDS)
     if done:
@@ -168,7 +169,7 @@ def account_role(account_id: int):
     target = organisation.account(db(), account_id)
     form = RoleForm()
     form.fill_choices(organisation.grassroots_unions(db()))
-    done, _result, problems = _run(form, lambda: organisation.change_role(
+    done, _result, problems = _run(form, lambda: verbs.change_role(
         db(), actor(), clock(), account_id, form.role.data, form.union.data or None))
     if done:
         return _created(target, None, _("已更改角色"))
@@ -180,7 +181,7 @@ def account_password(account_id: int):
     target = organisation.account(db(), account_id)
     form = PasswordForm()
     typed = form.password.data or ""
-    done, password, problems = _run(form, lambda: organisation.reset_password(
+    done, password, problems = _run(form, lambda: verbs.reset_password(
         db(), actor(), clock(), account_id, typed if typed.strip() else None))
     if done:
         return _created(target, None if typed.strip() else password, _("已重置密码"))
@@ -199,7 +200,7 @@ def account_enable(account_id: int):
 
 def _set_active(account_id: int, active: bool):
     target = organisation.account(db(), account_id)
-    done, _result, problems = _run(ButtonForm(), lambda: organisation.set_account_active(
+    done, _result, problems = _run(ButtonForm(), lambda: verbs.set_account_active(
         db(), actor(), clock(), account_id, active))
     if done:
         return _created(target, None, _("账号已启用") if active else _("账号已停用，其登录已全部失效"))
@@ -237,8 +238,8 @@ def _campaign_form(campaign: Campaign | None):
 
     def save() -> Campaign:
         if campaign is None:
-            return organisation.create_campaign(session, actor(), clock(), **form.settings())
-        return organisation.update_campaign(session, actor(), clock(), campaign.id, **form.settings())
+            return verbs.create_campaign(session, actor(), clock(), **form.settings())
+        return verbs.update_campaign(session, actor(), clock(), campaign.id, **form.settings())
 
     done, saved, problems = _run(form, save, CAMPAIGN_FIELDS)
     if done:

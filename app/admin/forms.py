@@ -1,6 +1,6 @@
 """The administration forms. They check only what a form can: a field is filled in, a date is a date. Every rule
 (codes and names unique, a cadre in a grassroots union, deadlines in order, money, budget split) is the verb's
-(workflows.organisation), whose messages `show` puts beside the inputs they concern. Money, days and reminder
+(workflows.verbs: unions, accounts, campaigns), whose messages `show` puts beside the inputs they concern. Money, days and reminder
 offsets stay text, so that a wrong entry comes back as it was typed."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Optional
 
-from workflows.clock import LOCAL, from_db
+from workflows.infra.clock import LOCAL, from_db
 from workflows.models import Campaign, Union
-from workflows.organisation import YEARS, parse_deadline
+from workflows.inputs import YEARS, parse_deadline
 from workflows.states import Role
 from workflows.vocab import UnionKind
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_openapi3 import APIBlueprint
 
-from workflows import signin
-from workflows.clock import Clock
-from workflows.documents import Uploads
+from workflows import verbs
+from workflows.verbs import signin
+from workflows.infra.clock import Clock
+from workflows.infra.uploads import Uploads
 from workflows.errors import DomainError, Invalid
 from workflows.models import Account
 
@@ -32,7 +33,7 @@ def _authenticate() -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise signin.Unauthenticated("请先登录：在 Authorization 头中提供 Bearer 令牌")
-        found = signin.account_for_token(db(), clock(), token.strip(), writing=request.method not in READS)
+        found = verbs.account_for_token(db(), clock(), token.strip(), writing=request.method not in READS)
         if found is None:
             raise signin.Unauthenticated("令牌无效或已被吊销，请重新登录")
         g.api_account, g.api_token = found

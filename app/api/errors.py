@@ -14,7 +14,7 @@ from werkzeug.routing import RequestRedirect
 
 from workflows.errors import DomainError, Forbidden, Invalid, Refused
 from workflows.inputs import field_errors
-from workflows.signin import Throttled, Unauthenticated
+from workflows.verbs.signin import Throttled, Unauthenticated
 
 from ..web import STATUS, domain_error_page, error_page, http_error_page
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictBool, create_model
 
-from workflows.clock import from_db
+from workflows.infra.clock import from_db
 from workflows.identity import mask_id, mask_numbers
 from workflows.models import AuditEvent, Case, Document, Notification, Objection
 from workflows.rules import missing_documents

@@ -10,8 +10,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage as UploadedFile
 
-from workflows import audit, queries, reports, rules, services, signin
-from workflows.clock import LOCAL, to_db
+from workflows import verbs
+from workflows.infra import audit
+from workflows.reads import worklists
+from workflows.reads import reports
+from workflows import rules
+from workflows.verbs import signin
+from workflows.infra.clock import LOCAL, to_db
 from workflows.errors import Invalid, NotFound
 from workflows.models import Account, AuditEvent, Notification
 from workflows.states import Role
@@ -38,11 +43,11 @@ def _case_response(case, status: int = 200):
           summary="Sign in: a new bearer token for a name and password")
 def create_token(body: s.TokenIn):
     session = db()
-    account = signin.authenticate(session, clock(), body.username, body.password, request.remote_addr or "")
+    account = verbs.authenticate(session, clock(), body.username, body.password, request.remote_addr or "")
     if account is None:
         session.commit()  # the failure counts towards throttling even though we refuse
         raise signin.Unauthenticated()
-    token = signin.issue_token(session, clock(), account)
+    token = verbs.issue_token(session, clock(), account)
     session.commit()
     return {"token": token}, 201
 
@@ -50,7 +55,7 @@ def create_token(body: s.TokenIn):
 @api.delete("/tokens/current", tags=[AUTH], responses=s.responses({204: None}),
             summary="Sign out: revoke the token of this request")
 def revoke_token():
-    signin.revoke_token(db(), clock(), g.api_token)
+    verbs.revoke_token(db(), clock(), g.api_token)
     db().commit()
     return "", 204
 
@@ -67,7 +72,7 @@ def me():
          summary="The cases I can move on now, the most urgent first")
 def inbox(query: s.PageQuery):
     now = clock().now()
-    page = queries.inbox(db(), actor(), now, page=query.page, per_page=query.per_page)
+    page = worklists.inbox(db(), actor(), now, page=query.page, per_page=query.per_page)
     items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
     # Through the model, as every answer: times in ISO 8601 (jsonify would write them as HTTP dates).
     return s.InboxPage.model_validate({"items": items, "total": page.total, "page": page.page,
@@ -76,8 +81,8 @@ def inbox(query: s.PageQuery):
 
 @api.get("/cases", tags=[CASES], responses=s.responses({200: s.CasePage}, 400), summary="The cases I may see")
 def list_cases(query: s.CaseQuery):
-    filters = queries.Filters(state=query.state, union=query.union, campaign=query.campaign, q=query.q)
-    page = queries.cases(db(), actor(), filters, page=query.page, per_page=query.per_page)
+    filters = worklists.Filters(state=query.state, union=query.union, campaign=query.campaign, q=query.q)
+    page = worklists.cases(db(), actor(), filters, page=query.page, per_page=query.per_page)
     return s.CasePage.model_validate({"items": [s.summary(case) for case in page.items], "total": page.total,
                                      "page": page.page, "per_page": page.per_page}).model_dump(mode="json")
 
@@ -88,21 +93,21 @@ def list_cases(query: s.CaseQuery):
           summary="Open a draft (cadres)")
 def create_case(body: s.CaseCreate):
     data = body.model_dump(mode="json", exclude={"campaign"}, exclude_unset=True)
-    case = services.create_case(db(), actor(), clock(), body.campaign, data)
+    case = verbs.create_case(db(), actor(), clock(), body.campaign, data)
     db().commit()
     return _case_response(case, 201)
 
 
 @api.get("/cases/<int:case_id>", tags=[CASES], responses=s.responses({200: s.CaseOut}, 404))
 def get_case(path: s.CasePath):
-    return _case_response(services.get_case(db(), actor(), path.case_id))
+    return _case_response(verbs.get_case(db(), actor(), path.case_id))
 
 
 @api.patch("/cases/<int:case_id>", tags=[CASES], responses=s.responses({200: s.CaseOut}, 400, 403, 404, 409),
            summary="Change fields of a draft; objects are merged, the member list is replaced whole")
 def edit_case(path: s.CasePath, body: s.CasePatch):
     data = body.model_dump(mode="json", exclude={"version"}, exclude_unset=True)
-    case = services.edit_case(db(), actor(), clock(), path.case_id, body.version, data)
+    case = verbs.edit_case(db(), actor(), clock(), path.case_id, body.version, data)
     db().commit()
     return _case_response(case)
 
@@ -120,7 +125,7 @@ def add_document(path: s.CasePath, form: DocumentForm):
     if not isinstance(form.file, UploadedFile):  # flask-openapi3 lets a plain text field named "file" through
         raise Invalid({"file": "请选择文件"})
     content = form.file.stream.read(uploads().max_bytes + 1)
-    document = services.add_document(db(), actor(), clock(), uploads(), path.case_id, form.kind,
+    document = verbs.add_document(db(), actor(), clock(), uploads(), path.case_id, form.kind,
                                      form.file.filename or "", content, form.version)
     db().commit()
     return s.DocumentOut.model_validate(s.document_out(document)).model_dump(mode="json"), 201
@@ -129,7 +134,7 @@ def add_document(path: s.CasePath, form: DocumentForm):
 @api.get("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
          responses=s.responses({200: None}, 403, 404), summary="Download a document (the people working on the case)")
 def get_document(path: s.DocumentPath):
-    document = services.document_for_download(db(), actor(), path.document_id)
+    document = verbs.document_for_download(db(), actor(), path.document_id)
     if document.case_id != path.case_id:
         raise NotFound("找不到该资料")
     data = uploads().path(document.id).read_bytes()
@@ -142,7 +147,7 @@ def get_document(path: s.DocumentPath):
 @api.delete("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
             responses=s.responses({200: s.CaseOut}, 403, 404, 409), summary="Remove a document of a draft")
 def remove_document(path: s.DocumentPath):
-    case = services.remove_document(db(), actor(), clock(), uploads(), path.case_id, path.document_id)
+    case = verbs.remove_document(db(), actor(), clock(), uploads(), path.case_id, path.document_id)
     db().commit()
     return _case_response(case)
 
@@ -151,7 +156,7 @@ def remove_document(path: s.DocumentPath):
           responses=s.responses({200: s.CaseOut}, 400, 403, 404, 409),
           summary="Fire a trigger of the transition table")
 def fire(path: s.CasePath, body: s.TransitionIn):
-    case = services.fire(db(), actor(), clock(), path.case_id, body.trigger, body.version, comment=body.comment,
+    case = verbs.fire(db(), actor(), clock(), path.case_id, body.trigger, body.version, comment=body.comment,
                          payment_reference=body.payment_reference)
     db().commit()
     return _case_response(case)
@@ -160,14 +165,14 @@ def fire(path: s.CasePath, body: s.TransitionIn):
 @api.post("/cases/<int:case_id>/claim", tags=[CASES], responses=s.responses({200: s.CaseOut}, 403, 404, 409),
           summary="Take a case to work on it (reviewers and finance)")
 def claim(path: s.CasePath):
-    case = services.claim(db(), actor(), clock(), path.case_id)
+    case = verbs.claim(db(), actor(), clock(), path.case_id)
     db().commit()
     return _case_response(case)
 
 
 @api.delete("/cases/<int:case_id>/claim", tags=[CASES], responses=s.responses({200: s.CaseOut}, 403, 404, 409))
 def release(path: s.CasePath):
-    case = services.release(db(), actor(), clock(), path.case_id)
+    case = verbs.release(db(), actor(), clock(), path.case_id)
     db().commit()
     return _case_response(case)
 
@@ -176,7 +181,7 @@ def release(path: s.CasePath):
           responses=s.responses({201: s.ObjectionOut}, 400, 403, 404, 409),
           summary="Record an objection raised during the public notice")
 def record_objection(path: s.CasePath, body: s.ObjectionIn):
-    objection = services.record_objection(db(), actor(), clock(), path.case_id, body.statement)
+    objection = verbs.record_objection(db(), actor(), clock(), path.case_id, body.statement)
     db().commit()
     return s.ObjectionOut.model_validate(s.objection_out(objection)).model_dump(mode="json"), 201
 
@@ -184,7 +189,7 @@ def record_objection(path: s.CasePath, body: s.ObjectionIn):
 @api.post("/objections/<int:objection_id>/resolution", tags=[CASES],
           responses=s.responses({200: s.ObjectionOut}, 400, 403, 404, 409), summary="Resolve an objection (heads)")
 def resolve_objection(path: s.ObjectionPath, body: s.ResolutionIn):
-    objection = services.resolve_objection(db(), actor(), clock(), path.objection_id, body.outcome, body.comment)
+    objection = verbs.resolve_objection(db(), actor(), clock(), path.objection_id, body.outcome, body.comment)
     db().commit()
     return s.ObjectionOut.model_validate(s.objection_out(objection)).model_dump(mode="json")
 
@@ -192,7 +197,7 @@ def resolve_objection(path: s.ObjectionPath, body: s.ResolutionIn):
 @api.post("/cases/<int:case_id>/reveal", tags=[CASES], responses=s.responses({200: s.RevealOut}, 400, 403, 404, 409),
           summary="The full ID or bank number; every reveal is audited")
 def reveal(path: s.CasePath, body: s.RevealIn):
-    value = services.reveal(db(), actor(), clock(), path.case_id, body.field)
+    value = verbs.reveal(db(), actor(), clock(), path.case_id, body.field)
     db().commit()
     return {"field": body.field, "value": value}
 
@@ -200,7 +205,7 @@ def reveal(path: s.CasePath, body: s.RevealIn):
 @api.get("/cases/<int:case_id>/history", tags=[CASES], responses=s.responses({200: s.EventList}, 404),
          summary="The case's audit events, oldest first")
 def history(path: s.CasePath):
-    case = services.get_case(db(), actor(), path.case_id)
+    case = verbs.get_case(db(), actor(), path.case_id)
     events = db().scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq))
     return [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json") for e in events]
 

@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from workflows import trail
-from workflows.clock import LOCAL, from_db
+from workflows.reads import trail
+from workflows.infra.clock import LOCAL, from_db
 from workflows.states import Role, State
 from workflows.vocab import label_of
 

@@ -1,4 +1,4 @@
-"""The audit screens. Each reads its filters, asks workflows.trail (or workflows.audit for the chain) and renders;
+"""The audit screens. Each reads its filters, asks workflows.reads.trail (or workflows.infra.audit for the chain) and renders;
 none writes, and every text of an event reaches the template already masked (trail.Entry)."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from typing import Any
 from flask import render_template, request
 from sqlalchemy import select
 
-from workflows import audit, trail
+from workflows.infra import audit
+from workflows.reads import trail
 from workflows.errors import Invalid, NotFound
 from workflows.models import Campaign, Union
 from workflows.states import Role

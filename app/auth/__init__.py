@@ -13,7 +13,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from workflows import signin
+from workflows import verbs
+from workflows.verbs import signin
 from workflows.states import Role
 
 from ..db import db
@@ -54,7 +55,7 @@ def init_app(app: Flask) -> None:
 
 @login.user_loader
 def _load(key: str):
-    found = signin.account_for_token(db(), clock(), key, kind="web")
+    found = verbs.account_for_token(db(), clock(), key, kind="web")
     if found is None:
         return None
     account, g.web_session = found
@@ -84,7 +85,7 @@ def signin_page():
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            account = signin.authenticate(db(), clock(), form.username.data, form.password.data,
+            account = verbs.authenticate(db(), clock(), form.username.data, form.password.data,
                                           request.remote_addr or "")
         except signin.Throttled as refusal:
             error, status = refusal.message, 429
@@ -93,7 +94,7 @@ def signin_page():
                 db().commit()  # the failure counts towards throttling even though we refuse
                 error, status = _("用户名或密码不正确"), 401
             else:
-                key = signin.issue_token(db(), clock(), account, kind="web")
+                key = verbs.issue_token(db(), clock(), account, kind="web")
                 db().commit()
                 target = safe_next(request.args.get("next"), "")
                 session.clear()  # a new session at sign-in: nothing carried over from before, CSRF secret included
@@ -113,7 +114,7 @@ def home():
 @bp.post("/signout")
 @login_required
 def signout():
-    signin.revoke_token(db(), clock(), g.web_session)
+    verbs.revoke_token(db(), clock(), g.web_session)
     db().commit()
     session.clear()
     logout_user()  # after the clear: it leaves the mark that deletes the remember cookie too

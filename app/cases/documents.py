@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from workflows import services
+from workflows import verbs
 from workflows.errors import DomainError, Forbidden, NotFound
 from workflows.models import Case
 from workflows.vocab import DocumentKind, required_documents
@@ -67,7 +67,7 @@ def upload(case_id: int):
     try:
         # One byte over the limit is enough for the verb to say it is too large, without reading the rest.
         content = file.stream.read(uploads().max_bytes + 1) if file else b""
-        document = services.add_document(db(), actor(), clock(), uploads(), case_id, request.form.get("kind", ""),
+        document = verbs.add_document(db(), actor(), clock(), uploads(), case_id, request.form.get("kind", ""),
                                          name, content)
         db().commit()
     except DomainError as error:
@@ -85,7 +85,7 @@ def upload(case_id: int):
 @login_required
 def remove_document(case_id: int, doc_id: str):
     try:
-        services.remove_document(db(), actor(), clock(), uploads(), case_id, doc_id)
+        verbs.remove_document(db(), actor(), clock(), uploads(), case_id, doc_id)
         db().commit()  # the file goes once this has committed
     except DomainError as error:
         db().rollback()
@@ -112,7 +112,7 @@ def download_name(filename: str, content_type: str) -> str:
 def download(doc_id: str):
     if not (doc_id.isalnum() and len(doc_id) <= 32):
         abort(404)
-    document = services.document_for_download(db(), actor(), doc_id)  # 404 / 403 unless entitled to the case
+    document = verbs.document_for_download(db(), actor(), doc_id)  # 404 / 403 unless entitled to the case
     return send_stored(document.id, document.content_type, document.filename)
 
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import services
+from workflows import verbs
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
 from workflows.models import Campaign, Case
 from workflows.rules import DRAFTERS, require_role
@@ -48,7 +48,7 @@ def new():
         choice = form.campaign.data or ""
         if not (choice.isdigit() and len(choice) < 10):
             raise Invalid({"campaign": _("请选择活动")})
-        return services.create_case(db(), me, clock(), int(choice), data)
+        return verbs.create_case(db(), me, clock(), int(choice), data)
 
     if request.method == "POST":
         return _submit(form, None, create, campaigns=campaigns)
@@ -63,10 +63,10 @@ def edit(case_id: int):
         try:
             # The verb itself says whether this person may change the case now (role, union, state, deadline):
             # given nothing to change, it changes and writes nothing.
-            case = services.edit_case(db(), me, clock(), case_id, None, {})
+            case = verbs.edit_case(db(), me, clock(), case_id, None, {})
             problems = {}
         except Invalid as error:  # stored values that no longer pass: shown beside their inputs
-            case, problems = services.get_case(db(), me, case_id), error.fields
+            case, problems = verbs.get_case(db(), me, case_id), error.fields
         except (NotFound, Forbidden):
             raise
         except DomainError as error:  # not a draft any more, or past the deadline
@@ -76,12 +76,12 @@ def edit(case_id: int):
         form.version.data = str(case.version)
         return _page(form, case, errors=problems)
 
-    case = services.get_case(db(), me, case_id)
+    case = verbs.get_case(db(), me, case_id)
     form = CaseForm()
     version = form.version.data or ""
     # A version that is not a number was not sent by this form: treat it as stale rather than skip the check.
     seen = int(version) if version.isdigit() and len(version) < 10 else -1
-    return _submit(form, case, lambda data: services.edit_case(db(), me, clock(), case_id, seen, data))
+    return _submit(form, case, lambda data: verbs.edit_case(db(), me, clock(), case_id, seen, data))
 
 
 def _row_action(form: CaseForm) -> bool:

@@ -10,8 +10,8 @@ from flask import Response, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import queries
-from workflows.clock import LOCAL
+from workflows.reads import worklists
+from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
 from workflows.rules import CASE_READERS, require_role
 from workflows.states import UNION_ROLES, Role, State
@@ -40,7 +40,7 @@ def index():
     me = actor()
     require_role(me, CASE_READERS, "查看案件")
     filters = read_filters(request.args)
-    page = queries.cases(db(), me, filters, page=page_number(request.args))
+    page = worklists.cases(db(), me, filters, page=page_number(request.args))
     return render_template("cases/index.html", page=page, filters=filters, choices=filter_choices(me),
                            may_create=me.role == Role.cadre,
                            may_print_notice=me.role in (Role.cadre, Role.head, Role.reviewer, Role.auditor))
@@ -72,7 +72,7 @@ def export_csv():
     writer.writerow(HEADER)
     page_no = 1
     while True:
-        page = queries.cases(db(), me, filters, page=page_no, per_page=queries.MAX_PER_PAGE)
+        page = worklists.cases(db(), me, filters, page=page_no, per_page=worklists.MAX_PER_PAGE)
         writer.writerows(_row(case) for case in page.items)
         if page_no * page.per_page >= min(page.total, EXPORT_LIMIT):
             break

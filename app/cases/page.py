@@ -1,7 +1,7 @@
 """The case page: its fields (numbers masked, revealed on request), documents, the actions this person may take
 now and why the others are blocked, objections, the timeline of its audit events, and the process diagram.
 
-Every action is a POST that calls one verb of workflows.services and commits once; a refusal shows the verb's
+Every action is a POST that calls one verb of workflows.verbs and commits once; a refusal shows the verb's
 reason on the page again, with what was typed kept.
 """
 
@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import rules, services
+from workflows import verbs
+from workflows import rules
 from workflows.errors import DomainError, Invalid
 from workflows.models import Account, AuditEvent
 from workflows.states import BY_TRIGGER, CLAIM_STATES, Role, State, label_of_action
@@ -70,14 +71,14 @@ def _people(case) -> set[int]:
 def _refused(case_id: int, refusal: DomainError, **shown):
     """The case page again after a refusal: nothing of the attempt kept, the message and what was typed shown."""
     db().rollback()
-    case = services.get_case(db(), actor(), case_id)  # a case the person may not see stays a 404
+    case = verbs.get_case(db(), actor(), case_id)  # a case the person may not see stays a 404
     return _render(case, status=STATUS.get(refusal.code, 409), **shown)
 
 
 @bp.get("/<int:case_id>")
 @login_required
 def show(case_id: int):
-    return _render(services.get_case(db(), actor(), case_id))
+    return _render(verbs.get_case(db(), actor(), case_id))
 
 
 @bp.post("/<int:case_id>/act")
@@ -88,7 +89,7 @@ def act(case_id: int):
     typed = {"comment": request.form.get("comment", ""), "payment_reference": request.form.get("payment_reference", "")}
     version = request.form.get("version", "")  # missing or garbled: stale, never "any version"
     try:
-        case = services.fire(db(), actor(), clock(), case_id, trigger, int(version) if version.isdigit() else -1,
+        case = verbs.fire(db(), actor(), clock(), case_id, trigger, int(version) if version.isdigit() else -1,
                              comment=typed["comment"], payment_reference=typed["payment_reference"] or None)
         db().commit()
     except DomainError as error:
@@ -105,9 +106,9 @@ def act(case_id: int):
 def reveal(case_id: int):
     """Show one full number, once, on this page; the reveal is audited."""
     field = request.form.get("field", "")
-    value = services.reveal(db(), actor(), clock(), case_id, field)
+    value = verbs.reveal(db(), actor(), clock(), case_id, field)
     db().commit()
-    return _render(services.get_case(db(), actor(), case_id), revealed={field: value})
+    return _render(verbs.get_case(db(), actor(), case_id), revealed={field: value})
 
 
 @bp.post("/<int:case_id>/objections")
@@ -115,7 +116,7 @@ def reveal(case_id: int):
 def record_objection(case_id: int):
     statement = request.form.get("statement", "")
     try:
-        services.record_objection(db(), actor(), clock(), case_id, statement)
+        verbs.record_objection(db(), actor(), clock(), case_id, statement)
         db().commit()
     except DomainError as error:
         return _refused(case_id, error, objection_error=error_text(error), typed={"statement": statement})
@@ -128,7 +129,7 @@ def record_objection(case_id: int):
 def resolve_objection(case_id: int, objection_id: int):
     comment = request.form.get("resolution", "")
     try:
-        objection = services.resolve_objection(db(), actor(), clock(), objection_id, request.form.get("outcome", ""),
+        objection = verbs.resolve_objection(db(), actor(), clock(), objection_id, request.form.get("outcome", ""),
                                                 comment)
         if objection.case_id != case_id:
             raise Invalid({"objection": "异议不属于该案件"})
@@ -142,7 +143,7 @@ def resolve_objection(case_id: int, objection_id: int):
 @bp.post("/<int:case_id>/claim")
 @login_required
 def claim(case_id: int):
-    services.claim(db(), actor(), clock(), case_id)
+    verbs.claim(db(), actor(), clock(), case_id)
     db().commit()
     flash(_("已认领，其他人不会同时办理该案件"), "success")
     return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))
@@ -151,7 +152,7 @@ def claim(case_id: int):
 @bp.post("/<int:case_id>/release")
 @login_required
 def release(case_id: int):
-    services.release(db(), actor(), clock(), case_id)
+    verbs.release(db(), actor(), clock(), case_id)
     db().commit()
     flash(_("已放弃认领"), "success")
     return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))

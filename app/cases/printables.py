@@ -9,8 +9,9 @@ from flask import render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import reports, services
-from workflows.clock import LOCAL, from_db
+from workflows import verbs
+from workflows.reads import reports
+from workflows.infra.clock import LOCAL, from_db
 from workflows.errors import NotFound
 from workflows.identity import mask_id
 from workflows.models import Campaign, Case, Union
@@ -40,7 +41,7 @@ def local_day(moment: dt.datetime | None) -> dt.date | None:
 
 def notice_window(case: Case) -> tuple[dt.date | None, dt.date | None]:
     """The first and last day of the case's public notice. The window closes at midnight after its last working
-    day (services._publicize), so the last day shown is the day before; a zero-day window opens and closes at once."""
+    day (verbs.transitions._publicize), so the last day shown is the day before; a zero-day window opens and closes at once."""
     opened, closes = case.publicized_at, case.notice_closes_at
     if opened is None or closes is None:
         return local_day(opened), local_day(closes)
@@ -52,7 +53,7 @@ def notice_window(case: Case) -> tuple[dt.date | None, dt.date | None]:
 @login_required
 def printable(case_id: int):
     """The hardship worker file as a paper form: A4, every field, numbers masked, room for the seal."""
-    case = services.get_case(db(), actor(), case_id)
+    case = verbs.get_case(db(), actor(), case_id)
     members = [(member, mask_id(member.id_number)) for member in case.members]
     return render_template("cases/print.html", case=case, members=members,
                            printed_on=clock().now().astimezone(LOCAL).date())

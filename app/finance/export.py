@@ -8,7 +8,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.models import Case
 
 from ..exports import workbook_bytes

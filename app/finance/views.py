@@ -11,9 +11,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import disbursement
-from workflows.clock import LOCAL
-from workflows.disbursement import PAID, PENDING, BatchFilters, BatchRefused, Payment
+from workflows import verbs
+from workflows.reads import payments
+from workflows.infra.clock import LOCAL
+from workflows.reads.payments import PAID, PENDING, BatchFilters
+from workflows.verbs.payments import BatchRefused, Payment
 from workflows.errors import DomainError, Invalid
 from workflows.models import Campaign, Union
 from workflows.rules import require_role
@@ -55,10 +57,10 @@ def _choices() -> dict[str, Any]:
 def _render(filters: BatchFilters, *, status: int = 200, error: str | None = None, error_case: int | None = None,
             selected: set[int] | None = None, refs: dict[int, str] | None = None, reference: str = "",
             select_all: bool = False):
-    result = disbursement.batch(db(), actor(), filters)
+    result = payments.batch(db(), actor(), filters)
     return render_template(
         "finance/index.html", batch=result, filters=filters, choices=_choices(), args=_filter_args(filters),
-        pending=PENDING, paid=PAID, max_rows=disbursement.MAX_ROWS, error=error, error_case=error_case,
+        pending=PENDING, paid=PAID, max_rows=payments.MAX_ROWS, error=error, error_case=error_case,
         selected=selected or set(), refs=refs or {}, reference=reference, select_all=select_all), status
 
 
@@ -103,7 +105,7 @@ def act():
         if forgotten := sorted(set(refs) - set(selected)):
             raise Invalid({"cases": "有案件填写了付款凭证号但没有勾选，请勾选或清空其凭证号"
                                     f"（案件编号：{'、'.join(map(str, forgotten))}）"})
-        paid = disbursement.disburse_batch(
+        paid = verbs.disburse_batch(
             db(), me, clock(), [Payment(i, versions.get(i), refs.get(i)) for i in selected], reference)
         db().commit()
     except DomainError as error:
@@ -120,7 +122,7 @@ def act():
 def _export(selected: list[int]) -> Response:
     """The .xlsx for the bank; the export is audited in the same transaction, committed before it is sent."""
     me, now = actor(), clock().now()
-    cases = disbursement.payment_export(db(), me, clock(), selected)
+    cases = verbs.payment_export(db(), me, clock(), selected)
     content = payment_workbook(cases, me.name, now)
     db().commit()
     stamp = now.astimezone(LOCAL).strftime("%Y%m%d-%H%M")

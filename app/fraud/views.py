@@ -6,8 +6,8 @@ from flask import render_template, request
 from flask_babel import lazy_gettext
 from flask_login import login_required
 
-from workflows import fraud
-from workflows.clock import local_date
+from workflows.reads import fraud
+from workflows.infra.clock import local_date
 
 from ..db import db
 from ..web import actor, clock

@@ -7,8 +7,8 @@ import datetime as dt
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from workflows import queries
-from workflows.clock import from_db
+from workflows.reads import worklists
+from workflows.infra.clock import from_db
 from workflows.rules import require_role
 from workflows.states import GRASSROOTS, TASK_ROLES, Role, tasks_of
 
@@ -36,7 +36,7 @@ def index():
     me, now = actor(), clock().now()
     require_role(me, TASK_ROLES, "办理案件")
     filters = read_filters(request.args)
-    page = queries.inbox(db(), me, now, filters, page=page_number(request.args))
+    page = worklists.inbox(db(), me, now, filters, page=page_number(request.args))
     # (label, state to filter by, count), in the order of the task table; a group with nothing in it is shown
     # (as 0) for the moves of the table, and left out for the other tasks (a head's objections).
     groups = [(task.label, task.states[0], page.groups.get(task.label, 0)) for task in tasks_of(me.role)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select, update
 
-from workflows.clock import to_db
+from workflows.infra.clock import to_db
 from workflows.errors import NotFound
 from workflows.models import Notification
 

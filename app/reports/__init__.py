@@ -12,8 +12,8 @@ from flask import Blueprint, Response, render_template, request, send_file
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
-from workflows import reports
-from workflows.clock import LOCAL
+from workflows.reads import reports
+from workflows.infra.clock import LOCAL
 from workflows.errors import NotFound
 from workflows.models import Campaign, Union
 from workflows.states import UNION_ROLES

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import summaries
-from workflows.documents import TooLarge, UnsupportedType
+from workflows import verbs
+from workflows.reads import summaries
+from workflows.infra.uploads import TooLarge, UnsupportedType
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Campaign
 from workflows.rules import SUMMARY_READERS, past_report_deadline, require_role
@@ -59,7 +60,7 @@ def edit(campaign_id: int):
         upload = request.files.get("file")
         file = (upload.filename or "", upload.read()) if upload and upload.filename else None
         try:
-            summaries.submit(db(), me, clock(), uploads(), campaign.id, text, file)
+            verbs.submit_summary(db(), me, clock(), uploads(), campaign.id, text, file)
             db().commit()
         except DomainError as error:
             db().rollback()
@@ -71,7 +72,7 @@ def edit(campaign_id: int):
             flash(_("活动总结已提交"), "success")
             return redirect(url_for("summaries.index"))
     return render_template("summaries/form.html", campaign=campaign, current=current, text=text, errors=errors,
-                           max_text=summaries.MAX_TEXT,
+                           max_text=verbs.summaries.MAX_TEXT,
                            past=past_report_deadline(campaign, clock().now())), status
 
 

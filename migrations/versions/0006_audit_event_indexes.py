@@ -5,7 +5,6 @@ Revises: 0005
 Create Date: 2026-11-30 13:56:40.086826
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0006'

@@ -13,9 +13,9 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import Settings
-from workflows import organisation
+from workflows import verbs
 from workflows.actors import CONSOLE
-from workflows.documents import Uploads
+from workflows.infra.uploads import Uploads
 
 from ..factories import Factory
 
@@ -61,7 +61,7 @@ def people(world):
     union = world.default_union()
     made = {}
     for role in ("cadre", "head", "reviewer", "finance", "auditor", "admin"):
-        made[role] = organisation.create_account(
+        made[role] = verbs.create_account(
             world.session, CONSOLE, world.clock, f"{role}_b", role, PASSWORD,
             union.code if role in ("cadre", "head") else None, display_name=f"{role}测试员")
     world.session.commit()

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import audit
+from workflows.infra import audit
 from workflows.models import Case
 from workflows.vocab import required_documents
 

@@ -3,7 +3,7 @@ the anti-fraud views and the audit review, each shown without a broken image or 
 
 from __future__ import annotations
 
-from workflows import services
+from workflows import verbs
 from workflows.states import State
 
 
@@ -16,7 +16,7 @@ def test_the_district_screens_render_their_figures_and_charts(browser, people, w
                   State.forfeited, State.publicized):
         world.case(state)
     entered = world.case(State.entered)
-    services.reveal(world.session, people["cadre"], world.clock, entered.id, "id_number")
+    verbs.reveal(world.session, people["cadre"], world.clock, entered.id, "id_number")
     world.session.commit()
     page = browser.page
 

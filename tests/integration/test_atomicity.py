@@ -20,10 +20,11 @@ from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from workflows import audit, services
+from workflows import verbs
+from workflows.infra import audit
 from workflows.actors import SYSTEM
-from workflows.clock import FixedClock, to_db
-from workflows.documents import Uploads
+from workflows.infra.clock import FixedClock, to_db
+from workflows.infra.uploads import Uploads
 from workflows.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Refused
 from workflows.models import Account, AuditEvent, AuditHead, Base, Case
 from workflows.states import State
@@ -70,8 +71,8 @@ def world(committed: Engine, tmp_path: Path) -> World:
         }
         people = {role: make.person(role, union) for role in ("cadre", "head", "reviewer", "finance")}
         people["reviewer2"] = make.account("reviewer")
-        services.record_objection(session, people["cadre"], clock, cases["objected"].id, "申请人另有房产")
-        services.claim(session, people["reviewer"], clock, cases["claimed"].id)
+        verbs.record_objection(session, people["cadre"], clock, cases["objected"].id, "申请人另有房产")
+        verbs.claim(session, people["reviewer"], clock, cases["claimed"].id)
         campaign = make.default_campaign().id
     return World(committed, clock, uploads, campaign, {k: c.id for k, c in cases.items()},
                  {k: p.id for k, p in people.items()})
@@ -97,33 +98,33 @@ def chain_ok(engine: Engine) -> audit.Verification:
 # ---------------------------------------------------------------- the verbs, each writing one event
 
 def _create(s: Session, w: World) -> Any:
-    return services.create_case(s, w.actor(s, "cadre"), w.clock, w.campaign, case_data())
+    return verbs.create_case(s, w.actor(s, "cadre"), w.clock, w.campaign, case_data())
 
 
 def _edit(s: Session, w: World) -> Any:
-    return services.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["draft"], None,
+    return verbs.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["draft"], None,
                               {"applicant": {"phone": "13800002222"}})
 
 
 def _add_document(s: Session, w: World) -> Any:
-    return services.add_document(s, w.actor(s, "cadre"), w.clock, w.uploads, w.cases["draft"], "application",
+    return verbs.add_document(s, w.actor(s, "cadre"), w.clock, w.uploads, w.cases["draft"], "application",
                                  "申请.pdf", PDF)
 
 
 def _approve(s: Session, w: World) -> Any:
-    return services.fire(s, w.actor(s, "head"), w.clock, w.cases["documented"], "approve", None)
+    return verbs.fire(s, w.actor(s, "head"), w.clock, w.cases["documented"], "approve", None)
 
 
 def _enter(s: Session, w: World) -> Any:
-    return services.fire(s, w.actor(s, "cadre"), w.clock, w.cases["publicized"], "enter", None)
+    return verbs.fire(s, w.actor(s, "cadre"), w.clock, w.cases["publicized"], "enter", None)
 
 
 def _object(s: Session, w: World) -> Any:
-    return services.record_objection(s, w.actor(s, "head"), w.clock, w.cases["publicized"], "有人反映其收入不实")
+    return verbs.record_objection(s, w.actor(s, "head"), w.clock, w.cases["publicized"], "有人反映其收入不实")
 
 
 def _claim(s: Session, w: World) -> Any:
-    return services.claim(s, w.actor(s, "reviewer"), w.clock, w.cases["entered"])
+    return verbs.claim(s, w.actor(s, "reviewer"), w.clock, w.cases["entered"])
 
 
 VERBS: dict[str, Callable[[Session, World], Any]] = {
@@ -280,53 +281,53 @@ def test_a_later_flush_failing_takes_the_transition_and_its_event_with_it(world)
 
 REFUSALS: dict[str, tuple[Callable[[Session, World], Any], type[DomainError], str | None]] = {
     "document without every paper": (
-        lambda s, w: services.fire(s, w.actor(s, "cadre"), w.clock, w.cases["draft"], "document", None),
+        lambda s, w: verbs.fire(s, w.actor(s, "cadre"), w.clock, w.cases["draft"], "document", None),
         Refused, "documents"),
     "approve by a cadre": (
-        lambda s, w: services.fire(s, w.actor(s, "cadre"), w.clock, w.cases["documented"], "approve", None),
+        lambda s, w: verbs.fire(s, w.actor(s, "cadre"), w.clock, w.cases["documented"], "approve", None),
         Forbidden, "role"),
     "enter with an open objection": (
-        lambda s, w: services.fire(s, w.actor(s, "cadre"), w.clock, w.cases["objected"], "enter", None),
+        lambda s, w: verbs.fire(s, w.actor(s, "cadre"), w.clock, w.cases["objected"], "enter", None),
         Refused, "objection"),
     "forfeit before the deadline": (
-        lambda s, w: services.fire(s, SYSTEM, w.clock, w.cases["publicized"], "forfeit", None),
+        lambda s, w: verbs.fire(s, SYSTEM, w.clock, w.cases["publicized"], "forfeit", None),
         Refused, "deadline"),
     "return without a comment": (
-        lambda s, w: services.fire(s, w.actor(s, "head"), w.clock, w.cases["documented"], "return", None,
+        lambda s, w: verbs.fire(s, w.actor(s, "head"), w.clock, w.cases["documented"], "return", None,
                                    comment="  "),
         Refused, "comment"),
     "edit a documented case": (
-        lambda s, w: services.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["documented"], None,
+        lambda s, w: verbs.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["documented"], None,
                                         {"applicant": {"phone": "13800003333"}}),
         Refused, "state"),
     "district approve a case another reviewer claimed": (
-        lambda s, w: services.fire(s, w.actor(s, "reviewer2"), w.clock, w.cases["claimed"], "district_approve",
+        lambda s, w: verbs.fire(s, w.actor(s, "reviewer2"), w.clock, w.cases["claimed"], "district_approve",
                                    None),
         Refused, "claimed"),
     "claim a case someone else claimed": (
-        lambda s, w: services.claim(s, w.actor(s, "reviewer2"), w.clock, w.cases["claimed"]),
+        lambda s, w: verbs.claim(s, w.actor(s, "reviewer2"), w.clock, w.cases["claimed"]),
         Refused, "claimed"),
     "edit with a wrong phone number": (
-        lambda s, w: services.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["draft"], None,
+        lambda s, w: verbs.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["draft"], None,
                                         {"applicant": {"phone": "12345"}}),
         Invalid, None),
     "upload a file that is not a PDF or image": (
-        lambda s, w: services.add_document(s, w.actor(s, "cadre"), w.clock, w.uploads, w.cases["draft"],
+        lambda s, w: verbs.add_document(s, w.actor(s, "cadre"), w.clock, w.uploads, w.cases["draft"],
                                            "application", "申请.pdf", b"MZ\x90\x00 not a pdf"),
         DomainError, None),
     "finance acting on a case it cannot see": (
-        lambda s, w: services.claim(s, w.actor(s, "finance"), w.clock, w.cases["entered"]),
+        lambda s, w: verbs.claim(s, w.actor(s, "finance"), w.clock, w.cases["entered"]),
         NotFound, None),
     "stale version on a transition": (
-        lambda s, w: services.fire(s, w.actor(s, "head"), w.clock, w.cases["documented"], "approve",
+        lambda s, w: verbs.fire(s, w.actor(s, "head"), w.clock, w.cases["documented"], "approve",
                                    w.case(s, "documented").version - 1),
         Conflict, None),
     "stale version on an edit": (
-        lambda s, w: services.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["draft"],
+        lambda s, w: verbs.edit_case(s, w.actor(s, "cadre"), w.clock, w.cases["draft"],
                                         w.case(s, "draft").version - 1, {"applicant": {"phone": "13800004444"}}),
         Conflict, None),
     "stale version on an upload": (
-        lambda s, w: services.add_document(s, w.actor(s, "cadre"), w.clock, w.uploads, w.cases["draft"],
+        lambda s, w: verbs.add_document(s, w.actor(s, "cadre"), w.clock, w.uploads, w.cases["draft"],
                                            "application", "申请.pdf", PDF, version=w.case(s, "draft").version - 1),
         Conflict, None),
 }
@@ -369,13 +370,13 @@ def test_a_case_changed_by_someone_else_meanwhile_is_a_conflict_that_stores_noth
     seen = world.case(slow, "documented").version  # the page the slow head has open
 
     with Session(world.engine) as quick, quick.begin():
-        services.fire(quick, world.actor(quick, "head"), world.clock, world.cases["documented"], "withdraw", seen,
+        verbs.fire(quick, world.actor(quick, "head"), world.clock, world.cases["documented"], "withdraw", seen,
                       comment="申请人已调离")
     after_quick = snapshot(world.engine)
 
     # The slow head's version check passes (the page's version is what the session read); the UPDATE finds none.
     with pytest.raises(Conflict):
-        services.fire(slow, world.actor(slow, "head"), world.clock, world.cases["documented"], "approve", seen)
+        verbs.fire(slow, world.actor(slow, "head"), world.clock, world.cases["documented"], "approve", seen)
     slow.rollback()
     slow.close()
 

@@ -20,9 +20,10 @@ import pytest
 from sqlalchemy import JSON, DateTime, Engine, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from workflows import audit, services
-from workflows.clock import FixedClock
-from workflows.documents import Uploads
+from workflows import verbs
+from workflows.infra import audit
+from workflows.infra.clock import FixedClock
+from workflows.infra.uploads import Uploads
 from workflows.models import AuditEvent
 from workflows.states import State
 
@@ -44,11 +45,11 @@ def chain(committed: Engine, tmp_path: Path) -> Iterator[int]:
         make = Factory(session, clock, Uploads(tmp_path / "uploads"))
         publicized = make.case(State.publicized)
         clock.advance(hours=2)
-        services.record_objection(session, make.person("cadre", publicized.union), clock, publicized.id,
+        verbs.record_objection(session, make.person("cadre", publicized.union), clock, publicized.id,
                                   "申请人家中另有商铺出租")
         clock.advance(hours=1)
         draft = make.case(State.drafted)
-        services.edit_case(session, make.person("cadre", draft.union), clock, draft.id, draft.version,
+        verbs.edit_case(session, make.person("cadre", draft.union), clock, draft.id, draft.version,
                            {"applicant": {"phone": "13800001111"}})
         make.fire(draft, "withdraw", make.person("head", draft.union))
     length = count(committed)

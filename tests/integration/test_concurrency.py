@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from workflows import audit, services
-from workflows.clock import FixedClock
-from workflows.db import make_engine
-from workflows.documents import Uploads
+from workflows import verbs
+from workflows.infra import audit
+from workflows.infra.clock import FixedClock
+from workflows.infra.db import make_engine
+from workflows.infra.uploads import Uploads
 from workflows.errors import Conflict, Refused
 from workflows.models import AuditEvent, Case
 from workflows.states import BY_TRIGGER, State
@@ -121,7 +122,7 @@ def firing(engine: Engine, actor, clock: FixedClock, case_id: int, trigger: str,
                 session.close()
             barrier.wait()
             try:
-                case = services.fire(session, actor, clock, case_id, trigger, version, **kwargs)
+                case = verbs.fire(session, actor, clock, case_id, trigger, version, **kwargs)
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -232,7 +233,7 @@ def test_different_cases_all_go_through_and_the_chain_has_no_gap(racers, setup, 
             for role, trigger in ROAD:
                 with Session(racers) as session:
                     kwargs = {"payment_reference": f"PAY-{case_id}-{trigger}"} if trigger == "disburse" else {}
-                    case = services.fire(session, people[union_id, role], clock, case_id, trigger, version, **kwargs)
+                    case = verbs.fire(session, people[union_id, role], clock, case_id, trigger, version, **kwargs)
                     session.commit()
                     version = case.version
             return version

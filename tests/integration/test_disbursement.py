@@ -9,12 +9,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from workflows import disbursement, organisation, rules, services
+from workflows import verbs
+from workflows.reads import payments as batches
+from workflows import rules
 from workflows.actors import CONSOLE
-from workflows.disbursement import BatchFilters, BatchRefused, Payment
+from workflows.reads.payments import BatchFilters
+from workflows.verbs.payments import BatchRefused, Payment
 from workflows.errors import Forbidden, Invalid, Refused
 from workflows.models import AuditEvent, Case
-from workflows.organisation import parse_deadline
+from workflows.inputs import parse_deadline
 from workflows.states import State
 
 from ..factories import id_number
@@ -61,17 +64,17 @@ def test_the_batch_lists_what_finance_pays_with_totals(session, make):
     make.case(State.entered, first, aid=funds("999"))  # not the district's decision yet: not finance's
     finance = make.person("finance")
 
-    everything = disbursement.batch(session, finance)
+    everything = batches.batch(session, finance)
     assert {c.id for c in everything.items} >= {a.id, b.id}
     assert all(c.state == State.district_approved for c in everything.items)
     assert (everything.pending.count, everything.pending.amount) == (3, Decimal("2100.50"))
     assert (everything.paid.count, everything.paid.amount) == (1, Decimal("600"))
 
-    mine = disbursement.batch(session, finance, BatchFilters(campaign=make.default_campaign().id, union=first.code))
+    mine = batches.batch(session, finance, BatchFilters(campaign=make.default_campaign().id, union=first.code))
     assert [c.id for c in mine.items] == [a.id]
     assert (mine.shown.count, mine.shown.amount) == (1, Decimal("1000"))
     assert [(u.name, u.pending.count, u.paid.count) for u in mine.by_union] == [("第一机床厂工会", 1, 1)]
-    paid = disbursement.batch(session, finance, BatchFilters(state=State.disbursed))
+    paid = batches.batch(session, finance, BatchFilters(state=State.disbursed))
     assert [c.state for c in paid.items] == [State.disbursed]
 
 
@@ -79,7 +82,7 @@ def test_the_batch_shows_what_is_left_of_the_budget(session, make):
     campaign = make.campaign(budget="5000")
     make.case(State.disbursed, campaign=campaign, aid=funds("1200"))
     make.case(State.district_approved, campaign=campaign, aid=funds("1000"))
-    result = disbursement.batch(session, make.person("finance"), BatchFilters(campaign=campaign.id))
+    result = batches.batch(session, make.person("finance"), BatchFilters(campaign=campaign.id))
     assert result.budget_left == Decimal("3800")
 
 
@@ -88,11 +91,11 @@ def test_only_finance_works_the_batch(session, make, role):
     case = make.case(State.district_approved)
     someone = make.person(role, case.union)
     with pytest.raises(Forbidden):
-        disbursement.batch(session, someone)
+        batches.batch(session, someone)
     with pytest.raises(Forbidden):
-        disbursement.payment_export(session, someone, make.clock, [case.id])
+        verbs.payment_export(session, someone, make.clock, [case.id])
     with pytest.raises(Forbidden):
-        disbursement.disburse_batch(session, someone, make.clock, payments(case), "ICBC-1")
+        verbs.disburse_batch(session, someone, make.clock, payments(case), "ICBC-1")
     assert states(session, [case]) == [State.district_approved]
 
 
@@ -101,7 +104,7 @@ def test_only_finance_works_the_batch(session, make, role):
 def test_the_export_has_the_full_numbers_and_is_audited(session, make):
     cases = [make.case(State.district_approved, aid=funds(amount)) for amount in ("1000", "250.50")]
     finance = make.person("finance")
-    exported = disbursement.payment_export(session, finance, make.clock, [c.id for c in reversed(cases)])
+    exported = verbs.payment_export(session, finance, make.clock, [c.id for c in reversed(cases)])
     assert {c.id for c in exported} == {c.id for c in cases}
     assert all(c.bank_account and "*" not in c.bank_account for c in exported)
     event = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
@@ -119,11 +122,11 @@ def test_the_export_refuses_what_is_not_to_be_paid(session, make):
     waiting = make.case(State.district_approved)
     before = session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
     with pytest.raises(Refused, match="已发放」，只有待发放的案件可以导出付款"):
-        disbursement.payment_export(session, finance, make.clock, [waiting.id, paid.id])
+        verbs.payment_export(session, finance, make.clock, [waiting.id, paid.id])
     with pytest.raises(Refused, match=f"找不到案件{entered.id}"):
-        disbursement.payment_export(session, finance, make.clock, [waiting.id, entered.id])
+        verbs.payment_export(session, finance, make.clock, [waiting.id, entered.id])
     with pytest.raises(Invalid):
-        disbursement.payment_export(session, finance, make.clock, [])
+        verbs.payment_export(session, finance, make.clock, [])
     assert session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) == before
 
 
@@ -133,7 +136,7 @@ def test_a_batch_is_paid_in_one_action(session, make):
     cases = [make.case(State.district_approved) for _ in range(3)]
     finance = make.person("finance")
     own = Payment(cases[1].id, cases[1].version, "ICBC-OWN-2")
-    paid = disbursement.disburse_batch(session, finance, make.clock,
+    paid = verbs.disburse_batch(session, finance, make.clock,
                                        [Payment(cases[0].id, cases[0].version), own,
                                         Payment(cases[2].id, cases[2].version), Payment(cases[0].id)],
                                        " ICBC-BATCH-7 ")
@@ -156,7 +159,7 @@ def test_a_batch_over_the_budget_is_refused_whole(session, make):
     for case in cases:
         assert rules.blockers(session, case, "disburse", finance, make.clock.now(), payment_reference="X") == []
     with pytest.raises(BatchRefused) as caught:
-        attempt(session, disbursement.disburse_batch, finance, make.clock, payments(*cases), "ICBC-9")
+        attempt(session, verbs.disburse_batch, finance, make.clock, payments(*cases), "ICBC-9")
     third = cases[2]
     assert caught.value.case_id == third.id
     assert caught.value.rule == "budget"
@@ -165,7 +168,7 @@ def test_a_batch_over_the_budget_is_refused_whole(session, make):
     assert states(session, cases) == [State.district_approved] * 3
     assert session.scalars(select(AuditEvent).where(AuditEvent.action == "disburse")).all() == []
     # Without the third, the batch goes through.
-    attempt(session, disbursement.disburse_batch, finance, make.clock, payments(*cases[:2]), "ICBC-9")
+    attempt(session, verbs.disburse_batch, finance, make.clock, payments(*cases[:2]), "ICBC-9")
     assert states(session, cases) == [State.disbursed, State.disbursed, State.district_approved]
 
 
@@ -177,10 +180,10 @@ def test_a_batch_over_a_workers_yearly_cap_is_refused_whole(session, make, clock
     first = make.case(State.district_approved, campaign=winter, applicant=applicant(number), aid=funds("1500"))
     second = make.case(State.district_approved, campaign=summer, applicant=applicant(number), aid=funds("1200"))
     plain = make.case(State.district_approved, campaign=winter)
-    organisation.update_campaign(session, CONSOLE, clock, summer.id, cap_per_year="2500")
+    verbs.update_campaign(session, CONSOLE, clock, summer.id, cap_per_year="2500")
     finance = make.person("finance")
     with pytest.raises(BatchRefused) as caught:
-        attempt(session, disbursement.disburse_batch, finance, clock, payments(plain, first, second), "ICBC-3")
+        attempt(session, verbs.disburse_batch, finance, clock, payments(plain, first, second), "ICBC-3")
     assert caught.value.case_id == second.id and caught.value.rule == "cap_year"
     assert "超过年度上限2,500.00元" in caught.value.message
     assert states(session, [plain, first, second]) == [State.district_approved] * 3
@@ -196,7 +199,7 @@ def test_one_bad_payment_stops_the_batch_and_is_named(session, make, problem):
     if problem == "stale":
         batch[1] = Payment(bad.id, bad.version - 1)
     elif problem == "claimed":
-        services.claim(session, other, make.clock, bad.id)
+        verbs.claim(session, other, make.clock, bad.id)
         batch[1] = Payment(bad.id, None)
     elif problem == "no reference":
         reference = None
@@ -208,7 +211,7 @@ def test_one_bad_payment_stops_the_batch_and_is_named(session, make, problem):
     else:
         batch[1] = Payment(bad.id, bad.version, "X" * 65)
     with pytest.raises(BatchRefused) as caught:
-        attempt(session, disbursement.disburse_batch, finance, make.clock, batch, reference)
+        attempt(session, verbs.disburse_batch, finance, make.clock, batch, reference)
     assert caught.value.case_id == bad.id
     name = f"{bad.applicant_name}（档案编号{bad.file_number}）" if problem != "not visible" else f"案件{bad.id}"
     assert caught.value.message.startswith(name + "："), caught.value.message
@@ -220,5 +223,5 @@ def test_one_bad_payment_stops_the_batch_and_is_named(session, make, problem):
 
 def test_an_empty_batch_is_refused(session, make):
     with pytest.raises(Invalid) as caught:
-        disbursement.disburse_batch(session, make.person("finance"), make.clock, [], "ICBC-1")
+        verbs.disburse_batch(session, make.person("finance"), make.clock, [], "ICBC-1")
     assert caught.value.fields == {"cases": "请先勾选要发放的案件"}

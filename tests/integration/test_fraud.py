@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import event, select
 
-from workflows import fraud, organisation, services
+from workflows import verbs
+from workflows.reads import fraud
 from workflows.actors import CONSOLE
 from workflows.errors import Forbidden
 from workflows.identity import mask_id
 from workflows.models import Objection
-from workflows.organisation import parse_deadline
+from workflows.inputs import parse_deadline
 from workflows.states import State
 
 from ..factories import PDF, bank_account, id_number
@@ -45,9 +46,9 @@ class Seeded:
 
 
 def objection(f, case, recorder, resolver) -> None:
-    services.record_objection(f.session, recorder, f.clock, case.id, "邻居反映其家庭收入不实")
+    verbs.record_objection(f.session, recorder, f.clock, case.id, "邻居反映其家庭收入不实")
     [pending] = f.session.scalars(select(Objection).where(Objection.case_id == case.id)).all()
-    services.resolve_objection(f.session, resolver, f.clock, pending.id, "dismissed", "经核实，反映不实")
+    verbs.resolve_objection(f.session, resolver, f.clock, pending.id, "dismissed", "经核实，反映不实")
 
 
 def seed(f) -> Seeded:
@@ -83,9 +84,9 @@ def seed(f) -> Seeded:
     helper = f.account("cadre", u1)
     h1 = f.draft(u1, a)
     f.attach(h1)
-    services.add_document(f.session, helper, f.clock, f.uploads, h1.id, "bank_card", "银行卡.pdf", PDF)
+    verbs.add_document(f.session, helper, f.clock, f.uploads, h1.id, "bank_card", "银行卡.pdf", PDF)
     f.fire(h1, "document", cadre1)
-    organisation.change_role(f.session, CONSOLE, f.clock, helper.id, "head", u1.code)
+    verbs.change_role(f.session, CONSOLE, f.clock, helper.id, "head", u1.code)
     for actor, trigger in ((helper, "approve"), (cadre1, "publicize"), (cadre1, "enter")):
         f.fire(h1, trigger, actor)
     # District-approved by the head who approved it at the union, now a reviewer.
@@ -94,13 +95,13 @@ def seed(f) -> Seeded:
     f.attach(h2)
     for actor, trigger in ((cadre2, "document"), (other_head, "approve"), (cadre2, "publicize"), (cadre2, "enter")):
         f.fire(h2, trigger, actor)
-    organisation.change_role(f.session, CONSOLE, f.clock, other_head.id, "reviewer")
+    verbs.change_role(f.session, CONSOLE, f.clock, other_head.id, "reviewer")
     f.fire(h2, "district_approve", other_head)
     # Paid by the reviewer who approved it, now in finance.
     other_reviewer = f.account("reviewer")
     h3 = f.case(State.entered, u1, a)
     f.fire(h3, "district_approve", other_reviewer)
-    organisation.change_role(f.session, CONSOLE, f.clock, other_reviewer.id, "finance")
+    verbs.change_role(f.session, CONSOLE, f.clock, other_reviewer.id, "finance")
     f.fire(h3, "disburse", other_reviewer)
     # An objection recorded and dismissed by the same head, and the case entered.
     h4 = f.case(State.publicized, u2, a)
@@ -111,7 +112,7 @@ def seed(f) -> Seeded:
     # At 90% of the cap per payment; above a cap lowered after the approval; 90% of the yearly cap in two cases.
     s.expected["caps"].add(f.case(State.entered, u1, a, aid=funds("1800")).id)
     above = f.case(State.district_approved, u2, b, aid=funds("1500"))
-    organisation.update_campaign(f.session, CONSOLE, f.clock, b.id, cap_per_payment="1400")
+    verbs.update_campaign(f.session, CONSOLE, f.clock, b.id, cap_per_payment="1400")
     s.expected["caps"].add(above.id)
     y = id_number()
     y1 = f.case(State.disbursed, u1, a, applicant=applicant(y), aid=funds("1500"))

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from app.cli import main
 from scheduler import mail
 from scheduler.jobs import run_once
-from workflows import summaries
-from workflows.clock import LOCAL, from_db
-from workflows.db import session_factory
+from workflows import verbs
+from workflows.infra.clock import LOCAL, from_db
+from workflows.infra.db import session_factory
 from workflows.models import Notification
-from workflows.notify import notify
+from workflows.infra.outbox import notify
 from workflows.states import State
 
 from ..factories import Factory
@@ -211,7 +211,7 @@ def test_a_sweep_mails_the_reminders_it_queued_and_says_so(world, committed, clo
     world.person("head", union)  # reminded too, in the application only: no address
     cadre.email = "cadre@example.org"
     # Their summary is in: only the unsubmitted case is reminded of (summary reminders: test_reminders.py).
-    summaries.submit(world.session, cadre, world.clock, world.uploads, world.default_campaign().id, "活动总结。")
+    verbs.submit_summary(world.session, cadre, world.clock, world.uploads, world.default_campaign().id, "活动总结。")
     world.session.commit()
 
     clock.set(DEADLINE - dt.timedelta(days=7))

@@ -28,12 +28,14 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from workflows import queries, rules, services
+from workflows import verbs
+from workflows.reads import worklists
+from workflows import rules
 from workflows.actors import SYSTEM
-from workflows.clock import FixedClock, from_db
-from workflows.documents import Uploads
+from workflows.infra.clock import FixedClock, from_db
+from workflows.infra.uploads import Uploads
 from workflows.errors import NotFound
-from workflows.organisation import parse_deadline
+from workflows.inputs import parse_deadline
 from workflows.states import BY_TRIGGER, GRASSROOTS, MAIN_PATH, Role, State, Trigger, path_to, tasks_of
 
 from ..conftest import START
@@ -122,7 +124,7 @@ class World:
                 return case  # an objection that stops the case in its notice
         if spec.claim is not None and case.state in (State.entered, State.district_approved):
             claimer = (self.reviewers if case.state == State.entered else self.finance)[spec.claim]
-            services.claim(self.session, claimer, self.clock, case.id)
+            verbs.claim(self.session, claimer, self.clock, case.id)
         return case
 
     def sweep(self, cases) -> None:
@@ -130,17 +132,17 @@ class World:
         for case in cases:
             self.clock.set(from_db(case.campaign.deadline))
             self.latest = max(self.latest, self.clock.now())
-            services.fire(self.session, SYSTEM, self.clock, case.id, Trigger.forfeit, None)
+            verbs.fire(self.session, SYSTEM, self.clock, case.id, Trigger.forfeit, None)
 
     def object(self, case, kind: str) -> bool:
         """Record an objection in the notice; True if the case can go on along its path."""
-        objection = services.record_objection(self.session, self.make.person("cadre", case.union), self.clock,
+        objection = verbs.record_objection(self.session, self.make.person("cadre", case.union), self.clock,
                                               case.id, "邻居反映其家庭收入不实")
         if kind == "open":
             return False
         head = self.make.person("head", case.union)
         outcome = "dismissed" if kind == "dismissed" else "upheld"
-        services.resolve_objection(self.session, head, self.clock, objection.id, outcome, "经核实")
+        verbs.resolve_objection(self.session, head, self.clock, objection.id, outcome, "经核实")
         if kind == "upheld":
             return False
         if kind == "upheld_then_again":  # returned, corrected and put on notice again: the old objection is done
@@ -154,7 +156,7 @@ def offered(session: Session, case, actor, now: dt.datetime) -> list[str]:
     """The labels of what `rules` offers `actor` to do on `case` now, in the order of the task table: a forward
     move not blocked but by work to do, or a pending objection the head may decide."""
     try:
-        services.get_case(session, actor, case.id)
+        verbs.get_case(session, actor, case.id)
     except NotFound:
         return []
     labels = []
@@ -191,11 +193,11 @@ def test_the_inbox_and_the_lists_say_what_the_rules_say(engine: Engine, tmp_path
             expected = {case.id: offered(world.session, case, actor, now) for case in built}
             if actor.role in (Role.admin, Role.auditor, Role.system):
                 assert not any(expected.values())
-            page = queries.inbox(world.session, actor, now, per_page=100)
+            page = worklists.inbox(world.session, actor, now, per_page=100)
             assert {case.id for case in page.items} == {case_id for case_id, labels in expected.items() if labels}
             assert page.tasks == {case_id: labels[0] for case_id, labels in expected.items() if labels}
             assert sum(page.groups.values()) == page.total == len(page.items)
-            listed = {case.id for case in queries.cases(world.session, actor, per_page=100).items}
+            listed = {case.id for case in worklists.cases(world.session, actor, per_page=100).items}
             assert listed == {case.id for case in built if rules.can_see(actor, case)}
     finally:
         world.close()
@@ -215,10 +217,10 @@ def test_a_case_whose_notice_is_over_with_an_open_objection_is_the_heads_not_the
     case page refused `enter` for the objection."""
     case = make.case(State.publicized)
     cadre, head = make.person("cadre", case.union), make.person("head", case.union)
-    services.record_objection(session, cadre, clock, case.id, "邻居反映其家庭收入不实")
+    verbs.record_objection(session, cadre, clock, case.id, "邻居反映其家庭收入不实")
     assert case.notice_over(clock.now())
     allowed, blocked = rules.available(session, case, cadre, clock.now())
     assert "enter" not in allowed and "未处理的异议" in blocked["enter"]
-    assert queries.inbox(session, cadre, clock.now()).items == []
-    page = queries.inbox(session, head, clock.now())
+    assert worklists.inbox(session, cadre, clock.now()).items == []
+    page = worklists.inbox(session, head, clock.now())
     assert page.items == [case] and page.tasks == {case.id: "待处理异议"} and page.groups == {"待处理异议": 1}

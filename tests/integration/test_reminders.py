@@ -5,8 +5,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from scheduler import mail
-from workflows import reminders, summaries
-from workflows.clock import LOCAL
+from workflows import verbs
+from workflows.infra.clock import LOCAL
 from workflows.models import Notification
 from workflows.states import State
 
@@ -21,7 +21,7 @@ def notes(session, kind=None):
 
 
 def hand_in(make, union, campaign):
-    return summaries.submit(make.session, make.person("cadre", union), make.clock, make.uploads, campaign.id,
+    return verbs.submit_summary(make.session, make.person("cadre", union), make.clock, make.uploads, campaign.id,
                             "本工会送温暖活动总结。")
 
 
@@ -36,17 +36,17 @@ def test_deadline_reminders_go_to_the_cadres_and_heads_of_late_unions_at_each_of
         hand_in(make, union, campaign)
 
     clock.set(DEADLINE - dt.timedelta(days=7, seconds=1))
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
     clock.set(DEADLINE - dt.timedelta(days=7))
-    assert reminders.queue(session, clock.now()) == 2
+    assert verbs.queue_reminders(session, clock.now()) == 2
     sent = notes(session, "deadline")
     assert sorted(n.account_id for n in sent) == sorted([cadre.id, head.id])
     assert drafted.applicant_name in sent[0].text and "还有7天" in sent[0].text and "2018-01-25 24:00" in sent[0].text
-    assert reminders.queue(session, clock.now()) == 0  # the same decision again: nothing new
+    assert verbs.queue_reminders(session, clock.now()) == 0  # the same decision again: nothing new
     clock.set(DEADLINE - dt.timedelta(days=3))
-    assert reminders.queue(session, clock.now()) == 2 and "还有3天" in notes(session, "deadline")[-1].text
+    assert verbs.queue_reminders(session, clock.now()) == 2 and "还有3天" in notes(session, "deadline")[-1].text
     clock.set(DEADLINE + dt.timedelta(seconds=1))
-    assert reminders.queue(session, clock.now()) == 0  # after the deadline the sweep forfeits instead
+    assert verbs.queue_reminders(session, clock.now()) == 0  # after the deadline the sweep forfeits instead
     assert campaign.reminder_days == [7, 3, 1]
 
 
@@ -54,30 +54,30 @@ def test_after_downtime_only_the_nearest_offset_is_sent(session, make, clock):
     make.case(State.drafted)
     hand_in(make, make.default_union(), make.default_campaign())
     clock.set(DEADLINE - dt.timedelta(hours=12))  # 7, 3 and 1 day marks all passed while down
-    assert reminders.queue(session, clock.now()) == 1
+    assert verbs.queue_reminders(session, clock.now()) == 1
     assert "还有1天" in notes(session, "deadline")[0].text
 
 
 def test_the_cadre_hears_when_the_public_notice_is_over(session, make, clock):
     campaign = make.campaign(publicity_days=5)
     case = make.case(State.publicized, campaign=campaign)
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
     clock.set(case.notice_closes_at.replace(tzinfo=dt.timezone.utc))
-    assert reminders.queue(session, clock.now()) == 1
+    assert verbs.queue_reminders(session, clock.now()) == 1
     [note] = notes(session, "notice_closed")
     assert (note.account_id, note.case_id) == (case.created_by_id, case.id)
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
 
 
 def test_reviewers_hear_of_entered_cases_unclaimed_once_a_day(session, make, clock):
     case = make.case(State.entered)
     first, second = make.account("reviewer"), make.account("reviewer")
-    assert reminders.queue(session, clock.now()) == 2
+    assert verbs.queue_reminders(session, clock.now()) == 2
     assert {n.account_id for n in notes(session, "review_waiting")} == {first.id, second.id}
     assert case.applicant_name in notes(session, "review_waiting")[0].text
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
     clock.advance(days=1)
-    assert reminders.queue(session, clock.now()) == 2
+    assert verbs.queue_reminders(session, clock.now()) == 2
 
 
 # ---------------------------------------------------------------- the campaign summary (活动总结)
@@ -95,18 +95,18 @@ def test_unions_without_their_summary_are_reminded_at_each_offset_before_the_rep
     hand_in(make, done, campaign)
 
     clock.set(REPORT_DEADLINE - dt.timedelta(days=7, seconds=1))
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
     clock.set(REPORT_DEADLINE - dt.timedelta(days=7))
-    assert reminders.queue(session, clock.now()) == 2
+    assert verbs.queue_reminders(session, clock.now()) == 2
     sent = notes(session, "summary")
     assert sorted(n.account_id for n in sent) == sorted([cadre.id, head.id])
     assert "活动总结" in sent[0].text and "还有7天" in sent[0].text and "2018-01-31 24:00" in sent[0].text
     assert campaign.name in sent[0].text
-    assert reminders.queue(session, clock.now()) == 0  # decided again: nothing new
+    assert verbs.queue_reminders(session, clock.now()) == 0  # decided again: nothing new
     clock.set(REPORT_DEADLINE - dt.timedelta(days=3))
-    assert reminders.queue(session, clock.now()) == 2 and "还有3天" in notes(session, "summary")[-1].text
+    assert verbs.queue_reminders(session, clock.now()) == 2 and "还有3天" in notes(session, "summary")[-1].text
     clock.set(REPORT_DEADLINE)
-    assert reminders.queue(session, clock.now()) == 0  # the report deadline itself: too late to remind
+    assert verbs.queue_reminders(session, clock.now()) == 0  # the report deadline itself: too late to remind
     assert len(notes(session, "summary")) == 4
 
 
@@ -115,11 +115,11 @@ def test_a_union_that_hands_in_between_two_offsets_hears_no_more(session, make, 
     union = make.union()
     cadre = make.person("cadre", union)
     clock.set(REPORT_DEADLINE - dt.timedelta(days=7))
-    assert reminders.queue(session, clock.now()) == 1
+    assert verbs.queue_reminders(session, clock.now()) == 1
     clock.advance(days=1)
     hand_in(make, union, campaign)
     clock.set(REPORT_DEADLINE - dt.timedelta(days=3))
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
     assert [n.account_id for n in notes(session, "summary")] == [cadre.id]
 
 
@@ -127,10 +127,10 @@ def test_after_downtime_only_the_nearest_summary_offset_is_sent(session, make, c
     make.campaign(report_deadline=REPORT_DEADLINE)
     make.person("cadre", make.union())
     clock.set(REPORT_DEADLINE - dt.timedelta(hours=12))
-    assert reminders.queue(session, clock.now()) == 1
+    assert verbs.queue_reminders(session, clock.now()) == 1
     [note] = notes(session, "summary")
     assert "还有1天" in note.text and note.key.endswith(f":1:{note.account_id}")
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
 
 
 def test_the_summary_and_the_cases_are_separate_reminders_when_both_are_due(session, make, clock):
@@ -138,7 +138,7 @@ def test_the_summary_and_the_cases_are_separate_reminders_when_both_are_due(sess
     case = make.case(State.drafted)
     make.person("head", case.union)
     clock.set(DEADLINE - dt.timedelta(days=7))
-    assert reminders.queue(session, clock.now()) == 4
+    assert verbs.queue_reminders(session, clock.now()) == 4
     assert {n.kind for n in notes(session)} == {"deadline", "summary"}
 
 
@@ -152,5 +152,5 @@ def test_no_notice_closed_reminder_once_the_deadline_has_passed(session, make, c
     sweep has not forfeited yet (or that another sweep process is forfeiting at this moment)."""
     case = make.case(State.publicized)  # the factory's campaign: no notice period, closed at once
     clock.set(DEADLINE)
-    assert reminders.queue(session, clock.now()) == 0
+    assert verbs.queue_reminders(session, clock.now()) == 0
     assert case.state == State.publicized and notes(session, "notice_closed") == []

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import runner
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.models import AuditEvent
 from workflows.states import GRASSROOTS, State
 

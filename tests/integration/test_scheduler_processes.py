@@ -31,11 +31,13 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler import jobs, runner
-from workflows import audit, deadline, summaries
-from workflows.clock import to_db
-from workflows.db import make_engine
+from workflows import verbs
+from workflows.infra import audit
+from workflows.verbs import deadline
+from workflows.infra.clock import to_db
+from workflows.infra.db import make_engine
 from workflows.models import Account, AuditEvent, Case, Notification
-from workflows.organisation import parse_deadline
+from workflows.inputs import parse_deadline
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State
 
 from ..factories import Factory
@@ -300,7 +302,7 @@ def reminders_due(engine: Engine, clock, uploads) -> int:
                 make.person(role, union).email = f"{role}{i}@example.org"
             make.draft(union, campaign)
             if i in HANDED_IN:
-                summaries.submit(session, make.person("cadre", union), clock, uploads, campaign.id, "活动总结。")
+                verbs.submit_summary(session, make.person("cadre", union), clock, uploads, campaign.id, "活动总结。")
         for i in range(2):
             make.account("reviewer").email = f"reviewer{i}@example.org"
         session.commit()

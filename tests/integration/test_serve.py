@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from tests.factories import Factory
 from tests.conftest import START
-from workflows.clock import FixedClock
-from workflows.documents import Uploads
+from workflows.infra.clock import FixedClock
+from workflows.infra.uploads import Uploads
 from workflows.models import AuditEvent, Case, SchedulerLease
 from workflows.states import State
 

@@ -28,10 +28,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from workflows import audit, services
+from workflows import verbs
+from workflows.infra import audit
 from workflows.actors import SYSTEM
-from workflows.clock import FixedClock, from_db
-from workflows.documents import Uploads
+from workflows.infra.clock import FixedClock, from_db
+from workflows.infra.uploads import Uploads
 from workflows.errors import Conflict, DomainError, NotFound
 from workflows.models import AuditEvent, Case, Document, Objection
 from workflows.states import BY_TRIGGER, TRIGGERS, State
@@ -203,7 +204,7 @@ class Workflows(RuleBasedStateMachine):
             assert moved.state == transition.dest
             return Expected(case_id, trigger, state=transition.dest)
 
-        refused = self.act(actor, lambda who: services.fire(
+        refused = self.act(actor, lambda who: verbs.fire(
             self.session, who, self.clock, case_id, trigger, given, comment=explain,
             payment_reference=explain and f"PAY-{case_id}-{self.events}"), expect)
         if version == "stale":
@@ -234,13 +235,13 @@ class Workflows(RuleBasedStateMachine):
             # An edit that changes nothing is no change: no event, no new version.
             return Expected(case_id, "edit", bump=differs, event=differs)
 
-        self.act(actor, lambda who: services.edit_case(self.session, who, self.clock, case_id, version, patch),
+        self.act(actor, lambda who: verbs.edit_case(self.session, who, self.clock, case_id, version, patch),
                  expect)
 
     @rule(data=st.data(), kind=st.sampled_from(list(DocumentKind)))
     def add_document(self, data, kind):
         case_id, actor = self.choose(data, ("cadre",), (State.drafted,))
-        self.act(actor, lambda who: services.add_document(self.session, who, self.clock, self.uploads, case_id, kind,
+        self.act(actor, lambda who: verbs.add_document(self.session, who, self.clock, self.uploads, case_id, kind,
                                                           f"{kind}.pdf", PDF),
                  lambda document: Expected(case_id, "add_document"))
 
@@ -250,7 +251,7 @@ class Workflows(RuleBasedStateMachine):
         documents = self.session.scalars(select(Document.id).where(Document.case_id == case_id)
                                          .order_by(Document.id)).all()
         document_id = documents[pick % len(documents)] if documents else "0" * 32
-        self.act(actor, lambda who: services.remove_document(self.session, who, self.clock, self.uploads, case_id,
+        self.act(actor, lambda who: verbs.remove_document(self.session, who, self.clock, self.uploads, case_id,
                                                              document_id),
                  lambda case: Expected(case_id, "remove_document"))
 
@@ -259,7 +260,7 @@ class Workflows(RuleBasedStateMachine):
     @rule(data=st.data())
     def record_objection(self, data):
         case_id, actor = self.choose(data, ("cadre", "head"), (State.publicized,))
-        self.act(actor, lambda who: services.record_objection(self.session, who, self.clock, case_id, "反映其收入不实"),
+        self.act(actor, lambda who: verbs.record_objection(self.session, who, self.clock, case_id, "反映其收入不实"),
                  lambda objection: Expected(case_id, "object"))
 
     @rule(data=st.data(), pick=st.integers(0, 9), outcome=st.sampled_from(["dismissed", "upheld", "withdrawn"]),
@@ -270,7 +271,7 @@ class Workflows(RuleBasedStateMachine):
         union = self.session.get(Case, case_id).union_id
         heads = [name for name, actor in self.actors.items() if actor.role == "head" and actor.union_id == union]
         actor = data.draw(st.sampled_from(heads) | st.sampled_from(ACTORS), label="actor")
-        self.act(actor, lambda who: services.resolve_objection(self.session, who, self.clock, objection_id, outcome,
+        self.act(actor, lambda who: verbs.resolve_objection(self.session, who, self.clock, objection_id, outcome,
                                                                explain),
                  lambda objection: Expected(case_id, "resolve_objection"))
 
@@ -287,19 +288,19 @@ class Workflows(RuleBasedStateMachine):
             # Claiming a case one holds already is no change.
             return Expected(case_id, "claim", bump=not already, event=not already)
 
-        self.act(actor, lambda who: services.claim(self.session, who, self.clock, case_id), expect)
+        self.act(actor, lambda who: verbs.claim(self.session, who, self.clock, case_id), expect)
 
     @rule(data=st.data())
     def release(self, data):
         case_id, actor = self.choose(data, ("reviewer", "finance"), (State.entered, State.district_approved))
-        self.act(actor, lambda who: services.release(self.session, who, self.clock, case_id),
+        self.act(actor, lambda who: verbs.release(self.session, who, self.clock, case_id),
                  lambda released: Expected(case_id, "release"))
 
     @rule(data=st.data(), field=st.sampled_from(["id_number", "bank_account"]))
     def reveal(self, data, field):
         case_id, actor = self.choose(data, ("cadre", "head", "reviewer", "finance"))
         # A reveal changes nothing in the case, but it is audited.
-        self.act(actor, lambda who: services.reveal(self.session, who, self.clock, case_id, field),
+        self.act(actor, lambda who: verbs.reveal(self.session, who, self.clock, case_id, field),
                  lambda number: Expected(case_id, "reveal", bump=False))
 
     # ------------------------------------------------------------ time

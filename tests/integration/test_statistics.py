@@ -15,9 +15,10 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from app.exports import statistics_workbook
-from workflows import organisation, reports, services
+from workflows import verbs
+from workflows.reads import reports
 from workflows.actors import CONSOLE, SYSTEM
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.errors import NotFound
 from workflows.models import Campaign, Union
 from workflows.states import State
@@ -43,10 +44,10 @@ def build_season(make: Factory) -> Season:
     deadline and one rejected; a case of another campaign, which no figure may count."""
     session, clock = make.session, make.clock
     district = make.district()
-    federation = organisation.create_union(session, CONSOLE, clock, "FED7", "某产业工会联合会", district.code,
+    federation = verbs.create_union(session, CONSOLE, clock, "FED7", "某产业工会联合会", district.code,
                                            "federation")
     a = make.union("华光机械厂工会")
-    b = organisation.create_union(session, CONSOLE, clock, "FB7", "红星纺织厂工会", federation.code)
+    b = verbs.create_union(session, CONSOLE, clock, "FB7", "红星纺织厂工会", federation.code)
     c = make.union("城东环卫所工会")
     campaign = make.campaign(budget="50000", union_budgets={a.code: "20000", b.code: "10000"})
     other = make.campaign()
@@ -68,7 +69,7 @@ def build_season(make: Factory) -> Season:
     late = case(State.publicized, b, "400")
     make.case(State.disbursed, union=a, campaign=other)
     clock.set(AFTER_DEADLINE)
-    services.fire(session, SYSTEM, clock, late.id, "forfeit", None)  # 逾期未报
+    verbs.fire(session, SYSTEM, clock, late.id, "forfeit", None)  # 逾期未报
     session.flush()
     return Season(campaign, other, federation, a, b, c)
 

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from workflows import audit, summaries
-from workflows.clock import LOCAL, to_db
-from workflows.documents import Uploads
+from workflows import verbs
+from workflows.infra import audit
+from workflows.reads import summaries
+from workflows.infra.clock import LOCAL, to_db
+from workflows.infra.uploads import Uploads
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from workflows.models import AuditEvent, Summary
 
@@ -36,7 +38,7 @@ def campaign(make):
 
 
 def submit(make, actor, campaign, text=TEXT, file=None, **kwargs):
-    return summaries.submit(make.session, actor, make.clock, make.uploads, campaign.id, text, file, **kwargs)
+    return verbs.submit_summary(make.session, actor, make.clock, make.uploads, campaign.id, text, file, **kwargs)
 
 
 def test_a_cadre_hands_in_and_a_head_replaces_it_each_audited(session, make, campaign, uploads):
@@ -100,8 +102,8 @@ def test_bad_input_is_refused_with_the_fields_named_and_changes_nothing(session,
 
 
 def test_the_longest_text_allowed_is_taken(session, make, campaign):
-    summary = submit(make, make.person("cadre", make.union()), campaign, "字" * summaries.MAX_TEXT)
-    assert len(summary.text) == summaries.MAX_TEXT
+    summary = submit(make, make.person("cadre", make.union()), campaign, "字" * verbs.summaries.MAX_TEXT)
+    assert len(summary.text) == verbs.summaries.MAX_TEXT
 
 
 @pytest.mark.parametrize(("content", "text", "message"),
@@ -110,7 +112,7 @@ def test_the_longest_text_allowed_is_taken(session, make, campaign):
 def test_a_file_is_judged_by_its_content_and_size(session, make, campaign, tmp_path, content, text, message):
     small = Uploads(tmp_path / "small", max_bytes=len(PDF) + 10)
     with pytest.raises(Invalid) as refused:
-        summaries.submit(session, make.person("cadre", make.union()), make.clock, small, campaign.id, text,
+        verbs.submit_summary(session, make.person("cadre", make.union()), make.clock, small, campaign.id, text,
                          ("总结.pdf", content))
     assert message in refused.value.fields["file"]
     assert ("text" in refused.value.fields) == (not text)  # both messages at once, beside their fields
@@ -138,7 +140,7 @@ def test_only_a_grassroots_unions_people_hand_in(session, make, campaign, role):
 
 def test_an_unknown_campaign_is_invalid(session, make):
     with pytest.raises(Invalid) as error:
-        summaries.submit(session, make.person("cadre", make.union()), make.clock, make.uploads, 99999, TEXT)
+        verbs.submit_summary(session, make.person("cadre", make.union()), make.clock, make.uploads, 99999, TEXT)
     assert set(error.value.fields) == {"campaign"}
 
 
@@ -228,7 +230,7 @@ def test_two_people_handing_in_at_once_leave_one_summary_and_a_conflict(committe
     def hand_in(actor) -> None:
         with Session(committed) as session:
             try:
-                summaries.submit(session, actor, clock, uploads, campaign_id, f"{actor.role}的总结",
+                verbs.submit_summary(session, actor, clock, uploads, campaign_id, f"{actor.role}的总结",
                                  (f"{actor.role}.pdf", PDF))
                 session.commit()
                 outcomes.append("ok")

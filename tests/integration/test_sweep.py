@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows import audit, deadline, services
-from workflows.clock import LOCAL
-from workflows.db import session_factory
+from workflows import verbs
+from workflows.infra import audit
+from workflows.verbs import deadline
+from workflows.infra.clock import LOCAL
+from workflows.infra.db import session_factory
 from workflows.models import AuditEvent, Case
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State
 
@@ -43,7 +45,7 @@ def forfeit_events(engine) -> list[AuditEvent]:
 def test_one_second_before_the_deadline_nothing_is_forfeited(committed, world, clock):
     before = states(committed)
     clock.set(DEADLINE - SECOND)
-    result = deadline.sweep(session_factory(committed, writes=True), clock)
+    result = verbs.sweep(session_factory(committed, writes=True), clock)
     assert result.forfeited == 0 and states(committed) == before
 
 
@@ -52,7 +54,7 @@ def test_one_second_after_everything_due_is_forfeited_once(committed, world, clo
     before = states(committed)
     clock.set(DEADLINE + SECOND)
     sessions = session_factory(committed, writes=True)
-    result = deadline.sweep(sessions, clock, batch=2)  # several batches
+    result = verbs.sweep(sessions, clock, batch=2)  # several batches
     assert result.forfeited == len(GRASSROOTS) and result.skipped == []
     after = states(committed)
     for state, case in cases.items():
@@ -67,7 +69,7 @@ def test_one_second_after_everything_due_is_forfeited_once(committed, world, clo
     assert {e.case_id: e.from_state for e in events} == {cases[s].id: s.value for s in GRASSROOTS}
     # A second run, later: nothing more to do.
     clock.advance(days=3)
-    assert deadline.sweep(sessions, clock).forfeited == 0
+    assert verbs.sweep(sessions, clock).forfeited == 0
     assert len(forfeit_events(committed)) == len(GRASSROOTS)
     with Session(committed) as session:
         assert audit.verify(session).ok
@@ -76,19 +78,19 @@ def test_one_second_after_everything_due_is_forfeited_once(committed, world, clo
 def test_after_downtime_across_the_deadline_the_first_run_catches_up(committed, world, clock):
     clock.set(DEADLINE + dt.timedelta(days=9))  # nothing ran for nine days
     sessions = session_factory(committed, writes=True)
-    assert deadline.sweep(sessions, clock).forfeited == len(GRASSROOTS)
-    assert deadline.sweep(sessions, clock).forfeited == 0
+    assert verbs.sweep(sessions, clock).forfeited == len(GRASSROOTS)
+    assert verbs.sweep(sessions, clock).forfeited == 0
 
 
 def test_a_case_moved_on_in_the_meantime_is_left_alone(committed, world, clock):
     make, cases = world
     publicized = cases[State.publicized]
     with Session(committed, expire_on_commit=False) as session:
-        services.fire(session, make.person("cadre", publicized.union), clock, publicized.id, "enter",
+        verbs.fire(session, make.person("cadre", publicized.union), clock, publicized.id, "enter",
                       publicized.version)
         session.commit()
     clock.set(DEADLINE + SECOND)
-    result = deadline.sweep(session_factory(committed, writes=True), clock)
+    result = verbs.sweep(session_factory(committed, writes=True), clock)
     assert result.forfeited == len(GRASSROOTS) - 1
     assert states(committed)[publicized.id][0] == State.entered
 
@@ -96,7 +98,7 @@ def test_a_case_moved_on_in_the_meantime_is_left_alone(committed, world, clock):
 def test_one_bad_record_is_logged_and_skipped(committed, world, clock, monkeypatch, caplog):
     _, cases = world
     bad = cases[State.documented]
-    real_fire, real_append_many = services.fire, deadline.audit.append_many
+    real_fire, real_append_many = verbs.fire, deadline.audit.append_many
 
     def failing_batch(session, rows):  # the set-based write of many events fails as a whole...
         if len(rows) > 1:
@@ -109,10 +111,10 @@ def test_one_bad_record_is_logged_and_skipped(committed, world, clock, monkeypat
         return real_fire(session, actor, clock_, case_id, trigger, version, **kwargs)
 
     monkeypatch.setattr(deadline.audit, "append_many", failing_batch)
-    monkeypatch.setattr(deadline.services, "fire", fire)
+    monkeypatch.setattr(deadline, "fire", fire)
     clock.set(DEADLINE + SECOND)
-    with caplog.at_level(logging.ERROR, logger="workflows.deadline"):
-        result = deadline.sweep(session_factory(committed, writes=True), clock)
+    with caplog.at_level(logging.ERROR, logger=deadline.log.name):
+        result = verbs.sweep(session_factory(committed, writes=True), clock)
     assert result.forfeited == len(GRASSROOTS) - 1 and result.skipped == [bad.id]
     assert states(committed)[bad.id][0] == State.documented
     assert any(str(bad.id) in record.getMessage() for record in caplog.records)

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from workflows import audit
+from workflows.infra import audit
 from workflows.models import AuditEvent, Case
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State
 

@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from workflows import audit, deadline, services
-from workflows.clock import LOCAL, FixedClock, to_db
-from workflows.db import session_factory
+from workflows import verbs
+from workflows.infra import audit
+from workflows.infra.clock import LOCAL, FixedClock, to_db
+from workflows.infra.db import session_factory
 from workflows.errors import Conflict, Refused
 from workflows.models import AuditEvent, Case
 from workflows.states import FORFEIT_REASON, State
@@ -68,7 +69,7 @@ def test_a_case_ends_forfeited_or_moved_on_never_both(committed, clock, uploads)
             trigger = rng.choice(list(MOVES))
             with sessions() as session:
                 try:
-                    services.fire(session, cadre, before, case_id, trigger, None, comment="本人申请撤回")
+                    verbs.fire(session, cadre, before, case_id, trigger, None, comment="本人申请撤回")
                     session.commit()
                 except Conflict:  # read it before the sweep (or the other person) wrote it
                     outcome = "stale"
@@ -86,7 +87,7 @@ def test_a_case_ends_forfeited_or_moved_on_never_both(committed, clock, uploads)
     def sweep(start: threading.Barrier) -> None:
         nonlocal forfeited_by_sweep
         start.wait()
-        result = deadline.sweep(sessions, after, batch=4)
+        result = verbs.sweep(sessions, after, batch=4)
         assert result.skipped == []
         with lock:
             forfeited_by_sweep += result.forfeited
@@ -106,7 +107,7 @@ def test_a_case_ends_forfeited_or_moved_on_never_both(committed, clock, uploads)
         for thread in threads:
             thread.join()
         # A case a person held while the sweep passed is caught by the next pass, as the next tick would.
-        forfeited_by_sweep += deadline.sweep(sessions, after).forfeited
+        forfeited_by_sweep += verbs.sweep(sessions, after).forfeited
 
     with Session(committed) as session:
         final = dict(session.execute(select(Case.id, Case.state).where(Case.id.in_(all_ids))).all())

@@ -1,4 +1,4 @@
-"""workflows.trail: the audit events an auditor asks for are exactly those the database holds, page by page, in
+"""workflows.reads.trail: the audit events an auditor asks for are exactly those the database holds, page by page, in
 either order; dates are Beijing days; campaign and union come through the case; everything shown is masked."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import JSON, bindparam, select, text
 
-from workflows import audit, services, signin, trail
+from workflows import verbs
+from workflows.infra import audit
+from workflows.reads import trail
 from workflows.actors import SYSTEM
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.errors import Invalid
 from workflows.identity import mask_account, mask_id
 from workflows.models import AuditEvent, Case
@@ -30,21 +32,21 @@ def trail_data(session, make):
     """Two unions, two campaigns, cases through several verbs on several local days, sign-ins, reveals."""
     north, south = make.union("北方机械厂工会"), make.union("南方纺织厂工会")
     spring, other = make.default_campaign(), make.campaign()
-    signin.issue_token(session, make.clock, make.person("reviewer"), kind="web")
+    verbs.issue_token(session, make.clock, make.person("reviewer"), kind="web")
     first = make.case(State.entered, union=north, applicant={"name": "张三", "gender": "male", "id_number": ID,
                                                                  "phone": "13912345678", "employer": "北方机械厂"},
                       bank_account=BANK)
     make.clock.set(dt.datetime(2018, 1, 9, 23, 59, 59, tzinfo=LOCAL))  # the last second of the 9th in Beijing
-    services.reveal(session, make.person("cadre", north), make.clock, first.id, "id_number")
+    verbs.reveal(session, make.person("cadre", north), make.clock, first.id, "id_number")
     make.clock.set(dt.datetime(2018, 1, 10, 0, 0, 0, tzinfo=LOCAL))   # the first of the 10th (still the 9th in UTC)
-    services.reveal(session, make.person("reviewer"), make.clock, first.id, "bank_account")
+    verbs.reveal(session, make.person("reviewer"), make.clock, first.id, "bank_account")
     make.clock.advance(hours=3)
     make.case(State.documented, union=south)
     make.case(State.publicized, union=north, campaign=other)
     make.clock.advance(days=2)
     withdrawn = make.case(State.drafted, union=south, campaign=other)
     make.fire(withdrawn, "withdraw", make.person("head", south), comment=f"本人撤回，身份证{ID}")
-    signin.issue_token(session, make.clock, make.person("cadre", south), kind="web")
+    verbs.issue_token(session, make.clock, make.person("cadre", south), kind="web")
     session.flush()
     return {"north": north, "south": south, "spring": spring, "other": other, "first": first}
 

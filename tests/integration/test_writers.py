@@ -6,8 +6,9 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import audit, services
-from workflows.db import session_factory
+from workflows import verbs
+from workflows.infra import audit
+from workflows.infra.db import session_factory
 from workflows.models import AuditEvent
 from workflows.states import State
 
@@ -31,21 +32,21 @@ def test_a_writer_that_read_first_is_not_failed_by_another_writers_commit(commit
     def other_writer():
         try:
             with sessions() as session:
-                current = services.get_case(session, cadres[second.id], second.id)  # reads first...
+                current = verbs.get_case(session, cadres[second.id], second.id)  # reads first...
                 read.set()
-                services.fire(session, cadres[second.id], clock, second.id, "enter", current.version)  # ...writes
+                verbs.fire(session, cadres[second.id], clock, second.id, "enter", current.version)  # ...writes
                 session.commit()
             outcome.append("ok")
         except Exception as error:
             outcome.append(repr(error))
 
     with sessions() as session:
-        current = services.get_case(session, cadres[first.id], first.id)
+        current = verbs.get_case(session, cadres[first.id], first.id)
         thread = threading.Thread(target=other_writer)
         thread.start()
         # The other writer either read already (deferred BEGIN) or waits for us at BEGIN IMMEDIATE.
         read.wait(timeout=1)
-        services.fire(session, cadres[first.id], clock, first.id, "enter", current.version)
+        verbs.fire(session, cadres[first.id], clock, first.id, "enter", current.version)
         session.commit()
     thread.join(timeout=60)
     assert outcome == ["ok"]
@@ -60,8 +61,8 @@ def test_many_writers_on_different_cases_all_succeed(committed, clock, uploads):
         try:
             start.wait(timeout=30)
             with sessions() as session:
-                current = services.get_case(session, cadres[case.id], case.id)
-                services.fire(session, cadres[case.id], clock, case.id, "enter", current.version)
+                current = verbs.get_case(session, cadres[case.id], case.id)
+                verbs.fire(session, cadres[case.id], clock, case.id, "enter", current.version)
                 session.commit()
         except Exception as error:  # reported below, with its type
             errors.append(repr(error))

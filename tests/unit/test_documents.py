@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows import services
-from workflows.documents import TooLarge, Uploads, UnsupportedType
+from workflows import verbs
+from workflows.infra.uploads import TooLarge, Uploads, UnsupportedType
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.models import AuditEvent, Document
 from workflows.states import State
@@ -29,7 +29,7 @@ def count(session, model) -> int:
 
 
 def upload(session, make, case, content=PDF, filename="申请报告.pdf", kind="application", uploads=None):
-    return services.add_document(session, make.person("cadre", case.union), make.clock, uploads or make.uploads,
+    return verbs.add_document(session, make.person("cadre", case.union), make.clock, uploads or make.uploads,
                                  case.id, kind, filename, content)
 
 
@@ -115,10 +115,10 @@ def test_the_kind_must_be_one_of_the_checklist(session, make, uploads):
 def test_only_the_unions_cadres_upload(session, make, uploads):
     case = make.case(State.drafted)
     with pytest.raises(Forbidden):
-        services.add_document(session, make.person("head", case.union), make.clock, uploads, case.id,
+        verbs.add_document(session, make.person("head", case.union), make.clock, uploads, case.id,
                               "application", "a.pdf", PDF)
     with pytest.raises(NotFound):
-        services.add_document(session, make.person("cadre", make.union("别家工会")), make.clock, uploads, case.id,
+        verbs.add_document(session, make.person("cadre", make.union("别家工会")), make.clock, uploads, case.id,
                               "application", "a.pdf", PDF)
     assert files(uploads) == []
 
@@ -128,7 +128,7 @@ def test_removing_deletes_the_file_only_once_the_removal_commits(session, make, 
     document = upload(session, make, case)
     session.commit()
     path, events = uploads.path(document.id), count(session, AuditEvent)
-    services.remove_document(session, make.person("cadre", case.union), make.clock, uploads, case.id, document.id,
+    verbs.remove_document(session, make.person("cadre", case.union), make.clock, uploads, case.id, document.id,
                              case.version)
     assert case.documents == [] and session.get(Document, document.id) is None
     assert path.exists()  # the removal may still roll back
@@ -147,7 +147,7 @@ def test_a_removal_rolled_back_keeps_the_file(session, make, uploads):
     case = make.case(State.drafted)
     document = upload(session, make, case)
     session.commit()
-    services.remove_document(session, make.person("cadre", case.union), make.clock, uploads, case.id, document.id)
+    verbs.remove_document(session, make.person("cadre", case.union), make.clock, uploads, case.id, document.id)
     session.rollback()
     assert uploads.path(document.id).read_bytes() == PDF
     assert session.get(Document, document.id) is not None
@@ -173,7 +173,7 @@ def test_papers_are_fixed_once_documented(session, make, uploads):
     with pytest.raises(Refused) as adding:
         upload(session, make, case, filename="补充.pdf")
     with pytest.raises(Refused) as removing:
-        services.remove_document(session, cadre, make.clock, uploads, case.id, case.documents[0].id)
+        verbs.remove_document(session, cadre, make.clock, uploads, case.id, case.documents[0].id)
     assert (adding.value.rule, removing.value.rule) == ("state", "state")
     assert files(uploads) == before and len(before) == len(case.documents)
 
@@ -182,7 +182,7 @@ def test_a_document_of_another_case_cannot_be_removed_through_this_one(session, 
     mine, other = make.case(State.drafted), make.case(State.drafted)
     document = upload(session, make, other)
     with pytest.raises(NotFound):
-        services.remove_document(session, make.person("cadre", mine.union), make.clock, uploads, mine.id,
+        verbs.remove_document(session, make.person("cadre", mine.union), make.clock, uploads, mine.id,
                                  document.id)
     assert session.get(Document, document.id) is not None
 
@@ -202,7 +202,7 @@ def test_a_real_commit_and_rollback(committed, clock, tmp_path):
         session.rollback()
         assert not uploads.path(failed.id).exists()
 
-        services.remove_document(session, make.person("cadre", case.union), clock, uploads, case.id, document.id)
+        verbs.remove_document(session, make.person("cadre", case.union), clock, uploads, case.id, document.id)
         assert path.exists()
         session.commit()
         assert not path.exists()

@@ -12,13 +12,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from workflows import services
+from workflows import verbs
 from workflows.actors import SYSTEM
-from workflows.clock import LOCAL, from_db
+from workflows.infra.clock import LOCAL, from_db
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from workflows.identity import bank_account_problem, mask_account, mask_id
 from workflows.models import AuditEvent, Case, UnionBudget
-from workflows.organisation import parse_deadline
+from workflows.inputs import parse_deadline
 from workflows.states import FORFEIT_REASON, TRANSITIONS, State
 from workflows.vocab import DocumentKind, required_documents
 
@@ -114,7 +114,7 @@ def test_document_lists_the_fields_still_empty(session, make):
 
 def test_a_bare_draft_can_be_saved_but_not_documented(session, make):
     cadre = make.person("cadre", make.default_union())
-    case = services.create_case(session, cadre, make.clock, make.default_campaign().id, {"applicant": {"name": "王"}})
+    case = verbs.create_case(session, cadre, make.clock, make.default_campaign().id, {"applicant": {"name": "王"}})
     assert case.state == State.drafted
     error = refused(session, make, case, "document", cadre, "documents")
     assert [r.rule for r in error.reasons] == ["documents", "fields"]
@@ -144,7 +144,7 @@ def test_an_id_number_with_a_wrong_check_digit_is_refused_at_create_and_nothing_
     campaign = make.default_campaign()
     cases, events = count(session, Case), count(session)
     with pytest.raises(Invalid) as caught:
-        services.create_case(session, cadre, make.clock, campaign.id, data)
+        verbs.create_case(session, cadre, make.clock, campaign.id, data)
     assert caught.value.fields == {field: "身份证号码校验位错误，请核对"}
     assert (count(session, Case), count(session)) == (cases, events)
 
@@ -164,7 +164,7 @@ def test_other_wrong_fields_are_refused_at_create_by_name(session, make, overrid
     campaign = make.default_campaign()
     events = count(session)
     with pytest.raises(Invalid) as caught:
-        services.create_case(session, cadre, make.clock, campaign.id, data)
+        verbs.create_case(session, cadre, make.clock, campaign.id, data)
     assert field in caught.value.fields
     assert count(session) == events
 
@@ -179,7 +179,7 @@ def test_a_member_may_not_repeat_the_applicants_number(session, make):
 def test_only_a_cadre_creates_cases(session, make):
     head = make.person("head", make.default_union())
     with pytest.raises(Forbidden) as caught:
-        services.create_case(session, head, make.clock, make.default_campaign().id, case_data())
+        verbs.create_case(session, head, make.clock, make.default_campaign().id, case_data())
     assert caught.value.rule == "role"
 
 
@@ -269,7 +269,7 @@ def promoted(session, account) -> None:
 def test_a_head_who_drafted_the_case_cannot_approve_it(session, make):
     union = make.default_union()
     author = make.account("cadre", union)
-    case = services.create_case(session, author, make.clock, make.default_campaign().id, case_data())
+    case = verbs.create_case(session, author, make.clock, make.default_campaign().id, case_data())
     make.attach(case)
     make.fire(case, "document", make.person("cadre", union))
     promoted(session, author)
@@ -349,12 +349,12 @@ def test_create_until_the_last_second(session, make, clock):
     cadre = make.person("cadre", make.default_union())
     campaign = make.default_campaign()
     clock.set(DEADLINE - SECOND)
-    services.create_case(session, cadre, clock, campaign.id, case_data())
+    verbs.create_case(session, cadre, clock, campaign.id, case_data())
     cases, events = count(session, Case), count(session)
     for moment in (DEADLINE, DEADLINE + SECOND):
         clock.set(moment)
         with pytest.raises(Refused) as caught:
-            services.create_case(session, cadre, clock, campaign.id, case_data())
+            verbs.create_case(session, cadre, clock, campaign.id, case_data())
         assert caught.value.rule == "deadline"
     assert (count(session, Case), count(session)) == (cases, events)
 
@@ -365,18 +365,18 @@ def test_create_waits_for_the_campaign_to_open(session, make, clock):
     cases, events = count(session, Case), count(session)
     clock.set(dt.datetime(2018, 1, 9, 23, 59, 59, tzinfo=LOCAL))
     with pytest.raises(Refused) as caught:
-        services.create_case(session, cadre, clock, campaign.id, case_data())
+        verbs.create_case(session, cadre, clock, campaign.id, case_data())
     assert caught.value.rule == "campaign" and "2018-01-10" in caught.value.message
     assert (count(session, Case), count(session)) == (cases, events)
     clock.set(dt.datetime(2018, 1, 10, 0, 0, tzinfo=LOCAL))
-    services.create_case(session, cadre, clock, campaign.id, case_data())
+    verbs.create_case(session, cadre, clock, campaign.id, case_data())
 
 
 def test_the_deadline_is_named_as_the_day_it_is_due(session, make, clock):
     case = make.case(State.drafted)
     clock.set(DEADLINE)
     with pytest.raises(Refused) as caught:
-        services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+        verbs.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
                            {"housing": "自有住房"})
     assert "2018-01-25 24:00" in caught.value.message
 
@@ -388,11 +388,11 @@ def test_edits_papers_and_objections_stop_at_the_deadline(session, make, clock, 
     clock.set(DEADLINE)
     events = count(session)
     with pytest.raises(Refused) as edit:
-        services.edit_case(session, cadre, clock, draft.id, draft.version, {"applicant": {"phone": "13900000000"}})
+        verbs.edit_case(session, cadre, clock, draft.id, draft.version, {"applicant": {"phone": "13900000000"}})
     with pytest.raises(Refused) as upload:
-        services.add_document(session, cadre, clock, uploads, draft.id, "application", "a.pdf", PDF)
+        verbs.add_document(session, cadre, clock, uploads, draft.id, "application", "a.pdf", PDF)
     with pytest.raises(Refused) as objection:
-        services.record_objection(session, cadre, clock, publicized.id, "此人家境并不困难")
+        verbs.record_objection(session, cadre, clock, publicized.id, "此人家境并不困难")
     assert [e.value.rule for e in (edit, upload, objection)] == ["deadline"] * 3
     assert count(session) == events
     assert len(draft.documents) == 0
@@ -447,7 +447,7 @@ def test_a_zero_day_notice_may_be_entered_at_once(session, make, clock):
 def test_an_open_objection_blocks_enter(session, make, clock):
     case = make.case(State.publicized)
     cadre = make.person("cadre", case.union)
-    services.record_objection(session, cadre, clock, case.id, "申请人有两套房产")
+    verbs.record_objection(session, cadre, clock, case.id, "申请人有两套房产")
     assert last_event(session).action == "object"
     error = refused(session, make, case, "enter", cadre, "objection")
     assert "未处理的异议" in error.message
@@ -456,8 +456,8 @@ def test_an_open_objection_blocks_enter(session, make, clock):
 def test_a_dismissed_objection_lets_the_case_go_on(session, make, clock):
     case = make.case(State.publicized)
     cadre, head = make.person("cadre", case.union), make.person("head", case.union)
-    objection = services.record_objection(session, cadre, clock, case.id, "申请人有两套房产")
-    services.resolve_objection(session, head, clock, objection.id, "dismissed", "经核实，房产已出售")
+    objection = verbs.record_objection(session, cadre, clock, case.id, "申请人有两套房产")
+    verbs.resolve_objection(session, head, clock, objection.id, "dismissed", "经核实，房产已出售")
     make.fire(case, "enter", cadre)
     assert case.state == State.entered
 
@@ -465,13 +465,13 @@ def test_a_dismissed_objection_lets_the_case_go_on(session, make, clock):
 def test_an_upheld_objection_blocks_enter_until_returned_and_publicized_again(session, make, clock):
     case = make.case(State.publicized)
     cadre, head = make.person("cadre", case.union), make.person("head", case.union)
-    objection = services.record_objection(session, cadre, clock, case.id, "家庭收入填报不实")
+    objection = verbs.record_objection(session, cadre, clock, case.id, "家庭收入填报不实")
     clock.advance(hours=1)
-    services.resolve_objection(session, head, clock, objection.id, "upheld", "属实，须更正收入")
+    verbs.resolve_objection(session, head, clock, objection.id, "upheld", "属实，须更正收入")
     refused(session, make, case, "enter", cadre, "objection")
     clock.advance(hours=1)
     make.fire(case, "return", head, comment="更正家庭收入")
-    services.edit_case(session, cadre, clock, case.id, case.version, {"household": {"annual_income": "30000"}})
+    verbs.edit_case(session, cadre, clock, case.id, case.version, {"household": {"annual_income": "30000"}})
     make.fire(case, "document", cadre)
     make.fire(case, "approve", head)
     make.fire(case, "publicize", cadre)
@@ -482,8 +482,8 @@ def test_an_upheld_objection_blocks_enter_until_returned_and_publicized_again(se
 def test_an_upheld_objection_lets_the_head_withdraw(session, make, clock):
     case = make.case(State.publicized)
     head = make.person("head", case.union)
-    objection = services.record_objection(session, head, clock, case.id, "不符合条件")
-    services.resolve_objection(session, head, clock, objection.id, "upheld", "属实")
+    objection = verbs.record_objection(session, head, clock, case.id, "不符合条件")
+    verbs.resolve_objection(session, head, clock, objection.id, "upheld", "属实")
     make.fire(case, "withdraw", head, comment="异议成立，撤回")
     assert case.state == State.withdrawn
 
@@ -491,15 +491,15 @@ def test_an_upheld_objection_lets_the_head_withdraw(session, make, clock):
 def test_only_the_head_resolves_an_objection_and_only_once(session, make, clock):
     case = make.case(State.publicized)
     cadre, head = make.person("cadre", case.union), make.person("head", case.union)
-    objection = services.record_objection(session, cadre, clock, case.id, "不符合条件")
+    objection = verbs.record_objection(session, cadre, clock, case.id, "不符合条件")
     with pytest.raises(Forbidden):
-        services.resolve_objection(session, cadre, clock, objection.id, "dismissed", "不成立")
+        verbs.resolve_objection(session, cadre, clock, objection.id, "dismissed", "不成立")
     with pytest.raises(Invalid) as caught:
-        services.resolve_objection(session, head, clock, objection.id, "dismissed", "  ")
+        verbs.resolve_objection(session, head, clock, objection.id, "dismissed", "  ")
     assert "comment" in caught.value.fields
-    services.resolve_objection(session, head, clock, objection.id, "dismissed", "不成立")
+    verbs.resolve_objection(session, head, clock, objection.id, "dismissed", "不成立")
     with pytest.raises(Refused) as again:
-        services.resolve_objection(session, head, clock, objection.id, "upheld", "成立")
+        verbs.resolve_objection(session, head, clock, objection.id, "upheld", "成立")
     assert again.value.rule == "objection"
     assert objection.status == "dismissed"
 
@@ -507,7 +507,7 @@ def test_only_the_head_resolves_an_objection_and_only_once(session, make, clock)
 def test_objections_are_recorded_only_during_the_notice(session, make, clock):
     case = make.case(State.grassroots_approved)
     with pytest.raises(Refused) as caught:
-        services.record_objection(session, make.person("cadre", case.union), clock, case.id, "不符合条件")
+        verbs.record_objection(session, make.person("cadre", case.union), clock, case.id, "不符合条件")
     assert caught.value.rule == "state"
 
 
@@ -545,7 +545,7 @@ def test_cap_per_person_per_year_counts_every_campaign_of_the_year(session, make
     # The amount of a case under review is changed by the union: the district returns it first.
     make.fire(over, "district_return", reviewer, comment="超过年度上限，请改为500元")
     cadre = make.person("cadre", over.union)
-    services.edit_case(session, cadre, make.clock, over.id, over.version, {"aid": {"amount": "500"}})
+    verbs.edit_case(session, cadre, make.clock, over.id, over.version, {"aid": {"amount": "500"}})
     for role, trigger in [("cadre", "document"), ("head", "approve"), ("cadre", "publicize"), ("cadre", "enter"),
                           ("reviewer", "district_approve")]:
         make.fire(over, trigger, make.person(role, over.union))
@@ -662,17 +662,17 @@ def test_a_payment_reference_has_the_length_the_record_keeps(session, make):
 def test_a_claimed_case_is_left_to_the_reviewer_who_claimed_it(session, make, clock):
     case = make.case(State.entered)
     first, second = make.account("reviewer"), make.account("reviewer")
-    services.claim(session, first, clock, case.id)
+    verbs.claim(session, first, clock, case.id)
     assert (case.claimed_by_id, last_event(session).action) == (first.id, "claim")
     for trigger in ("district_approve", "district_return", "reject"):
         error = refused(session, make, case, trigger, second, "claimed", comment="不合格")
         assert error.message == f"该案件已由{first.name}认领，由其办理"
     with pytest.raises(Refused) as claim:
-        services.claim(session, second, clock, case.id)
+        verbs.claim(session, second, clock, case.id)
     with pytest.raises(Refused) as release:
-        services.release(session, second, clock, case.id)
+        verbs.release(session, second, clock, case.id)
     assert (claim.value.rule, release.value.rule) == ("claimed", "claimed")
-    services.release(session, first, clock, case.id)
+    verbs.release(session, first, clock, case.id)
     assert case.claimed_by_id is None
     make.fire(case, "district_approve", second)
     assert case.state == State.district_approved
@@ -681,7 +681,7 @@ def test_a_claimed_case_is_left_to_the_reviewer_who_claimed_it(session, make, cl
 def test_the_claimer_acts_and_the_claim_ends_with_the_move(session, make, clock):
     case = make.case(State.district_approved)
     first, second = make.account("finance"), make.account("finance")
-    services.claim(session, first, clock, case.id)
+    verbs.claim(session, first, clock, case.id)
     refused(session, make, case, "disburse", second, "claimed")
     make.fire(case, "disburse", first)
     assert (case.state, case.claimed_by_id) == (State.disbursed, None)
@@ -690,10 +690,10 @@ def test_the_claimer_acts_and_the_claim_ends_with_the_move(session, make, clock)
 def test_a_case_is_claimed_only_in_the_claimers_own_stage(session, make, clock):
     case = make.case(State.district_approved)
     with pytest.raises(Refused) as caught:
-        services.claim(session, make.person("reviewer"), clock, case.id)
+        verbs.claim(session, make.person("reviewer"), clock, case.id)
     assert caught.value.rule == "state"
     with pytest.raises(Forbidden):
-        services.claim(session, make.person("auditor"), clock, case.id)
+        verbs.claim(session, make.person("auditor"), clock, case.id)
 
 
 # ---------------------------------------------------------------- reveal
@@ -703,8 +703,8 @@ def test_a_cadre_of_the_union_reveals_the_full_number_and_it_is_audited(session,
     case = make.case(State.documented, applicant=applicant(number), bank_account=account)
     cadre = make.person("cadre", case.union)
     events = count(session)
-    assert services.reveal(session, cadre, clock, case.id, "id_number") == number
-    assert services.reveal(session, cadre, clock, case.id, "bank_account") == account
+    assert verbs.reveal(session, cadre, clock, case.id, "id_number") == number
+    assert verbs.reveal(session, cadre, clock, case.id, "bank_account") == account
     assert count(session) == events + 2
     event = last_event(session)
     assert (event.action, event.actor_id, event.case_id) == ("reveal", cadre.id, case.id)
@@ -714,8 +714,8 @@ def test_a_cadre_of_the_union_reveals_the_full_number_and_it_is_audited(session,
 
 def test_the_district_reveals_once_the_case_is_entered(session, make, clock):
     case = make.case(State.district_approved)
-    assert services.reveal(session, make.person("reviewer"), clock, case.id, "id_number") == case.id_number
-    assert services.reveal(session, make.person("finance"), clock, case.id, "bank_account") == case.bank_account
+    assert verbs.reveal(session, make.person("reviewer"), clock, case.id, "id_number") == case.id_number
+    assert verbs.reveal(session, make.person("finance"), clock, case.id, "bank_account") == case.bank_account
 
 
 @pytest.mark.parametrize(("who", "error"), [("auditor", Forbidden), ("admin", NotFound), ("stranger", NotFound),
@@ -725,7 +725,7 @@ def test_others_cannot_reveal(session, make, clock, who, error):
     actor = make.person("cadre", make.union("别家工会")) if who == "stranger" else make.person(who)
     events = count(session)
     with pytest.raises(error) as caught:
-        services.reveal(session, actor, clock, case.id, "id_number")
+        verbs.reveal(session, actor, clock, case.id, "id_number")
     assert type(caught.value) is error
     assert count(session) == events
 
@@ -735,7 +735,7 @@ def test_others_cannot_reveal(session, make, clock, who, error):
 def test_edit_only_while_drafted(session, make, clock):
     case = make.case(State.documented)
     with pytest.raises(Refused) as caught:
-        services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+        verbs.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
                            {"applicant": {"phone": "13900000000"}})
     assert caught.value.rule == "state"
 
@@ -744,10 +744,10 @@ def test_edit_with_a_stale_version_is_a_conflict(session, make, clock):
     case = make.case(State.drafted)
     cadre = make.person("cadre", case.union)
     seen = case.version
-    services.edit_case(session, cadre, clock, case.id, seen, {"applicant": {"phone": "13900000000"}})
+    verbs.edit_case(session, cadre, clock, case.id, seen, {"applicant": {"phone": "13900000000"}})
     unchanged = Unchanged(session, case)
     with pytest.raises(Conflict):
-        services.edit_case(session, cadre, clock, case.id, seen, {"applicant": {"phone": "13911111111"}})
+        verbs.edit_case(session, cadre, clock, case.id, seen, {"applicant": {"phone": "13911111111"}})
     unchanged.check()
     assert case.phone == "13900000000"
 
@@ -756,7 +756,7 @@ def test_a_transition_with_a_stale_version_is_a_conflict(session, make, clock):
     case = make.case(State.documented)
     unchanged = Unchanged(session, case)
     with pytest.raises(Conflict):
-        services.fire(session, make.person("head", case.union), clock, case.id, "approve", case.version - 1)
+        verbs.fire(session, make.person("head", case.union), clock, case.id, "approve", case.version - 1)
     unchanged.check()
 
 
@@ -765,7 +765,7 @@ def test_an_edit_writes_one_event_with_before_and_after_masked(session, make, cl
     case = make.case(State.drafted, applicant=applicant(old_id), bank_account=old_account)
     cadre = make.person("cadre", case.union)
     events, version = count(session), case.version
-    services.edit_case(session, cadre, clock, case.id, version,
+    verbs.edit_case(session, cadre, clock, case.id, version,
                        {"applicant": {"id_number": new_id, "phone": "13900000000"}, "bank_account": new_account})
     assert (count(session), case.version) == (events + 1, version + 1)
     event = last_event(session)
@@ -781,7 +781,7 @@ def test_an_edit_writes_one_event_with_before_and_after_masked(session, make, cl
 def test_an_edit_that_changes_nothing_writes_nothing(session, make, clock):
     case = make.case(State.drafted)
     unchanged = Unchanged(session, case)
-    services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+    verbs.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
                        {"applicant": {"phone": case.phone}})
     unchanged.check()
 
@@ -790,7 +790,7 @@ def test_an_invalid_edit_is_refused_by_field_and_writes_nothing(session, make, c
     case = make.case(State.drafted)
     unchanged = Unchanged(session, case)
     with pytest.raises(Invalid) as caught:
-        services.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
+        verbs.edit_case(session, make.person("cadre", case.union), clock, case.id, case.version,
                            {"household": household(wrong_check_digit(id_number()))})
     assert list(caught.value.fields) == ["household.members.0.id_number"]
     unchanged.check()
@@ -803,21 +803,21 @@ def test_no_full_personal_number_reaches_the_audit_trail(session, make, clock):
     case = make.case(State.drafted, applicant=applicant(numbers[0]), household=household(numbers[2]),
                      bank_account=accounts[0], aid=funds("800"))
     cadre, head = make.person("cadre", case.union), make.person("head", case.union)
-    services.edit_case(session, cadre, clock, case.id, case.version,
+    verbs.edit_case(session, cadre, clock, case.id, case.version,
                        {"applicant": {"id_number": numbers[1]}, "household": household(numbers[3]),
                         "bank_account": accounts[1]})
     make.attach(case)
     for field in ("id_number", "bank_account"):
-        services.reveal(session, cadre, clock, case.id, field)
+        verbs.reveal(session, cadre, clock, case.id, field)
     make.fire(case, "document", cadre)
     make.fire(case, "approve", head)
     make.fire(case, "publicize", cadre)
-    objection = services.record_objection(session, cadre, clock, case.id, "有人反映其收入不实")
-    services.resolve_objection(session, head, clock, objection.id, "dismissed", "经核实不成立")
+    objection = verbs.record_objection(session, cadre, clock, case.id, "有人反映其收入不实")
+    verbs.resolve_objection(session, head, clock, objection.id, "dismissed", "经核实不成立")
     make.fire(case, "enter", cadre)
     reviewer = make.person("reviewer")
-    services.claim(session, reviewer, clock, case.id)
-    services.reveal(session, reviewer, clock, case.id, "id_number")
+    verbs.claim(session, reviewer, clock, case.id)
+    verbs.reveal(session, reviewer, clock, case.id, "id_number")
     make.fire(case, "district_approve", reviewer)
     make.fire(case, "disburse", make.person("finance"))
 
@@ -849,8 +849,8 @@ def test_a_case_returned_by_the_district_is_the_unions_again_until_it_is_entered
     reviewer = make.person("reviewer")
     make.fire(case, "district_return", reviewer, comment="请补充材料")
     with pytest.raises(NotFound):
-        services.reveal(session, reviewer, clock, case.id, "id_number")
+        verbs.reveal(session, reviewer, clock, case.id, "id_number")
     cadre, head = make.person("cadre", case.union), make.person("head", case.union)
     for actor, trigger in [(cadre, "document"), (head, "approve"), (cadre, "publicize"), (cadre, "enter")]:
         make.fire(case, trigger, actor)
-    assert services.get_case(session, reviewer, case.id) is case
+    assert verbs.get_case(session, reviewer, case.id) is case

@@ -14,14 +14,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from workflows import rules, services
+from workflows import verbs
+from workflows import rules
 from workflows.actors import SYSTEM
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
-from workflows.machine import MachineError, step
+from workflows.infra.machine import MachineError, step
 from workflows.models import AuditEvent
-from workflows.states import (BY_TRIGGER, CLAIM_STATES, FINAL, FORFEIT_REASON, GRASSROOTS, MONEY_TRIGGERS, NEEDS_PAYMENT,
-                             TASK_ROLES, TRANSITIONS, TRIGGERS, Role, State, Trigger, path_to, triggers_from)
+from workflows.states import BY_TRIGGER, CLAIM_STATES, FINAL, FORFEIT_REASON, GRASSROOTS, MONEY_TRIGGERS, NEEDS_PAYMENT, TASK_ROLES, TRANSITIONS, TRIGGERS, Role, State, Trigger, path_to, triggers_from
 
 # The seed campaign's deadline, 2018-01-25 end of day, Beijing time.
 DEADLINE = dt.datetime(2018, 1, 26, 0, 0, tzinfo=LOCAL)
@@ -98,7 +98,7 @@ def check_allowed(session, make, clock, case, trigger, state, role):
     version, events = case.version, event_count(session)
     allowed, blocked = rules.available(session, case, actor, clock.now())
     assert trigger in allowed, blocked.get(trigger)
-    services.fire(session, actor, clock, case.id, trigger, version, comment=COMMENT, payment_reference="PAY-0001")
+    verbs.fire(session, actor, clock, case.id, trigger, version, comment=COMMENT, payment_reference="PAY-0001")
     destination = BY_TRIGGER[trigger].dest
     assert case.state == destination
     assert case.version == version + 1
@@ -117,7 +117,7 @@ def check_refused(session, make, clock, case, trigger, state, role, outcome):
     version, events = case.version, event_count(session)
     error = {"not_found": NotFound, "role": Forbidden, "state": Refused}[outcome]
     with pytest.raises(error) as caught:
-        services.fire(session, actor, clock, case.id, trigger, version, comment=COMMENT,
+        verbs.fire(session, actor, clock, case.id, trigger, version, comment=COMMENT,
                       payment_reference="PAY-0001")
     if outcome == "not_found":
         assert type(caught.value) is NotFound
@@ -142,7 +142,7 @@ def test_people_of_another_union_never_find_the_case(session, make, clock, state
     version, events = case.version, event_count(session)
     for transition in TRANSITIONS:
         with pytest.raises(NotFound):
-            services.fire(session, stranger, clock, case.id, transition.trigger, version, comment=COMMENT,
+            verbs.fire(session, stranger, clock, case.id, transition.trigger, version, comment=COMMENT,
                           payment_reference="PAY-0001")
     assert (case.state, case.version, event_count(session)) == (state, version, events)
 
@@ -150,17 +150,17 @@ def test_people_of_another_union_never_find_the_case(session, make, clock, state
 def test_a_case_forfeited_before_entry_stays_out_of_the_reviewers_sight(session, make, clock):
     case = make.case(State.drafted)
     clock.set(DEADLINE)
-    services.fire(session, SYSTEM, clock, case.id, "forfeit", case.version)
+    verbs.fire(session, SYSTEM, clock, case.id, "forfeit", case.version)
     event = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
     assert (event.comment, event.actor, event.role) == (FORFEIT_REASON, "system", "system")
     with pytest.raises(NotFound):
-        services.get_case(session, make.person("reviewer"), case.id)
+        verbs.get_case(session, make.person("reviewer"), case.id)
 
 
 def test_an_unknown_trigger_is_invalid(session, make, clock):
     case = make.case(State.drafted)
     with pytest.raises(Invalid) as caught:
-        services.fire(session, make.person("cadre", case.union), clock, case.id, "approve_everything", case.version)
+        verbs.fire(session, make.person("cadre", case.union), clock, case.id, "approve_everything", case.version)
     assert "trigger" in caught.value.fields
 
 
@@ -195,7 +195,7 @@ def test_final_states_are_final_and_every_other_state_is_reachable_and_can_end()
 
 def test_every_key_of_the_guards_and_effects_is_a_trigger_of_the_table():
     """What a move checks and writes hangs off its row: a key naming no trigger would be a rule nobody runs."""
-    for table in (rules.GUARDS, rules.EXTRA, services.EFFECTS):
+    for table in (rules.GUARDS, rules.EXTRA, verbs.transitions.EFFECTS):
         assert table and set(table) <= set(TRIGGERS), table
         assert all(isinstance(key, Trigger) for key in table)
 

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from workflows import workdays
-from workflows.workdays import add_working_days, is_working_day
+from workflows.rules import workdays
+from workflows.rules.workdays import add_working_days, is_working_day
 
 D = dt.date
 
@@ -60,9 +60,9 @@ def test_negative_days_are_refused():
 
 def test_a_year_without_a_published_schedule_counts_monday_to_friday(monkeypatch, caplog):
     monkeypatch.setattr(workdays, "_warned", set())
-    caplog.set_level(logging.WARNING, logger="workflows.workdays")
+    caplog.set_level(logging.WARNING, logger="workflows.rules.workdays")
     assert add_working_days(D(2027, 1, 1), 1) == D(2027, 1, 4)      # Friday -> Monday
     assert add_working_days(D(2027, 10, 1), 5) == D(2027, 10, 8)    # no National Day holiday is known yet
     assert [is_working_day(D(2027, 2, day)) for day in range(1, 8)] == [True] * 5 + [False] * 2
-    warnings = [r for r in caplog.records if r.name == "workflows.workdays"]
+    warnings = [r for r in caplog.records if r.name == "workflows.rules.workdays"]
     assert len(warnings) == 1 and "2027" in warnings[0].getMessage()  # said once per year, not per day

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import Settings
-from workflows import signin
-from workflows.documents import Uploads
+from workflows import verbs
+from workflows.infra.uploads import Uploads
 
 from ..factories import Factory
 
@@ -53,7 +53,7 @@ class Api:
 
     def token(self, account) -> str:
         if account.id not in self._tokens:
-            self._tokens[account.id] = signin.issue_token(self.world.session, self.world.clock, account)
+            self._tokens[account.id] = verbs.issue_token(self.world.session, self.world.clock, account)
             self.world.session.commit()
         return self._tokens[account.id]
 
@@ -82,7 +82,7 @@ class Pages:
 
     def as_(self, account) -> "Client":
         client = self.app.test_client()
-        key = signin.issue_token(self.world.session, self.world.clock, account, kind="web")
+        key = verbs.issue_token(self.world.session, self.world.clock, account, kind="web")
         self.world.session.commit()
         with client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = key, True

@@ -1,5 +1,5 @@
 """The administration screens (/admin/): unions, accounts and campaigns, for system administrators only. What an
-administrator types is saved through workflows.organisation; anything wrong comes back beside its input, as typed,
+administrator types is saved through workflows.verbs; anything wrong comes back beside its input, as typed,
 with nothing saved."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from workflows import organisation
+from workflows import verbs
 from workflows.actors import CONSOLE
-from workflows.clock import LOCAL, to_db
+from workflows.infra.clock import LOCAL, to_db
 from workflows.models import Account, ApiToken, AuditEvent, Campaign, Union, UnionBudget
-from workflows.organisation import parse_deadline
+from workflows.inputs import parse_deadline
 from workflows.states import Role
 
 from .conftest import CSRF
@@ -127,9 +127,9 @@ def test_the_admin_lands_on_the_administration(browser, world):
 
 def test_the_unions_tree_shows_each_union_with_its_code_kind_and_accounts(browser, world):
     district = world.district()
-    organisation.create_union(world.session, CONSOLE, world.clock, "FED1", "城东街道工会联合会", district.code,
+    verbs.create_union(world.session, CONSOLE, world.clock, "FED1", "城东街道工会联合会", district.code,
                               "federation")
-    under = organisation.create_union(world.session, CONSOLE, world.clock, "JC9", "环卫所工会", "FED1")
+    under = verbs.create_union(world.session, CONSOLE, world.clock, "JC9", "环卫所工会", "FED1")
     world.account("cadre", under)
     world.account("head", under)
     world.session.commit()

@@ -30,9 +30,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.api.blueprint import PUBLIC
-from workflows import organisation, services
+from workflows import verbs
 from workflows.actors import CONSOLE
-from workflows.clock import to_db
+from workflows.infra.clock import to_db
 from workflows.models import Case, Notification
 from workflows.states import State
 
@@ -70,7 +70,7 @@ def _case(state: State, *, papers: bool = False):
 def _objection(given: Given) -> None:
     _case(State.publicized)(given)
     world = given.world
-    objection = services.record_objection(world.session, world.person("cadre", given.union), world.clock,
+    objection = verbs.record_objection(world.session, world.person("cadre", given.union), world.clock,
                                           given.case.id, "有群众反映其家庭收入不实")
     world.session.flush()
     given.ids["objection"] = objection.id
@@ -79,7 +79,7 @@ def _objection(given: Given) -> None:
 def _claimed(given: Given) -> None:
     _case(State.entered)(given)
     world = given.world
-    services.claim(world.session, world.person("reviewer"), world.clock, given.case.id)
+    verbs.claim(world.session, world.person("reviewer"), world.clock, given.case.id)
 
 
 def _notification(given: Given) -> None:
@@ -96,7 +96,7 @@ def _signer(given: Given) -> None:
     """An account with a real password, to sign in with."""
     world = given.world
     if not hasattr(world, "_signer"):
-        world._signer = organisation.create_account(world.session, CONSOLE, world.clock, "signer", "cadre",
+        world._signer = verbs.create_account(world.session, CONSOLE, world.clock, "signer", "cadre",
                                                     PASSWORD, union_code=given.union.code)
     given.ids["signer"] = world._signer.username
 

@@ -12,11 +12,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from workflows import organisation
+from workflows import verbs
 from workflows.actors import CONSOLE
-from workflows.clock import to_db
+from workflows.infra.clock import to_db
 from workflows.models import ApiToken, AuditEvent, Case, Notification
-from workflows.signin import MAX_PER_NAME, WINDOW
+from workflows.verbs.signin import MAX_PER_NAME, WINDOW
 from workflows.states import State
 
 from ..factories import case_data
@@ -34,7 +34,7 @@ def union(world):
 @pytest.fixture
 def cadre(world, union):
     """A cadre with a real password (the factory's accounts have none, they never sign in)."""
-    account = organisation.create_account(world.session, CONSOLE, world.clock, "wang.cadre", "cadre", PASSWORD,
+    account = verbs.create_account(world.session, CONSOLE, world.clock, "wang.cadre", "cadre", PASSWORD,
                                           union_code=union.code)
     world.session.commit()
     return account
@@ -103,7 +103,7 @@ def test_five_failures_lock_the_name_for_the_window_even_with_the_right_password
     assert int(locked.headers["Retry-After"]) == (start + WINDOW - clock.now()).total_seconds() == 600
     assert world.session.scalars(select(ApiToken)).all() == []
     # another name from the same address is not locked out by this one's failures
-    organisation.create_account(world.session, CONSOLE, world.clock, "li.head", "head", PASSWORD,
+    verbs.create_account(world.session, CONSOLE, world.clock, "li.head", "head", PASSWORD,
                                 union_code=cadre.union.code)
     world.session.commit()
     assert sign_in(client, "li.head", PASSWORD).status_code == 201

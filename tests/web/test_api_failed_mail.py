@@ -4,8 +4,8 @@ import datetime as dt
 import socket
 
 from scheduler import mail
-from workflows.db import session_factory
-from workflows.notify import notify
+from workflows.infra.db import session_factory
+from workflows.infra.outbox import notify
 
 
 def test_failed_deliveries_are_listed_for_administrators_only(api, world, committed):

@@ -43,8 +43,9 @@ from schemathesis.checks import (
 )
 from schemathesis.errors import FailureGroup
 
-from workflows import rules, services, signin
-from workflows.notify import notify
+from workflows import verbs
+from workflows import rules
+from workflows.infra.outbox import notify
 from workflows.states import TRIGGERS, State
 
 ROLES = ["cadre", "head", "reviewer", "auditor"]
@@ -77,7 +78,7 @@ def build_world(world) -> dict[str, Any]:
     world.attach(drafted, ["application", "bank_card"])
     cases.append(drafted)
     publicized = next(c for c in cases if c.state == State.publicized)
-    objection = services.record_objection(world.session, cadre, world.clock, publicized.id, "申请人家中另有收入")
+    objection = verbs.record_objection(world.session, cadre, world.clock, publicized.id, "申请人家中另有收入")
     notifications = [notify(world.session, key=f"schemathesis-{account.id}", account_id=account.id,
                             kind="reminder", text="请尽快处理案件", now=world.clock.now(), case_id=publicized.id)
                      for account in accounts.values()]
@@ -152,7 +153,7 @@ def test_every_operation_conforms_to_the_openapi_document(role, app, world):
     ids = build_world(world)
     account = ids["accounts"][role]
     aims = visible_to(account, ids)
-    token = signin.issue_token(world.session, world.clock, account)
+    token = verbs.issue_token(world.session, world.clock, account)
     world.session.commit()
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
@@ -164,7 +165,7 @@ def test_every_operation_conforms_to_the_openapi_document(role, app, world):
     def call(case) -> None:
         bearer = token
         if case.operation.path == "/api/v1/tokens/current":  # signing out revokes it: a fresh one each time
-            bearer = signin.issue_token(world.session, world.clock, account)
+            bearer = verbs.issue_token(world.session, world.clock, account)
             world.session.commit()
         negative = case.meta is not None and case.meta.generation.mode is GenerationMode.NEGATIVE
         response = case.call_and_validate(headers={"Authorization": f"Bearer {bearer}"},
@@ -223,7 +224,7 @@ def test_hostile_text_and_moments_are_refused_not_crashed(app, world):
     filter, each answered 400 invalid, as the document says. Built on a positive coverage case of each operation,
     so a new endpoint is covered as soon as it is in the document."""
     ids = build_world(world)
-    token = signin.issue_token(world.session, world.clock, ids["accounts"]["auditor"])  # every filter is open to it
+    token = verbs.issue_token(world.session, world.clock, ids["accounts"]["auditor"])  # every filter is open to it
     world.session.commit()
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 

@@ -13,9 +13,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
-from workflows import audit, services
+from workflows import verbs
+from workflows.infra import audit
 from workflows.actors import SYSTEM
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.identity import mask_account, mask_id
 from workflows.models import AuditHead, Base, Case
 from workflows.states import State
@@ -70,10 +71,10 @@ def seeded(world, pages):
     revealed = pages.as_(cadre).post(f"/cases/{known.id}/reveal", {"field": "id_number"})
     assert revealed.status_code == 200 and ID in html(revealed)  # the cadre sees it; the audit screens never will
     world.clock.advance(days=1)
-    services.reveal(world.session, reviewer, world.clock, known.id, "bank_account")
+    verbs.reveal(world.session, reviewer, world.clock, known.id, "bank_account")
     world.case(State.publicized, union=south, campaign=winter)
     edited = world.case(State.drafted, union=north)
-    services.edit_case(world.session, world.person("cadre", north), world.clock, edited.id, edited.version,
+    verbs.edit_case(world.session, world.person("cadre", north), world.clock, edited.id, edited.version,
                        {"applicant": {"phone": "13800001111"}})
     world.clock.advance(days=1)
     withdrawn = world.case(State.drafted, union=south, campaign=winter)

@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from workflows import services
+from workflows import verbs
 from workflows.identity import bank_account_problem, id_number_problem, mask_account, mask_id
 from workflows.models import AuditEvent, Case
-from workflows.organisation import parse_deadline
+from workflows.inputs import parse_deadline
 from workflows.states import State
 
 from ..factories import bank_account, id_number
@@ -283,7 +283,7 @@ def test_a_stale_version_is_refused_and_what_was_typed_stays(pages, world, cadre
     client = pages.as_(cadre)
     seen = case.version
     client.get(f"/cases/{case.id}/edit")
-    services.edit_case(world.session, cadre, world.clock, case.id, seen, {"applicant": {"phone": "13700000000"}})
+    verbs.edit_case(world.session, cadre, world.clock, case.id, seen, {"applicant": {"phone": "13700000000"}})
     before = snapshot(world)
 
     response = client.post(f"/cases/{case.id}/edit", {

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from workflows import organisation
+from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.models import AuditEvent, Case, Objection
 from workflows.states import State
@@ -161,7 +161,7 @@ def test_a_head_sees_the_four_eyes_reason_on_a_case_they_drafted(pages, world, u
     """A cadre who drafted and documented a case, then became the union's head, may not approve it."""
     case = world.case(State.documented)
     drafter = world.person("cadre", union)
-    organisation.change_role(world.session, CONSOLE, world.clock, drafter.id, "head", union.code)
+    verbs.change_role(world.session, CONSOLE, world.clock, drafter.id, "head", union.code)
     world.session.commit()
 
     client = pages.as_(drafter)

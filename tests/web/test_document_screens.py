@@ -14,7 +14,7 @@ from werkzeug.http import parse_options_header
 from werkzeug.test import encode_multipart
 
 from app.cases.documents import checklist
-from workflows import services
+from workflows import verbs
 from workflows.models import AuditEvent, Document
 from workflows.states import State
 
@@ -258,7 +258,7 @@ def test_the_download_name_is_safe_and_says_what_the_file_is(pages, world, case,
 
 def test_quotes_and_semicolons_in_a_name_stay_inside_the_header(pages, world, case, cadre):
     name = '报告"终稿";v2 attachment.pdf'
-    document = services.add_document(world.session, cadre, world.clock, world.uploads, case.id, "application",
+    document = verbs.add_document(world.session, cadre, world.clock, world.uploads, case.id, "application",
                                      name, PDF)
     world.session.commit()
     response = pages.as_(cadre).get(f"/cases/documents/{document.id}")

@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import re
 
-from workflows import services
+from workflows import verbs
 from workflows.states import State
 
 from ..factories import id_number
@@ -82,7 +82,7 @@ def test_filters_search_and_pages(pages, world):
 def test_a_reviewer_claims_from_the_inbox_and_finds_it_under_mine(pages, world):
     one, two = world.case(State.entered), world.case(State.entered)
     other_reviewer = world.account("reviewer")
-    services.claim(world.session, other_reviewer, world.clock, two.id)
+    verbs.claim(world.session, other_reviewer, world.clock, two.id)
     world.session.commit()
     client = pages.as_(world.person("reviewer"))
     assert names(client.get("/inbox").get_data(as_text=True)) == [one.applicant_name]  # two is someone else's

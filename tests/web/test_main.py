@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from app import create_app
 from app.config import Settings
 from app.demo import build_demo
-from workflows.clock import LOCAL
-from workflows.documents import Uploads
+from workflows.infra.clock import LOCAL
+from workflows.infra.uploads import Uploads
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from workflows.clock import to_db
+from workflows.infra.clock import to_db
 from workflows.models import Notification
-from workflows.notify import notify
+from workflows.infra.outbox import notify
 from workflows.states import State
 
 UNREAD = re.compile(r'<span class="badge" id="unread">(\d+)</span>')

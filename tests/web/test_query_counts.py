@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert, select
 
-from workflows.clock import to_db
+from workflows.infra.clock import to_db
 from workflows.models import Case
 from workflows.states import State
 

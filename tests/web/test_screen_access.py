@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflows import services, summaries
-from workflows.notify import notify
+from workflows import verbs
+from workflows.infra.outbox import notify
 from workflows.states import State
 
 from ..factories import PDF
@@ -100,11 +100,11 @@ def scene(world):
     draft = world.draft()
     world.attach(draft, ["application"])
     publicized = world.case(State.publicized)
-    objection = services.record_objection(world.session, people["cadre"], world.clock, publicized.id, "有人反映情况不实")
+    objection = verbs.record_objection(world.session, people["cadre"], world.clock, publicized.id, "有人反映情况不实")
     entered, approved = world.case(State.entered), world.case(State.district_approved)
     note = notify(world.session, key="access-test", account_id=people["cadre"].id, kind="returned", text="测试通知",
                   now=world.clock.now(), case_id=draft.id)
-    summary = summaries.submit(world.session, people["cadre"], world.clock, world.uploads, world.default_campaign().id,
+    summary = verbs.submit_summary(world.session, people["cadre"], world.clock, world.uploads, world.default_campaign().id,
                                "本单位活动总结", ("总结.pdf", PDF))
     world.session.commit()
     ids = {"D": draft.id, "doc": draft.documents[0].id, "E": entered.id, "P": publicized.id, "O": objection.id,

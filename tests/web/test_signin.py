@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from app.config import Settings
-from workflows import organisation
+from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.models import ApiToken, AuditEvent
 
@@ -20,7 +20,7 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 @pytest.fixture
 def cadre(world):
     union = world.default_union()
-    account = organisation.create_account(world.session, CONSOLE, world.clock, "zhang.wei", "cadre", PASSWORD,
+    account = verbs.create_account(world.session, CONSOLE, world.clock, "zhang.wei", "cadre", PASSWORD,
                                           union.code, display_name="张伟")
     world.session.commit()
     return account

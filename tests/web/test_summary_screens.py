@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from workflows import organisation
+from workflows import verbs
 from workflows.actors import CONSOLE
-from workflows.clock import LOCAL
+from workflows.infra.clock import LOCAL
 from workflows.models import AuditEvent, Summary, Union
 from workflows.vocab import UnionKind
 
@@ -223,10 +223,10 @@ def test_a_request_far_over_the_limit_gets_the_size_page_and_stores_nothing(page
 # ------------------------------------------------------------------ the district's overview
 
 def test_the_overview_lists_every_grassroots_union_with_what_it_handed_in(pages, world, campaign, union, cadre):
-    federation = organisation.create_union(world.session, CONSOLE, world.clock, "F1", "机械行业工会联合会",
+    federation = verbs.create_union(world.session, CONSOLE, world.clock, "F1", "机械行业工会联合会",
                                            world.district().code, kind=UnionKind.federation)
     others = [world.union(f"第{i}纺织厂工会") for i in range(1, 4)]
-    nested = organisation.create_union(world.session, CONSOLE, world.clock, "F1-01", "联合会下属工会", "F1")
+    nested = verbs.create_union(world.session, CONSOLE, world.clock, "F1-01", "联合会下属工会", "F1")
     other_campaign = world.campaign()
     world.session.commit()
     send(pages.as_(cadre), campaign, content=PDF)

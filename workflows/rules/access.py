@@ -3,11 +3,12 @@ Case.visible_to, one expression for a case and for the lists)."""
 
 from __future__ import annotations
 
-from ..actors import Actor
-from ..errors import Forbidden, Reason
-from ..models import Case
-from ..states import UNION_ROLES, Role
+from workflows.actors import Actor
+from workflows.errors import Forbidden, Reason
+from workflows.models import Case
+from workflows.states import UNION_ROLES, Role
 
+ADMINS = (Role.admin,)
 # Everyone but the administrator works with cases; the administrator runs the system and sees none.
 CASE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)
 # Who writes a draft (its fields and papers) and who writes down an objection: the verbs check these, and the case

@@ -7,11 +7,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import Reason
-from ..models import Campaign, Case, UnionBudget
-from ..money import yuan
-from ..states import COMMITTED, State
-from .timing import campaign_year
+from workflows.errors import Reason
+from workflows.models import Campaign, Case, UnionBudget
+from workflows.money import yuan
+from workflows.states import COMMITTED, State
+from workflows.rules.timing import campaign_year
 
 
 def _sum_amounts(session: Session, *where) -> Decimal:

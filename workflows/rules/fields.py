@@ -9,12 +9,12 @@ import re
 from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import Session
 
-from ..errors import Reason
-from ..identity import bank_account_problem, id_number_problem, mask_id, normalize_id
-from ..inputs import CaseIn
-from ..models import Case, Member, Union
-from ..states import LIVE
-from ..vocab import AidKind, required_documents
+from workflows.errors import Reason
+from workflows.identity import bank_account_problem, id_number_problem, mask_id, normalize_id
+from workflows.inputs import CaseIn
+from workflows.models import Case, Member, Union
+from workflows.states import LIVE
+from workflows.vocab import AidKind, required_documents
 
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 

@@ -18,17 +18,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
-from ..clock import local_date
-from ..errors import Reason
-from ..expr import negate, one_of, some
-from ..inputs import case_input
-from ..models import Campaign, Case
-from ..states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
-from ..vocab import DocumentKind
-from .caps import money_reasons
-from .fields import duplicate_reasons, field_problems, missing_documents, missing_fields
-from .timing import deadline_reason, not_yet_reason, notice_reason
+from workflows.actors import Actor
+from workflows.infra.clock import local_date
+from workflows.errors import Reason
+from workflows.infra.expr import negate, one_of, some
+from workflows.inputs import case_input
+from workflows.models import Campaign, Case
+from workflows.states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
+from workflows.vocab import DocumentKind
+from workflows.rules.caps import money_reasons
+from workflows.rules.fields import duplicate_reasons, field_problems, missing_documents, missing_fields
+from workflows.rules.timing import deadline_reason, not_yet_reason, notice_reason
 
 
 @dataclass(frozen=True)

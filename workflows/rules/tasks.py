@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlalchemy import ColumnElement, case as when, false, null, or_
 
-from ..actors import Actor
-from ..expr import every
-from ..models import Campaign, Case
-from ..states import Task, tasks_of
-from .guards import task_checks
+from workflows.actors import Actor
+from workflows.infra.expr import every
+from workflows.models import Campaign, Case
+from workflows.states import Task, tasks_of
+from workflows.rules.guards import task_checks
 
 
 def _due(task: Task, case, campaign, actor: Actor, now: dt.datetime):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..clock import LOCAL, from_db, to_db
-from ..errors import Reason
-from ..models import Campaign, Case
+from workflows.infra.clock import LOCAL, from_db, to_db
+from workflows.errors import Reason
+from workflows.models import Campaign, Case
 
 
 def due_day(deadline: dt.datetime) -> dt.date:

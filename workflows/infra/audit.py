@@ -19,12 +19,12 @@ from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .actors import Actor
-from .clock import UTC, to_db
-from .errors import Conflict
-from .identity import mask_account, mask_id
-from .models import AuditEvent, AuditHead
-from .money import plain
+from workflows.actors import Actor
+from workflows.infra.clock import UTC, to_db
+from workflows.errors import Conflict
+from workflows.identity import mask_account, mask_id
+from workflows.models import AuditEvent, AuditHead
+from workflows.money import plain
 
 GENESIS = "0" * 64
 # The writes of `append`, built once. They are Core statements on the tables: the same SQL the ORM would send, at
@@ -87,9 +87,11 @@ def created(values: Mapping[str, Any]) -> dict[str, list[str | None]]:
     return {name: [None, text(value, name)] for name, value in values.items()}
 
 
-def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str | None]]:
-    """The changes of an edit: each field whose text differs, before and after."""
-    changes = {}
+def diff(before: Mapping[str, Any], after: Mapping[str, Any],
+         named: tuple[str, Any] | None = None) -> dict[str, list[str | None]]:
+    """The changes of an edit: each field whose text differs, before and after; `named` (a field and its value)
+    names the record edited, and is kept unchanged."""
+    changes = {named[0]: [text(named[1]), text(named[1])]} if named else {}
     for name in dict.fromkeys([*before, *after]):
         old, new = text(before.get(name), name), text(after.get(name), name)
         if old != new:

@@ -26,14 +26,13 @@ from decimal import Decimal
 from sqlalchemy import String, and_, distinct, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from .actors import Actor
-from .states import label_of_action
-from .identity import mask_account, mask_id
-from .models import Account, AuditEvent, Campaign, Case, Member, Objection, Union
-from .rules import DISTRICT_READERS, campaign_year, require_role
-from .states import DISTRICT
-from .states import Role
-from .vocab import ObjectionStatus
+from workflows.actors import Actor
+from workflows.states import label_of_action
+from workflows.identity import mask_account, mask_id
+from workflows.models import Account, AuditEvent, Campaign, Case, Member, Objection, Union
+from workflows.rules import DISTRICT_READERS, campaign_year, require_role
+from workflows.states import DISTRICT
+from workflows.vocab import ObjectionStatus
 
 READERS = DISTRICT_READERS
 NEAR = Decimal("0.9")  # "near a cap": at least 90% of it

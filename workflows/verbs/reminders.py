@@ -13,13 +13,13 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .clock import from_db, local_date, to_db
-from .models import Account, Campaign, Case, Summary, Union
-from .notify import notify
-from .actors import SYSTEM
-from .rules import deadline_text, turn_checks
-from .states import GRASSROOTS, Role, State, Trigger
-from .vocab import UnionKind
+from workflows.infra.clock import from_db, local_date, to_db
+from workflows.models import Account, Campaign, Case, Summary, Union
+from workflows.infra.outbox import notify
+from workflows.actors import SYSTEM
+from workflows.rules import deadline_text, turn_checks
+from workflows.states import GRASSROOTS, Role, State, Trigger
+from workflows.vocab import UnionKind
 
 # An entered case waiting longer than this for the district is brought to the reviewers' attention.
 REVIEW_WAIT = dt.timedelta(days=3)
@@ -27,7 +27,7 @@ LISTED = 10  # names listed in one reminder; the rest are counted
 LOCK_KEY = 0x536E52656D696E64  # "SnRemind": the transaction-level advisory lock of `queue` on PostgreSQL
 
 
-def queue(session: Session, now: dt.datetime) -> int:
+def queue_reminders(session: Session, now: dt.datetime) -> int:
     """Queue every reminder due at `now`; returns how many were new.
 
     Several sweeps may decide at once (`songnuan sweep` beside the scheduler, or several of them). On PostgreSQL

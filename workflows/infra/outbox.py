@@ -9,8 +9,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .clock import to_db
-from .models import Notification
+from workflows.infra.clock import to_db
+from workflows.models import Notification
 
 
 def notify(session: Session, *, key: str, account_id: int, kind: str, text: str, now: dt.datetime,

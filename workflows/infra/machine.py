@@ -3,7 +3,7 @@
 A case is never registered on it for longer than one trigger: `step` adds a small token holding the case's state
 (with `initial=`, so a loaded case is not reset), fires the trigger, reads the new state and removes the token.
 The machine only knows which trigger leads where; the guards, which need the database and give reasons, live in
-rules.py and run before it.
+workflows/rules and run before it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 
 from transitions import Machine, MachineError
 
-from .states import TRANSITIONS, State
+from workflows.states import TRANSITIONS, State
 
 MACHINE = Machine(
     model=None,

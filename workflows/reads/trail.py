@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from .audit import HASHED_FIELDS, event_hash
-from .clock import LOCAL, to_db
-from .errors import Invalid
-from .identity import mask_numbers
-from .models import AuditEvent, Campaign, Case, Union
-from .states import TRIGGERS, Action, Role, State, label_of_action
-from .vocab import AidKind, Category, Cause, Gender, ObjectionStatus, UnionKind, WorkerGroup, label_of
+from workflows.infra.audit import HASHED_FIELDS, event_hash
+from workflows.infra.clock import LOCAL, to_db
+from workflows.errors import Invalid
+from workflows.identity import mask_numbers
+from workflows.models import AuditEvent, Campaign, Case, Union
+from workflows.states import TRIGGERS, Action, Role, State, label_of_action
+from workflows.vocab import AidKind, Category, Cause, Gender, ObjectionStatus, UnionKind, WorkerGroup, label_of
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from .actors import Actor
-from .models import Campaign, Case, Union
-from .rules import task_clause, task_label
+from workflows.actors import Actor
+from workflows.models import Campaign, Case, Union
+from workflows.rules import task_clause, task_label
 
 MAX_PER_PAGE = 100
 

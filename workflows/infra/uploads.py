@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .errors import DomainError, Invalid
+from workflows.errors import DomainError, Invalid
 
 MAX_BYTES = 10 * 1024 * 1024
 

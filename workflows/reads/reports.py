@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import case as when, func, select
 from sqlalchemy.orm import Session
 
-from .actors import Actor
-from .errors import NotFound
-from .models import AuditEvent, Campaign, Case, Union, UnionBudget
-from .states import COMMITTED, GRASSROOTS, LIVE, TRANSITIONS, UNION_ROLES, Role, State
-from .vocab import AidKind, Category, UnionKind, WorkerGroup
+from workflows.actors import Actor
+from workflows.errors import NotFound
+from workflows.models import AuditEvent, Campaign, Case, Union, UnionBudget
+from workflows.states import COMMITTED, GRASSROOTS, LIVE, TRANSITIONS, UNION_ROLES, Role, State
+from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
 
 # A draft may not have its worker group, category or aid kind yet: counted under this key so that every
 # breakdown adds up to the number of cases.

@@ -1,39 +1,23 @@
-"""活动总结: each grassroots union hands in its campaign summary and statistics (text, and optionally a scanned
-file) by the campaign's report deadline, and may replace it until then; the district sees who has not.
-
-The verbs follow services.py: session, actor and clock; check; change; one audit event; flush; never commit.
-An attached file is stored like a case document (workflows.documents.Uploads): written before its row is
-flushed and removed again if the transaction rolls back; a replaced file is deleted only once the replacement
-has committed.
-"""
+"""活动总结: a grassroots union hands in its campaign summary (text, and a file if it likes) by the report deadline,
+and may replace it until then. Audited."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import NamedTuple
-
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session
+from workflows.infra import audit
+from workflows.actors import Actor
+from workflows.infra.clock import Clock, to_db
+from workflows.infra.uploads import TooLarge, UnsupportedType, Uploads, clean_filename
+from workflows.errors import Conflict, Forbidden, Invalid, Reason, Refused
+from workflows.models import Campaign, Summary, Union
+from workflows.rules import past_report_deadline, report_deadline_reason
+from workflows.states import UNION_ROLES, Action
+from workflows.vocab import UnionKind
 
-from . import audit
-from .actors import Actor
-from .clock import Clock, to_db
-from .documents import TooLarge, UnsupportedType, Uploads, clean_filename
-from .errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
-from .models import Account, Campaign, Summary, Union
-from .rules import DISTRICT_READERS, past_report_deadline, report_deadline_reason
-from .states import UNION_ROLES, Action, Role
-from .vocab import UnionKind
 
 MAX_TEXT = 5000
-# Who reads every union's summary: the assistance center's reviewers and the auditors.
-
-
-class Row(NamedTuple):
-    """One line of the district's "who has handed in" table."""
-    union: Union
-    summary: Summary | None
 
 
 def _own_union(session: Session, actor: Actor) -> Union:
@@ -49,7 +33,7 @@ def _file_label(name: str | None, sha256: str | None) -> str | None:
     return f"{name}（SHA-256 {sha256}）" if name else None
 
 
-def submit(session: Session, actor: Actor, clock: Clock, uploads: Uploads, campaign_id: int, text: str,
+def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Uploads, campaign_id: int, text: str,
            file: tuple[str, bytes] | None = None, *, remove_file: bool = False) -> Summary:
     """Hand in, or replace, the summary of the actor's union for a campaign. `file` is (filename, content);
     without one, a file handed in before is kept unless `remove_file`. A form sent with no file chosen gives an
@@ -116,47 +100,4 @@ def submit(session: Session, actor: Actor, clock: Clock, uploads: Uploads, campa
         changes["file"] = [before_file, after_file]
     audit.record(session, actor, now, Action.summary_submit,
                  comment="修改活动总结" if before_text is not None else "提交活动总结", changes=changes)
-    return summary
-
-
-def status(session: Session, campaign_id: int) -> list[Row]:
-    """Every grassroots union with its summary for the campaign, or None, in union code order: one query."""
-    rows = session.execute(
-        select(Union, Summary)
-        .outerjoin(Summary, and_(Summary.union_id == Union.id, Summary.campaign_id == campaign_id))
-        .outerjoin(Account, Account.id == Summary.submitted_by_id)
-        .options(contains_eager(Summary.submitted_by))
-        .where(Union.kind == UnionKind.grassroots)
-        .order_by(Union.code))
-    return [Row(union, summary) for union, summary in rows]
-
-
-def for_union(session: Session, campaign_id: int, union_id: int) -> Summary | None:
-    return session.scalar(select(Summary).where(Summary.campaign_id == campaign_id, Summary.union_id == union_id)
-                          .options(joinedload(Summary.submitted_by)))
-
-
-def may_read(actor: Actor, summary: Summary) -> bool:
-    """The union's own cadres and heads, and the district's reviewers and auditors."""
-    if actor.role in UNION_ROLES:
-        return actor.union_id == summary.union_id
-    return actor.role in DISTRICT_READERS
-
-
-def require_overview(actor: Actor) -> None:
-    """The district's table of who has handed in: reviewers and auditors."""
-    if actor.role not in DISTRICT_READERS:
-        raise Forbidden(Reason("role", "只有帮扶中心审核员和审计可以查看各工会的活动总结提交情况"))
-
-
-def file_for_download(session: Session, actor: Actor, summary_id: int) -> Summary:
-    """The summary whose file `actor` may download (Uploads.path(summary.file_id) is the file). Another union's
-    people are told it does not exist; roles that never read summaries are told they may not."""
-    summary = session.get(Summary, summary_id)
-    if summary is None or (actor.role in UNION_ROLES and actor.union_id != summary.union_id):
-        raise NotFound("找不到该活动总结")
-    if not may_read(actor, summary):
-        raise Forbidden(Reason("role", "只有本工会人员、帮扶中心审核员和审计可以下载活动总结"))
-    if not summary.file_id:
-        raise NotFound("该活动总结没有附件")
     return summary

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import audit, services
-from .actors import SYSTEM
-from .clock import Clock, to_db
-from .errors import DomainError
-from .models import Campaign, Case
-from .states import FORFEIT_REASON, GRASSROOTS, State, Trigger
+from workflows.infra import audit
+from workflows.actors import SYSTEM
+from workflows.infra.clock import Clock, to_db
+from workflows.errors import DomainError
+from workflows.verbs.transitions import fire
+from workflows.models import Campaign, Case
+from workflows.states import FORFEIT_REASON, GRASSROOTS, State, Trigger
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -100,7 +101,7 @@ def _one_by_one(sessions, clock: Clock, ids: list[int], result: SweepResult) -> 
     for case_id in ids:
         try:
             with sessions() as session, session.begin():
-                services.fire(session, SYSTEM, clock, case_id, "forfeit", None)
+                fire(session, SYSTEM, clock, case_id, Trigger.forfeit, None)
             done += 1
         except DomainError as error:
             log.info("deadline sweep: case %s left alone: %s", case_id, error.message)

@@ -1,0 +1,56 @@
+"""The verbs: everything a person or the system does. Call them through the package (verbs.fire, verbs.create_union).
+
+Each verb takes the session, the actor and a clock; checks the rules (workflows/rules); changes the records; writes
+its audit event in the same transaction (infra/audit.record); flushes; and never commits. The caller (a request, a
+job, a command) commits once, and rolls back on any exception: a refusal is raised before anything is changed, and a
+conflict found at flush time leaves nothing that the rollback does not undo.
+"""
+
+from .accounts import change_role, create_account, reset_password, set_account_active, update_account
+from .campaigns import create_campaign, update_campaign
+from .cases import create_case, edit_case, get_case, reveal
+from .claims import claim, release
+from .deadline import sweep
+from .documents import add_document, document_for_download, remove_document
+from .notifications import mark_all_read, mark_read
+from .objections import record_objection, resolve_objection
+from .payments import disburse_batch, payment_export
+from .reminders import queue_reminders
+from .signin import account_for_token, authenticate, issue_token, revoke_token
+from .summaries import submit_summary
+from .transitions import fire
+from .unions import create_union
+
+__all__ = [
+    "account_for_token",
+    "add_document",
+    "authenticate",
+    "change_role",
+    "claim",
+    "create_account",
+    "create_campaign",
+    "create_case",
+    "create_union",
+    "disburse_batch",
+    "document_for_download",
+    "edit_case",
+    "fire",
+    "get_case",
+    "issue_token",
+    "mark_all_read",
+    "mark_read",
+    "payment_export",
+    "queue_reminders",
+    "record_objection",
+    "release",
+    "remove_document",
+    "reset_password",
+    "resolve_objection",
+    "reveal",
+    "revoke_token",
+    "set_account_active",
+    "submit_summary",
+    "sweep",
+    "update_account",
+    "update_campaign",
+]

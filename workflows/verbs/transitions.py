@@ -1,0 +1,99 @@
+"""The moves of the transition table: `fire` checks the guards, runs the move's effects, writes its event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from workflows.infra import audit
+from workflows import rules
+from workflows.actors import Actor
+from workflows.infra.clock import LOCAL, Clock, local_date, to_db
+from workflows.errors import Forbidden, Invalid, Refused
+from workflows.identity import mask_numbers
+from workflows.infra.machine import step
+from workflows.infra.outbox import notify
+from workflows.models import Campaign, Case
+from workflows.states import BY_TRIGGER, Trigger
+from workflows.rules.workdays import add_working_days
+from workflows.verbs.cases import check_version, clean_comment, get_case, touch
+
+
+MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
+
+
+def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: str, version: int | None, *,
+         comment: str | None = None, payment_reference: str | None = None) -> Case:
+    """Move a case by `trigger` of the transition table, if every rule allows it."""
+    if trigger not in BY_TRIGGER:
+        raise Invalid({"trigger": "没有这个操作"})
+    transition = BY_TRIGGER[Trigger(trigger)]
+    case = get_case(session, actor, case_id)
+    check_version(case, version)
+    comment = clean_comment(comment)
+    payment_reference = clean_comment(payment_reference, "payment_reference", MAX_PAYMENT_REFERENCE)
+    now = clock.now()
+    if transition.spends:
+        # Caps and budget are sums over the campaign's other cases: lock its row first, so that two decisions at
+        # once cannot both fit in the same remaining money (PostgreSQL; SQLite writers are serialised already).
+        session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update())
+    reasons = rules.blockers(session, case, trigger, actor, now, comment=comment,
+                             payment_reference=payment_reference)
+    if reasons:
+        raise (Forbidden if reasons[0].rule == "role" else Refused)(*reasons)
+    before = case.state
+    # The effects read lazy relations (`enter` reads case.union): they must run while nothing is dirty, or the
+    # autoflush of that load writes the new state outside audit.record's flush (a raw StaleDataError for a racing
+    # loser) and a second UPDATE follows, raising the version twice for one transition.
+    effects = EFFECTS.get(transition.trigger, _no_effect)(case, actor, now, payment_reference)
+    case.state = step(before, trigger)
+    changes = {"state": [audit.text(before), audit.text(case.state)]}
+    changes |= audit.diff({name: getattr(case, name) for name in effects}, effects)
+    for name, value in effects.items():
+        setattr(case, name, value)
+    case.claimed_by_id = None
+    touch(case, now)
+    comment = comment or transition.default_comment
+    event = audit.record(session, actor, now, transition.trigger, case=case, from_state=before,
+                         to_state=case.state, comment=comment, changes=changes)
+    if transition.tells_drafter:
+        # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
+        notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,
+               case_id=case.id, text=f"案件「{case.applicant_name}」被{actor.name}退回修改：{mask_numbers(comment)}")
+    return case
+
+
+def _no_effect(case, actor, now, payment_reference) -> dict[str, Any]:
+    return {}
+
+
+def _back_to_draft(case, actor, now, payment_reference) -> dict[str, Any]:
+    return {"documented_by_id": None, "approved_by_id": None, "publicized_at": None, "notice_closes_at": None}
+
+
+def _publicize(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, Any]:
+    opened = local_date(now)
+    if case.campaign.publicity_days == 0:
+        closes = now
+    else:
+        last = add_working_days(opened, case.campaign.publicity_days)
+        closes = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), LOCAL)
+    return {"publicized_at": to_db(now), "notice_closes_at": to_db(closes)}
+
+
+def _enter(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, Any]:
+    year = rules.campaign_year(case.campaign)
+    return {"entered_at": to_db(now), "file_number": case.file_number or f"{year}-{case.union.code}-{case.id:06d}"}
+
+
+# What a move writes on the case besides its state.
+EFFECTS = {
+    Trigger.document: lambda case, actor, now, ref: {"documented_by_id": actor.id},
+    Trigger.approve: lambda case, actor, now, ref: {"approved_by_id": actor.id},
+    Trigger.return_: _back_to_draft,
+    Trigger.district_return: _back_to_draft,
+    Trigger.publicize: _publicize,
+    Trigger.enter: _enter,
+    Trigger.disburse: lambda case, actor, now, ref: {"payment_reference": ref, "disbursed_at": to_db(now)},
+}

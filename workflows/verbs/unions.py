@@ -1,0 +1,58 @@
+"""The union tree: grassroots unions under federations under the district. Administrators only, audited."""
+
+from __future__ import annotations
+
+import re
+from sqlalchemy.orm import Session
+from workflows import rules
+from workflows.infra import audit
+from workflows.actors import Actor
+from workflows.infra.clock import Clock
+from workflows.errors import Invalid
+from workflows.reads.organisation import union_by_code
+from workflows.models import Union
+from workflows.states import Action
+from workflows.vocab import UnionKind
+
+
+
+
+
+
+
+
+def create_union(session: Session, actor: Actor, clock: Clock, code: str, name: str, parent_code: str | None = None,
+                 kind: str | None = None) -> Union:
+    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    code, name = (code or "").strip(), (name or "").strip()
+    problems = {}
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
+        problems["code"] = "代码只能是1到32位字母、数字、下划线或连字符"
+    elif union_by_code(session, code):
+        problems["code"] = f"代码{code}已被使用"
+    if not 1 <= len(name) <= 100:
+        problems["name"] = "名称不能为空，最多100个字"
+    parent = None
+    if parent_code:
+        parent = union_by_code(session, parent_code)
+        if parent is None:
+            problems["parent"] = f"没有代码为{parent_code}的上级工会"
+    kind = kind or (UnionKind.grassroots if parent else UnionKind.district)
+    if kind not in UnionKind.__members__.values():
+        problems["kind"] = "类别只能是 district、federation 或 grassroots"
+    elif "parent" in problems:
+        pass  # an unknown parent: what it may hold cannot be told
+    elif parent is None and kind != UnionKind.district:
+        problems["parent"] = "基层工会和工会联合会须有上级工会"
+    elif parent is not None and parent.kind == UnionKind.grassroots:
+        problems["parent"] = "基层工会下不能再设工会"
+    elif parent is not None and kind == UnionKind.district:
+        problems["kind"] = "区总工会没有上级工会"
+    if problems:
+        raise Invalid(problems)
+    union = Union(code=code, name=name, kind=kind, parent=parent)
+    session.add(union)
+    session.flush()
+    audit.record(session, actor, clock.now(), Action.create_union,
+                 changes=audit.created({"code": code, "name": name, "kind": kind, "parent": parent_code}))
+    return union
