@@ -15,12 +15,14 @@ from workflows.infra.uploads import Uploads
 
 from .config import Settings
 from .extensions import babel, csrf
-from .web import init_templates, refuse_odd_input
+from .templating import init_templates
+from .requests import refuse_odd_input
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
-    from .api.errors import register as register_errors, validation_response
+    from .api.errors import validation_response
+    from .errors import register as register_errors
 
     # flask-openapi3's OpenAPI is a Flask that also writes /api/v1/openapi.json from the endpoints' models.
     app = OpenAPI(__name__, template_folder="../templates",

@@ -21,7 +21,8 @@ from workflows.states import Role
 from workflows.vocab import UnionKind
 
 from ..db import db
-from ..web import actor, clock, page_number
+from ..current import actor, clock
+from ..listing import page_number
 from .forms import (ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, ProfileForm, RoleForm, UnionForm,
                     show)
 

@@ -10,7 +10,7 @@ from workflows.rules import require_role
 from workflows.states import Role
 
 from ..extensions import login
-from ..web import actor
+from ..current import actor
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -21,7 +21,7 @@ from workflows.vocab import label_of
 
 from ..db import db
 from ..exports import csv_safe
-from ..web import clock
+from ..current import clock
 from . import bp
 from .views import index, read_filters
 

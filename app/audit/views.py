@@ -16,7 +16,7 @@ from workflows.states import Role
 from workflows.vocab import UnionKind
 
 from ..db import db
-from ..web import page_number
+from ..listing import page_number
 from . import bp
 
 # The problems after which the event named is still there to look at; a removed one is gone, and a truncated

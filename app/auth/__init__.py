@@ -19,7 +19,8 @@ from workflows.states import Role
 
 from ..db import db
 from ..extensions import login
-from ..web import actor, clock, safe_next
+from ..current import actor, clock
+from ..requests import safe_next
 
 bp = Blueprint("auth", __name__)
 

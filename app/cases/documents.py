@@ -20,7 +20,8 @@ from workflows.models import Case
 from workflows.vocab import DocumentKind, required_documents
 
 from ..db import db
-from ..web import actor, clock, error_text, uploads
+from ..current import actor, clock, uploads
+from ..respond import error_text
 from . import bp
 
 # What a browser may show itself, with the extensions a file of each type may have (the first one is added

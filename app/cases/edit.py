@@ -21,7 +21,7 @@ from workflows.models import Campaign, Case
 from workflows.rules import DRAFTERS, require_role
 
 from ..db import db
-from ..web import actor, clock
+from ..current import actor, clock
 from . import bp
 from .forms import (MAX_ROWS, CaseForm, case_data, choices, drop_empty_rows, initial_data, kept_numbers,
                     labelled_errors, member_prototype)

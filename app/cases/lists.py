@@ -19,7 +19,9 @@ from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup, label_of
 
 from ..db import db
 from ..exports import csv_safe
-from ..web import actor, clock, localtime, page_number, read_filters
+from ..current import actor, clock
+from ..templating import localtime
+from ..listing import page_number, read_filters
 from . import bp
 
 EXPORT_LIMIT = 10_000

@@ -22,7 +22,9 @@ from workflows.states import BY_TRIGGER, CLAIM_STATES, Role, State, label_of_act
 from workflows.vocab import ObjectionStatus
 
 from ..db import db
-from ..web import STATUS, actor, clock, error_text, safe_next
+from ..respond import STATUS, error_text
+from ..current import actor, clock
+from ..requests import safe_next
 from . import bp, diagram, documents
 
 # Actions whose button needs what is typed beside it.

@@ -20,7 +20,7 @@ from workflows.states import NOTICED, UNION_ROLES, Role
 from workflows.vocab import UnionKind
 
 from ..db import db
-from ..web import actor, clock
+from ..current import actor, clock
 from . import bp
 
 # Who may print a union's notice list: its own people, and the district's readers (the list is public anyway).

@@ -23,7 +23,8 @@ from workflows.states import Role
 from workflows.vocab import UnionKind
 
 from ..db import db
-from ..web import STATUS, actor, clock, error_text
+from ..respond import STATUS, error_text
+from ..current import actor, clock
 from . import bp
 from .export import payment_workbook
 

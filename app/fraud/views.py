@@ -10,7 +10,7 @@ from workflows.reads import fraud
 from workflows.infra.clock import local_date
 
 from ..db import db
-from ..web import actor, clock
+from ..current import actor, clock
 from . import bp
 
 # Each view's heading and what it looks for, as the page explains it.

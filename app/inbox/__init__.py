@@ -13,7 +13,8 @@ from workflows.rules import require_role
 from workflows.states import GRASSROOTS, TASK_ROLES, Role, tasks_of
 
 from ..db import db
-from ..web import actor, clock, page_number, read_filters
+from ..current import actor, clock
+from ..listing import page_number, read_filters
 from ..cases.lists import filter_choices
 
 bp = Blueprint("inbox", __name__)

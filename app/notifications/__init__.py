@@ -15,7 +15,9 @@ from workflows.errors import NotFound
 from workflows.models import Notification
 
 from ..db import db
-from ..web import actor, clock, page_number, safe_next
+from ..current import actor, clock
+from ..listing import page_number
+from ..requests import safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

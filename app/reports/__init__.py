@@ -20,7 +20,7 @@ from workflows.states import UNION_ROLES
 
 from ..db import db
 from ..exports import chinese_date, statistics_workbook
-from ..web import actor, clock
+from ..current import actor, clock
 from . import charts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

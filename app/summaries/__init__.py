@@ -18,7 +18,8 @@ from workflows.states import UNION_ROLES
 
 from ..db import db
 from ..cases.documents import send_stored
-from ..web import STATUS, actor, clock, uploads
+from ..respond import STATUS
+from ..current import actor, clock, uploads
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 

@@ -1,0 +1,50 @@
+"""Every failure: under /api/ as the JSON of API.md ({"error": CODE, "message": TEXT, ...}, app/api/errors.py),
+elsewhere as a page in the user's language (app/respond.py). Never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from workflows.errors import DomainError
+
+from .api.errors import domain_response, http_response, internal_response
+from .respond import domain_error_page, error_page, http_error_page
+
+log = logging.getLogger(__name__)
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        return domain_response(error) if _is_api() else domain_error_page(error)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return error_page(400, gettext("页面已过期或来源不明，请刷新页面后重新提交"))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code is None or error.code < 400 or isinstance(error, RequestRedirect):
+            return error  # a redirect, or a page a view answered with (app.respond.perform)
+        return http_response(error) if _is_api() else http_error_page(error.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if _is_api():
+            return internal_response()
+        try:
+            return http_error_page(500)
+        except Exception:  # the error page itself failed: a plain answer, never a trace
+            log.exception("the error page failed too")
+            return "服务器内部错误，请稍后再试或联系管理员 / Internal server error", 500
