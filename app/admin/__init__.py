@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -16,10 +15,10 @@ from workflows import verbs
 from workflows.reads import organisation
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.models import Account, Campaign, Union
-from workflows.rules import deadline_text, require_role
-from workflows.states import Role
+from workflows.rules import deadline_text
 from workflows.vocab import UnionKind
 
+from ..areas import gate
 from ..db import db
 from ..current import actor, clock
 from ..listing import page_number
@@ -27,18 +26,12 @@ from .forms import (ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, 
                     show)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+gate(bp)
 
 PER_PAGE = 50
 ACCOUNT_FIELDS = {"name": "display_name"}  # the verbs' field names that differ from the forms'
 CAMPAIGN_FIELDS = {"start": "starts_on", "end": "ends_on", "deadline": "deadline_day",
                    "report_deadline": "report_day", "union_budgets": "budget"}
-
-
-@bp.before_request
-@login_required
-def _admins_only():
-    """Every page here: signed in (or off to sign-in), and a system administrator (or 403)."""
-    require_role(actor(), (Role.admin,), "管理工会、账号和活动")
 
 
 def _run(form, call: Callable[[], Any], names: Mapping[str, str] | None = None) -> tuple[bool, Any, list[str]]:

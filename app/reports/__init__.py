@@ -18,12 +18,14 @@ from workflows.errors import NotFound
 from workflows.models import Campaign, Union
 from workflows.states import UNION_ROLES
 
+from ..areas import gate
 from ..db import db
 from ..exports import chinese_date, statistics_workbook
 from ..current import actor, clock
 from . import charts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+gate(bp)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The SVG's own policy: its embedded <style> may apply, nothing may run or load. (In an <img> no script would run
