@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from workflows import verbs
-from workflows.errors import DomainError, Forbidden, NotFound
+from workflows.errors import NotFound
 from workflows.models import Case
 from workflows.vocab import DocumentKind, required_documents
 
 from ..db import db
 from ..current import actor, clock, uploads
-from ..respond import error_text
+from ..respond import error_text, perform
 from . import bp
 
 # What a browser may show itself, with the extensions a file of each type may have (the first one is added
@@ -60,23 +60,21 @@ def _back(case_id: int):
     return redirect(url_for("cases.show", case_id=case_id) + "#documents")
 
 
+def _failed(case_id: int, message: str):
+    flash(message, "error")
+    return _back(case_id)
+
+
 @bp.post("/<int:case_id>/documents")
 @login_required
 def upload(case_id: int):
     file = request.files.get("file")
     name = (file.filename or "") if file else ""
-    try:
-        # One byte over the limit is enough for the verb to say it is too large, without reading the rest.
-        content = file.stream.read(uploads().max_bytes + 1) if file else b""
-        document = verbs.add_document(db(), actor(), clock(), uploads(), case_id, request.form.get("kind", ""),
-                                         name, content)
-        db().commit()
-    except DomainError as error:
-        db().rollback()  # and with it any file already written (workflows.documents)
-        if isinstance(error, (NotFound, Forbidden)):
-            raise
-        flash(_("上传失败：%(reason)s", reason=error_text(error)), "error")
-        return _back(case_id)
+    # One byte over the limit is enough for the verb to say it is too large, without reading the rest.
+    content = file.stream.read(uploads().max_bytes + 1) if file else b""
+    document = perform(lambda: verbs.add_document(db(), actor(), clock(), uploads(), case_id,
+                                                  request.form.get("kind", ""), name, content),
+                       lambda error: _failed(case_id, _("上传失败：%(reason)s", reason=error_text(error))))
     flash(_("已上传「%(kind)s」：%(name)s", kind=_(DocumentKind(document.kind).label), name=document.filename),
           "success")
     return _back(case_id)
@@ -85,15 +83,9 @@ def upload(case_id: int):
 @bp.post("/<int:case_id>/documents/<doc_id>/remove")
 @login_required
 def remove_document(case_id: int, doc_id: str):
-    try:
-        verbs.remove_document(db(), actor(), clock(), uploads(), case_id, doc_id)
-        db().commit()  # the file goes once this has committed
-    except DomainError as error:
-        db().rollback()
-        if isinstance(error, (NotFound, Forbidden)):
-            raise
-        flash(_("删除失败：%(reason)s", reason=error_text(error)), "error")
-        return _back(case_id)
+    # The file goes once the removal has committed.
+    perform(lambda: verbs.remove_document(db(), actor(), clock(), uploads(), case_id, doc_id),
+            lambda error: _failed(case_id, _("删除失败：%(reason)s", reason=error_text(error))))
     flash(_("资料已删除"), "success")
     return _back(case_id)
 

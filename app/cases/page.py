@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from workflows import verbs
 from workflows import rules
-from workflows.errors import DomainError, Invalid
+from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Account, AuditEvent
 from workflows.states import BY_TRIGGER, CLAIM_STATES, Role, State, label_of_action
 from workflows.vocab import ObjectionStatus
 
 from ..db import db
-from ..respond import STATUS, error_text
+from ..respond import error_text, perform, status_of
 from ..current import actor, clock
 from ..requests import safe_next
 from . import bp, diagram, documents
@@ -70,11 +70,15 @@ def _people(case) -> set[int]:
     return {i for i in ids if i is not None}
 
 
-def _refused(case_id: int, refusal: DomainError, **shown):
-    """The case page again after a refusal: nothing of the attempt kept, the message and what was typed shown."""
-    db().rollback()
-    case = verbs.get_case(db(), actor(), case_id)  # a case the person may not see stays a 404
-    return _render(case, status=STATUS.get(refusal.code, 409), **shown)
+def _refused(case_id: int, **typed):
+    """After a refusal (rolled back by perform): the case page again, the message where the form was and what was
+    typed kept. `typed` names the page's message for this form (error=... or objection_error=...) and the text."""
+    key, text = next(iter(typed.items()))
+
+    def page(refusal: DomainError):
+        case = verbs.get_case(db(), actor(), case_id)  # a case the person may not see stays a 404
+        return _render(case, status=status_of(refusal), **{key: error_text(refusal)}, typed=text)
+    return page
 
 
 @bp.get("/<int:case_id>")
@@ -90,12 +94,10 @@ def act(case_id: int):
     trigger = request.form.get("trigger", "")
     typed = {"comment": request.form.get("comment", ""), "payment_reference": request.form.get("payment_reference", "")}
     version = request.form.get("version", "")  # missing or garbled: stale, never "any version"
-    try:
-        case = verbs.fire(db(), actor(), clock(), case_id, trigger, int(version) if version.isdigit() else -1,
-                             comment=typed["comment"], payment_reference=typed["payment_reference"] or None)
-        db().commit()
-    except DomainError as error:
-        return _refused(case_id, error, error=error_text(error), typed=typed)
+    case = perform(lambda: verbs.fire(db(), actor(), clock(), case_id, trigger,
+                                      int(version) if version.isdigit() else -1, comment=typed["comment"],
+                                      payment_reference=typed["payment_reference"] or None),
+                   _refused(case_id, error=typed), passing=(NotFound,))
     flash(_("已完成：%(action)s。案件现为「%(state)s」", action=_(BY_TRIGGER[trigger].label),
             state=_(State(case.state).label)), "success")
     if not rules.can_see(actor(), case):  # a district return hands the case back to its union
@@ -108,8 +110,7 @@ def act(case_id: int):
 def reveal(case_id: int):
     """Show one full number, once, on this page; the reveal is audited."""
     field = request.form.get("field", "")
-    value = verbs.reveal(db(), actor(), clock(), case_id, field)
-    db().commit()
+    value = perform(lambda: verbs.reveal(db(), actor(), clock(), case_id, field))
     return _render(verbs.get_case(db(), actor(), case_id), revealed={field: value})
 
 
@@ -117,11 +118,8 @@ def reveal(case_id: int):
 @login_required
 def record_objection(case_id: int):
     statement = request.form.get("statement", "")
-    try:
-        verbs.record_objection(db(), actor(), clock(), case_id, statement)
-        db().commit()
-    except DomainError as error:
-        return _refused(case_id, error, objection_error=error_text(error), typed={"statement": statement})
+    perform(lambda: verbs.record_objection(db(), actor(), clock(), case_id, statement),
+            _refused(case_id, objection_error={"statement": statement}), passing=(NotFound,))
     flash(_("异议已登记，须由负责人处理后才能录入"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#objections")
 
@@ -130,14 +128,12 @@ def record_objection(case_id: int):
 @login_required
 def resolve_objection(case_id: int, objection_id: int):
     comment = request.form.get("resolution", "")
-    try:
+    def resolve():
         objection = verbs.resolve_objection(db(), actor(), clock(), objection_id, request.form.get("outcome", ""),
-                                                comment)
+                                            comment)
         if objection.case_id != case_id:
             raise Invalid({"objection": "异议不属于该案件"})
-        db().commit()
-    except DomainError as error:
-        return _refused(case_id, error, objection_error=error_text(error), typed={"resolution": comment})
+    perform(resolve, _refused(case_id, objection_error={"resolution": comment}), passing=(NotFound,))
     flash(_("异议已处理"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#objections")
 
@@ -145,8 +141,7 @@ def resolve_objection(case_id: int, objection_id: int):
 @bp.post("/<int:case_id>/claim")
 @login_required
 def claim(case_id: int):
-    verbs.claim(db(), actor(), clock(), case_id)
-    db().commit()
+    perform(lambda: verbs.claim(db(), actor(), clock(), case_id))
     flash(_("已认领，其他人不会同时办理该案件"), "success")
     return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))
 
@@ -154,7 +149,6 @@ def claim(case_id: int):
 @bp.post("/<int:case_id>/release")
 @login_required
 def release(case_id: int):
-    verbs.release(db(), actor(), clock(), case_id)
-    db().commit()
+    perform(lambda: verbs.release(db(), actor(), clock(), case_id))
     flash(_("已放弃认领"), "success")
     return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))
