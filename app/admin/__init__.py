@@ -21,6 +21,7 @@ from workflows.vocab import UnionKind
 from ..areas import gate
 from ..db import db
 from ..current import actor, clock
+from ..respond import perform
 from ..listing import page_number
 from .forms import (ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, ProfileForm, RoleForm, UnionForm,
                     show)
@@ -40,17 +41,13 @@ def _run(form, call: Callable[[], Any], names: Mapping[str, str] | None = None) 
     if not form.validate_on_submit():
         return False, None, []
     try:
-        result = call()
+        return True, perform(call), []
     except Forbidden:
         raise
     except Invalid as error:
-        db().rollback()
         return False, None, show(form, error.fields, names)
     except Refused as refusal:
-        db().rollback()
         return False, None, [refusal.message]
-    db().commit()
-    return True, result, []
 
 
 def _count(model, *where) -> int:

@@ -22,6 +22,7 @@ from workflows.rules import DRAFTERS, require_role
 
 from ..db import db
 from ..current import actor, clock
+from ..respond import perform
 from . import bp
 from .forms import (MAX_ROWS, CaseForm, case_data, choices, drop_empty_rows, initial_data, kept_numbers,
                     labelled_errors, member_prototype)
@@ -104,17 +105,13 @@ def _submit(form: CaseForm, case: Case | None, save: Callable[[dict[str, Any]], 
         return _page(form, case, **context)
     drop_empty_rows(form)  # before building the input, so that error keys count rows as the form shows them
     before = case.version if case is not None else None
-    try:
-        saved = save(case_data(form, case))
-        db().commit()
-    except (NotFound, Forbidden):
-        raise
-    except Invalid as error:
-        db().rollback()
-        return _page(form, case, errors=error.fields, status=400, **context)
-    except DomainError as error:  # a stale version, a closed campaign, a case no longer a draft
-        db().rollback()
+
+    def refused(error: DomainError):
+        if isinstance(error, Invalid):  # each message beside its input
+            return _page(form, case, errors=error.fields, status=400, **context)
+        # a stale version, a closed campaign, a case no longer a draft
         return _page(form, case, problem=error.message, stale=error.code == "stale", status=409, **context)
+    saved = perform(lambda: save(case_data(form, case)), refused)
     if case is None:
         flash(_("已新建「%(name)s」的困难职工档案", name=saved.applicant_name), "success")
     elif saved.version != before:

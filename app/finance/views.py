@@ -21,7 +21,7 @@ from workflows.models import Campaign, Union
 from workflows.vocab import UnionKind
 
 from ..db import db
-from ..respond import STATUS, error_text
+from ..respond import error_text, perform, status_of
 from ..current import actor, clock
 from . import bp
 from .export import payment_workbook
@@ -94,34 +94,34 @@ def act():
     selected, refs, versions = _posted_rows()
     reference = request.form.get("reference", "").strip()
     action = request.form.get("action", "")
-    try:
-        if action == "export":
-            return _export(selected)
+
+    def refused(error: DomainError):
+        return _render(filters, status=status_of(error), error=error_text(error),
+                       error_case=error.case_id if isinstance(error, BatchRefused) else None,
+                       selected=set(selected), refs=refs, reference=reference)
+
+    def pay():
         if action != "disburse":
             raise Invalid({"action": "没有这个操作"})
         if forgotten := sorted(set(refs) - set(selected)):
             raise Invalid({"cases": "有案件填写了付款凭证号但没有勾选，请勾选或清空其凭证号"
                                     f"（案件编号：{'、'.join(map(str, forgotten))}）"})
-        paid = verbs.disburse_batch(
-            db(), me, clock(), [Payment(i, versions.get(i), refs.get(i)) for i in selected], reference)
-        db().commit()
-    except DomainError as error:
-        db().rollback()
-        message = error_text(error)
-        return _render(filters, status=STATUS.get(error.code, 409), error=message,
-                       error_case=error.case_id if isinstance(error, BatchRefused) else None,
-                       selected=set(selected), refs=refs, reference=reference)
+        return verbs.disburse_batch(db(), me, clock(), [Payment(i, versions.get(i), refs.get(i)) for i in selected],
+                                    reference)
+    if action == "export":
+        return perform(lambda: _export(selected), refused)
+    paid = perform(pay, refused)
     total = "{:,.2f}".format(sum(case.aid_amount or 0 for case in paid))
     flash(_("已记录 %(n)s 件发放，合计 %(total)s 元", n=len(paid), total=total), "success")
     return redirect(url_for("finance.index", **_filter_args(filters)))
 
 
 def _export(selected: list[int]) -> Response:
-    """The .xlsx for the bank; the export is audited in the same transaction, committed before it is sent."""
+    """The .xlsx for the bank; the export is audited in the same transaction (committed by `perform` before the
+    file is sent)."""
     me, now = actor(), clock().now()
     cases = verbs.payment_export(db(), me, clock(), selected)
     content = payment_workbook(cases, me.name, now)
-    db().commit()
     stamp = now.astimezone(LOCAL).strftime("%Y%m%d-%H%M")
     return Response(content, mimetype=XLSX,
                     headers={"Content-Disposition": f"attachment; filename=payment-batch-{stamp}.xlsx"})

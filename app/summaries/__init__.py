@@ -19,7 +19,7 @@ from workflows.states import UNION_ROLES
 from ..areas import gate
 from ..db import db
 from ..cases.documents import send_stored
-from ..respond import STATUS
+from ..respond import perform, status_of
 from ..current import actor, clock, uploads
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
@@ -61,18 +61,19 @@ def edit(campaign_id: int):
         text = request.form.get("text", "")
         upload = request.files.get("file")
         file = (upload.filename or "", upload.read()) if upload and upload.filename else None
-        try:
-            verbs.submit_summary(db(), me, clock(), uploads(), campaign.id, text, file)
-            db().commit()
-        except DomainError as error:
-            db().rollback()
+
+        def refused(error: DomainError):
             errors = error.fields if isinstance(error, Invalid) else {"form": error.message}
             if isinstance(error, (TooLarge, UnsupportedType)):  # about the file: said beside it
                 errors = {"file": error.message}
-            status = STATUS.get(error.code, 409)
-        else:
-            flash(_("活动总结已提交"), "success")
-            return redirect(url_for("summaries.index"))
+            return _form(campaign, current, text, errors, status_of(error))
+        perform(lambda: verbs.submit_summary(db(), me, clock(), uploads(), campaign.id, text, file), refused)
+        flash(_("活动总结已提交"), "success")
+        return redirect(url_for("summaries.index"))
+    return _form(campaign, current, text, errors, status)
+
+
+def _form(campaign, current, text: str, errors: dict[str, str], status: int):
     return render_template("summaries/form.html", campaign=campaign, current=current, text=text, errors=errors,
                            max_text=verbs.summaries.MAX_TEXT,
                            past=past_report_deadline(campaign, clock().now())), status
