@@ -12,7 +12,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, S
 
 from workflows.infra.clock import from_db
 from workflows.identity import mask_id, mask_numbers
-from workflows.models import AuditEvent, Case, Document, Notification, Objection
+from workflows.models import Case, Document, Notification, Objection
+from workflows.reads.trail import Entry
 from workflows.rules import missing_documents
 from workflows.inputs import AidIn, ApplicantIn, CaseIn, CausesIn, HouseholdIn
 from workflows.states import State, TRIGGERS
@@ -401,13 +402,13 @@ def case_out(case: Case, triggers: list[str], blocked: dict[str, str]) -> dict[s
             "triggers": triggers, "blocked": blocked}
 
 
-def event_out(event: AuditEvent) -> dict[str, Any]:
-    """An event as the API shows it: free text and changes pass the same number mask as the audit screens, so that a
-    full ID typed into a comment reaches no client (GET /audit/verify checks the stored, unmasked content)."""
-    return {"seq": event.seq, "occurred_at": _utc(event.occurred_at), "actor": event.actor, "role": event.role,
-            "case_id": event.case_id, "action": event.action, "from_state": event.from_state,
-            "to_state": event.to_state, "comment": mask_numbers(event.comment),
-            "changes": mask_numbers(event.changes), "hash": event.hash}
+def event_out(entry: Entry) -> dict[str, Any]:
+    """An event as the API shows it, from the auditors' read model (workflows.reads.trail): free text and changes
+    masked as on the audit screens, so that a full ID typed into a comment reaches no client (GET /audit/verify
+    checks the stored, unmasked content); the changes with their stored codes."""
+    return {"seq": entry.seq, "occurred_at": _utc(entry.occurred_at), "actor": entry.actor, "role": entry.role,
+            "case_id": entry.case_id, "action": entry.action, "from_state": entry.from_state,
+            "to_state": entry.to_state, "comment": entry.comment, "changes": entry.recorded, "hash": entry.hash}
 
 
 def failed_delivery_out(notification: Notification, username: str) -> dict[str, Any]:

@@ -13,15 +13,17 @@ from werkzeug.datastructures import FileStorage as UploadedFile
 from workflows import verbs
 from workflows.infra import audit
 from workflows.reads import worklists
-from workflows.reads import reports
+from workflows.reads import reports, trail
+from workflows.reads.notifications import listing, unread
 from workflows import rules
 from workflows.verbs import signin
 from workflows.infra.clock import LOCAL, to_db
 from workflows.errors import Invalid, NotFound
-from workflows.models import Account, AuditEvent, Notification
+from workflows.models import Account, Notification
 from workflows.states import Role
 
 from ..db import db
+from ..respond import perform
 from ..exports import statistics_workbook
 from . import schemas as s
 from .blueprint import actor, api, clock, uploads
@@ -55,8 +57,7 @@ def create_token(body: s.TokenIn):
 @api.delete("/tokens/current", tags=[AUTH], responses=s.responses({204: None}),
             summary="Sign out: revoke the token of this request")
 def revoke_token():
-    verbs.revoke_token(db(), clock(), g.api_token)
-    db().commit()
+    perform(lambda: verbs.revoke_token(db(), clock(), g.api_token))
     return "", 204
 
 
@@ -93,8 +94,7 @@ def list_cases(query: s.CaseQuery):
           summary="Open a draft (cadres)")
 def create_case(body: s.CaseCreate):
     data = body.model_dump(mode="json", exclude={"campaign"}, exclude_unset=True)
-    case = verbs.create_case(db(), actor(), clock(), body.campaign, data)
-    db().commit()
+    case = perform(lambda: verbs.create_case(db(), actor(), clock(), body.campaign, data))
     return _case_response(case, 201)
 
 
@@ -107,8 +107,7 @@ def get_case(path: s.CasePath):
            summary="Change fields of a draft; objects are merged, the member list is replaced whole")
 def edit_case(path: s.CasePath, body: s.CasePatch):
     data = body.model_dump(mode="json", exclude={"version"}, exclude_unset=True)
-    case = verbs.edit_case(db(), actor(), clock(), path.case_id, body.version, data)
-    db().commit()
+    case = perform(lambda: verbs.edit_case(db(), actor(), clock(), path.case_id, body.version, data))
     return _case_response(case)
 
 
@@ -125,9 +124,8 @@ def add_document(path: s.CasePath, form: DocumentForm):
     if not isinstance(form.file, UploadedFile):  # flask-openapi3 lets a plain text field named "file" through
         raise Invalid({"file": "请选择文件"})
     content = form.file.stream.read(uploads().max_bytes + 1)
-    document = verbs.add_document(db(), actor(), clock(), uploads(), path.case_id, form.kind,
-                                     form.file.filename or "", content, form.version)
-    db().commit()
+    document = perform(lambda: verbs.add_document(db(), actor(), clock(), uploads(), path.case_id, form.kind,
+                                                  form.file.filename or "", content, form.version))
     return s.DocumentOut.model_validate(s.document_out(document)).model_dump(mode="json"), 201
 
 
@@ -147,8 +145,8 @@ def get_document(path: s.DocumentPath):
 @api.delete("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
             responses=s.responses({200: s.CaseOut}, 403, 404, 409), summary="Remove a document of a draft")
 def remove_document(path: s.DocumentPath):
-    case = verbs.remove_document(db(), actor(), clock(), uploads(), path.case_id, path.document_id)
-    db().commit()
+    case = perform(lambda: verbs.remove_document(db(), actor(), clock(), uploads(), path.case_id,
+                                                 path.document_id))
     return _case_response(case)
 
 
@@ -156,24 +154,21 @@ def remove_document(path: s.DocumentPath):
           responses=s.responses({200: s.CaseOut}, 400, 403, 404, 409),
           summary="Fire a trigger of the transition table")
 def fire(path: s.CasePath, body: s.TransitionIn):
-    case = verbs.fire(db(), actor(), clock(), path.case_id, body.trigger, body.version, comment=body.comment,
-                         payment_reference=body.payment_reference)
-    db().commit()
+    case = perform(lambda: verbs.fire(db(), actor(), clock(), path.case_id, body.trigger, body.version,
+                                      comment=body.comment, payment_reference=body.payment_reference))
     return _case_response(case)
 
 
 @api.post("/cases/<int:case_id>/claim", tags=[CASES], responses=s.responses({200: s.CaseOut}, 403, 404, 409),
           summary="Take a case to work on it (reviewers and finance)")
 def claim(path: s.CasePath):
-    case = verbs.claim(db(), actor(), clock(), path.case_id)
-    db().commit()
+    case = perform(lambda: verbs.claim(db(), actor(), clock(), path.case_id))
     return _case_response(case)
 
 
 @api.delete("/cases/<int:case_id>/claim", tags=[CASES], responses=s.responses({200: s.CaseOut}, 403, 404, 409))
 def release(path: s.CasePath):
-    case = verbs.release(db(), actor(), clock(), path.case_id)
-    db().commit()
+    case = perform(lambda: verbs.release(db(), actor(), clock(), path.case_id))
     return _case_response(case)
 
 
@@ -181,24 +176,22 @@ def release(path: s.CasePath):
           responses=s.responses({201: s.ObjectionOut}, 400, 403, 404, 409),
           summary="Record an objection raised during the public notice")
 def record_objection(path: s.CasePath, body: s.ObjectionIn):
-    objection = verbs.record_objection(db(), actor(), clock(), path.case_id, body.statement)
-    db().commit()
+    objection = perform(lambda: verbs.record_objection(db(), actor(), clock(), path.case_id, body.statement))
     return s.ObjectionOut.model_validate(s.objection_out(objection)).model_dump(mode="json"), 201
 
 
 @api.post("/objections/<int:objection_id>/resolution", tags=[CASES],
           responses=s.responses({200: s.ObjectionOut}, 400, 403, 404, 409), summary="Resolve an objection (heads)")
 def resolve_objection(path: s.ObjectionPath, body: s.ResolutionIn):
-    objection = verbs.resolve_objection(db(), actor(), clock(), path.objection_id, body.outcome, body.comment)
-    db().commit()
+    objection = perform(lambda: verbs.resolve_objection(db(), actor(), clock(), path.objection_id, body.outcome,
+                                                        body.comment))
     return s.ObjectionOut.model_validate(s.objection_out(objection)).model_dump(mode="json")
 
 
 @api.post("/cases/<int:case_id>/reveal", tags=[CASES], responses=s.responses({200: s.RevealOut}, 400, 403, 404, 409),
           summary="The full ID or bank number; every reveal is audited")
 def reveal(path: s.CasePath, body: s.RevealIn):
-    value = verbs.reveal(db(), actor(), clock(), path.case_id, body.field)
-    db().commit()
+    value = perform(lambda: verbs.reveal(db(), actor(), clock(), path.case_id, body.field))
     return {"field": body.field, "value": value}
 
 
@@ -206,8 +199,8 @@ def reveal(path: s.CasePath, body: s.RevealIn):
          summary="The case's audit events, oldest first")
 def history(path: s.CasePath):
     case = verbs.get_case(db(), actor(), path.case_id)
-    events = db().scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq))
-    return [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json") for e in events]
+    return [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json")
+            for e in trail.case_history(db(), case.id).items]
 
 
 # ------------------------------------------------------------------ audit
@@ -216,22 +209,12 @@ def history(path: s.CasePath):
          summary="Every audit event, filtered (auditors)")
 def audit_events(query: s.EventQuery):
     rules.require_role(actor(), (Role.auditor,), "查看审计记录")
-    where = []
-    if query.case:
-        where.append(AuditEvent.case_id == query.case)
-    if query.actor:
-        where.append(AuditEvent.actor == query.actor)
-    if query.trigger:
-        where.append(AuditEvent.action == query.trigger)
-    if query.since:
-        where.append(AuditEvent.occurred_at >= _naive_utc(query.since, "since"))
-    if query.until:
-        where.append(AuditEvent.occurred_at < _naive_utc(query.until, "until"))
-    total = db().scalar(select(func.count()).select_from(AuditEvent).where(*where))
-    events = db().scalars(select(AuditEvent).where(*where).order_by(AuditEvent.seq)
-                          .limit(query.per_page).offset((query.page - 1) * query.per_page))
-    return {"items": [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json") for e in events],
-            "total": total, "page": query.page, "per_page": query.per_page}
+    filters = trail.EventFilters(case=query.case, actor=query.actor, action=query.trigger,
+                                 after=_naive_utc(query.since, "since") if query.since else None,
+                                 before=_naive_utc(query.until, "until") if query.until else None, newest_first=False)
+    page = trail.events(db(), filters, query.page, query.per_page)
+    return {"items": [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json") for e in page.items],
+            "total": page.total, "page": query.page, "per_page": query.per_page}
 
 
 def _naive_utc(moment, name: str):
@@ -252,11 +235,9 @@ def audit_verify():
 
 @api.get("/notifications", tags=[OTHER], responses=s.responses({200: s.NotificationList}))
 def notifications():
-    mine = Notification.account_id == actor().id
-    rows = db().scalars(select(Notification).where(mine).order_by(Notification.id.desc()).limit(100))
-    unread = db().scalar(select(func.count()).select_from(Notification).where(mine, Notification.read_at.is_(None)))
-    return s.NotificationList.model_validate({"items": [s.notification_out(n) for n in rows],
-                                             "unread": unread}).model_dump(mode="json")
+    listed = listing(db(), actor(), per_page=100)
+    return s.NotificationList.model_validate({"items": [s.notification_out(n) for n in listed.items],
+                                             "unread": unread(db(), actor())}).model_dump(mode="json")
 
 
 @api.get("/notifications/failed", tags=[OTHER], responses=s.responses({200: s.FailedDeliveryPage}, 400, 403),
@@ -276,11 +257,7 @@ def failed_deliveries(query: s.PageQuery):
 @api.post("/notifications/<int:notification_id>/read", tags=[OTHER],
           responses=s.responses({200: s.NotificationOut}, 404))
 def read_notification(path: s.NotificationPath):
-    notification = db().get(Notification, path.notification_id)
-    if notification is None or notification.account_id != actor().id:
-        raise NotFound("找不到该通知")
-    notification.read_at = notification.read_at or to_db(clock().now())
-    db().commit()
+    notification = perform(lambda: verbs.mark_read(db(), actor(), clock(), path.notification_id))
     return s.NotificationOut.model_validate(s.notification_out(notification)).model_dump(mode="json")
 
 

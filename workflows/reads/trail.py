@@ -124,6 +124,7 @@ class Entry:
     to_state: str | None
     comment: str | None
     changes: list[Change]
+    recorded: Any              # the changes as stored (codes, not labels), masked: what the API gives
     prev_hash: str
     hash: str
     intact: bool               # its hash matches its content (the link to its predecessor is verify()'s job)
@@ -146,9 +147,10 @@ def entry(event: AuditEvent, applicant: str | None = None, union: str | None = N
           campaign: str | None = None) -> Entry:
     fields = {name: getattr(event, name) for name in HASHED_FIELDS}
     return Entry(seq=event.seq, occurred_at=event.occurred_at, actor_id=event.actor_id, actor=event.actor,
-                 role=event.role, case_id=event.case_id, action=event.action, action_label=label_of_action(event.action),
-                 from_state=event.from_state, to_state=event.to_state, comment=mask_numbers(event.comment),
-                 changes=changes_of(event.changes), prev_hash=event.prev_hash, hash=event.hash,
+                 role=event.role, case_id=event.case_id, action=event.action,
+                 action_label=label_of_action(event.action), from_state=event.from_state, to_state=event.to_state,
+                 comment=mask_numbers(event.comment), changes=changes_of(event.changes),
+                 recorded=mask_numbers(event.changes), prev_hash=event.prev_hash, hash=event.hash,
                  intact=event_hash(fields) == event.hash, applicant=applicant, union=union, campaign=campaign)
 
 
@@ -164,6 +166,8 @@ class EventFilters:
     action: str | None = None    # a trigger or another action (create, edit, reveal, sign_in, ...)
     since: dt.date | None = None  # local dates (Asia/Shanghai), both days included
     until: dt.date | None = None
+    after: dt.datetime | None = None   # moments (naive UTC): from `after` on, up to before `before` (the API's)
+    before: dt.datetime | None = None
     newest_first: bool = True
 
     @property
@@ -253,6 +257,10 @@ def _where(filters: EventFilters) -> list[ColumnElement[bool]]:
         where.append(AuditEvent.occurred_at >= local_day_start(filters.since))
     if filters.until is not None:
         where.append(AuditEvent.occurred_at < local_day_start(filters.until + dt.timedelta(days=1)))
+    if filters.after is not None:
+        where.append(AuditEvent.occurred_at >= filters.after)
+    if filters.before is not None:
+        where.append(AuditEvent.occurred_at < filters.before)
     return where
 
 
