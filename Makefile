@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-transitions bench-sweep translations clean
+.PHONY: run test test-fast bench bench-transition-rate bench-sweep translations clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,10 +22,14 @@ PYTEST_ARGS ?= --numprocesses auto
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: bench-transitions bench-sweep
+# The quick loop: everything but the tests marked slow (processes, browsers, long generated runs).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
 
-bench-transitions: $(STAMP)
-	$(BIN)/python bench/transitions.py
+bench: bench-transition-rate bench-sweep
+
+bench-transition-rate: $(STAMP)
+	$(BIN)/python bench/transition_rate.py
 
 # 1,000,000 cases, 100,000 of them overdue: about half a minute and 1 GB of temporary disk (BENCH_ARGS=--help).
 bench-sweep: $(STAMP)

@@ -8,15 +8,15 @@ from flask import Flask, g, request
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from workflows.verbs import signin
 from workflows.infra.clock import LOCAL, SystemClock
 from workflows.infra.db import make_engine, session_factory
 from workflows.infra.uploads import Uploads
+from workflows.verbs import signin
 
 from .config import Settings
 from .extensions import babel, csrf
-from .templating import init_templates
 from .requests import refuse_odd_input
+from .templating import init_templates
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -19,15 +19,15 @@ from sqlalchemy import select
 from scheduler import runner
 from scheduler.jobs import run_once
 from workflows import verbs
-from workflows.inputs import parse_deadline
-from workflows.infra import audit
 from workflows.actors import CONSOLE
+from workflows.errors import DomainError, Invalid
+from workflows.infra import audit
 from workflows.infra.clock import LOCAL, FixedClock, SystemClock
 from workflows.infra.db import make_engine, session_factory
-from workflows.errors import DomainError, Invalid
-from workflows.models import Account
-from workflows.infra.uploads import Uploads
 from workflows.infra.migrate import upgrade
+from workflows.infra.uploads import Uploads
+from workflows.inputs import parse_deadline
+from workflows.models import Account
 from workflows.verbs.signin import issue_token
 
 from .config import Settings

@@ -12,11 +12,11 @@ import secrets
 from sqlalchemy.orm import Session
 
 from workflows import verbs
-from workflows.inputs import parse_deadline
 from workflows.actors import CONSOLE, SYSTEM
+from workflows.identity import id_check_digit, luhn_complete
 from workflows.infra.clock import LOCAL, UTC, FixedClock
 from workflows.infra.uploads import Uploads
-from workflows.identity import id_check_digit, luhn_complete
+from workflows.inputs import parse_deadline
 from workflows.models import Account, Case
 from workflows.states import State
 from workflows.vocab import DocumentKind, required_documents

@@ -16,9 +16,8 @@ CATALOGUE = Path(__file__).resolve().parent / "translations" / "en" / "LC_MESSAG
 
 
 def domain_labels() -> set[str]:
-    from workflows import states
+    from workflows import states, vocab
     from workflows.reads import trail
-    from workflows import vocab
 
     labels = set(states.STATE_LABELS.values()) | set(states.ROLE_LABELS.values()) | set(vocab.LABELS.values())
     labels |= {t.label for t in states.TRANSITIONS} | {task.label for task in states.TASKS}

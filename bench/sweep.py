@@ -39,8 +39,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# As bench/transitions.py: a script's folder comes first on sys.path; take it off before anything is imported, so
-# no file of bench/ can shadow a library.
+# Run as a script, this file's folder comes first on sys.path: take it off before anything is imported, so that no
+# file of bench/ can shadow a library.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
@@ -73,11 +73,11 @@ def sweep_instant():
 def build(path: Path, cases: int, overdue: int) -> dict:
     """The schema, the organisation through the services, the cases by raw SQL. Returns what was built."""
     from workflows import verbs
-    from workflows.inputs import parse_deadline
     from workflows.actors import CONSOLE
     from workflows.infra.clock import LOCAL, FixedClock
     from workflows.infra.db import make_engine, session_factory
     from workflows.infra.migrate import upgrade
+    from workflows.inputs import parse_deadline
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -273,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                                                           "and print its top functions; slows the sweep down")
     parser.add_argument("--child", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from workflows.verbs import deadline
     from workflows.states import FORFEIT_REASON
+    from workflows.verbs import deadline
     batch = args.batch or deadline.BATCH
     if args.child:
         child(args.child, batch, args.profile)

@@ -1,6 +1,6 @@
 """The scheduled work. Every job sweeps the database for what is due, so running it twice does nothing twice.
 
-SONGNUAN_SWEEP_BATCH (default workflows.deadline.BATCH, 1000) is how many cases one transaction of the deadline
+SONGNUAN_SWEEP_BATCH (default workflows.verbs.deadline.BATCH, 1000) is how many cases one transaction of the deadline
 sweep forfeits: smaller batches hold fewer row locks for less time; tests use a small one to see a sweep that
 takes many transactions.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from workflows import verbs
-from workflows.verbs import deadline
 from workflows.infra.clock import Clock
+from workflows.verbs import deadline
 
 from . import mail
 

@@ -1,5 +1,5 @@
 """E-mail delivery of the notifications, after the transaction that decided them has committed (the outbox's
-other half). Accounts without an address, or no longer active, keep the in-application notification only, and so
+delivering part: workflows/infra/outbox.py queues, workflows/verbs/reminders.py decides). Accounts without an address, or no longer active, keep the in-application notification only, and so
 does a notification older than STALE (a reminder days late would mislead more than help).
 
 Once, and not never: each notification is claimed in a short transaction of its own before it is sent, so two

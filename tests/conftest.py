@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from workflows.infra.clock import LOCAL, FixedClock
 from workflows.infra.db import make_engine
+from workflows.infra.migrate import upgrade
 from workflows.infra.uploads import Uploads
 from workflows.models import Base
-from workflows.infra.migrate import upgrade
 
 from .factories import Factory
 

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflows import verbs
-from workflows.inputs import parse_deadline
 from workflows.actors import CONSOLE
+from workflows.identity import id_check_digit, luhn_complete
 from workflows.infra.clock import FixedClock, to_db
 from workflows.infra.uploads import Uploads
-from workflows.identity import id_check_digit, luhn_complete
+from workflows.inputs import parse_deadline
 from workflows.models import Account, Campaign, Case, Union
 from workflows.states import NEEDS_PAYMENT, State, Trigger, path_to
 from workflows.vocab import required_documents

@@ -6,14 +6,28 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, MetaData,
-                        Numeric, String, Text, UniqueConstraint, exists)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+)
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from workflows.identity import mask_account, mask_id
 from workflows.infra.clock import local_date, to_db
 from workflows.infra.expr import at_or_after, at_or_before, constant, every, is_set, is_unset, negate, one_of, some
-from workflows.identity import mask_account, mask_id
 from workflows.states import COMMITTED, DISTRICT, UNION_ROLES, Role, State
 from workflows.vocab import ObjectionStatus
 

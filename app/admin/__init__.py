@@ -12,19 +12,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from workflows import verbs
-from workflows.reads import organisation
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.models import Account, Campaign, Union
+from workflows.reads import organisation
 from workflows.rules import deadline_text
 from workflows.vocab import UnionKind
 
 from ..areas import gate
-from ..db import db
 from ..current import actor, clock
-from ..respond import perform
+from ..db import db
 from ..listing import page_number
-from .forms import (ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, ProfileForm, RoleForm, UnionForm,
-                    show)
+from ..respond import perform
+from .forms import ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, ProfileForm, RoleForm, UnionForm, show
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 gate(bp)

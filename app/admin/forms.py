@@ -8,14 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Optional
 
 from workflows.infra.clock import LOCAL, from_db
-from workflows.models import Campaign, Union
 from workflows.inputs import YEARS, parse_deadline
+from workflows.models import Campaign, Union
 from workflows.states import Role
 from workflows.vocab import UnionKind
 

@@ -6,11 +6,11 @@ from flask import current_app, g, request
 from flask_openapi3 import APIBlueprint
 
 from workflows import verbs
-from workflows.verbs import signin
+from workflows.errors import DomainError, Invalid
 from workflows.infra.clock import Clock
 from workflows.infra.uploads import Uploads
-from workflows.errors import DomainError, Invalid
 from workflows.models import Account
+from workflows.verbs import signin
 
 from ..db import READS, db
 

@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictBool, create_model
 
-from workflows.infra.clock import from_db
 from workflows.identity import mask_id, mask_numbers
+from workflows.infra.clock import from_db
+from workflows.inputs import AidIn, ApplicantIn, CaseIn, CausesIn, HouseholdIn
 from workflows.models import Case, Document, Notification, Objection
 from workflows.reads.trail import Entry
 from workflows.rules import missing_documents
-from workflows.inputs import AidIn, ApplicantIn, CaseIn, CausesIn, HouseholdIn
-from workflows.states import State, TRIGGERS
+from workflows.states import TRIGGERS, State
 from workflows.vocab import DocumentKind
 
 Trigger = Literal[TRIGGERS]  # type: ignore[valid-type]

@@ -10,21 +10,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage as UploadedFile
 
-from workflows import verbs
-from workflows.infra import audit
-from workflows.reads import worklists
-from workflows.reads import reports, trail
-from workflows.reads.notifications import listing, unread
-from workflows import rules
-from workflows.verbs import signin
-from workflows.infra.clock import LOCAL, to_db
+from workflows import rules, verbs
 from workflows.errors import Invalid, NotFound
+from workflows.infra import audit
+from workflows.infra.clock import LOCAL, to_db
 from workflows.models import Account, Notification
+from workflows.reads import reports, trail, worklists
+from workflows.reads.notifications import listing, unread
 from workflows.states import Role
+from workflows.verbs import signin
 
 from ..db import db
-from ..respond import perform
 from ..exports import statistics_workbook
+from ..respond import perform
 from . import schemas as s
 from .blueprint import actor, api, clock, uploads
 

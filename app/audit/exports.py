@@ -14,14 +14,14 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from workflows.reads import trail
 from workflows.infra.clock import LOCAL, from_db
+from workflows.reads import trail
 from workflows.states import Role, State
 from workflows.vocab import label_of
 
+from ..current import clock
 from ..db import db
 from ..exports import csv_safe
-from ..current import clock
 from . import bp
 from .views import index, read_filters
 

@@ -8,10 +8,10 @@ from typing import Any
 from flask import render_template, request
 from sqlalchemy import select
 
-from workflows.infra import audit
-from workflows.reads import trail
 from workflows.errors import Invalid, NotFound
+from workflows.infra import audit
 from workflows.models import Campaign, Union
+from workflows.reads import trail
 from workflows.states import Role
 from workflows.vocab import UnionKind
 

@@ -7,19 +7,20 @@ so a copy of the cookie taken before is dead too. Failed sign-ins are throttled 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from workflows import verbs
-from workflows.verbs import signin
 from workflows.states import Role
+from workflows.verbs import signin
 
+from ..current import actor, clock
 from ..db import db
 from ..extensions import login
-from ..current import actor, clock
 from ..requests import safe_next
 
 bp = Blueprint("auth", __name__)

@@ -14,7 +14,6 @@ Presentation attributes only: the Content-Security-Policy forbids <style> and st
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 

@@ -19,8 +19,8 @@ from workflows.errors import NotFound
 from workflows.models import Case
 from workflows.vocab import DocumentKind, required_documents
 
-from ..db import db
 from ..current import actor, clock, uploads
+from ..db import db
 from ..respond import error_text, perform
 from . import bp
 

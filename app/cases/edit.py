@@ -20,12 +20,21 @@ from workflows.errors import DomainError, Forbidden, Invalid, NotFound
 from workflows.models import Campaign, Case
 from workflows.rules import DRAFTERS, require_role
 
-from ..db import db
 from ..current import actor, clock
+from ..db import db
 from ..respond import perform
 from . import bp
-from .forms import (MAX_ROWS, CaseForm, case_data, choices, drop_empty_rows, initial_data, kept_numbers,
-                    labelled_errors, member_prototype)
+from .forms import (
+    MAX_ROWS,
+    CaseForm,
+    case_data,
+    choices,
+    drop_empty_rows,
+    initial_data,
+    kept_numbers,
+    labelled_errors,
+    member_prototype,
+)
 
 
 def open_campaigns() -> list[Campaign]:

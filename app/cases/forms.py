@@ -17,8 +17,8 @@ from wtforms.fields import FieldList
 from wtforms.fields.choices import SelectChoice
 
 from workflows.identity import mask_account, mask_id
-from workflows.models import Case
 from workflows.inputs import case_input
+from workflows.models import Case
 from workflows.vocab import AidKind, Category, Cause, Gender, WorkerGroup
 
 # More rows than this in one request are dropped unread: the domain allows 20, this only bounds the work.

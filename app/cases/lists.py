@@ -10,17 +10,17 @@ from flask import Response, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows.reads import worklists
 from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
+from workflows.reads import worklists
 from workflows.states import UNION_ROLES, Role, State
 from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup, label_of
 
+from ..current import actor, clock
 from ..db import db
 from ..exports import csv_safe
-from ..current import actor, clock
-from ..templating import localtime
 from ..listing import page_number, read_filters
+from ..templating import localtime
 from . import bp
 
 EXPORT_LIMIT = 10_000

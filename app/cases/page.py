@@ -14,21 +14,19 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import verbs
-from workflows import rules
+from workflows import rules, verbs
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Account, AuditEvent
-from workflows.states import BY_TRIGGER, CLAIM_STATES, Role, State, label_of_action
+from workflows.states import BY_TRIGGER, CLAIM_STATES, NEEDS_PAYMENT, Role, State, label_of_action
 from workflows.vocab import ObjectionStatus
 
-from ..db import db
-from ..respond import error_text, perform, status_of
 from ..current import actor, clock
+from ..db import db
 from ..requests import safe_next
+from ..respond import error_text, perform, status_of
 from . import bp, diagram, documents
 
 # Actions whose button needs what is typed beside it.
-NEEDS_PAYMENT = {"disburse"}
 
 
 def _timeline(case_id: int) -> list[dict[str, Any]]:

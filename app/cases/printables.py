@@ -10,17 +10,17 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import verbs
-from workflows.reads import reports
-from workflows.infra.clock import LOCAL, from_db
 from workflows.errors import NotFound
 from workflows.identity import mask_id
+from workflows.infra.clock import LOCAL, from_db
 from workflows.models import Campaign, Case, Union
+from workflows.reads import reports
 from workflows.rules import require_role
 from workflows.states import NOTICED, UNION_ROLES, Role
 from workflows.vocab import UnionKind
 
-from ..db import db
 from ..current import actor, clock
+from ..db import db
 from . import bp
 
 # Who may print a union's notice list: its own people, and the district's readers (the list is public anyway).

@@ -12,17 +12,17 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import verbs
-from workflows.reads import payments
+from workflows.errors import DomainError, Invalid
 from workflows.infra.clock import LOCAL
+from workflows.models import Campaign, Union
+from workflows.reads import payments
 from workflows.reads.payments import PAID, PENDING, BatchFilters
 from workflows.verbs.payments import BatchRefused, Payment
-from workflows.errors import DomainError, Invalid
-from workflows.models import Campaign, Union
 from workflows.vocab import UnionKind
 
+from ..current import actor, clock
 from ..db import db
 from ..respond import error_text, perform, status_of
-from ..current import actor, clock
 from . import bp
 from .export import payment_workbook
 

@@ -6,11 +6,11 @@ from flask import render_template, request
 from flask_babel import lazy_gettext
 from flask_login import login_required
 
-from workflows.reads import fraud
 from workflows.infra.clock import local_date
+from workflows.reads import fraud
 
-from ..db import db
 from ..current import actor, clock
+from ..db import db
 from . import bp
 
 # Each view's heading and what it looks for, as the page explains it.

@@ -7,15 +7,15 @@ import datetime as dt
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from workflows.reads import worklists
 from workflows.infra.clock import from_db
+from workflows.reads import worklists
 from workflows.states import GRASSROOTS, Role, tasks_of
 
 from ..areas import gate
-from ..db import db
-from ..current import actor, clock
-from ..listing import page_number, read_filters
 from ..cases.lists import filter_choices
+from ..current import actor, clock
+from ..db import db
+from ..listing import page_number, read_filters
 
 bp = Blueprint("inbox", __name__)
 gate(bp)

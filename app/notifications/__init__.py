@@ -12,11 +12,11 @@ from flask_login import login_required
 from workflows import verbs
 from workflows.reads import notifications
 
-from ..db import db
-from ..respond import perform
 from ..current import actor, clock
+from ..db import db
 from ..listing import page_number
 from ..requests import safe_next
+from ..respond import perform
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

@@ -9,19 +9,20 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, send_file
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from workflows.reads import reports
-from workflows.infra.clock import LOCAL
 from workflows.errors import NotFound
+from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
+from workflows.reads import reports
 from workflows.states import UNION_ROLES
 
 from ..areas import gate
+from ..current import actor, clock
 from ..db import db
 from ..exports import chinese_date, statistics_workbook
-from ..current import actor, clock
 from . import charts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -9,18 +9,18 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import verbs
-from workflows.reads import summaries
-from workflows.infra.uploads import TooLarge, UnsupportedType
 from workflows.errors import DomainError, Invalid, NotFound
+from workflows.infra.uploads import TooLarge, UnsupportedType
 from workflows.models import Campaign
+from workflows.reads import summaries
 from workflows.rules import past_report_deadline, require_role
 from workflows.states import UNION_ROLES
 
 from ..areas import gate
-from ..db import db
 from ..cases.documents import send_stored
-from ..respond import perform, status_of
 from ..current import actor, clock, uploads
+from ..db import db
+from ..respond import perform, status_of
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 gate(bp)

@@ -21,17 +21,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from workflows import verbs
-from workflows.infra import audit
 from workflows.actors import SYSTEM
+from workflows.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Refused
+from workflows.infra import audit
 from workflows.infra.clock import FixedClock, to_db
 from workflows.infra.uploads import Uploads
-from workflows.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Refused
 from workflows.models import Account, AuditEvent, AuditHead, Base, Case
 from workflows.states import State
 
 from ..conftest import START, is_postgres
 from ..factories import PDF, Factory, case_data
-
 
 # ---------------------------------------------------------------- a committed world
 

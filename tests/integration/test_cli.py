@@ -12,11 +12,10 @@ from werkzeug.security import check_password_hash
 
 from app.cli import main
 from app.demo import build_demo
-from workflows.infra.clock import LOCAL
+from workflows.infra.clock import LOCAL, from_db
 from workflows.infra.uploads import Uploads
-from workflows.states import GRASSROOTS
-from workflows.infra.clock import from_db
 from workflows.models import Account, AuditEvent, Campaign, Case, Union
+from workflows.states import GRASSROOTS
 
 
 @pytest.fixture

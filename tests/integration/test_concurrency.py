@@ -18,11 +18,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from workflows import verbs
+from workflows.errors import Conflict, Refused
 from workflows.infra import audit
 from workflows.infra.clock import FixedClock
 from workflows.infra.db import make_engine
 from workflows.infra.uploads import Uploads
-from workflows.errors import Conflict, Refused
 from workflows.models import AuditEvent, Case
 from workflows.states import BY_TRIGGER, State
 

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from app.demo import build_demo
+from workflows.identity import bank_account_problem, id_number_problem
 from workflows.infra import audit
 from workflows.infra.clock import LOCAL, from_db
-from workflows.identity import bank_account_problem, id_number_problem
 from workflows.models import Account, AuditEvent, Campaign, Case, Document
 from workflows.states import Role, State
 

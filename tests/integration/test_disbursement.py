@@ -9,16 +9,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from workflows import verbs
-from workflows.reads import payments as batches
-from workflows import rules
+from workflows import rules, verbs
 from workflows.actors import CONSOLE
-from workflows.reads.payments import BatchFilters
-from workflows.verbs.payments import BatchRefused, Payment
 from workflows.errors import Forbidden, Invalid, Refused
-from workflows.models import AuditEvent, Case
 from workflows.inputs import parse_deadline
+from workflows.models import AuditEvent, Case
+from workflows.reads import payments as batches
+from workflows.reads.payments import BatchFilters
 from workflows.states import State
+from workflows.verbs.payments import BatchRefused, Payment
 
 from ..factories import id_number
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import event, select
 
 from workflows import verbs
-from workflows.reads import fraud
 from workflows.actors import CONSOLE
 from workflows.errors import Forbidden
 from workflows.identity import mask_id
-from workflows.models import Objection
 from workflows.inputs import parse_deadline
+from workflows.models import Objection
+from workflows.reads import fraud
 from workflows.states import State
 
 from ..factories import PDF, bank_account, id_number

@@ -20,8 +20,8 @@ from scheduler.jobs import run_once
 from workflows import verbs
 from workflows.infra.clock import LOCAL, from_db
 from workflows.infra.db import session_factory
-from workflows.models import Notification
 from workflows.infra.outbox import notify
+from workflows.models import Notification
 from workflows.states import State
 
 from ..factories import Factory

@@ -28,14 +28,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from workflows import verbs
-from workflows.reads import worklists
-from workflows import rules
+from workflows import rules, verbs
 from workflows.actors import SYSTEM
+from workflows.errors import NotFound
 from workflows.infra.clock import FixedClock, from_db
 from workflows.infra.uploads import Uploads
-from workflows.errors import NotFound
 from workflows.inputs import parse_deadline
+from workflows.reads import worklists
 from workflows.states import BY_TRIGGER, GRASSROOTS, MAIN_PATH, Role, State, Trigger, path_to, tasks_of
 
 from ..conftest import START

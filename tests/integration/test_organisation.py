@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from workflows import verbs
-from workflows.infra.clock import LOCAL, to_db
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
-from workflows.models import ApiToken, AuditEvent, Campaign, UnionBudget
+from workflows.infra.clock import LOCAL, to_db
 from workflows.inputs import parse_deadline
+from workflows.models import ApiToken, AuditEvent, Campaign, UnionBudget
 from workflows.states import Role, State
 
 

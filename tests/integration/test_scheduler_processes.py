@@ -33,12 +33,12 @@ from sqlalchemy.orm import Session
 from scheduler import jobs, runner
 from workflows import verbs
 from workflows.infra import audit
-from workflows.verbs import deadline
 from workflows.infra.clock import to_db
 from workflows.infra.db import make_engine
-from workflows.models import Account, AuditEvent, Case, Notification
 from workflows.inputs import parse_deadline
+from workflows.models import Account, AuditEvent, Case, Notification
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State
+from workflows.verbs import deadline
 
 from ..factories import Factory
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import Factory
 from tests.conftest import START
+from tests.factories import Factory
 from workflows.infra.clock import FixedClock
 from workflows.infra.uploads import Uploads
 from workflows.models import AuditEvent, Case, SchedulerLease

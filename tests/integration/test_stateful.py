@@ -29,11 +29,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from workflows import verbs
-from workflows.infra import audit
 from workflows.actors import SYSTEM
+from workflows.errors import Conflict, DomainError, NotFound
+from workflows.infra import audit
 from workflows.infra.clock import FixedClock, from_db
 from workflows.infra.uploads import Uploads
-from workflows.errors import Conflict, DomainError, NotFound
 from workflows.models import AuditEvent, Case, Document, Objection
 from workflows.states import BY_TRIGGER, TRIGGERS, State
 from workflows.vocab import DocumentKind

@@ -16,11 +16,11 @@ from sqlalchemy import text
 
 from app.exports import statistics_workbook
 from workflows import verbs
-from workflows.reads import reports
 from workflows.actors import CONSOLE, SYSTEM
-from workflows.infra.clock import LOCAL
 from workflows.errors import NotFound
+from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
+from workflows.reads import reports
 from workflows.states import State
 
 from ..factories import Factory

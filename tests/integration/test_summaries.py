@@ -11,12 +11,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from workflows import verbs
+from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from workflows.infra import audit
-from workflows.reads import summaries
 from workflows.infra.clock import LOCAL, to_db
 from workflows.infra.uploads import Uploads
-from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from workflows.models import AuditEvent, Summary
+from workflows.reads import summaries
 
 from ..factories import PDF, PNG, Factory
 

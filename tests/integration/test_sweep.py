@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from workflows import verbs
 from workflows.infra import audit
-from workflows.verbs import deadline
 from workflows.infra.clock import LOCAL
 from workflows.infra.db import session_factory
 from workflows.models import AuditEvent, Case
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State
+from workflows.verbs import deadline
 
 from ..factories import Factory
 

@@ -19,10 +19,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from workflows import verbs
+from workflows.errors import Conflict, Refused
 from workflows.infra import audit
 from workflows.infra.clock import LOCAL, FixedClock, to_db
 from workflows.infra.db import session_factory
-from workflows.errors import Conflict, Refused
 from workflows.models import AuditEvent, Case
 from workflows.states import FORFEIT_REASON, State
 

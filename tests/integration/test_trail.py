@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import JSON, bindparam, select, text
 
 from workflows import verbs
-from workflows.infra import audit
-from workflows.reads import trail
 from workflows.actors import SYSTEM
-from workflows.infra.clock import LOCAL
 from workflows.errors import Invalid
 from workflows.identity import mask_account, mask_id
+from workflows.infra import audit
+from workflows.infra.clock import LOCAL
 from workflows.models import AuditEvent, Case
+from workflows.reads import trail
 from workflows.states import State
 
 from ..factories import bank_account, id_number

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows import verbs
-from workflows.infra.uploads import TooLarge, Uploads, UnsupportedType
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
+from workflows.infra.uploads import TooLarge, UnsupportedType, Uploads
 from workflows.models import AuditEvent, Document
 from workflows.states import State
 

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from workflows import verbs
 from workflows.actors import SYSTEM
-from workflows.infra.clock import LOCAL, from_db
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from workflows.identity import bank_account_problem, mask_account, mask_id
-from workflows.models import AuditEvent, Case, UnionBudget
+from workflows.infra.clock import LOCAL, from_db
 from workflows.inputs import parse_deadline
+from workflows.models import AuditEvent, Case, UnionBudget
 from workflows.states import FORFEIT_REASON, TRANSITIONS, State
 from workflows.vocab import DocumentKind, required_documents
 

@@ -8,7 +8,16 @@ import pytest
 from stdnum import numdb
 from stdnum.cn import ric
 
-from workflows.identity import bank_account_problem, id_check_digit, id_number_problem, luhn_complete, mask_account, mask_id, normalize_account, normalize_id
+from workflows.identity import (
+    bank_account_problem,
+    id_check_digit,
+    id_number_problem,
+    luhn_complete,
+    mask_account,
+    mask_id,
+    normalize_account,
+    normalize_id,
+)
 
 TODAY = dt.date(2018, 1, 8)
 

@@ -14,14 +14,29 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from workflows import verbs
-from workflows import rules
+from workflows import rules, verbs
 from workflows.actors import SYSTEM
-from workflows.infra.clock import LOCAL
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
+from workflows.infra.clock import LOCAL
 from workflows.infra.machine import MachineError, step
 from workflows.models import AuditEvent
-from workflows.states import BY_TRIGGER, CLAIM_STATES, FINAL, FORFEIT_REASON, GRASSROOTS, MONEY_TRIGGERS, NEEDS_PAYMENT, TASK_ROLES, TRANSITIONS, TRIGGERS, Role, State, Trigger, path_to, triggers_from
+from workflows.states import (
+    BY_TRIGGER,
+    CLAIM_STATES,
+    FINAL,
+    FORFEIT_REASON,
+    GRASSROOTS,
+    MONEY_TRIGGERS,
+    NEEDS_PAYMENT,
+    TASK_ROLES,
+    TRANSITIONS,
+    TRIGGERS,
+    Role,
+    State,
+    Trigger,
+    path_to,
+    triggers_from,
+)
 
 # The seed campaign's deadline, 2018-01-25 end of day, Beijing time.
 DEADLINE = dt.datetime(2018, 1, 26, 0, 0, tzinfo=LOCAL)

@@ -16,8 +16,8 @@ from werkzeug.security import check_password_hash
 from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.infra.clock import LOCAL, to_db
-from workflows.models import Account, ApiToken, AuditEvent, Campaign, Union, UnionBudget
 from workflows.inputs import parse_deadline
+from workflows.models import Account, ApiToken, AuditEvent, Campaign, Union, UnionBudget
 from workflows.states import Role
 
 from .conftest import CSRF

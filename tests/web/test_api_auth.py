@@ -16,8 +16,8 @@ from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.infra.clock import to_db
 from workflows.models import ApiToken, AuditEvent, Case, Notification
-from workflows.verbs.signin import MAX_PER_NAME, WINDOW
 from workflows.states import State
+from workflows.verbs.signin import MAX_PER_NAME, WINDOW
 
 from ..factories import case_data
 

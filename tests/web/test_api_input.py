@@ -20,7 +20,6 @@ from workflows.states import State
 
 from ..factories import PDF, PNG, bank_account, case_data, id_number
 
-
 # ------------------------------------------------------------------ helpers
 
 def spoil(number: str) -> str:

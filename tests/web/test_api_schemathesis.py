@@ -43,8 +43,7 @@ from schemathesis.checks import (
 )
 from schemathesis.errors import FailureGroup
 
-from workflows import verbs
-from workflows import rules
+from workflows import rules, verbs
 from workflows.infra.outbox import notify
 from workflows.states import TRIGGERS, State
 

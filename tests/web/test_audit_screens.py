@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
 from workflows import verbs
-from workflows.infra import audit
 from workflows.actors import SYSTEM
-from workflows.infra.clock import LOCAL
 from workflows.identity import mask_account, mask_id
+from workflows.infra import audit
+from workflows.infra.clock import LOCAL
 from workflows.models import AuditHead, Base, Case
 from workflows.states import State
 

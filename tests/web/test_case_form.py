@@ -6,16 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from html.parser import HTMLParser
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
 
 from workflows import verbs
 from workflows.identity import bank_account_problem, id_number_problem, mask_account, mask_id
-from workflows.models import AuditEvent, Case
 from workflows.inputs import parse_deadline
+from workflows.models import AuditEvent, Case
 from workflows.states import State
 
 from ..factories import bank_account, id_number

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from workflows.infra.clock import to_db
-from workflows.models import Notification
 from workflows.infra.outbox import notify
+from workflows.models import Notification
 from workflows.states import State
 
 UNREAD = re.compile(r'<span class="badge" id="unread">(\d+)</span>')
@@ -80,7 +80,7 @@ def stored(world, account) -> list[tuple[int, bool]]:
 
 
 class Notes:
-    """Notifications made as the system makes them (workflows.notify), a minute apart."""
+    """Notifications made as the system makes them (workflows.infra.outbox), a minute apart."""
 
     def __init__(self, world) -> None:
         self.world, self.serial = world, 0

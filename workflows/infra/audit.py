@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.actors import Actor
-from workflows.infra.clock import UTC, to_db
 from workflows.errors import Conflict
 from workflows.identity import mask_account, mask_id
+from workflows.infra.clock import UTC, to_db
 from workflows.models import AuditEvent, AuditHead
 from workflows.money import plain
 

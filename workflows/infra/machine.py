@@ -9,6 +9,7 @@ workflows/rules and run before it.
 from __future__ import annotations
 
 import threading
+from functools import cache
 
 from transitions import Machine, MachineError
 
@@ -31,8 +32,10 @@ class _Token:
     state: str
 
 
+@cache
 def step(state: str, trigger: str) -> State:
-    """The state `trigger` leads to from `state`; raises MachineError when the table has no such move."""
+    """The state `trigger` leads to from `state`; raises MachineError when the table has no such move. The table
+    never changes while the process runs, so the machine is asked once for each pair (a refusal is not kept)."""
     token = _Token()
     with _lock:
         MACHINE.add_model(token, initial=state)

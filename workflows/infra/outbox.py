@@ -1,6 +1,7 @@
-"""In-application notifications, written in the transaction that decides them (an outbox): each has a unique
-key, so a decision taken twice stores one notification. Delivery by e-mail happens after commit, in
-scheduler/mail.py."""
+"""The outbox: every notification is written here, in the transaction that decides it, and is read in the
+application at once. Its three parts: this queue; the deciders (a verb's own, such as a return telling the
+drafter, and the reminders of workflows/verbs/reminders.py); the delivery by e-mail after commit
+(scheduler/mail.py). Each notification has a unique key, so a decision taken twice stores one notification."""
 
 from __future__ import annotations
 

@@ -27,25 +27,25 @@ from sqlalchemy import String, and_, distinct, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from workflows.actors import Actor
-from workflows.states import label_of_action
 from workflows.identity import mask_account, mask_id
 from workflows.models import Account, AuditEvent, Campaign, Case, Member, Objection, Union
 from workflows.rules import DISTRICT_READERS, campaign_year, require_role
-from workflows.states import DISTRICT
+from workflows.states import DISTRICT, Action, Trigger, label_of_action
 from workflows.vocab import ObjectionStatus
 
 READERS = DISTRICT_READERS
 NEAR = Decimal("0.9")  # "near a cap": at least 90% of it
 
 # The work on a case's file: a cadre's.
-PREPARATION = ("create", "edit", "add_document", "remove_document", "document")
+PREPARATION = (Action.create, Action.edit, Action.add_document, Action.remove_document, Trigger.document)
 # Everything done to a case at its grassroots union.
-AT_THE_UNION = PREPARATION + ("approve", "return", "publicize", "object", "resolve_objection", "enter")
+AT_THE_UNION = PREPARATION + (Trigger.approve, Trigger.return_, Trigger.publicize, Action.object,
+                              Action.resolve_objection, Trigger.enter)
 # A decision, and what its decider must not have done earlier on the same case.
 EARLIER = {
-    "approve": PREPARATION,
-    "district_approve": AT_THE_UNION,
-    "disburse": AT_THE_UNION + ("district_approve", "district_return"),
+    Trigger.approve: PREPARATION,
+    Trigger.district_approve: AT_THE_UNION,
+    Trigger.disburse: AT_THE_UNION + (Trigger.district_approve, Trigger.district_return),
 }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+
 from workflows.errors import NotFound
 from workflows.models import Account, Union
 from workflows.vocab import UnionKind

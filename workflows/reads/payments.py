@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
+
 from workflows import rules
 from workflows.actors import Actor
 from workflows.models import Campaign, Case, Union
 from workflows.states import Role, State
-
 
 PENDING, PAID = State.district_approved, State.disbursed
 

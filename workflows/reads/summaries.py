@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import NamedTuple
+
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
+
 from workflows.actors import Actor
 from workflows.errors import Forbidden, NotFound, Reason
 from workflows.models import Account, Summary, Union

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from workflows.infra.audit import HASHED_FIELDS, event_hash
-from workflows.infra.clock import LOCAL, to_db
 from workflows.errors import Invalid
 from workflows.identity import mask_numbers
+from workflows.infra.audit import HASHED_FIELDS, event_hash
+from workflows.infra.clock import LOCAL, to_db
 from workflows.models import AuditEvent, Campaign, Case, Union
 from workflows.states import TRIGGERS, Action, Role, State, label_of_action
 from workflows.vocab import AidKind, Category, Cause, Gender, ObjectionStatus, UnionKind, WorkerGroup, label_of
@@ -311,7 +311,7 @@ def events(session: Session, filters: EventFilters, page: int = 1, per_page: int
 
 def reveals(session: Session, filters: EventFilters, page: int = 1, per_page: int = PER_PAGE) -> EventPage:
     """The log of reveals of a full ID or bank number: who, when, which case, which number."""
-    return events(session, replace(filters, action="reveal"), page, per_page)
+    return events(session, replace(filters, action=Action.reveal), page, per_page)
 
 
 def count(session: Session, filters: EventFilters) -> int:

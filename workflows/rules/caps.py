@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from workflows.errors import Reason
 from workflows.models import Campaign, Case, UnionBudget
 from workflows.money import yuan
-from workflows.states import COMMITTED, State
 from workflows.rules.timing import campaign_year
+from workflows.states import COMMITTED, State
 
 
 def _sum_amounts(session: Session, *where) -> Decimal:

@@ -19,16 +19,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflows.actors import Actor
-from workflows.infra.clock import local_date
 from workflows.errors import Reason
+from workflows.infra.clock import local_date
 from workflows.infra.expr import negate, one_of, some
 from workflows.inputs import case_input
 from workflows.models import Campaign, Case
-from workflows.states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
-from workflows.vocab import DocumentKind
 from workflows.rules.caps import money_reasons
 from workflows.rules.fields import duplicate_reasons, field_problems, missing_documents, missing_fields
 from workflows.rules.timing import deadline_reason, not_yet_reason, notice_reason
+from workflows.states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
+from workflows.vocab import DocumentKind
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, case as when, false, null, or_
+from sqlalchemy import ColumnElement, false, null, or_
+from sqlalchemy import case as when
 
 from workflows.actors import Actor
 from workflows.infra.expr import every
 from workflows.models import Campaign, Case
-from workflows.states import Task, tasks_of
 from workflows.rules.guards import task_checks
+from workflows.states import Task, tasks_of
 
 
 def _due(task: Task, case, campaign, actor: Actor, now: dt.datetime):

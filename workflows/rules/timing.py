@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from workflows.infra.clock import LOCAL, from_db, to_db
 from workflows.errors import Reason
+from workflows.infra.clock import LOCAL, from_db, to_db
 from workflows.models import Campaign, Case
 
 

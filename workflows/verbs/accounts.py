@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import re
 import secrets
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
+
 from workflows import rules
-from workflows.infra import audit
 from workflows.actors import Actor
-from workflows.infra.clock import Clock, to_db
 from workflows.errors import Invalid, Reason, Refused
-from workflows.reads.organisation import account, union_by_code
+from workflows.infra import audit
+from workflows.infra.clock import Clock, to_db
 from workflows.models import Account, ApiToken, Union
+from workflows.reads.organisation import account, union_by_code
 from workflows.states import UNION_ROLES, Action, Role
 from workflows.vocab import UnionKind
-
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 

@@ -8,17 +8,19 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
 from workflows import rules
-from workflows.infra import audit
 from workflows.actors import Actor
-from workflows.infra.clock import LOCAL, Clock, from_db, to_db
 from workflows.errors import Invalid, NotFound
-from workflows.money import yuan
-from workflows.rules import due_day
+from workflows.infra import audit
+from workflows.infra.clock import LOCAL, Clock, from_db, to_db
 from workflows.inputs import YEARS
 from workflows.models import Campaign, Case, Union, UnionBudget
+from workflows.money import yuan
+from workflows.rules import due_day
 from workflows.states import COMMITTED, Action
 from workflows.vocab import UnionKind
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
-from workflows.infra import audit
+
 from workflows import rules
 from workflows.actors import Actor
-from workflows.infra.clock import Clock, local_date, to_db
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from workflows.identity import mask_id, normalize_account, normalize_id
-from workflows.models import Campaign, Case, Member
+from workflows.infra import audit
+from workflows.infra.clock import Clock, local_date, to_db
 from workflows.inputs import CaseIn, case_input, parse_case
+from workflows.models import Campaign, Case, Member
 from workflows.states import Action, State
-
 
 MAX_COMMENT = 2000
 

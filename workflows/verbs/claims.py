@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from workflows.infra import audit
+
 from workflows import rules
 from workflows.actors import Actor
-from workflows.infra.clock import Clock
 from workflows.errors import Reason, Refused
+from workflows.infra import audit
+from workflows.infra.clock import Clock
 from workflows.models import Case
 from workflows.states import CLAIM_STATES, Action, Role, State
 from workflows.verbs.cases import get_case, touch

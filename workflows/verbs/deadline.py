@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from workflows.infra import audit
 from workflows.actors import SYSTEM
-from workflows.infra.clock import Clock, to_db
 from workflows.errors import DomainError
-from workflows.verbs.transitions import fire
+from workflows.infra import audit
+from workflows.infra.clock import Clock, to_db
 from workflows.models import Campaign, Case
 from workflows.states import FORFEIT_REASON, GRASSROOTS, State, Trigger
+from workflows.verbs.transitions import fire
 
 log = logging.getLogger(__name__)
 BATCH = 1000

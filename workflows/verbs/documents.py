@@ -4,16 +4,17 @@ and who may download them."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from workflows.infra import audit
+
 from workflows import rules
 from workflows.actors import Actor
+from workflows.errors import Forbidden, Invalid, NotFound, Reason
+from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
 from workflows.infra.uploads import Uploads, clean_filename
-from workflows.errors import Forbidden, Invalid, NotFound, Reason
 from workflows.models import Case, Document
 from workflows.states import Action
-from workflows.vocab import DocumentKind
 from workflows.verbs.cases import check_version, editable, get_case, touch
+from workflows.vocab import DocumentKind
 
 
 def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int, kind: str,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
-from workflows.infra import audit
+
 from workflows import rules
 from workflows.actors import Actor
-from workflows.infra.clock import Clock, to_db
 from workflows.errors import Invalid, NotFound, Reason, Refused
+from workflows.infra import audit
+from workflows.infra.clock import Clock, to_db
 from workflows.models import Objection
 from workflows.states import Action, Role
-from workflows.vocab import ObjectionStatus
 from workflows.verbs.cases import clean_comment, get_case, touch
+from workflows.vocab import ObjectionStatus
 
 
 def record_objection(session: Session, actor: Actor, clock: Clock, case_id: int, statement: str) -> Objection:

@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
-from workflows.infra import audit
+
 from workflows import rules
 from workflows.actors import Actor
-from workflows.infra.clock import Clock
 from workflows.errors import DomainError, Invalid, Reason, Refused
-from workflows.verbs.transitions import fire
+from workflows.infra import audit
+from workflows.infra.clock import Clock
 from workflows.models import Case, Union
-from workflows.states import Action, Role, State
 from workflows.reads.payments import PENDING
+from workflows.states import Action, Role, State, Trigger
+from workflows.verbs.transitions import fire
 
 
 def _unique(ids: Iterable[int]) -> list[int]:
@@ -94,7 +96,7 @@ def disburse_batch(session: Session, actor: Actor, clock: Clock, payments: Seque
     paid = []
     for payment in unique:
         try:
-            paid.append(fire(session, actor, clock, payment.case_id, "disburse", payment.version,
+            paid.append(fire(session, actor, clock, payment.case_id, Trigger.disburse, payment.version,
                                       payment_reference=(payment.reference or "").strip() or batch_reference))
         except DomainError as error:
             raise BatchRefused(payment.case_id, labels.get(payment.case_id, f"案件{payment.case_id}"), error) \

@@ -1,4 +1,5 @@
-"""Reminders, decided by the sweep and queued as notifications in the same transaction (the outbox).
+"""Reminders, decided by the sweep and queued as notifications in the same transaction (the outbox's deciding part:
+workflows/infra/outbox.py queues, scheduler/mail.py delivers).
 
 Each has a key naming what it is about, so that deciding it again, in a second run or a second process, stores
 nothing new: every reminder is delivered once. Deciding is serialised across processes (see `queue`): a key is
@@ -13,10 +14,10 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.infra.clock import from_db, local_date, to_db
-from workflows.models import Account, Campaign, Case, Summary, Union
-from workflows.infra.outbox import notify
 from workflows.actors import SYSTEM
+from workflows.infra.clock import from_db, local_date, to_db
+from workflows.infra.outbox import notify
+from workflows.models import Account, Campaign, Case, Summary, Union
 from workflows.rules import deadline_text, turn_checks
 from workflows.states import GRASSROOTS, Role, State, Trigger
 from workflows.vocab import UnionKind

@@ -14,11 +14,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from workflows.errors import DomainError
 from workflows.infra import audit
 from workflows.infra.clock import Clock, from_db, to_db
-from workflows.errors import DomainError
-from workflows.states import Action
 from workflows.models import Account, ApiToken, SignInFailure
+from workflows.states import Action
 
 WINDOW = dt.timedelta(minutes=15)
 MAX_PER_NAME = 5

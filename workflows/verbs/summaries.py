@@ -6,16 +6,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from workflows.infra import audit
+
 from workflows.actors import Actor
+from workflows.errors import Conflict, Forbidden, Invalid, Reason, Refused
+from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
 from workflows.infra.uploads import TooLarge, UnsupportedType, Uploads, clean_filename
-from workflows.errors import Conflict, Forbidden, Invalid, Reason, Refused
 from workflows.models import Campaign, Summary, Union
 from workflows.rules import past_report_deadline, report_deadline_reason
 from workflows.states import UNION_ROLES, Action
 from workflows.vocab import UnionKind
-
 
 MAX_TEXT = 5000
 

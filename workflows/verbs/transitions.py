@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from workflows.infra import audit
+
 from workflows import rules
 from workflows.actors import Actor
-from workflows.infra.clock import LOCAL, Clock, local_date, to_db
 from workflows.errors import Forbidden, Invalid, Refused
 from workflows.identity import mask_numbers
+from workflows.infra import audit
+from workflows.infra.clock import LOCAL, Clock, local_date, to_db
 from workflows.infra.machine import step
 from workflows.infra.outbox import notify
 from workflows.models import Campaign, Case
-from workflows.states import BY_TRIGGER, Trigger
 from workflows.rules.workdays import add_working_days
+from workflows.states import BY_TRIGGER, Trigger
 from workflows.verbs.cases import check_version, clean_comment, get_case, touch
-
 
 MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
 

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
+
 from sqlalchemy.orm import Session
+
 from workflows import rules
-from workflows.infra import audit
 from workflows.actors import Actor
-from workflows.infra.clock import Clock
 from workflows.errors import Invalid
-from workflows.reads.organisation import union_by_code
+from workflows.infra import audit
+from workflows.infra.clock import Clock
 from workflows.models import Union
+from workflows.reads.organisation import union_by_code
 from workflows.states import Action
 from workflows.vocab import UnionKind
-
-
-
-
-
-
 
 
 def create_union(session: Session, actor: Actor, clock: Clock, code: str, name: str, parent_code: str | None = None,

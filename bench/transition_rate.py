@@ -1,11 +1,11 @@
 """How many transitions per second the service verbs sustain on SQLite, and how far that is from the raw writes.
 
-    .venv/bin/python bench/transitions.py [--cases N] [--check] [--profile FILE]      (or: make bench)
+    .venv/bin/python bench/transition_rate.py [--cases N] [--check] [--profile FILE]      (or: make bench)
 
 Goal (from the issue): at least 1,000 transitions/s through the services. The verdict is printed; with --check
 the script also exits with status 1 when the goal is missed.
 
-Part 1, the services: on a fresh SQLite file (schema by workflows.schema.upgrade on workflows.db.make_engine), N
+Part 1, the services: on a fresh SQLite file (schema by workflows.infra.migrate.upgrade on workflows.infra.db.make_engine), N
 cases go the whole way, one verb per session and per commit as a web request would do it, each sending the
 version its page showed: create_case, add_document for each required document (four for a case that is not
 medical: the bank account is a field), then fire document (cadre), approve (the head, a second account),
@@ -23,14 +23,6 @@ the audit head, the checks.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path, and this file is named like the `transitions`
-# library that workflows.machine imports: take the folder off the path before anything imports it (hence the
-# imports below it).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import cProfile
 import datetime as dt
@@ -38,22 +30,24 @@ import hashlib
 import json
 import pstats
 import sqlite3
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from workflows import verbs
-from workflows.inputs import parse_deadline
-from workflows.infra import audit
 from workflows.actors import CONSOLE
+from workflows.identity import id_check_digit, luhn_complete
+from workflows.infra import audit
 from workflows.infra.clock import LOCAL, FixedClock, to_db
 from workflows.infra.db import make_engine, session_factory
-from workflows.infra.uploads import Uploads
-from workflows.identity import id_check_digit, luhn_complete
-from workflows.models import Case
 from workflows.infra.migrate import upgrade
+from workflows.infra.uploads import Uploads
+from workflows.inputs import parse_deadline
+from workflows.models import Case
 from workflows.states import BY_TRIGGER, State
 from workflows.vocab import required_documents
 
