@@ -12,6 +12,7 @@ from flask_login import current_user
 from workflows import vocab
 from workflows.identity import mask_id, mask_numbers
 from workflows.infra.clock import LOCAL, from_db
+from workflows.money import yuan
 from workflows.reads import notifications
 from workflows.rules import deadline_text
 from workflows.states import Role, State
@@ -49,7 +50,7 @@ def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def init_templates(app) -> None:
     app.context_processor(page_context)
-    app.jinja_env.globals.update(labels=Labels(), get_locale=get_locale)
+    app.jinja_env.globals.update(labels=Labels(), get_locale=get_locale, yuan=yuan)
     app.jinja_env.filters.update(localtime=localtime, mask_id=mask_id, masked=mask_numbers, deadline=deadline_text)
 
 

@@ -15,6 +15,7 @@ from workflows import verbs
 from workflows.errors import DomainError, Invalid
 from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
+from workflows.money import yuan
 from workflows.reads import payments
 from workflows.reads.payments import PAID, PENDING, BatchFilters
 from workflows.verbs.payments import BatchRefused, Payment
@@ -111,7 +112,7 @@ def act():
     if action == "export":
         return perform(lambda: _export(selected), refused)
     paid = perform(pay, refused)
-    total = "{:,.2f}".format(sum(case.aid_amount or 0 for case in paid))
+    total = yuan(sum(case.aid_amount or 0 for case in paid))
     flash(_("已记录 %(n)s 件发放，合计 %(total)s 元", n=len(paid), total=total), "success")
     return redirect(url_for("finance.index", **_filter_args(filters)))
 

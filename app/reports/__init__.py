@@ -35,16 +35,6 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'se
 SECTIONS = (("by_worker_group", _l("职工类别")), ("by_category", _l("困难类别")), ("by_aid_kind", _l("帮扶方式")))
 
 
-@bp.context_processor
-def _money() -> dict[str, Any]:
-    return {"yuan": yuan}
-
-
-def yuan(value: Any) -> str:
-    """An amount as the screens show it: 12,345.00."""
-    return "—" if value is None else f"{Decimal(value):,.2f}"
-
-
 def _chosen() -> tuple[Campaign | None, Union | None, list[Campaign]]:
     """The campaign (the latest unless one is named) and union of the query string, as the actor may see them."""
     everything = reports.campaigns(db())

@@ -16,6 +16,8 @@ import pygal
 from flask_babel import gettext as _
 from pygal.style import Style
 
+from workflows.money import yuan
+
 # Importing pygal appends to sys.meta_path a finder of the pre-3.4 kind (no find_spec), for its map plugins, which we
 # do not use. Every import that no other finder answers then reaches it and raises an ImportWarning (an error under
 # -W error), breaking unrelated optional imports anywhere in the process. It is taken out again.
@@ -130,7 +132,7 @@ def budget(figures: dict[str, Decimal | None]) -> bytes:
         labels = [_("已审定（含已发放）"), _("已发放")] if figures["approved"] else []
         return _bars(_("预算使用（未设预算）"), labels,
                      [(_("金额（元）"), [float(figures["approved"]), float(figures["paid"])][:len(labels)])], whole)
-    chart = pygal.Pie(**_config(_("预算使用（预算 %(total)s 元）", total=f"{total:,.2f}"), height=380,
+    chart = pygal.Pie(**_config(_("预算使用（预算 %(total)s 元）", total=yuan(total)), height=380,
                                 inner_radius=.45, value_formatter=whole, legend_at_bottom_columns=3,
                                 style=BUDGET_STYLE if figures["left"] >= 0 else OVER_STYLE))
     chart.add(_("已发放"), float(figures["paid"]))

@@ -46,7 +46,7 @@ def test_the_file_shows_every_field_as_a_form_to_stamp(world, pages, household):
     case = household
     page = text(pages.as_(world.person("cadre", case.union)).get(f"/cases/{case.id}/print"))
     for shown in ("困难职工档案", "王建国", "男", "13912345678", "华光机械厂", case.union.name, case.campaign.name,
-                  "困难职工", "深度困难", "因病", "子女就学", "租住公房", "36000.00", "1000.00", "1000.00", "送资金",
+                  "困难职工", "深度困难", "因病", "子女就学", "租住公房", "36,000.00", "1,000.00", "1,000.00", "送资金",
                   "李秀英", "配偶", "慢性病", "王小明", "高中在读", "800.00",
                   case.masked_id_number, case.masked_bank_account, "（录入报送后生成）",
                   "基层工会（盖章）", "负责人签字", "日期", "2018-01-08"):
@@ -147,7 +147,7 @@ def test_the_list_shows_the_cases_in_or_past_their_notice_masked(world, pages, n
     for case in hidden:
         assert mask_name(case.applicant_name) not in page and case.masked_id_number not in page
     assert page.count("<td class=\"mono\">") == len(shown)
-    assert "困难职工" in page and "送资金" in page and "1000.00" in page
+    assert "困难职工" in page and "送资金" in page and "1,000.00" in page
     assert "2018-01-08 至 2018-01-08" in page  # the factory's campaign has a zero-day notice
 
 

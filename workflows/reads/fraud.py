@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from workflows.actors import Actor
 from workflows.identity import mask_account, mask_id
 from workflows.models import Account, AuditEvent, Campaign, Case, Member, Objection, Union
+from workflows.money import yuan
 from workflows.rules import DISTRICT_READERS, campaign_year, require_role
 from workflows.states import DISTRICT, Action, Trigger, label_of_action
 from workflows.vocab import ObjectionStatus
@@ -87,10 +88,6 @@ class Report:
     def sections(self) -> list[tuple[str, list[Finding]]]:
         return [("shared_ids", self.shared_ids), ("shared_accounts", self.shared_accounts),
                 ("handled", self.handled), ("caps", self.caps)]
-
-
-def _yuan(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
 
 
 def _percent(amount: Decimal, cap: Decimal) -> str:
@@ -204,7 +201,7 @@ def caps(session: Session, campaign_ids: list[int]) -> list[Finding]:
         amount, cap = Decimal(amount), Decimal(cap)
         over = "超过" if amount > cap else "接近"
         findings.append(Finding("cap_payment", f"单次帮扶金额{over}上限",
-                                f"帮扶金额{_yuan(amount)}元，单次上限{_yuan(cap)}元（{_percent(amount, cap)}）",
+                                f"帮扶金额{yuan(amount)}元，单次上限{yuan(cap)}元（{_percent(amount, cap)}）",
                                 [case_id]))
     total, cap = func.sum(Case.aid_amount), func.min(Campaign.cap_per_year)
     people = select(Case.id_number, total.label("total"), cap.label("cap")) \
@@ -220,7 +217,7 @@ def caps(session: Session, campaign_ids: list[int]) -> list[Finding]:
         over = "超过" if amount > cap else "接近"
         finding = year.setdefault(number, Finding(
             "cap_year", f"{mask_id(number)} 年度帮扶金额{over}上限",
-            f"本年合计{_yuan(amount)}元，年度上限{_yuan(cap)}元（{_percent(amount, cap)}）", []))
+            f"本年合计{yuan(amount)}元，年度上限{yuan(cap)}元（{_percent(amount, cap)}）", []))
         finding.case_ids.append(case_id)
     return findings + list(year.values())
 

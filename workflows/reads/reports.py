@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from workflows.actors import Actor
 from workflows.errors import NotFound
 from workflows.models import AuditEvent, Campaign, Case, Union, UnionBudget
+from workflows.money import plain
 from workflows.states import COMMITTED, GRASSROOTS, LIVE, TRANSITIONS, UNION_ROLES, Role, State
 from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
 
@@ -116,8 +117,8 @@ def statistics(session: Session, campaign_id: int, union: Union | None = None) -
         "by_worker_group": grouped(Case.worker_group, WorkerGroup),
         "by_category": grouped(Case.category, Category),
         "by_aid_kind": grouped(Case.aid_kind, AidKind),
-        "approved_amount": _money(approved_sum),
-        "paid_amount": _money(paid_sum),
+        "approved_amount": plain(approved_sum),
+        "paid_amount": plain(paid_sum),
         "forfeited": by_state.get(State.forfeited.value, 0),
         "by_union": by_union(session, campaign_id, union),
     }
@@ -125,7 +126,7 @@ def statistics(session: Session, campaign_id: int, union: Union | None = None) -
 
 def _measures(label: str, row) -> dict[str, Any]:
     cases, approved, paid, forfeited = row
-    return {"label": label, "cases": cases, "approved": _money(approved), "paid": _money(paid),
+    return {"label": label, "cases": cases, "approved": plain(approved), "paid": plain(paid),
             "forfeited": forfeited}
 
 
@@ -160,7 +161,7 @@ def by_union(session: Session, campaign_id: int, union: Union | None = None) -> 
                        "entered": entered, "district_approved": approved_n, "disbursed": disbursed,
                        "forfeited": forfeited, "overdue": how.get((u.id, "overdue"), 0),
                        "rejected": how.get((u.id, "rejected"), 0), "withdrawn": withdrawn,
-                       "approved": _money(approved), "paid": _money(paid)})
+                       "approved": plain(approved), "paid": plain(paid)})
     return result
 
 
@@ -183,7 +184,7 @@ def budget(session: Session, campaign: Campaign, union: Union | None = None) -> 
     none), what district approval has spoken for (paid or not, as rules.money_reasons counts it), and what is left."""
     where = _where(session, campaign.id, union)
     approved, paid = session.execute(select(_amount(*COMMITTED), _amount(State.disbursed)).where(*where)).one()
-    approved, paid = Decimal(_money(approved)), Decimal(_money(paid))  # SQLite sums in floats
+    approved, paid = Decimal(plain(approved)), Decimal(plain(paid))  # SQLite sums in floats
     if union is None:
         total = campaign.budget
     else:
@@ -194,5 +195,3 @@ def budget(session: Session, campaign: Campaign, union: Union | None = None) -> 
             "left": None if total is None else total - approved}
 
 
-def _money(value: Any) -> str:
-    return f"{Decimal(value or 0):.2f}"
