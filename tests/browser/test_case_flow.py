@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from workflows.vocab import required_documents
 
 from ..factories import PDF, bank_account, id_number
 
+pytestmark = pytest.mark.slow  # a real browser
 FIELDS = {
     "applicant.name": "王秀英", "applicant.id_number": None, "applicant.phone": "13812345678",
     "applicant.employer": "华光机械厂", "household.annual_income": "18000", "household.housing": "租住公房一间",

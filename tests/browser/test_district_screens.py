@@ -3,9 +3,12 @@ the anti-fraud views and the audit review, each shown without a broken image or 
 
 from __future__ import annotations
 
+import pytest
+
 from workflows import verbs
 from workflows.states import State
 
+pytestmark = pytest.mark.slow  # a real browser
 
 def images_loaded(page) -> bool:
     return page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")

@@ -14,6 +14,8 @@ from workflows.infra.clock import LOCAL, from_db
 from workflows.models import Account, AuditEvent, Campaign, Case, Document
 from workflows.states import Role, State
 
+pytestmark = pytest.mark.slow  # the whole demo district, three times
+
 
 @pytest.mark.parametrize("now", [
     dt.datetime(2026, 11, 29, 10, tzinfo=LOCAL),   # early in the season

@@ -23,6 +23,7 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -172,6 +173,7 @@ def offered(session: Session, case, actor, now: dt.datetime) -> list[str]:
     return labels
 
 
+@pytest.mark.slow  # a hundred generated districts
 @settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])

@@ -42,6 +42,8 @@ from workflows.verbs import deadline
 
 from ..factories import Factory
 
+pytestmark = pytest.mark.slow  # real scheduler processes
+
 SONGNUAN = Path(sys.executable).with_name("songnuan")  # .venv/bin/songnuan beside .venv/bin/python
 GRASSROOTS_STATES = [state.value for state in GRASSROOTS]
 

@@ -22,6 +22,8 @@ from workflows.infra.uploads import Uploads
 from workflows.models import AuditEvent, Case, SchedulerLease
 from workflows.states import State
 
+pytestmark = pytest.mark.slow  # real server processes
+
 SONGNUAN = str(Path(sys.executable).with_name("songnuan"))
 
 

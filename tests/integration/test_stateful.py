@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -41,6 +42,7 @@ from workflows.vocab import DocumentKind
 from ..conftest import START
 from ..factories import PDF, Factory
 
+pytestmark = pytest.mark.slow  # long generated runs
 settings.register_profile(
     "stateful",
     max_examples=40,

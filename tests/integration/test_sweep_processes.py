@@ -28,7 +28,7 @@ from workflows.states import FORFEIT_REASON, GRASSROOTS, State
 
 from .test_scheduler_processes import overdue_cases
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # real sweep processes
 
 OVERDUE = 5000
 NOT_DUE = 300  # entered cases of the same campaign: the district's, never forfeited

@@ -47,6 +47,8 @@ from workflows import rules, verbs
 from workflows.infra.outbox import notify
 from workflows.states import TRIGGERS, State
 
+pytestmark = pytest.mark.slow  # generated requests to every operation
+
 ROLES = ["cadre", "head", "reviewer", "auditor"]
 NEGATIVE_COVERAGE = {"cadre", "auditor"}
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}  # hypothesis examples per operation
