@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, false, null, or_
+from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy import case as when
 
 from workflows.actors import Actor
@@ -33,8 +33,5 @@ def task_clause(actor: Actor, now: dt.datetime) -> ColumnElement[bool]:
 
 
 def task_label(actor: Actor, now: dt.datetime) -> ColumnElement[str]:
-    """The label of the first task due on each case, as SQL: the inbox's groups."""
-    tasks = tasks_of(actor.role)
-    if not tasks:
-        return null()
-    return when(*[(_due(task, Case, Campaign, actor, now), task.label) for task in tasks], else_=None)
+    """The label of the first task due on each case, as SQL: the inbox's groups (for a role with tasks)."""
+    return when(*[(_due(task, Case, Campaign, actor, now), task.label) for task in tasks_of(actor.role)], else_=None)
