@@ -17,7 +17,7 @@ from sqlalchemy import select
 from workflows import rules, verbs
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Account, AuditEvent
-from workflows.states import BY_TRIGGER, CLAIM_STATES, NEEDS_PAYMENT, Role, State, label_of_action
+from workflows.states import BY_TRIGGER, CLAIM_STATES, NEEDS_PAYMENT, State, label_of_action
 from workflows.vocab import ObjectionStatus
 
 from ..current import actor, clock
@@ -53,7 +53,9 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
         "may_edit": drafting, "may_edit_documents": drafting,
         "may_object": me.role in rules.OBJECTORS and not rules.objection_reasons(case, now),
-        "may_resolve": me.role == Role.head,
+        "may_resolve": me.role in rules.RESOLVERS and not rules.objection_reasons(case, now),
+        # A head's objection task (states.TASKS) is done below the actions: say so where the actions are.
+        "objection_task": any(task.action for task in rules.due_tasks(case, me, now)),
         # Only where the role has work on it: a reviewer's claim on a district-approved case would be refused.
         "claims": CLAIM_STATES.get(me.role) == case.state,
         "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value,
@@ -132,7 +134,10 @@ def resolve_objection(case_id: int, objection_id: int):
         if objection.case_id != case_id:
             raise Invalid({"objection": "异议不属于该案件"})
     perform(resolve, _refused(case_id, objection_error={"resolution": comment}), passing=(NotFound,))
-    flash(_("异议已处理"), "success")
+    if request.form.get("outcome") == ObjectionStatus.upheld:
+        flash(_("异议成立：请退回修改或撤回该案件"), "warning")
+    else:
+        flash(_("异议不成立，案件可继续办理"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#objections")
 
 

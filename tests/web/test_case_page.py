@@ -458,8 +458,12 @@ def test_an_objection_blocks_entering_until_the_head_resolves_it(pages, world, u
     assert objections(world, case)[0].status == "open"
 
     resolution = "经核实，反映不属实" if outcome == "dismissed" else "经核实，情况属实"
+    # Before: the head's actions point to the objection to decide.
+    assert "有待处理的异议：请在下方「异议」中作出处理" in Page(head.get(f"/cases/{case.id}")).text
     response = head.post(f"/cases/{case.id}/objections/{objection.id}", {"outcome": outcome, "resolution": resolution})
-    assert response.status_code == 302 and flashes(head) == ["异议已处理"]
+    # After: what is to be done now.
+    assert response.status_code == 302 and flashes(head) == [
+        "异议不成立，案件可继续办理" if outcome == "dismissed" else "异议成立：请退回修改或撤回该案件"]
     [objection] = objections(world, case)
     assert (objection.status, objection.resolution) == (outcome, resolution)
 
@@ -471,7 +475,9 @@ def test_an_objection_blocks_entering_until_the_head_resolves_it(pages, world, u
         assert fresh(world, case).state == State.entered
     else:
         assert page.disabled == {"录入报送": "异议成立，须退回修改或撤回，不能录入"}
-        assert Page(head.get(f"/cases/{case.id}")).enabled == ["return", "withdraw"]
+        shown = Page(head.get(f"/cases/{case.id}"))
+        # Still the head's task (待处理异议) until the case is returned or withdrawn, and the page says what to do.
+        assert shown.enabled == ["return", "withdraw"] and "异议成立：请退回修改或撤回该案件" in shown.text
     assert [e for e in Page(cadre.get(f"/cases/{case.id}")).timeline if "异议" in e] == ["登记异议", "处理异议"]
 
 

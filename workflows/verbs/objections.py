@@ -10,7 +10,7 @@ from workflows.errors import Invalid, NotFound, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
 from workflows.models import Objection
-from workflows.states import Action, Role
+from workflows.states import Action
 from workflows.verbs.cases import clean_comment, get_case, touch
 from workflows.vocab import ObjectionStatus
 
@@ -40,7 +40,7 @@ def resolve_objection(session: Session, actor: Actor, clock: Clock, objection_id
     if objection is None:
         raise NotFound("找不到该异议")
     case = get_case(session, actor, objection.case_id)
-    rules.require_role(actor, (Role.head,), "处理异议")
+    rules.require_role(actor, rules.RESOLVERS, "处理异议")
     if outcome not in (ObjectionStatus.dismissed, ObjectionStatus.upheld):
         raise Invalid({"outcome": "处理结果只能是不成立或成立"})
     comment = clean_comment(comment)
