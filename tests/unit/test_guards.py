@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from workflows import verbs
 from workflows.actors import SYSTEM
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Refused
-from workflows.identity import bank_account_problem, mask_account, mask_id
+from workflows.identity import bank_account_problem, id_check_digit, luhn_complete, mask_account, mask_id
 from workflows.infra.clock import LOCAL, from_db
 from workflows.inputs import parse_deadline
 from workflows.models import AuditEvent, Case, UnionBudget
@@ -776,6 +776,36 @@ def test_an_edit_writes_one_event_with_before_and_after_masked(session, make, cl
         "bank_account": [mask_account(old_account), mask_account(new_account)],
     }
     assert (case.id_number, case.bank_account) == (new_id, new_account)
+
+
+def same_mask(number: str, mask) -> str:
+    """Another valid number that its mask shows the same: a hidden digit (and, for the check digit to stay, the
+    next one) changed."""
+    complete = luhn_complete if len(number) != 18 else (lambda first: first + id_check_digit(first))
+    for i, j in ((i, j) for i in range(10) for j in range(10)):
+        body = number[:8] + str(i) + str(j) + number[10:-1]  # 8 and 9: the birth day of an ID, any bank digit
+        other = complete(body)
+        if other != number and mask(other) == mask(number):
+            return other
+    raise AssertionError("no such number")
+
+
+@pytest.mark.parametrize("field", ["bank_account", "id_number"])
+def test_a_corrected_hidden_digit_is_saved_and_audited_though_its_mask_looks_the_same(session, make, clock, field):
+    """A typing error in the hidden digits of a number is corrected like any other: the case changes and the event
+    names the field (its before and after masked alike)."""
+    if field == "bank_account":
+        old, mask = bank_account(), mask_account
+        new = same_mask(old, mask)
+        case, patch = make.case(State.drafted, bank_account=old), {"bank_account": new}
+    else:
+        old, mask = id_number(born=dt.date(1975, 6, 11)), mask_id
+        new = same_mask(old, mask)
+        case, patch = make.case(State.drafted, applicant=applicant(old)), {"applicant": {"id_number": new}}
+    events, version = count(session), case.version
+    verbs.edit_case(session, make.person("cadre", case.union), clock, case.id, version, patch)
+    assert (count(session), case.version, getattr(case, field)) == (events + 1, version + 1, new)
+    assert last_event(session).changes == {field: [mask(old), mask(new)]}
 
 
 def test_an_edit_that_changes_nothing_writes_nothing(session, make, clock):

@@ -89,13 +89,13 @@ def created(values: Mapping[str, Any]) -> dict[str, list[str | None]]:
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any],
          named: tuple[str, Any] | None = None) -> dict[str, list[str | None]]:
-    """The changes of an edit: each field whose text differs, before and after; `named` (a field and its value)
-    names the record edited, and is kept unchanged."""
+    """The changes of an edit: each field whose value differs, before and after, as text() keeps them (masked);
+    `named` (a field and its value) names the record edited, and is kept unchanged. Values are compared whole,
+    before masking: a corrected middle digit of a bank account is a change even though its mask looks the same."""
     changes = {named[0]: [text(named[1]), text(named[1])]} if named else {}
     for name in dict.fromkeys([*before, *after]):
-        old, new = text(before.get(name), name), text(after.get(name), name)
-        if old != new:
-            changes[name] = [old, new]
+        if text(before.get(name)) != text(after.get(name)):
+            changes[name] = [text(before.get(name), name), text(after.get(name), name)]
     return changes
 
 
