@@ -236,14 +236,16 @@ class Case(Base):
 
     @hybrid_property
     def upheld_objection(self) -> bool:
-        """An objection upheld during the current public notice: the case must be returned or withdrawn."""
-        return any(o.status == ObjectionStatus.upheld and at_or_after(o.recorded_at, self.publicized_at) for o in self.objections)
+        """An objection upheld during the current public notice (whenever it was recorded: one left open when the
+        case was returned is decided in its next notice): the case must be returned or withdrawn."""
+        return any(o.status == ObjectionStatus.upheld and at_or_after(o.resolved_at, self.publicized_at)
+                   for o in self.objections)
 
     @upheld_objection.inplace.expression
     @classmethod
     def _upheld_objection(cls):
         return exists().where(Objection.case_id == cls.id, Objection.status == ObjectionStatus.upheld,
-                              Objection.recorded_at >= cls.publicized_at)
+                              Objection.resolved_at >= cls.publicized_at)
 
     @property
     def masked_id_number(self) -> str | None:

@@ -53,7 +53,7 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
         "may_edit": drafting, "may_edit_documents": drafting,
         "may_object": me.role in rules.OBJECTORS and not rules.objection_reasons(case, now),
-        "may_resolve": me.role in rules.RESOLVERS and not rules.objection_reasons(case, now),
+        "may_resolve": me.role in rules.RESOLVERS and not rules.objection_reasons(case, now, "处理异议"),
         # A head's objection task (states.TASKS) is done below the actions: say so where the actions are.
         "objection_task": any(task.action for task in rules.due_tasks(case, me, now)),
         # Only where the role has work on it: a reviewer's claim on a district-approved case would be refused.

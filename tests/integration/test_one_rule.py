@@ -3,7 +3,8 @@ the guards evaluate on a case and the lists compile to SQL; this checks that the
 answer on generated cases.
 
 Every example builds cases of two unions in two campaigns, each in any state of the table, some with objections
-(open, dismissed, upheld, or upheld and then returned and publicized again), claims by one of two reviewers or two
+(open, dismissed, upheld, upheld and then returned and publicized again, or left open when returned and upheld in
+the next notice), claims by one of two reviewers or two
 finance officers, notice windows of 0 or 3 working days, and some forfeited by the system at their deadline. Then,
 at a moment before, during or after the notice windows and the deadlines, for every kind of person (a head who
 drafted the case as a cadre, before being made head, included):
@@ -43,7 +44,7 @@ from ..factories import Factory
 
 # The reasons that are work still to do, not someone else's turn: a task stays in the inbox until it is done.
 WORK = {"documents", "fields", "duplicate", "cap_payment", "cap_year", "budget"}
-OBJECTIONS = (None, "open", "dismissed", "upheld", "upheld_then_again")
+OBJECTIONS = (None, "open", "dismissed", "upheld", "upheld_then_again", "open_then_again_upheld")
 _runs = itertools.count()
 
 
@@ -141,15 +142,23 @@ class World:
         if kind == "open":
             return False
         head = self.make.person("head", case.union)
+        if kind == "open_then_again_upheld":  # returned with the objection open; decided in the next notice
+            self.again(case, head)
+            verbs.resolve_objection(self.session, head, self.clock, objection.id, "upheld", "经核实")
+            return False
         outcome = "dismissed" if kind == "dismissed" else "upheld"
         verbs.resolve_objection(self.session, head, self.clock, objection.id, outcome, "经核实")
         if kind == "upheld":
             return False
         if kind == "upheld_then_again":  # returned, corrected and put on notice again: the old objection is done
-            self.fire(case, Trigger.return_, head)
-            for trigger in (Trigger.document, Trigger.approve, Trigger.publicize):
-                self.fire(case, trigger)
+            self.again(case, head)
         return True
+
+    def again(self, case, head) -> None:
+        """The head returns the case; it is corrected and put on public notice again."""
+        self.fire(case, Trigger.return_, head)
+        for trigger in (Trigger.document, Trigger.approve, Trigger.publicize):
+            self.fire(case, trigger)
 
 
 def offered(session: Session, case, actor, now: dt.datetime) -> list[str]:
@@ -167,7 +176,7 @@ def offered(session: Session, case, actor, now: dt.datetime) -> list[str]:
                 labels.append(task.label)
         elif not rules.objection_reasons(case, now) and (
                 any(o.status == "open" for o in case.objections)
-                or (any(o.status == "upheld" and o.recorded_at >= case.publicized_at for o in case.objections)
+                or (any(o.status == "upheld" and o.resolved_at >= case.publicized_at for o in case.objections)
                     and Trigger.return_ in rules.available(session, case, actor, now)[0])):
             labels.append(task.label)  # decide it; once upheld, return (or withdraw) the case
     return labels

@@ -206,9 +206,9 @@ def draft_reasons(case: Case, now: dt.datetime, what: str = "修改") -> list[Re
     return [deadline_reason(case.campaign)] if case.campaign.past_deadline(now) else []
 
 
-def objection_reasons(case: Case, now: dt.datetime) -> list[Reason]:
-    """Why no objection can be written down for this case now (empty when one can)."""
+def objection_reasons(case: Case, now: dt.datetime, what: str = "登记异议") -> list[Reason]:
+    """Why no objection can be written down (or, `what` says, decided) for this case now (empty when it can)."""
     if case.state != State.publicized:
-        return [Reason("state", "只有公示中的案件可以登记异议")]
+        return [Reason("state", f"只有公示中的案件可以{what}")]
     return [deadline_reason(case.campaign)] if case.campaign.past_deadline(now) else []
 

@@ -49,7 +49,7 @@ def resolve_objection(session: Session, actor: Actor, clock: Clock, objection_id
     if objection.status != ObjectionStatus.open:
         raise Refused(Reason("objection", "该异议已经处理过了"))
     now = clock.now()
-    if reasons := rules.objection_reasons(case, now):  # decided in the notice, as it was recorded
+    if reasons := rules.objection_reasons(case, now, "处理异议"):  # decided in the notice, as it was recorded
         raise Refused(*reasons)
     objection.status = outcome
     objection.resolved_by_id = actor.id
