@@ -9,7 +9,15 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from workflows.rules import ADMINS, CASE_READERS, DISTRICT_READERS, STATISTICS_READERS, SUMMARY_READERS, require_role
+from workflows.rules import (
+    ADMINS,
+    AUDITORS,
+    CASE_READERS,
+    DISTRICT_READERS,
+    STATISTICS_READERS,
+    SUMMARY_READERS,
+    require_role,
+)
 from workflows.states import TASK_ROLES, Role
 
 from .current import actor
@@ -32,7 +40,7 @@ AREAS = (
     Area("summaries", "summaries.index", _l("活动总结"), SUMMARY_READERS, "查看活动总结"),
     Area("reports", "reports.index", _l("统计"), STATISTICS_READERS, "查看统计"),
     Area("fraud", "fraud.index", _l("风险核查"), DISTRICT_READERS, "查看风险核查"),
-    Area("audit", "audit.index", _l("审计"), (Role.auditor,), "查看审计记录"),
+    Area("audit", "audit.index", _l("审计"), AUDITORS, "查看审计记录"),
     Area("admin", "admin.index", _l("系统管理"), ADMINS, "管理工会、账号和活动"),
 )
 BY_BLUEPRINT = {area.blueprint: area for area in AREAS}

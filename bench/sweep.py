@@ -9,7 +9,7 @@ printed; with --check the script also exits with status 1 when an aim is missed.
 
 The data: on a fresh SQLite file (schema by workflows.schema.upgrade), a district, five grassroots unions with a
 cadre each and two campaigns are set up through workflows.verbs as the console operator; then N cases
-(default 1,000,000) are written with one INSERT ... SELECT over a recursive CTE, not through the services. M of
+(default 1,000,000) are written with one INSERT ... SELECT over a recursive CTE, not through the verbs. M of
 them (default 100,000, spread evenly over the ids) are overdue: in the grassroots stages (drafted ... publicized)
 of the campaign whose deadline has passed. Of the rest, about one in nine is in the same campaign but entered or
 later (the district's, never forfeited), and the others are in a campaign whose deadline is a year ahead, in
@@ -71,7 +71,7 @@ def sweep_instant():
 # ---------------------------------------------------------------- the data
 
 def build(path: Path, cases: int, overdue: int) -> dict:
-    """The schema, the organisation through the services, the cases by raw SQL. Returns what was built."""
+    """The schema, the organisation through the verbs, the cases by raw SQL. Returns what was built."""
     from workflows import verbs
     from workflows.actors import CONSOLE
     from workflows.infra.clock import LOCAL, FixedClock

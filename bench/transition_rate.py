@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/transition_rate.py [--cases N] [--check] [--profile FILE]      (or: make bench)
 
-Goal (from the issue): at least 1,000 transitions/s through the services. The verdict is printed; with --check
+Goal (from the issue): at least 1,000 transitions/s through the verbs. The verdict is printed; with --check
 the script also exits with status 1 when the goal is missed.
 
 Part 1, the services: on a fresh SQLite file (schema by workflows.infra.migrate.upgrade on workflows.infra.db.make_engine), N
@@ -51,7 +51,7 @@ from workflows.models import Case
 from workflows.states import BY_TRIGGER, State
 from workflows.vocab import required_documents
 
-GOAL = 1000  # transitions per second through the services
+GOAL = 1000  # transitions per second through the verbs
 NOW = dt.datetime(2030, 1, 8, 9, 0, tzinfo=LOCAL)
 DEADLINE = "2031-01-25"  # far ahead: nothing is ever late
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"raw sqlite3, same writes: {raw_count:7d} in {raw_seconds:7.2f} s  {raw_rate:8.0f} /s")
     print(f"ratio raw / services: {raw_rate / timing.rate():.1f}x")
     met = timing.rate() >= GOAL
-    print(f"goal {GOAL} transitions/s through the services: {'met' if met else 'NOT met'}")
+    print(f"goal {GOAL} transitions/s through the verbs: {'met' if met else 'NOT met'}")
 
     if profiler:
         profiler.dump_stats(args.profile)

@@ -114,7 +114,7 @@ class Campaign(Base):
 
     __table_args__ = (CheckConstraint("publicity_days >= 0", name="publicity_days"),)
 
-    # Rules on a campaign, each one expression for a campaign and for a query (workflows/expr.py).
+    # Rules on a campaign, each one expression for a campaign and for a query (workflows/infra/expr.py).
 
     @hybrid_method
     def past_deadline(self, now: dt.datetime):
@@ -194,7 +194,7 @@ class Case(Base):
         Index("ix_cases_id_number", "id_number"),
     )
 
-    # Rules that decide one case and select many, each one expression for both (workflows/expr.py). The guards
+    # Rules that decide one case and select many, each one expression for both (workflows/infra/expr.py). The guards
     # (workflows/rules) ask them of a case; the inbox, the lists, the reminders and the sweep compile them to SQL.
 
     @hybrid_method

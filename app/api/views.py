@@ -17,7 +17,6 @@ from workflows.infra.clock import LOCAL, to_db
 from workflows.models import Account, Notification
 from workflows.reads import reports, trail, worklists
 from workflows.reads.notifications import listing, unread
-from workflows.states import Role
 from workflows.verbs import signin
 
 from ..db import db
@@ -206,7 +205,7 @@ def history(path: s.CasePath):
 @api.get("/audit/events", tags=[AUDIT], responses=s.responses({200: s.EventPage}, 400, 403),
          summary="Every audit event, filtered (auditors)")
 def audit_events(query: s.EventQuery):
-    rules.require_role(actor(), (Role.auditor,), "查看审计记录")
+    rules.require_role(actor(), rules.AUDITORS, "查看审计记录")
     filters = trail.EventFilters(case=query.case, actor=query.actor, action=query.trigger,
                                  after=_naive_utc(query.since, "since") if query.since else None,
                                  before=_naive_utc(query.until, "until") if query.until else None, newest_first=False)
@@ -225,7 +224,7 @@ def _naive_utc(moment, name: str):
 @api.get("/audit/verify", tags=[AUDIT], responses=s.responses({200: s.VerifyOut}, 403),
          summary="Walk the whole audit chain (auditors)")
 def audit_verify():
-    rules.require_role(actor(), (Role.auditor,), "查看审计记录")
+    rules.require_role(actor(), rules.AUDITORS, "查看审计记录")
     return audit.verify(db()).as_dict()
 
 
@@ -241,7 +240,7 @@ def notifications():
 @api.get("/notifications/failed", tags=[OTHER], responses=s.responses({200: s.FailedDeliveryPage}, 400, 403),
          summary="Notifications whose e-mail has failed and is being retried (administrators)")
 def failed_deliveries(query: s.PageQuery):
-    rules.require_role(actor(), (Role.admin,), "查看邮件发送失败的通知")
+    rules.require_role(actor(), rules.ADMINS, "查看邮件发送失败的通知")
     failed = (Notification.emailed_at.is_(None), Notification.email_attempts > 0)
     total = db().scalar(select(func.count()).select_from(Notification).where(*failed))
     rows = db().execute(select(Notification, Account.username).join(Account, Account.id == Notification.account_id)

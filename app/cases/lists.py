@@ -13,7 +13,8 @@ from sqlalchemy import select
 from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
 from workflows.reads import worklists
-from workflows.states import UNION_ROLES, Role, State
+from workflows.rules import DRAFTERS, NOTICE_READERS
+from workflows.states import UNION_ROLES, State
 from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup, label_of
 
 from ..current import actor, clock
@@ -42,8 +43,7 @@ def index():
     filters = read_filters(request.args)
     page = worklists.cases(db(), me, filters, page=page_number(request.args))
     return render_template("cases/index.html", page=page, filters=filters, choices=filter_choices(me),
-                           may_create=me.role == Role.cadre,
-                           may_print_notice=me.role in (Role.cadre, Role.head, Role.reviewer, Role.auditor))
+                           may_create=me.role in DRAFTERS, may_print_notice=me.role in NOTICE_READERS)
 
 
 def _row(case) -> list[str]:

@@ -15,16 +15,13 @@ from workflows.identity import mask_id
 from workflows.infra.clock import LOCAL, from_db
 from workflows.models import Campaign, Case, Union
 from workflows.reads import reports
-from workflows.rules import require_role
-from workflows.states import NOTICED, UNION_ROLES, Role
+from workflows.rules import NOTICE_READERS, require_role
+from workflows.states import NOTICED, UNION_ROLES
 from workflows.vocab import UnionKind
 
 from ..current import actor, clock
 from ..db import db
 from . import bp
-
-# Who may print a union's notice list: its own people, and the district's readers (the list is public anyway).
-NOTICE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.auditor)
 
 
 def mask_name(name: str | None) -> str:

@@ -1,6 +1,6 @@
 """Finance's batch page: the district-approved cases to pay, filtered by campaign and union, with totals; the
 payment export of the ticked cases; and their payments recorded in one action. The rules are
-workflows.disbursement's; on screen every account number shows its last 4 digits only."""
+in workflows.verbs.payments; on screen every account number shows its last 4 digits only."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _choices() -> dict[str, Any]:
 def _render(filters: BatchFilters, *, status: int = 200, error: str | None = None, error_case: int | None = None,
             selected: set[int] | None = None, refs: dict[int, str] | None = None, reference: str = "",
             select_all: bool = False):
-    result = payments.batch(db(), actor(), filters)
+    result = payments.batch(db(), actor(), clock().now(), filters)
     return render_template(
         "finance/index.html", batch=result, filters=filters, choices=_choices(), args=_filter_args(filters),
         pending=PENDING, paid=PAID, max_rows=payments.MAX_ROWS, error=error, error_case=error_case,

@@ -1,4 +1,4 @@
-"""Anti-fraud views for the district (reviewers and auditors): the findings of workflows.fraud, numbers masked."""
+"""Anti-fraud views for the district (reviewers and auditors): the findings of workflows.reads.fraud, numbers masked."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from workflows.infra.clock import from_db
 from workflows.reads import worklists
-from workflows.states import GRASSROOTS, Role, tasks_of
+from workflows.states import CLAIM_STATES, GRASSROOTS, tasks_of
 
 from ..areas import gate
 from ..cases.lists import filter_choices
@@ -44,5 +44,5 @@ def index():
               if task.trigger is not None or page.groups.get(task.label)]
     rows = [(case, *urgency(case, now)) for case in page.items]
     return render_template("inbox/index.html", page=page, rows=rows, groups=groups, filters=filters,
-                           claims=me.role in (Role.reviewer, Role.finance), choices=filter_choices(me),
+                           claims=me.role in CLAIM_STATES, choices=filter_choices(me),
                            now=now)

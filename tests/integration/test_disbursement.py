@@ -63,25 +63,38 @@ def test_the_batch_lists_what_finance_pays_with_totals(session, make):
     make.case(State.entered, first, aid=funds("999"))  # not the district's decision yet: not finance's
     finance = make.person("finance")
 
-    everything = batches.batch(session, finance)
+    everything = batches.batch(session, finance, make.clock.now())
     assert {c.id for c in everything.items} >= {a.id, b.id}
     assert all(c.state == State.district_approved for c in everything.items)
     assert (everything.pending.count, everything.pending.amount) == (3, Decimal("2100.50"))
     assert (everything.paid.count, everything.paid.amount) == (1, Decimal("600"))
 
-    mine = batches.batch(session, finance, BatchFilters(campaign=make.default_campaign().id, union=first.code))
+    mine = batches.batch(session, finance, make.clock.now(),
+                         BatchFilters(campaign=make.default_campaign().id, union=first.code))
     assert [c.id for c in mine.items] == [a.id]
     assert (mine.shown.count, mine.shown.amount) == (1, Decimal("1000"))
     assert [(u.name, u.pending.count, u.paid.count) for u in mine.by_union] == [("第一机床厂工会", 1, 1)]
-    paid = batches.batch(session, finance, BatchFilters(state=State.disbursed))
+    paid = batches.batch(session, finance, make.clock.now(), BatchFilters(state=State.disbursed))
     assert [c.state for c in paid.items] == [State.disbursed]
+
+
+def test_a_case_another_finance_officer_claimed_is_not_offered_for_payment(session, make):
+    """The batch offers what this officer may pay (the `disburse` turn): not a case someone else has claimed,
+    which would refuse the whole batch."""
+    a, b = make.case(State.district_approved, aid=funds("1000")), make.case(State.district_approved, aid=funds("500"))
+    finance, colleague = make.person("finance"), make.account("finance")
+    verbs.claim(session, colleague, make.clock, b.id)
+    mine = batches.batch(session, finance, make.clock.now())
+    assert [c.id for c in mine.items] == [a.id] and (mine.pending.count, mine.pending.amount) == (1, Decimal("1000"))
+    theirs = batches.batch(session, colleague, make.clock.now())
+    assert {c.id for c in theirs.items} == {a.id, b.id}
 
 
 def test_the_batch_shows_what_is_left_of_the_budget(session, make):
     campaign = make.campaign(budget="5000")
     make.case(State.disbursed, campaign=campaign, aid=funds("1200"))
     make.case(State.district_approved, campaign=campaign, aid=funds("1000"))
-    result = batches.batch(session, make.person("finance"), BatchFilters(campaign=campaign.id))
+    result = batches.batch(session, make.person("finance"), make.clock.now(), BatchFilters(campaign=campaign.id))
     assert result.budget_left == Decimal("3800")
 
 
@@ -90,7 +103,7 @@ def test_only_finance_works_the_batch(session, make, role):
     case = make.case(State.district_approved)
     someone = make.person(role, case.union)
     with pytest.raises(Forbidden):
-        batches.batch(session, someone)
+        batches.batch(session, someone, make.clock.now())
     with pytest.raises(Forbidden):
         verbs.payment_export(session, someone, make.clock, [case.id])
     with pytest.raises(Forbidden):

@@ -52,7 +52,7 @@ GRASSROOTS_STATES = [state.value for state in GRASSROOTS]
 
 def overdue_cases(engine: Engine, clock, uploads, overdue: int, not_due: int = 0) -> dict[int, tuple[str, int]]:
     """`overdue` cases in the grassroots stages of the factory's campaign and `not_due` entered ones; two made
-    through the services (so the chain has real events first), the rest by one INSERT ... SELECT. Returns every
+    through the verbs (so the chain has real events first), the rest by one INSERT ... SELECT. Returns every
     case's (state, version)."""
     with Session(engine, expire_on_commit=False) as session:
         make = Factory(session, clock, uploads)

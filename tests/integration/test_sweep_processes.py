@@ -1,7 +1,7 @@
 """Three `songnuan sweep` processes (processes, not threads) started at once over the same 5,000 overdue cases on
 PostgreSQL: each case forfeited once, one forfeit event each, the counts add up, the audit chain verifies.
 
-The cases are made quickly: the organisation, the campaign and two cases through the services (so the chain has
+The cases are made quickly: the organisation, the campaign and two cases through the verbs (so the chain has
 real events before the sweep), the rest by one INSERT ... SELECT over generate_series, with no events of their
 own (the chain does not need them). While the three processes start, the test holds the audit head's row lock:
 each process then locks its own slice of cases and waits at the head, so all three are seen in the middle of a

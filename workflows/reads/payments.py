@@ -1,17 +1,20 @@
-"""Finance's batch: the district-approved cases waiting to be paid, with their totals by union."""
+"""Finance's batch: the district-approved cases waiting to be paid by this officer (the `disburse` turn of
+rules.guards: nobody else has claimed them), and those paid, with their totals by union."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflows import rules
 from workflows.actors import Actor
+from workflows.infra.expr import every
 from workflows.models import Campaign, Case, Union
-from workflows.states import Role, State
+from workflows.states import Role, State, Trigger
 
 PENDING, PAID = State.district_approved, State.disbursed
 
@@ -52,8 +55,12 @@ class Batch:
     budget_left: Decimal | None = None  # the chosen campaign's budget less what it has paid, whatever the union
 
 
-def _where(actor: Actor, filters: BatchFilters) -> list:
-    where = [Case.visible_to(actor), Case.state.in_([PENDING, PAID])]
+def _to_pay(actor: Actor, now: dt.datetime):
+    return every(*(check.holds(Case, Campaign, actor, now) for check in rules.turn_checks(Trigger.disburse)))
+
+
+def _where(actor: Actor, filters: BatchFilters, now: dt.datetime) -> list:
+    where = [Case.visible_to(actor), or_(_to_pay(actor, now), Case.state == PAID)]
     if filters.campaign:
         where.append(Case.campaign_id == filters.campaign)
     if filters.union:
@@ -61,12 +68,12 @@ def _where(actor: Actor, filters: BatchFilters) -> list:
     return where
 
 
-def batch(session: Session, actor: Actor, filters: BatchFilters | None = None) -> Batch:
+def batch(session: Session, actor: Actor, now: dt.datetime, filters: BatchFilters | None = None) -> Batch:
     """The cases finance pays, filtered by campaign and union, with totals: three queries at most."""
     rules.require_role(actor, (Role.finance,), "查看发放批次")
     filters = filters or BatchFilters()
     state = filters.state if filters.state in (PENDING, PAID) else PENDING
-    where = _where(actor, filters)
+    where = _where(actor, filters, now)
     items = session.scalars(
         select(Case).join(Union, Case.union_id == Union.id).where(*where, Case.state == state)
         .options(joinedload(Case.union), joinedload(Case.campaign))

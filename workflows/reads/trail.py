@@ -1,7 +1,7 @@
 """The audit trail as an auditor reads it: events filtered and a page at a time, one event with its changes, a
 case's whole history, the log of reveals, and the rows of an export.
 
-Everything leaves here masked: the services mask personal numbers before they write an event, but comments and
+Everything leaves here masked: the verbs mask personal numbers before they write an event, but comments and
 summaries are free text, so every text shown goes through `mask_numbers` once more (a safety net, not the rule).
 Each list costs a fixed number of queries: one for the count, one for the page with the case, its union and its
 campaign joined in. No Flask here: the screens, the exports and the API can share it.

@@ -6,10 +6,12 @@ caps.py (caps and budget), guards.py (the guards of the transition table), tasks
 
 from .access import (
                      ADMINS,
+                     AUDITORS,
                      CASE_READERS,
                      CASE_WORKERS,
                      DISTRICT_READERS,
                      DRAFTERS,
+                     NOTICE_READERS,
                      OBJECTORS,
                      RESOLVERS,
                      STATISTICS_READERS,
@@ -51,6 +53,8 @@ from .timing import (
 
 __all__ = [
     "ADMINS",
+    "AUDITORS",
+    "AUDITORS",
     "CASE_READERS",
     "CASE_WORKERS",
     "Check",
@@ -59,6 +63,8 @@ __all__ = [
     "EXTRA",
     "FIELD_LABELS",
     "GUARDS",
+    "NOTICE_READERS",
+    "NOTICE_READERS",
     "OBJECTORS",
     "RESOLVERS",
     "STATISTICS_READERS",

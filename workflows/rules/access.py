@@ -9,6 +9,7 @@ from workflows.models import Case
 from workflows.states import UNION_ROLES, Role
 
 ADMINS = (Role.admin,)
+AUDITORS = (Role.auditor,)
 # Everyone but the administrator works with cases; the administrator runs the system and sees none.
 CASE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor)
 # Who writes a draft (its fields and papers) and who writes down an objection: the verbs check these, and the case
@@ -19,6 +20,8 @@ RESOLVERS = (Role.head,)
 # The district's readers of the unions' summaries and of the anti-fraud views.
 DISTRICT_READERS = (Role.reviewer, Role.auditor)
 SUMMARY_READERS = UNION_ROLES + DISTRICT_READERS
+# Who prints a union's public notice list: its own people, and the district's readers (the list is public anyway).
+NOTICE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.auditor)
 # The statistics table: every role with a union or the district's view of money.
 STATISTICS_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.auditor, Role.admin)
 # The people who work on a case: they, and only they, see its full personal numbers.

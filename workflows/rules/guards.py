@@ -33,7 +33,7 @@ from workflows.vocab import DocumentKind
 
 @dataclass(frozen=True)
 class Check:
-    """One condition of an actor's turn. `holds(case, campaign, actor, now)` is written with workflows/expr.py:
+    """One condition of an actor's turn. `holds(case, campaign, actor, now)` is written with workflows/infra/expr.py:
     given a case and its campaign it is a bool, given the Case and Campaign classes it is SQL. `reason(case, actor)`
     says why, when it does not hold."""
 
@@ -166,12 +166,14 @@ def blockers(session: Session, case: Case, trigger: str, actor: Actor, now: dt.d
     buttons to show before anything is typed.
     """
     trigger = Trigger(trigger)
-    reasons = turn_reasons(case, trigger, actor, now)
-    if reasons and reasons[0].rule in ("role", "state"):
-        return reasons
+    turn = turn_reasons(case, trigger, actor, now)
+    if turn and turn[0].rule in ("role", "state"):
+        return turn
+    # The deadline first, then what is to be typed, then the rest of the turn, then the work.
+    reasons = [r for r in turn if r.rule == "deadline"]
     if inputs:
         reasons += input_reasons(BY_TRIGGER[trigger], comment, payment_reference)
-    return reasons + work_reasons(session, case, trigger, now)
+    return reasons + [r for r in turn if r.rule != "deadline"] + work_reasons(session, case, trigger, now)
 
 
 def available(session: Session, case: Case, actor: Actor, now: dt.datetime) -> tuple[list[str], dict[str, str]]:
