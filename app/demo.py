@@ -18,7 +18,7 @@ from workflows.infra.clock import LOCAL, UTC, FixedClock
 from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
 from workflows.models import Account, Case
-from workflows.states import State
+from workflows.states import MAIN_PATH, State
 from workflows.vocab import DocumentKind, required_documents
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
@@ -204,13 +204,10 @@ def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
     plan = [(goal, union) for i, goal in enumerate(PLAN) for union in [list(EMPLOYERS)[i % 3]]]
     cases = [(goal, union, demo.new_case(campaign_id, union, medical=i % 4 == 0))
              for i, (goal, union) in enumerate(plan)]
-    order = [State.drafted, State.documented, State.grassroots_approved, State.publicized, State.entered,
-             State.district_approved, State.disbursed]
-
     def reaches(goal, state: State) -> bool:
         stage = {"window_over": State.publicized, "returned": State.publicized, "objection": State.publicized,
                  State.forfeited: State.entered, State.withdrawn: State.documented}.get(goal, goal)
-        return order.index(stage) >= order.index(state)
+        return MAIN_PATH.index(stage) >= MAIN_PATH.index(state)
 
     demo.tick(days=1)
     for goal, union, case in cases:

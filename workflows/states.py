@@ -206,8 +206,7 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 BY_TRIGGER: dict[Trigger, Transition] = {t.trigger: t for t in TRANSITIONS}
 TRIGGERS: tuple[Trigger, ...] = tuple(BY_TRIGGER)
-# The triggers whose guards add up money already spoken for, and those that record a payment.
-MONEY_TRIGGERS = tuple(t.trigger for t in TRANSITIONS if t.spends)
+# The triggers that record a payment (the case page asks for its reference).
 NEEDS_PAYMENT = tuple(t.trigger for t in TRANSITIONS if t.needs_payment_reference)
 # The state in which each claiming role takes a case (its moves from there need the claim).
 CLAIM_STATES: dict[Role, State] = {role: source for t in TRANSITIONS if t.needs_claim

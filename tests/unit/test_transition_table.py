@@ -26,7 +26,6 @@ from workflows.states import (
     FINAL,
     FORFEIT_REASON,
     GRASSROOTS,
-    MONEY_TRIGGERS,
     NEEDS_PAYMENT,
     TASK_ROLES,
     TRANSITIONS,
@@ -228,7 +227,7 @@ def test_the_deadline_bounds_every_move_of_people_into_or_within_the_grassroots_
 
 def test_the_facts_derived_from_the_rows():
     assert CLAIM_STATES == {Role.reviewer: State.entered, Role.finance: State.district_approved}
-    assert MONEY_TRIGGERS == (Trigger.district_approve, Trigger.disburse)
+    assert [t.trigger for t in TRANSITIONS if t.spends] == [Trigger.district_approve, Trigger.disburse]
     assert NEEDS_PAYMENT == (Trigger.disburse,)
     assert {t.trigger for t in TRANSITIONS if t.tells_drafter} == {Trigger.return_, Trigger.district_return}
     assert TASK_ROLES == (Role.cadre, Role.head, Role.reviewer, Role.finance)

@@ -1,5 +1,8 @@
 """When a task of the inbox is due, in both interpreters: `due_tasks` asks the checks of rules/guards.py of one
-case, `task_clause` and `task_label` compile the same checks to SQL for the inbox (the Campaign joined in)."""
+case, `task_clause` and `task_label` compile the same checks to SQL for the inbox. The SQL reads the campaign's
+deadline from Campaign: the query must join each case's campaign (reads/worklists.py does); one that forgot would
+pair every case with every campaign, which SQLAlchemy warns of (a cartesian product), and the tests treat every
+warning as an error."""
 
 from __future__ import annotations
 
