@@ -268,3 +268,17 @@ def test_a_filter_described_in_words(session, trail_data):
         "操作：区总审定通过；日期：2018-01-01 至 最新（北京时间）；排序：最早在前")
     assert trail.describe(session, trail.EventFilters()) == "全部事件；排序：最新在前"
     assert dataclasses.replace(filters, newest_first=True).newest_first
+
+
+def test_moments_read_the_same_in_the_trail_whichever_format_their_event_was_written_in(session, make):
+    """Events written before the one audit writer kept moments as `2018-01-10 01:00:00.000000` (naive UTC); now
+    every verb writes ISO 8601 with its zone. Both stay as written (their chain verifies) and read alike."""
+    case = make.case(State.entered)
+    [entered] = [c for c in trail.case_history(session, case.id).items if c.action == "enter"]
+    new = next(c for c in entered.changes if c.field == "entered_at")
+    assert new.after.endswith("（北京时间）") and "+00:00" in entered.recorded["entered_at"][1]
+    audit.append_many(session, [audit.row(SYSTEM, make.clock.now(), "edit", case_id=case.id, changes={
+        "entered_at": [None, entered.recorded["entered_at"][1].replace("T", " ").replace("+00:00", ".000000")]})])
+    old = trail.case_history(session, case.id).items[-1].changes[0]
+    assert old.after == new.after
+    assert audit.verify(session).ok
