@@ -41,13 +41,12 @@ def _case_response(case, status: int = 200):
 @api.post("/tokens", tags=[AUTH], security=[{}], responses={201: s.TokenOut, 400: s.Error, 401: s.Error, 429: s.Error},
           summary="Sign in: a new bearer token for a name and password")
 def create_token(body: s.TokenIn):
-    session = db()
-    account = verbs.authenticate(session, clock(), body.username, body.password, request.remote_addr or "")
+    # A failure is committed too: it counts towards throttling even though we refuse.
+    account = perform(lambda: verbs.authenticate(db(), clock(), body.username, body.password,
+                                                 request.remote_addr or ""))
     if account is None:
-        session.commit()  # the failure counts towards throttling even though we refuse
         raise signin.Unauthenticated()
-    token = verbs.issue_token(session, clock(), account)
-    session.commit()
+    token = perform(lambda: verbs.issue_token(db(), clock(), account))
     return {"token": token}, 201
 
 

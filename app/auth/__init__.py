@@ -22,6 +22,7 @@ from ..current import actor, clock
 from ..db import db
 from ..extensions import login
 from ..requests import safe_next
+from ..respond import perform
 
 bp = Blueprint("auth", __name__)
 
@@ -87,17 +88,16 @@ def signin_page():
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            account = verbs.authenticate(db(), clock(), form.username.data, form.password.data,
-                                          request.remote_addr or "")
+            # A failure is committed too: it counts towards throttling even though we refuse.
+            account = perform(lambda: verbs.authenticate(db(), clock(), form.username.data, form.password.data,
+                                                         request.remote_addr or ""))
         except signin.Throttled as refusal:
             error, status = refusal.message, 429
         else:
             if account is None:
-                db().commit()  # the failure counts towards throttling even though we refuse
                 error, status = _("用户名或密码不正确"), 401
             else:
-                key = verbs.issue_token(db(), clock(), account, kind="web")
-                db().commit()
+                key = perform(lambda: verbs.issue_token(db(), clock(), account, kind="web"))
                 target = safe_next(request.args.get("next"), "")
                 session.clear()  # a new session at sign-in: nothing carried over from before, CSRF secret included
                 login_user(_SessionKey(key), remember=form.remember.data)
@@ -116,8 +116,7 @@ def home():
 @bp.post("/signout")
 @login_required
 def signout():
-    verbs.revoke_token(db(), clock(), g.web_session)
-    db().commit()
+    perform(lambda: verbs.revoke_token(db(), clock(), g.web_session))
     session.clear()
     logout_user()  # after the clear: it leaves the mark that deletes the remember cookie too
     return redirect(url_for("auth.signin_page"))
