@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.infra.expr import every
 from workflows.models import Campaign, Case, Union
 from workflows.states import Role, State, Trigger
 
@@ -56,7 +55,7 @@ class Batch:
 
 
 def _to_pay(actor: Actor, now: dt.datetime):
-    return every(*(check.holds(Case, Campaign, actor, now) for check in rules.turn_checks(Trigger.disburse)))
+    return rules.turn_clause(Trigger.disburse, actor, now)
 
 
 def _where(actor: Actor, filters: BatchFilters, now: dt.datetime) -> list:

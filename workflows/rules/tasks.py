@@ -14,12 +14,22 @@ from sqlalchemy import case as when
 from workflows.actors import Actor
 from workflows.infra.expr import every
 from workflows.models import Campaign, Case
-from workflows.rules.guards import task_checks
-from workflows.states import Task, tasks_of
+from workflows.rules.guards import task_checks, turn_checks
+from workflows.states import Task, Trigger, tasks_of
+
+
+def holding(checks, case, campaign, actor: Actor, now: dt.datetime):
+    """All of `checks` at once: a bool for a case and its campaign, SQL for the Case and Campaign classes."""
+    return every(*(check.holds(case, campaign, actor, now) for check in checks))
+
+
+def turn_clause(trigger: Trigger, actor: Actor, now: dt.datetime) -> ColumnElement[bool]:
+    """The cases on which it is `actor`'s turn to fire `trigger` now, as SQL over Case joined with its Campaign."""
+    return holding(turn_checks(trigger), Case, Campaign, actor, now)
 
 
 def _due(task: Task, case, campaign, actor: Actor, now: dt.datetime):
-    return every(*(check.holds(case, campaign, actor, now) for check in task_checks(task)))
+    return holding(task_checks(task), case, campaign, actor, now)
 
 
 def due_tasks(case: Case, actor: Actor, now: dt.datetime) -> list[Task]:

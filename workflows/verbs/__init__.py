@@ -20,37 +20,3 @@ from .signin import account_for_token, authenticate, issue_token, revoke_token
 from .summaries import submit_summary
 from .transitions import fire
 from .unions import create_union
-
-__all__ = [
-    "account_for_token",
-    "add_document",
-    "authenticate",
-    "change_role",
-    "claim",
-    "create_account",
-    "create_campaign",
-    "create_case",
-    "create_union",
-    "disburse_batch",
-    "document_for_download",
-    "edit_case",
-    "fire",
-    "get_case",
-    "issue_token",
-    "mark_all_read",
-    "mark_read",
-    "payment_export",
-    "queue_reminders",
-    "record_objection",
-    "release",
-    "remove_document",
-    "reset_password",
-    "resolve_objection",
-    "reveal",
-    "revoke_token",
-    "set_account_active",
-    "submit_summary",
-    "sweep",
-    "update_account",
-    "update_campaign",
-]

@@ -18,7 +18,7 @@ from workflows.actors import SYSTEM
 from workflows.infra.clock import from_db, local_date, to_db
 from workflows.infra.outbox import notify
 from workflows.models import Account, Campaign, Case, Summary, Union
-from workflows.rules import deadline_text, turn_checks
+from workflows.rules import deadline_text, turn_clause
 from workflows.states import GRASSROOTS, Role, State, Trigger
 from workflows.vocab import UnionKind
 
@@ -108,8 +108,7 @@ def _notice_closed(session: Session, now: dt.datetime) -> int:
     deadline has not passed (the `enter` turn of rules.guards, the one rule that the button asks too)."""
     queued = 0
     for case in session.scalars(select(Case).join(Campaign, Campaign.id == Case.campaign_id)
-                                .where(*(check.holds(Case, Campaign, SYSTEM, now)
-                                         for check in turn_checks(Trigger.enter)))):
+                                .where(turn_clause(Trigger.enter, SYSTEM, now))):
         queued += notify(session, key=f"notice_closed:{case.id}:{case.publicized_at.isoformat()}",
                          account_id=case.created_by_id, kind="notice_closed", case_id=case.id, now=now,
                          text=f"案件「{case.applicant_name}」公示期已满，无异议的可以录入报送。") is not None
