@@ -10,11 +10,28 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from workflows.errors import Invalid
 from workflows.infra.clock import LOCAL
-from workflows.vocab import AidKind, Category, Cause, Gender, WorkerGroup
+from workflows.vocab import (
+    MAX_SECONDARY_CAUSES,
+    OLD_CAUSES,
+    AidKind,
+    ArchiveType,
+    Category,
+    Cause,
+    EmployerNature,
+    Gender,
+    HousingType,
+    Hukou,
+    Insurance,
+    Marital,
+    ModelWorker,
+    Political,
+    WorkerGroup,
+    WorkStatus,
+)
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
@@ -46,9 +63,27 @@ class HouseholdIn(_In):
     members: list[MemberIn] = Field(default_factory=list, max_length=20)
 
 
+def _national(code: Any) -> Any:
+    """A cause of the first code list read as its national code."""
+    return OLD_CAUSES.get(code, code) if isinstance(code, str) else code
+
+
+def _causes(value: Any) -> Any:
+    """The secondary causes: a list, or one code as before (or none)."""
+    if value is None or value == "":
+        return []
+    return [_national(v) for v in value] if isinstance(value, list) else [_national(value)]
+
+
+NationalCause = Annotated[Cause, BeforeValidator(_national)]
+
+
 class CausesIn(_In):
-    primary: Cause | None = None
-    secondary: Cause | None = None
+    """One primary cause and up to three secondary ones, of the national code list."""
+
+    primary: NationalCause | None = None
+    secondary: Annotated[list[NationalCause], BeforeValidator(_causes),
+                         Field(max_length=MAX_SECONDARY_CAUSES)] = Field(default_factory=list)
 
 
 class AidIn(_In):
@@ -57,16 +92,52 @@ class AidIn(_In):
     medical: bool = False
 
 
-class CaseIn(_In):
-    """Everything a cadre fills in. Only the applicant's name is needed to save a draft; `document` needs all."""
+class HouseholdData(_In):
+    """The household as an archive holds it and a case copies it."""
 
     applicant: ApplicantIn
     worker_group: WorkerGroup | None = None
     category: Category | None = None
     causes: CausesIn = Field(default_factory=CausesIn)
     household: HouseholdIn = Field(default_factory=HouseholdIn)
-    aid: AidIn = Field(default_factory=AidIn)
     bank_account: str | None = Field(default=None, max_length=30)
+
+
+class CaseIn(HouseholdData):
+    """Everything a cadre fills in. Only the applicant's name is needed to save a draft; `document` needs all."""
+
+    aid: AidIn = Field(default_factory=AidIn)
+
+
+class NationalIn(_In):
+    """The fields of the national archive form (DOMAIN.md, Household archive) beyond the case's."""
+
+    archive_type: ArchiveType | None = None
+    model_worker: ModelWorker | None = None
+    ethnicity: str | None = Field(default=None, max_length=20)
+    political: Political | None = None
+    marital: Marital | None = None
+    hukou: Hukou | None = None
+    hukou_area: str | None = Field(default=None, pattern=r"^\d{6}$")
+    work_status: WorkStatus | None = None
+    employer_nature: EmployerNature | None = None
+    housing_type: HousingType | None = None
+    floor_area: Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=2)] | None = None
+    insurance: Insurance | None = None
+    single_parent: bool = False
+    zero_employment: bool = False
+    bank_name: str | None = Field(default=None, max_length=50)
+    bank_branch: str | None = Field(default=None, max_length=100)
+    national_number: str | None = Field(default=None, max_length=32)
+
+
+NATIONAL_FIELDS = tuple(NationalIn.model_fields)
+
+
+class ArchiveIn(HouseholdData):
+    """An archive as it comes in: the case body without its campaign and aid, and the national form's fields."""
+
+    national: NationalIn = Field(default_factory=NationalIn)
 
 
 MESSAGES = {
@@ -109,30 +180,47 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     return fields
 
 
-def parse_case(data: Any) -> CaseIn:
+def parse(model: type[BaseModel], data: Any) -> Any:
     if not isinstance(data, dict):
         raise Invalid({"body": "应为一个对象"})
     try:
-        return CaseIn.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         raise Invalid(field_errors(error)) from None
+
+
+def parse_case(data: Any) -> CaseIn:
+    return parse(CaseIn, data)
+
+
+def _household(record: Any) -> dict[str, Any]:
+    """The household fields of a stored case or archive, as the input that would give them."""
+    return dict(
+        applicant=ApplicantIn.model_construct(name=record.applicant_name, gender=record.gender,
+                                              id_number=record.id_number, phone=record.phone,
+                                              employer=record.employer),
+        worker_group=record.worker_group, category=record.category,
+        causes=CausesIn.model_construct(primary=record.primary_cause, secondary=list(record.secondary_causes or [])),
+        household=HouseholdIn.model_construct(
+            annual_income=record.annual_income, housing=record.housing,
+            members=[MemberIn.model_construct(name=m.name, relation=m.relation, id_number=m.id_number,
+                                              monthly_income=m.monthly_income, health=m.health,
+                                              occupation=m.occupation) for m in record.members]),
+        bank_account=record.bank_account,
+    )
 
 
 def case_input(case: Any) -> CaseIn:
     """A stored case (models.Case) as the input that would create it: for edits and for re-checking fields."""
     return CaseIn.model_construct(
-        applicant=ApplicantIn.model_construct(name=case.applicant_name, gender=case.gender,
-                                              id_number=case.id_number, phone=case.phone, employer=case.employer),
-        worker_group=case.worker_group, category=case.category,
-        causes=CausesIn.model_construct(primary=case.primary_cause, secondary=case.secondary_cause),
-        household=HouseholdIn.model_construct(
-            annual_income=case.annual_income, housing=case.housing,
-            members=[MemberIn.model_construct(name=m.name, relation=m.relation, id_number=m.id_number,
-                                              monthly_income=m.monthly_income, health=m.health,
-                                              occupation=m.occupation) for m in case.members]),
-        aid=AidIn.model_construct(kind=case.aid_kind, amount=case.aid_amount, medical=case.medical),
-        bank_account=case.bank_account,
-    )
+        **_household(case), aid=AidIn.model_construct(kind=case.aid_kind, amount=case.aid_amount, medical=case.medical))
+
+
+def archive_input(archive: Any) -> ArchiveIn:
+    """A stored archive (models.Archive) as the input that would create it."""
+    return ArchiveIn.model_construct(
+        **_household(archive),
+        national=NationalIn.model_construct(**{name: getattr(archive, name) for name in NATIONAL_FIELDS}))
 
 
 # The years a campaign's dates may fall in: beyond them a date is a typing error (and 9999-12-31 24:00 overflows).

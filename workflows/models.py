@@ -138,17 +138,9 @@ class UnionBudget(Base):
     campaign: Mapped[Campaign] = relationship(back_populates="union_budgets")
 
 
-class Case(Base):
-    """困难职工档案与帮扶申请: one worker's file and application in one campaign."""
-
-    __tablename__ = "cases"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
-    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
-    state: Mapped[str] = mapped_column(String(24), default=State.drafted)
-    file_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+class HouseholdColumns:
+    """What an archive holds of its household and what a case copies of it when applied for (DOMAIN.md, Case):
+    the applicant (the household's head), the hardship, the household and the bank."""
 
     applicant_name: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str | None] = mapped_column(String(8))
@@ -158,13 +150,141 @@ class Case(Base):
     worker_group: Mapped[str | None] = mapped_column(String(24))
     category: Mapped[str | None] = mapped_column(String(16))
     primary_cause: Mapped[str | None] = mapped_column(String(16))
-    secondary_cause: Mapped[str | None] = mapped_column(String(16))
+    secondary_causes: Mapped[list[str]] = mapped_column(JSON, default=list)
     annual_income: Mapped[Decimal | None] = mapped_column(Money)
     housing: Mapped[str | None] = mapped_column(String(200))
+    bank_account: Mapped[str | None] = mapped_column(String(19))
+
+    @property
+    def masked_id_number(self) -> str | None:
+        return mask_id(self.id_number)
+
+    @property
+    def masked_bank_account(self) -> str | None:
+        return mask_account(self.bank_account)
+
+    @property
+    def household_size(self) -> int:
+        return 1 + len(self.members)
+
+    @property
+    def per_capita_monthly_income(self) -> Decimal | None:
+        """Derived, never stored: annual household income over twelve months and every member of the household."""
+        if self.annual_income is None:
+            return None
+        return (self.annual_income / 12 / self.household_size).quantize(Decimal("0.01"))
+
+    @property
+    def numbers(self) -> set[str]:
+        """Every ID number of the household: its head's and its members'."""
+        return {n for n in [self.id_number, *(m.id_number for m in self.members)] if n}
+
+
+class MemberColumns:
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(50))
+    relation: Mapped[str] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    monthly_income: Mapped[Decimal | None] = mapped_column(Money)
+    health: Mapped[str | None] = mapped_column(String(100))
+    occupation: Mapped[str | None] = mapped_column(String(100))
+
+
+class Archive(HouseholdColumns, Base):
+    """困难职工档案 (一户一档): one household's file, kept for years; each campaign's case is an application of it."""
+
+    __tablename__ = "archives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(String(24))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("archives.id"))
+
+    # The national archive form (DOMAIN.md, Household archive); codes of workflows.vocab.
+    archive_type: Mapped[str | None] = mapped_column(String(24))
+    model_worker: Mapped[str | None] = mapped_column(String(16))
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    political: Mapped[str | None] = mapped_column(String(24))
+    marital: Mapped[str | None] = mapped_column(String(16))
+    hukou: Mapped[str | None] = mapped_column(String(24))
+    hukou_area: Mapped[str | None] = mapped_column(String(6))
+    work_status: Mapped[str | None] = mapped_column(String(16))
+    employer_nature: Mapped[str | None] = mapped_column(String(24))
+    housing_type: Mapped[str | None] = mapped_column(String(16))
+    floor_area: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    insurance: Mapped[str | None] = mapped_column(String(16))
+    single_parent: Mapped[bool] = mapped_column(Boolean, default=False)
+    zero_employment: Mapped[bool] = mapped_column(Boolean, default=False)
+    bank_name: Mapped[str | None] = mapped_column(String(50))
+    bank_branch: Mapped[str | None] = mapped_column(String(100))
+    national_number: Mapped[str | None] = mapped_column(String(32))
+
+    last_helped_campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    last_helped_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    union: Mapped[Union] = relationship()
+    members: Mapped[list[ArchiveMember]] = relationship(back_populates="archive", cascade="all, delete-orphan",
+                                                        order_by="ArchiveMember.position")
+    cases: Mapped[list[Case]] = relationship(back_populates="archive", order_by="Case.id")
+    last_helped_campaign: Mapped[Campaign | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_archives_union_status", "union_id", "status"),
+                      Index("ix_archives_id_number", "id_number"))
+
+    @hybrid_method
+    def visible_to(self, actor):
+        """Its union's people; the district's reviewers and auditors everywhere; nobody else."""
+        role = actor.role
+        if role in UNION_ROLES:
+            return self.union_id == actor.union_id
+        return constant(role in (Role.reviewer, Role.auditor, Role.system), self.status)
+
+
+class ArchiveMember(MemberColumns, Base):
+    __tablename__ = "archive_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id", ondelete="CASCADE"), index=True)
+
+    archive: Mapped[Archive] = relationship(back_populates="members")
+
+
+class ArchiveNumber(Base):
+    """One row per ID number of a live archive (its head's and its members'), the number its primary key: the
+    database itself refuses a second archive of any of them, on every database and under any number of writers
+    (一户一档). Kept by verbs/archives.py whenever an archive's household or status changes."""
+
+    __tablename__ = "archive_numbers"
+
+    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"), index=True)
+
+
+class Case(HouseholdColumns, Base):
+    """帮扶申请: one archived household's application in one campaign, with a copy of the household as it stood
+    when applied for, so that what was approved stays what was approved."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"), index=True)
+    # 增量, 存量 or 返困 (vocab.ApplicationKind), decided when applied for.
+    application_kind: Mapped[str] = mapped_column(String(16), default="new")
+    state: Mapped[str] = mapped_column(String(24), default=State.drafted)
+    file_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+
     aid_kind: Mapped[str | None] = mapped_column(String(16))
     aid_amount: Mapped[Decimal | None] = mapped_column(Money)
     medical: Mapped[bool] = mapped_column(Boolean, default=False)
-    bank_account: Mapped[str | None] = mapped_column(String(19))
 
     created_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     documented_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
@@ -180,6 +300,7 @@ class Case(Base):
 
     campaign: Mapped[Campaign] = relationship()
     union: Mapped[Union] = relationship()
+    archive: Mapped[Archive] = relationship(back_populates="cases")
     members: Mapped[list[Member]] = relationship(back_populates="case", cascade="all, delete-orphan",
                                                  order_by="Member.position")
     documents: Mapped[list[Document]] = relationship(back_populates="case", order_by="Document.uploaded_at")
@@ -247,40 +368,15 @@ class Case(Base):
         return exists().where(Objection.case_id == cls.id, Objection.status == ObjectionStatus.upheld,
                               Objection.resolved_at >= cls.publicized_at)
 
-    @property
-    def masked_id_number(self) -> str | None:
-        return mask_id(self.id_number)
-
-    @property
-    def masked_bank_account(self) -> str | None:
-        return mask_account(self.bank_account)
-
-    @property
-    def household_size(self) -> int:
-        return 1 + len(self.members)
-
-    @property
-    def per_capita_monthly_income(self) -> Decimal | None:
-        """Derived, never stored: annual household income over twelve months and every member of the household."""
-        if self.annual_income is None:
-            return None
-        return (self.annual_income / 12 / self.household_size).quantize(Decimal("0.01"))
 
 
-class Member(Base):
-    """A household member of the applicant."""
+class Member(MemberColumns, Base):
+    """A household member of the applicant, as the case copied them."""
 
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    name: Mapped[str] = mapped_column(String(50))
-    relation: Mapped[str] = mapped_column(String(20))
-    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
-    monthly_income: Mapped[Decimal | None] = mapped_column(Money)
-    health: Mapped[str | None] = mapped_column(String(100))
-    occupation: Mapped[str | None] = mapped_column(String(100))
 
     case: Mapped[Case] = relationship(back_populates="members")
 
@@ -333,6 +429,9 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The archive it concerns: hashed only when set, so that the events written before archives existed keep
+    # their hashes.
+    archive_id: Mapped[int | None] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(32), index=True)
     from_state: Mapped[str | None] = mapped_column(String(24))
     to_state: Mapped[str | None] = mapped_column(String(24))

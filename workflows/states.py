@@ -134,6 +134,10 @@ class Action(StrEnum):
     change_role = "change_role"
     update_account = "update_account"
     payment_export = "payment_export"
+    create_archive = "create_archive"
+    edit_archive = "edit_archive"
+    merge_archive = "merge_archive"
+    update_archive = "update_archive"
 
     @property
     def label(self) -> str:
@@ -148,7 +152,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.create_union: "新建工会", Action.create_account: "新建账号", Action.create_campaign: "新建活动",
     Action.update_campaign: "修改活动", Action.summary_submit: "提交活动总结", Action.enable_account: "启用账号",
     Action.disable_account: "停用账号", Action.reset_password: "重置密码", Action.change_role: "更改角色",
-    Action.update_account: "修改账号", Action.payment_export: "导出付款清单",
+    Action.update_account: "修改账号", Action.payment_export: "导出付款清单", Action.create_archive: "建立档案",
+    Action.edit_archive: "修改户档案", Action.merge_archive: "合并档案", Action.update_archive: "按审定结果更新档案",
 }
 
 
@@ -175,6 +180,8 @@ class Transition:
     default_comment: str | None = None
     # The inbox group of the cases waiting for this move (the forward moves only; going back is never a task).
     task: str | None = None
+    # The household's archive takes the case's data as approved, and its help (verbs.archives.after_approval).
+    updates_archive: bool = False
 
 
 FORFEIT_REASON = "逾期未报，视为自动放弃"
@@ -191,7 +198,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Trigger.enter, (State.publicized,), State.entered, (Role.cadre,), "录入报送", before_deadline=True,
                task="公示期满待录入"),
     Transition(Trigger.district_approve, (State.entered,), State.district_approved, (Role.reviewer,), "区总审定通过",
-               needs_claim=True, spends=COMMITTED, task="待区总审定"),
+               needs_claim=True, spends=COMMITTED, task="待区总审定", updates_archive=True),
     Transition(Trigger.district_return, (State.entered,), State.drafted, (Role.reviewer,), "区总退回",
                needs_comment=True, before_deadline=True, needs_claim=True, tells_drafter=True),
     Transition(Trigger.reject, (State.entered,), State.forfeited, (Role.reviewer,), "不合格，驳回",
@@ -214,9 +221,13 @@ CLAIM_STATES: dict[Role, State] = {role: source for t in TRANSITIONS if t.needs_
 
 
 def label_of_action(action: str) -> str:
-    """What a recorded action is called on the screens; a transition's is its label in the table."""
+    """What a recorded action is called on the screens; a transition's is its label in its table."""
+    from workflows.archive_states import BY_TRIGGER as ARCHIVE_MOVES  # noqa: PLC0415 - that module imports this one
+
     if action in BY_TRIGGER:
         return BY_TRIGGER[Trigger(action)].label
+    if action in ARCHIVE_MOVES:
+        return ARCHIVE_MOVES[action].label
     return ACTION_LABELS[Action(action)] if action in Action.__members__.values() else action
 
 
@@ -267,3 +278,20 @@ def path_to(state: State) -> list[tuple[Role, Trigger]]:
                 ways[t.dest] = [*ways[here], (t.roles[0], t.trigger)]
                 todo.append(t.dest)
     return ways[state]
+
+
+# ---------------------------------------------------------------- a life cycle as data
+
+@dataclass(frozen=True)
+class Flow:
+    """A life cycle as data, read alike by the machine (infra/machine.py) and the diagram: the case's here, the
+    archive's in archive_states.py. Its rows have `trigger`, `sources`, `dest`, `roles` and `label`."""
+
+    name: str
+    states: type[StrEnum]
+    transitions: tuple
+    final: tuple
+    title: str  # the diagram's title
+
+
+CASE_FLOW = Flow("case", State, TRANSITIONS, FINAL, "案件流程图")

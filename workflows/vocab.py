@@ -1,4 +1,4 @@
-"""The fixed vocabularies of a case: codes used by the API and the CLI, with the Chinese labels of the screens."""
+"""The fixed vocabularies of a case and an archive: codes used by the API and the CLI, with the Chinese labels of the screens."""
 
 from __future__ import annotations
 
@@ -40,12 +40,24 @@ class Category(Labelled):
 
 
 class Cause(Labelled):
-    illness = "illness"
-    disability = "disability"
-    disaster = "disaster"
+    """The national code list of hardship causes (DOMAIN.md, Household archive)."""
+
+    no_work_capacity = "no_work_capacity"
+    able_unemployed = "able_unemployed"
+    laid_off = "laid_off"
+    uninsured = "uninsured"
+    insurance_gap = "insurance_gap"
+    serious_illness = "serious_illness"
+    natural_disaster = "natural_disaster"
+    accident = "accident"
     schooling = "schooling"
-    unemployment = "unemployment"
     other_cause = "other"
+
+
+# The codes of the case's first cause list (API.md), still accepted on input and read as their national code.
+OLD_CAUSES = {"illness": Cause.serious_illness, "disability": Cause.no_work_capacity,
+              "disaster": Cause.natural_disaster, "unemployment": Cause.laid_off}
+MAX_SECONDARY_CAUSES = 3
 
 
 class AidKind(Labelled):
@@ -55,6 +67,92 @@ class AidKind(Labelled):
     education = "education"
     service = "service"
     goods = "goods"
+
+
+class ArchiveType(Labelled):
+    urban_worker = "urban_worker"
+    migrant_worker = "migrant_worker"
+
+
+class ModelWorker(Labelled):
+    none = "none"
+    national = "national"
+    provincial = "provincial"
+    municipal = "municipal"
+    other = "other"
+
+
+class Political(Labelled):
+    party_member = "party_member"
+    league_member = "league_member"
+    democratic_party = "democratic_party"
+    masses = "masses"
+
+
+class Marital(Labelled):
+    single = "single"
+    married = "married"
+    divorced = "divorced"
+    widowed = "widowed"
+
+
+class Hukou(Labelled):
+    non_agricultural = "non_agricultural"
+    agricultural = "agricultural"
+    converted = "converted"
+
+
+class WorkStatus(Labelled):
+    on_duty = "on_duty"
+    laid_off = "laid_off"
+    unemployed = "unemployed"
+    retired = "retired"
+    sick_leave = "sick_leave"
+    early_retired = "early_retired"
+    migrant = "migrant"
+
+
+class EmployerNature(Labelled):
+    state_owned = "state_owned"
+    collective = "collective"
+    private = "private"
+    foreign = "foreign"
+    public_sector = "public_sector"
+    other = "other"
+
+
+class HousingType(Labelled):
+    own = "own"
+    rented = "rented"
+    public_rental = "public_rental"
+    none = "none"
+    other = "other"
+
+
+class Insurance(Labelled):
+    employee = "employee"
+    resident = "resident"
+    none = "none"
+
+
+class ApplicationKind(Labelled):
+    """What a campaign's application is to its archive: 增量, 存量 or 返困 (DOMAIN.md, Household archive)."""
+
+    new = "new"
+    existing = "existing"
+    returned = "returned"
+
+
+class ClosingReason(Labelled):
+    """Why an archive is deregistered (注销) or exited (脱困)."""
+
+    death = "death"
+    retired = "retired"
+    moved = "moved"
+    not_in_hardship = "not_in_hardship"
+    merged = "merged"
+    recovered = "recovered"
+    other = "other"
 
 
 class UnionKind(Labelled):
@@ -91,12 +189,65 @@ LABELS: dict[tuple[type, str], str] = {(type(member), member.value): label for m
     (Category.deep, "深度困难"),
     (Category.relative, "相对困难"),
     (Category.accident, "意外致困"),
-    (Cause.illness, "因病"),
-    (Cause.disability, "因残"),
-    (Cause.disaster, "因灾"),
-    (Cause.schooling, "子女就学"),
-    (Cause.unemployment, "失业"),
+    (Cause.no_work_capacity, "无劳动能力"),
+    (Cause.able_unemployed, "有劳动能力而未就业"),
+    (Cause.laid_off, "下岗失业"),
+    (Cause.uninsured, "未参加社会保险"),
+    (Cause.insurance_gap, "社会保险待遇落实不到位"),
+    (Cause.serious_illness, "患重特大疾病"),
+    (Cause.natural_disaster, "遭受自然灾害"),
+    (Cause.accident, "遭受意外事故"),
+    (Cause.schooling, "子女上学"),
     (Cause.other_cause, "其他"),
+    (ArchiveType.urban_worker, "城镇困难职工"),
+    (ArchiveType.migrant_worker, "困难农民工"),
+    (ModelWorker.none, "无"),
+    (ModelWorker.national, "全国劳模"),
+    (ModelWorker.provincial, "省部级劳模"),
+    (ModelWorker.municipal, "地市级劳模"),
+    (ModelWorker.other, "其他"),
+    (Political.party_member, "中共党员"),
+    (Political.league_member, "共青团员"),
+    (Political.democratic_party, "民主党派"),
+    (Political.masses, "群众"),
+    (Marital.single, "未婚"),
+    (Marital.married, "已婚"),
+    (Marital.divorced, "离异"),
+    (Marital.widowed, "丧偶"),
+    (Hukou.non_agricultural, "非农业"),
+    (Hukou.agricultural, "农业"),
+    (Hukou.converted, "农转居"),
+    (WorkStatus.on_duty, "在岗"),
+    (WorkStatus.laid_off, "下岗"),
+    (WorkStatus.unemployed, "失业"),
+    (WorkStatus.retired, "退休"),
+    (WorkStatus.sick_leave, "病休"),
+    (WorkStatus.early_retired, "内退"),
+    (WorkStatus.migrant, "农民工"),
+    (EmployerNature.state_owned, "国有企业"),
+    (EmployerNature.collective, "集体企业"),
+    (EmployerNature.private, "私营企业"),
+    (EmployerNature.foreign, "外资企业"),
+    (EmployerNature.public_sector, "机关事业单位"),
+    (EmployerNature.other, "其他"),
+    (HousingType.own, "自有住房"),
+    (HousingType.rented, "租房"),
+    (HousingType.public_rental, "公租房"),
+    (HousingType.none, "无住房"),
+    (HousingType.other, "其他"),
+    (Insurance.employee, "职工医保"),
+    (Insurance.resident, "居民医保"),
+    (Insurance.none, "未参保"),
+    (ApplicationKind.new, "增量"),
+    (ApplicationKind.existing, "存量"),
+    (ApplicationKind.returned, "返困"),
+    (ClosingReason.death, "死亡"),
+    (ClosingReason.retired, "退休"),
+    (ClosingReason.moved, "迁出"),
+    (ClosingReason.not_in_hardship, "复核不再困难"),
+    (ClosingReason.merged, "合并"),
+    (ClosingReason.recovered, "已脱困"),
+    (ClosingReason.other, "其他"),
     (AidKind.funds, "送资金"),
     (AidKind.policy, "送政策"),
     (AidKind.employment, "送就业"),

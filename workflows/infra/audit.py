@@ -39,8 +39,11 @@ HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
-    """One byte string per event, whatever the database did to key order or time formatting."""
+    """One byte string per event, whatever the database did to key order or time formatting. The archive is part
+    of it only when the event names one: the events written before archives existed keep their hashes."""
     data = {name: fields[name] for name in HASHED_FIELDS}
+    if fields.get("archive_id") is not None:
+        data["archive_id"] = fields["archive_id"]
     data["occurred_at"] = fields["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -50,7 +53,7 @@ def event_hash(fields: dict[str, Any]) -> str:
 
 
 def _fields(event: AuditEvent, **override: Any) -> dict[str, Any]:
-    fields = {name: getattr(event, name) for name in HASHED_FIELDS}
+    fields = {name: getattr(event, name) for name in (*HASHED_FIELDS, "archive_id")}
     fields.update(override)
     return fields
 
@@ -99,25 +102,28 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any],
     return changes
 
 
-def row(actor: Actor, now: dt.datetime, action: str, *, case_id: int | None = None, from_state: str | None = None,
-        to_state: str | None = None, comment: str | None = None,
+def row(actor: Actor, now: dt.datetime, action: str, *, case_id: int | None = None, archive_id: int | None = None,
+        from_state: str | None = None, to_state: str | None = None, comment: str | None = None,
         changes: dict[str, Any] | None = None) -> dict[str, Any]:
     """An event to append, as the hashed fields but its place in the chain."""
     return {"occurred_at": to_db(now), "actor_id": actor.id, "actor": actor.username, "role": str(actor.role),
-            "case_id": case_id, "action": str(action), "from_state": text(from_state), "to_state": text(to_state),
+            "case_id": case_id, "archive_id": archive_id, "action": str(action), "from_state": text(from_state), "to_state": text(to_state),
             "comment": comment, "changes": changes or {}}
 
 
 def record(session: Session, actor: Actor, now: dt.datetime, action: str, *, case: Any = None,
-           state: str | None = None, from_state: str | None = None, to_state: str | None = None,
+           archive: Any = None, state: str | None = None, from_state: str | None = None, to_state: str | None = None,
            comment: str | None = None, changes: dict[str, Any] | None = None) -> AuditEvent:
     """Write what `actor` did, in the caller's transaction: the one way every verb audits. `case` names the case
-    it concerns; `state` is its state for an action that does not move it. Values in `changes` must come through
+    it concerns (and its archive), or `archive` an archive alone; `state` is its state for an action that does not
+    move it. Values in `changes` must come through
     text(), created() or diff(). Returns the event as written, not attached to the session. A concurrent change of
     the case found when its row is flushed here is a Conflict."""
     if state is not None:
         from_state = to_state = state
-    event = row(actor, now, action, case_id=case.id if case is not None else None, from_state=from_state,
+    archive_id = archive.id if archive is not None else getattr(case, "archive_id", None)
+    event = row(actor, now, action, case_id=case.id if case is not None else None, archive_id=archive_id,
+                from_state=from_state,
                 to_state=to_state, comment=comment, changes=changes)
     try:
         [written] = append_many(session, [event])

@@ -1,15 +1,20 @@
 """The rules: who may do what, whose turn it is, what a case still lacks. Nothing here changes anything.
 
 access.py (roles and readers), timing.py (deadlines and the notice), fields.py (fields, papers, duplicates),
-caps.py (caps and budget), guards.py (the guards of the transition table), tasks.py (the inbox's tasks).
+caps.py (caps and budget), guards.py (the guards of the transition table), tasks.py (the inbox's tasks),
+archives.py (the guards of an archive's life cycle, used as rules.archives.NAME).
 """
 
+from . import archives
 from .access import (
     ADMINS,
+    ARCHIVE_EDITORS,
+    ARCHIVE_READERS,
     AUDITORS,
     CASE_READERS,
     DISTRICT_READERS,
     DRAFTERS,
+    MERGERS,
     NOTICE_READERS,
     OBJECTORS,
     RESOLVERS,
@@ -19,7 +24,8 @@ from .access import (
     may_reveal,
     require_role,
 )
-from .fields import field_problems, missing_documents
+from .caps import lock_household
+from .fields import archive_holders, field_problems, holder_reasons, missing_documents
 from .guards import (
     EXTRA,
     GUARDS,

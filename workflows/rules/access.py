@@ -28,6 +28,14 @@ STATISTICS_READERS = (Role.cadre, Role.head, Role.reviewer, Role.finance, Role.a
 CASE_WORKERS = (Role.cadre, Role.head, Role.reviewer, Role.finance)
 
 
+# The household archives (the rule of who reads one is Archive.visible_to): its union's people and the district's
+# reviewers and auditors. The union's cadres open them and apply for them; their heads and the reviewers close
+# them; only the reviewers transfer and merge.
+ARCHIVE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.auditor)
+ARCHIVE_EDITORS = (Role.cadre, Role.head, Role.reviewer)
+MERGERS = (Role.reviewer,)
+
+
 def can_see(actor: Actor, case: Case) -> bool:
     return case.visible_to(actor)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
-from workflows.models import Campaign, Case, UnionBudget
+from workflows.models import Archive, ArchiveNumber, Campaign, Case, Member, UnionBudget
 from workflows.money import yuan
 from workflows.rules.timing import campaign_year
 from workflows.states import COMMITTED, State
@@ -26,13 +26,13 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
     if campaign.cap_per_payment is not None and amount > campaign.cap_per_payment:
         reasons.append(Reason("cap_payment",
                               f"帮扶金额{yuan(amount)}元超过单次上限{yuan(campaign.cap_per_payment)}元"))
-    if campaign.cap_per_year is not None and case.id_number:
+    if campaign.cap_per_year is not None:
         year = campaign_year(campaign)
         same_year = [c.id for c in session.scalars(select(Campaign)) if campaign_year(c) == year]
-        used = _sum_amounts(session, Case.id_number == case.id_number, Case.id != case.id,
+        used = _sum_amounts(session, household_cases(case), Case.id != case.id,
                             Case.campaign_id.in_(same_year), Case.state.in_(COMMITTED))
         if used + amount > campaign.cap_per_year:
-            reasons.append(Reason("cap_year", f"该职工{year}年已获帮扶{yuan(used)}元，加上本次{yuan(amount)}元"
+            reasons.append(Reason("cap_year", f"该户{year}年已获帮扶{yuan(used)}元，加上本次{yuan(amount)}元"
                                               f"超过年度上限{yuan(campaign.cap_per_year)}元"))
     others = (Case.campaign_id == campaign.id, Case.id != case.id, Case.state.in_(counted))
     if campaign.budget is not None:
@@ -47,3 +47,21 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
             reasons.append(Reason("budget", f"超出本工会的预算额度：剩余{yuan(share.amount - used)}元，"
                                             f"本次需要{yuan(amount)}元"))
     return reasons
+
+
+def household_cases(case: Case):
+    """The cases of the household of `case`: of its archive, or naming any of its ID numbers (as applicant or as
+    member), so that the yearly cap counts every person of the household (DOMAIN.md, Household archive)."""
+    numbers = sorted(case.numbers)
+    if not numbers:
+        return Case.archive_id == case.archive_id
+    return or_(Case.archive_id == case.archive_id, Case.id_number.in_(numbers),
+               exists().where(Member.case_id == Case.id, Member.id_number.in_(numbers)))
+
+
+def lock_household(session: Session, case: Case) -> None:
+    """Lock the archives of the household (its own, and those holding any of its numbers), in id order, before its
+    yearly sum is read: two approvals of one household in two campaigns of a year then follow each other."""
+    ids = {case.archive_id, *session.scalars(select(ArchiveNumber.archive_id)
+                                             .where(ArchiveNumber.id_number.in_(sorted(case.numbers))))}
+    session.execute(select(Archive.id).where(Archive.id.in_(sorted(ids))).order_by(Archive.id).with_for_update())

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
 from workflows.identity import bank_account_problem, id_number_problem, mask_id, normalize_id
-from workflows.inputs import CaseIn
-from workflows.models import Case, Member, Union
+from workflows.inputs import HouseholdData
+from workflows.models import Archive, ArchiveNumber, Case, Member, Union
 from workflows.states import LIVE
 from workflows.vocab import AidKind, required_documents
 
@@ -35,7 +35,7 @@ FIELD_LABELS = {
 }
 
 
-def field_problems(data: CaseIn, today: dt.date) -> dict[str, str]:
+def field_problems(data: HouseholdData, today: dt.date) -> dict[str, str]:
     """What is wrong with the values given (absent values are not wrong here: a draft may be incomplete)."""
     problems: dict[str, str] = {}
     applicant = data.applicant
@@ -45,8 +45,11 @@ def field_problems(data: CaseIn, today: dt.date) -> dict[str, str]:
         problems["applicant.phone"] = "电话号码格式不对（手机11位，或带区号的座机）"
     if data.bank_account and (problem := bank_account_problem(data.bank_account)):
         problems["bank_account"] = problem
-    if data.causes.secondary and data.causes.secondary == data.causes.primary:
+    secondary = data.causes.secondary
+    if data.causes.primary in secondary:
         problems["causes.secondary"] = "次要原因不能与主要原因相同"
+    elif len(set(secondary)) < len(secondary):
+        problems["causes.secondary"] = "次要原因有重复"
     seen = {normalize_id(applicant.id_number)} if applicant.id_number else set()
     for i, member in enumerate(data.household.members):
         if not member.id_number:
@@ -100,7 +103,7 @@ _HOLDERS = union_all(
 
 def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
     """No ID number of this case (applicant or member) may appear in another live case of the campaign."""
-    numbers = {n for n in [case.id_number, *(m.id_number for m in case.members)] if n}
+    numbers = case.numbers
     if not numbers:
         return []
     found = sorted({(number, union) for number, union, campaign_id, case_id, state
@@ -108,3 +111,26 @@ def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
                     if campaign_id == case.campaign_id and case_id != case.id and state in LIVE})
     return [Reason("duplicate", f"身份证号码{mask_id(number)}已在本活动的另一个案件中（{union}）")
             for number, union in found]
+
+
+def archive_holders(session: Session, numbers, other_than: int | None = None) -> list[tuple[str, str, int]]:
+    """(number, union name, archive id) for each of `numbers` held by a live archive other than `other_than`: the
+    one-household-one-archive rule (DOMAIN.md), anywhere in the district."""
+    if not numbers:
+        return []
+    rows = session.execute(
+        select(ArchiveNumber.id_number, Union.name, Archive.id)
+        .join(Archive, ArchiveNumber.archive_id == Archive.id).join(Union, Archive.union_id == Union.id)
+        .where(ArchiveNumber.id_number.in_(sorted(numbers))).order_by(ArchiveNumber.id_number))
+    return [(number, union, archive_id) for number, union, archive_id in rows if archive_id != other_than]
+
+
+def holder_reasons(session: Session, numbers, other_than: int | None = None) -> list[Reason]:
+    return [Reason("archive_duplicate", f"身份证号码{mask_id(number)}已有困难职工档案（{union}，档案#{archive_id}），"
+                                        "一户只能建一个档案")
+            for number, union, archive_id in archive_holders(session, numbers, other_than)]
+
+
+def case_archive_reasons(session: Session, case: Case) -> list[Reason]:
+    """The numbers of a case must not be held by an archive other than its own: approving it writes them there."""
+    return holder_reasons(session, case.numbers, case.archive_id)

@@ -25,7 +25,13 @@ from workflows.infra.expr import negate, one_of, some
 from workflows.inputs import case_input
 from workflows.models import Campaign, Case
 from workflows.rules.caps import money_reasons
-from workflows.rules.fields import duplicate_reasons, field_problems, missing_documents, missing_fields
+from workflows.rules.fields import (
+    case_archive_reasons,
+    duplicate_reasons,
+    field_problems,
+    missing_documents,
+    missing_fields,
+)
 from workflows.rules.timing import deadline_reason, not_yet_reason, notice_reason
 from workflows.states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
 from workflows.vocab import DocumentKind
@@ -136,17 +142,18 @@ def _document(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
         reasons.append(Reason("fields", "未填写：" + "、".join(missing)))
     if problems := field_problems(case_input(case), local_date(now)):
         reasons.append(Reason("fields", "；".join(problems.values())))
-    return reasons + duplicate_reasons(session, case)
+    return reasons + _duplicates(session, case)
 
 
-def _district_approve(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
-    return duplicate_reasons(session, case)
+def _duplicates(session: Session, case: Case) -> list[Reason]:
+    """No number of the case in another live case of the campaign, nor in another household's archive."""
+    return duplicate_reasons(session, case) + case_archive_reasons(session, case)
 
 
 # What the work of a move must hold besides money (which the row's `spends` asks for).
 GUARDS: dict[Trigger, Callable[[Session, Case, dt.datetime], list[Reason]]] = {
     Trigger.document: _document,
-    Trigger.district_approve: _district_approve,
+    Trigger.district_approve: lambda session, case, now: _duplicates(session, case),
 }
 
 

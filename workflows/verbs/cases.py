@@ -1,5 +1,5 @@
-"""The case record: find it, open a draft, edit its fields, reveal a full number; and what every verb of a case
-shares (the version, the draft's rules, comments)."""
+"""The case record: find it, edit its fields, reveal a full number; and what every verb of a case shares (the
+version, the draft's rules, comments). Drafts are opened in applications.py."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from sqlalchemy.orm.attributes import flag_modified
 from workflows import rules
 from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
-from workflows.identity import mask_id, normalize_account, normalize_id
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
-from workflows.inputs import CaseIn, case_input, parse_case
-from workflows.models import Campaign, Case, Member
-from workflows.states import Action, State
+from workflows.inputs import CaseIn, case_input, parse
+from workflows.models import Case, Member
+from workflows.states import Action
+from workflows.verbs import households
 
 MAX_COMMENT = 2000
 
@@ -55,62 +55,17 @@ def clean_comment(comment: str | None, field: str = "comment", limit: int = MAX_
     return comment
 
 
-def _flat(data: CaseIn) -> dict[str, Any]:
+def case_columns(data: CaseIn) -> dict[str, Any]:
     """The case's columns from its input."""
-    return {
-        "applicant_name": data.applicant.name, "gender": data.applicant.gender,
-        "id_number": normalize_id(data.applicant.id_number) if data.applicant.id_number else None,
-        "phone": data.applicant.phone, "employer": data.applicant.employer,
-        "worker_group": data.worker_group, "category": data.category,
-        "primary_cause": data.causes.primary, "secondary_cause": data.causes.secondary,
-        "annual_income": data.household.annual_income, "housing": data.household.housing,
-        "aid_kind": data.aid.kind, "aid_amount": data.aid.amount, "medical": data.aid.medical,
-        "bank_account": normalize_account(data.bank_account) if data.bank_account else None,
-    }
+    return {**households.columns(data),
+            "aid_kind": data.aid.kind, "aid_amount": data.aid.amount, "medical": data.aid.medical}
 
 
-def _members(data: CaseIn) -> list[Member]:
-    return [Member(position=i, name=m.name, relation=m.relation,
-                   id_number=normalize_id(m.id_number) if m.id_number else None, monthly_income=m.monthly_income,
-                   health=m.health, occupation=m.occupation) for i, m in enumerate(data.household.members)]
-
-
-def _member_values(member: Member) -> tuple[str | None, ...]:
-    return tuple(audit.text(getattr(member, name)) for name in
-                 ("name", "relation", "id_number", "monthly_income", "health", "occupation"))
-
-
-def _member_summary(members: list[Member]) -> str:
-    return "；".join(f"{m.name}（{m.relation}，{mask_id(m.id_number) or '无证号'}）" for m in members)
-
-
-def _validated(data: Any, today: dt.date) -> CaseIn:
-    parsed = parse_case(data)
+def validated(model: type, data: Any, today: dt.date) -> Any:
+    parsed = parse(model, data)
     if problems := rules.field_problems(parsed, today):
         raise Invalid(problems)
     return parsed
-
-
-def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, data: Any) -> Case:
-    """A cadre opens a draft for a worker of their own union."""
-    rules.require_role(actor, rules.DRAFTERS, "新建案件")
-    now = clock.now()
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise Invalid({"campaign": "没有这个活动"})
-    if reasons := rules.new_draft_reasons(campaign, now):
-        raise Refused(*reasons)
-    parsed = _validated(data, local_date(now))
-    case = Case(campaign=campaign, union_id=actor.union_id, state=State.drafted, created_by_id=actor.id,
-                created_at=to_db(now), updated_at=to_db(now), **_flat(parsed))
-    case.members = _members(parsed)
-    session.add(case)
-    changes = audit.created({name: value for name, value in _flat(parsed).items() if value not in (None, "", False)})
-    if case.members:
-        changes["members"] = [None, _member_summary(case.members)]
-    session.flush()
-    audit.record(session, actor, now, Action.create, case=case, to_state=State.drafted, changes=changes)
-    return case
 
 
 def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, version: int | None,
@@ -125,16 +80,14 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
         raise Invalid({"body": "应为一个对象"})
     # case_input builds without validation, so a case loaded from the database holds its codes as plain strings
     # where the schema says enums: they dump to the same JSON, without a serializer warning for each.
-    merged = _merge(case_input(case).model_dump(mode="json", warnings=False), data)
-    parsed = _validated(merged, local_date(now))
-    new = _flat(parsed)
-    changes = audit.diff({name: getattr(case, name) for name in new}, new)
-    new_members = _members(parsed)
-    if [_member_values(m) for m in new_members] != [_member_values(m) for m in case.members]:
-        changes["members"] = [_member_summary(case.members), _member_summary(new_members)]
-        case.members = new_members
+    merged = merge(case_input(case).model_dump(mode="json", warnings=False), data)
+    parsed = validated(CaseIn, merged, local_date(now))
+    new, new_members = case_columns(parsed), households.members(parsed, Member)
+    changes = households.changes(case, new, new_members)
     if not changes:
         return case
+    if "members" in changes:
+        case.members = new_members
     for name, value in new.items():
         setattr(case, name, value)
     touch(case, now)
@@ -142,12 +95,12 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
     return case
 
 
-def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """`patch` laid over `base`, object by object; lists (the members) are replaced whole."""
     out = dict(base)
     for key, value in patch.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge(out[key], value)
         else:
             out[key] = value
     return out

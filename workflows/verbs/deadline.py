@@ -62,8 +62,8 @@ def sweep(sessions: Callable[[], Session], clock: Clock, batch: int = BATCH) -> 
     return result
 
 
-def _due(session: Session, campaign_id: int, limit: int, exclude: list[int]) -> list[tuple[int, str]]:
-    query = select(Case.id, Case.state).where(Case.campaign_id == campaign_id, Case.state.in_(GRASSROOTS))
+def _due(session: Session, campaign_id: int, limit: int, exclude: list[int]) -> list[tuple[int, str, int]]:
+    query = select(Case.id, Case.state, Case.archive_id).where(Case.campaign_id == campaign_id, Case.state.in_(GRASSROOTS))
     if exclude:
         query = query.where(Case.id.not_in(exclude))
     # PostgreSQL: lock the slice, passing over rows a person holds; on SQLite the writing session holds the
@@ -78,7 +78,7 @@ def _forfeit_batch(sessions, campaign_id: int, now: dt.datetime, limit: int,
     try:
         with sessions() as session, session.begin():
             due = _due(session, campaign_id, limit, exclude)
-            ids = [case_id for case_id, _ in due]
+            ids = [case_id for case_id, _, _ in due]
             if not ids:
                 return 0, []
             at = to_db(now)  # once per batch, not once per case
@@ -88,8 +88,9 @@ def _forfeit_batch(sessions, campaign_id: int, now: dt.datetime, limit: int,
                 .values(state=State.forfeited, version=Case.version + 1, updated_at=at, claimed_by_id=None)
                 .returning(Case.id).execution_options(synchronize_session=False)))
             audit.append_many(session, [
-                {**event, "case_id": case_id, "from_state": state, "changes": {"state": [state, event["to_state"]]}}
-                for case_id, state in due if case_id in forfeited])
+                {**event, "case_id": case_id, "archive_id": archive_id, "from_state": state,
+                 "changes": {"state": [state, event["to_state"]]}}
+                for case_id, state, archive_id in due if case_id in forfeited])
             return len(forfeited), ids
     except Exception:  # noqa: BLE001 - any failure of the batch: retried case by case below, each logged
         log.exception("deadline sweep: batch of campaign %s failed; retrying its cases one by one", campaign_id)

@@ -19,6 +19,7 @@ from workflows.infra.outbox import notify
 from workflows.models import Campaign, Case
 from workflows.rules.workdays import add_working_days
 from workflows.states import BY_TRIGGER, Trigger
+from workflows.verbs import archives
 from workflows.verbs.cases import check_version, clean_comment, get_case, touch
 
 MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
@@ -36,9 +37,11 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     payment_reference = clean_comment(payment_reference, "payment_reference", MAX_PAYMENT_REFERENCE)
     now = clock.now()
     if transition.spends:
-        # Caps and budget are sums over the campaign's other cases: lock its row first, so that two decisions at
+        # Caps and budget are sums over the campaign's other cases, and the yearly cap over the household's other
+        # cases of the year: lock the campaign's row and the household's archives first, so that two decisions at
         # once cannot both fit in the same remaining money (PostgreSQL; SQLite writers are serialised already).
         session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update())
+        rules.lock_household(session, case)
     reasons = rules.blockers(session, case, trigger, actor, now, comment=comment,
                              payment_reference=payment_reference)
     if reasons:
@@ -58,6 +61,8 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     comment = comment or transition.default_comment
     event = audit.record(session, actor, now, transition.trigger, case=case, from_state=before,
                          to_state=case.state, comment=comment, changes=changes)
+    if transition.updates_archive:
+        archives.after_approval(session, actor, now, case)
     if transition.tells_drafter:
         # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
         notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,

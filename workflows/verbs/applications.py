@@ -1,0 +1,90 @@
+"""Applications: a campaign's case is one archived household's application (DOMAIN.md, Case). A draft is opened
+with the whole household (the archive is found or created with it) or from archives (the carry-over: one draft each,
+starting from the archive's data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflows import rules
+from workflows.actors import Actor
+from workflows.errors import Invalid, Refused
+from workflows.infra import audit
+from workflows.infra.clock import Clock, local_date, to_db
+from workflows.inputs import CaseIn
+from workflows.models import Campaign, Case, Member
+from workflows.states import Action, State
+from workflows.verbs import households
+from workflows.verbs.archives import archive_for, get_archive
+from workflows.verbs.cases import case_columns, validated
+
+
+def open_campaign(session: Session, campaign_id: int, now: dt.datetime) -> Campaign:
+    """The campaign a new draft goes into, if it takes drafts now."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise Invalid({"campaign": "没有这个活动"})
+    if reasons := rules.new_draft_reasons(campaign, now):
+        raise Refused(*reasons)
+    return campaign
+
+
+def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, data: Any) -> Case:
+    """A cadre opens a draft for a worker of their own union, with the whole household: the household's archive is
+    found by the applicant's ID number, or created with the case (先建档，后帮扶)."""
+    rules.require_role(actor, rules.DRAFTERS, "新建案件")
+    now = clock.now()
+    campaign = open_campaign(session, campaign_id, now)
+    parsed = validated(CaseIn, data, local_date(now))
+    values, people = case_columns(parsed), households.members(parsed, Member)
+    archive = archive_for(session, actor, clock, parsed)
+    if reasons := rules.archives.application_reasons(archive, campaign):
+        raise Refused(*reasons)
+    case = Case(campaign=campaign, union_id=actor.union_id, archive=archive, state=State.drafted,
+                application_kind=rules.archives.application_kind(archive), created_by_id=actor.id,
+                created_at=to_db(now), updated_at=to_db(now), **values)
+    case.members = people
+    return opened(session, actor, now, case, households.given(values))
+
+
+def opened(session: Session, actor: Actor, now: dt.datetime, case: Case, values: dict[str, Any]) -> Case:
+    """Write the creation of a draft: what it was given, its archive and its kind."""
+    session.add(case)
+    session.flush()
+    changes = audit.created({**values, "archive": case.archive_id, "application_kind": case.application_kind})
+    if case.members:
+        changes["members"] = [None, households.member_summary(case.members)]
+    audit.record(session, actor, now, Action.create, case=case, to_state=State.drafted, changes=changes)
+    return case
+
+
+def apply_for(session: Session, actor: Actor, clock: Clock, campaign_id: int, archive_ids: Iterable[int],
+              aid: dict[str, Any] | None = None) -> list[Case]:
+    """Carry-over: one draft per archive, each starting from the archive's data (all or none)."""
+    rules.require_role(actor, rules.DRAFTERS, "申请帮扶")
+    now = clock.now()
+    campaign = open_campaign(session, campaign_id, now)
+    ids = list(dict.fromkeys(archive_ids))
+    if not ids:
+        raise Invalid({"archives": "请选择要申请的档案"})
+    cases = []
+    for archive_id in ids:
+        archive = get_archive(session, actor, archive_id)
+        if reasons := rules.archives.application_reasons(archive, campaign):
+            raise Refused(*reasons)
+        case = Case(campaign=campaign, union_id=archive.union_id, archive=archive, state=State.drafted,
+                    application_kind=rules.archives.application_kind(archive), created_by_id=actor.id,
+                    created_at=to_db(now), updated_at=to_db(now))
+        households.copy(archive, case, Member)
+        if aid:
+            case.aid_kind, case.aid_amount, case.medical = aid.get("kind"), aid.get("amount"), aid.get("medical", False)
+        values = households.given({name: getattr(case, name) for name in households.HOUSEHOLD}
+                                  | {"aid_kind": case.aid_kind, "aid_amount": case.aid_amount})
+        cases.append(opened(session, actor, now, case, values))
+    return cases
+
+

@@ -1,0 +1,274 @@
+"""The household archive (一户一档): open one, edit it, move it through its life cycle, merge two of one household,
+and apply for it in a campaign; and what the district's approval of an application writes back into it.
+
+One household, one archive: every ID number of a live archive has its row in archive_numbers, whose primary key is
+the number, so the database refuses a second holder whatever the number of concurrent writers. The rows are
+written in a savepoint: a writer that loses the race gets the holding union's name, not an IntegrityError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
+
+from workflows import rules
+from workflows.actors import Actor
+from workflows.archive_states import BY_TRIGGER, LIVE, ArchiveTrigger, Status
+from workflows.errors import Forbidden, Invalid, NotFound, Reason, Refused
+from workflows.infra import audit
+from workflows.infra.clock import Clock, local_date, to_db
+from workflows.infra.machine import step
+from workflows.inputs import NATIONAL_FIELDS, ArchiveIn, HouseholdData, archive_input
+from workflows.models import Archive, ArchiveMember, ArchiveNumber, Case
+from workflows.states import Action
+from workflows.verbs import households
+from workflows.verbs.cases import check_version, clean_comment, merge, validated
+from workflows.vocab import ClosingReason
+
+FLOW = "archive"
+
+
+def get_archive(session: Session, actor: Actor, archive_id: int, *, lock: bool = False) -> Archive:
+    """The archive, if `actor` may see it; NotFound otherwise. `lock` takes its row for the transaction."""
+    query = select(Archive).where(Archive.id == archive_id).options(selectinload(Archive.members))
+    archive = session.scalar(query.with_for_update() if lock else query)
+    if archive is None or not archive.visible_to(actor):
+        raise NotFound("找不到该档案")
+    return archive
+
+
+def _national(data: ArchiveIn) -> dict[str, Any]:
+    return {name: getattr(data.national, name) for name in NATIONAL_FIELDS}
+
+
+def _touch(archive: Archive, now: dt.datetime) -> None:
+    """Every change is a new version, even within one instant (as verbs.cases.touch)."""
+    archive.updated_at = to_db(now)
+    flag_modified(archive, "updated_at")
+
+
+# ---------------------------------------------------------------- its numbers: one household, one archive
+
+def hold_numbers(session: Session, archive: Archive) -> None:
+    """Make archive_numbers hold exactly the archive's numbers (none once it is deregistered); Refused, naming the
+    holding union, when another archive holds one of them."""
+    wanted = archive.numbers if archive.status in LIVE else set()
+    if reasons := rules.holder_reasons(session, wanted, archive.id):
+        raise Refused(*reasons)
+    held = set(session.scalars(select(ArchiveNumber.id_number).where(ArchiveNumber.archive_id == archive.id)))
+    if held - wanted:
+        session.execute(delete(ArchiveNumber).where(ArchiveNumber.archive_id == archive.id,
+                                                    ArchiveNumber.id_number.in_(sorted(held - wanted))))
+    if not wanted - held:
+        return
+    try:
+        with session.begin_nested():
+            session.add_all(ArchiveNumber(id_number=n, archive_id=archive.id) for n in sorted(wanted - held))
+    except IntegrityError:
+        # Another writer committed one of the numbers after the check above: its union is named now.
+        raise Refused(*(rules.holder_reasons(session, wanted, archive.id)
+                        or [Reason("archive_duplicate", "该户的身份证号码刚被另一个档案登记，请刷新后再试")])) from None
+
+
+# ---------------------------------------------------------------- opening and editing
+
+def create_archive(session: Session, actor: Actor, clock: Clock, data: Any) -> Archive:
+    """A cadre opens the archive of a household of their own union (status 建档中)."""
+    rules.require_role(actor, rules.DRAFTERS, "新建档案")
+    now = clock.now()
+    parsed = validated(ArchiveIn, data, local_date(now))
+    return _open(session, actor, now, parsed, _national(parsed))
+
+
+def _open(session: Session, actor: Actor, now: dt.datetime, parsed: HouseholdData,
+          national: dict[str, Any]) -> Archive:
+    values = households.columns(parsed)
+    archive = Archive(union_id=actor.union_id, status=Status.pending, created_by_id=actor.id,
+                      created_at=to_db(now), updated_at=to_db(now), **values, **national)
+    archive.members = households.members(parsed, ArchiveMember)
+    if reasons := rules.holder_reasons(session, archive.numbers):
+        raise Refused(*reasons)
+    session.add(archive)
+    session.flush()
+    hold_numbers(session, archive)
+    changes = audit.created(households.given({**values, **national}))
+    if archive.members:
+        changes["members"] = [None, households.member_summary(archive.members)]
+    audit.record(session, actor, now, Action.create_archive, archive=archive, to_state=Status.pending,
+                 changes=changes)
+    return archive
+
+
+def archive_for(session: Session, actor: Actor, clock: Clock, parsed: HouseholdData) -> Archive:
+    """The archive of a household applied for with its whole data (the case body of before archives): the live
+    archive holding the applicant's number, if it is of the actor's union; otherwise a new one."""
+    applicant = households.columns(parsed)["id_number"]
+    numbers = {n for n in [applicant, *(m.id_number for m in households.members(parsed, ArchiveMember))] if n}
+    holders = rules.archive_holders(session, [applicant] if applicant else [])
+    if not holders:
+        return _open(session, actor, clock.now(), parsed, {})
+    archive = session.get(Archive, holders[0][2])
+    if archive.union_id != actor.union_id:
+        raise Refused(*rules.holder_reasons(session, numbers))
+    if others := rules.holder_reasons(session, numbers, archive.id):
+        raise Refused(*others)
+    return archive
+
+
+def edit_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, version: int | None,
+                 data: dict[str, Any]) -> Archive:
+    """Change fields of an archive; `data` may be partial. Its applications keep the copy they were made with."""
+    rules.require_role(actor, rules.ARCHIVE_EDITORS, "修改档案")
+    archive = get_archive(session, actor, archive_id)
+    check_version(archive, version)
+    if archive.status == Status.deregistered:
+        raise Refused(Reason("state", "档案已注销，不能修改"))
+    if not isinstance(data, dict):
+        raise Invalid({"body": "应为一个对象"})
+    now = clock.now()
+    base = archive_input(archive).model_dump(mode="json", warnings=False)
+    parsed = validated(ArchiveIn, merge(base, data), local_date(now))
+    new = {**households.columns(parsed), **_national(parsed)}
+    new_members = households.members(parsed, ArchiveMember)
+    changes = households.changes(archive, new, new_members)
+    if not changes:
+        return archive
+    if "members" in changes:
+        archive.members = new_members
+    for name, value in new.items():
+        setattr(archive, name, value)
+    session.flush()
+    hold_numbers(session, archive)
+    _touch(archive, now)
+    audit.record(session, actor, now, Action.edit_archive, archive=archive, state=archive.status, changes=changes)
+    return archive
+
+
+# ---------------------------------------------------------------- the life cycle
+
+def fire_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, trigger: str, version: int | None,
+                 *, comment: str | None = None, reason: str | None = None, union: str | None = None) -> Archive:
+    """Move an archive by `trigger` of its table (archive_states.MOVES), if every rule allows it."""
+    if trigger not in BY_TRIGGER:
+        raise Invalid({"trigger": "没有这个操作"})
+    archive = get_archive(session, actor, archive_id, lock=True)
+    check_version(archive, version)
+    comment = clean_comment(comment)
+    if reasons := rules.archives.blockers(session, archive, trigger, actor, comment=comment, reason=reason,
+                                          union=union):
+        raise (Forbidden if reasons[0].rule == "role" else Refused)(*reasons)
+    now = clock.now()
+    move = BY_TRIGGER[ArchiveTrigger(trigger)]
+    effects: dict[str, Any] = {}
+    if move.needs_reason:
+        effects["status_reason"] = reason
+    if move.needs_union:
+        effects["union_id"] = rules.archives.receiving_union(session, union).id
+    return _move(session, actor, now, archive, move.trigger, comment, effects)
+
+
+def _move(session: Session, actor: Actor, now: dt.datetime, archive: Archive, trigger: ArchiveTrigger,
+          comment: str | None, effects: dict[str, Any]) -> Archive:
+    before = archive.status
+    archive.status = step(before, trigger, FLOW)
+    changes = {"status": [before, str(archive.status)]} if archive.status != before else {}
+    changes |= audit.diff({name: getattr(archive, name) for name in effects}, effects)
+    for name, value in effects.items():
+        setattr(archive, name, value)
+    if "union_id" in effects:
+        moved = [case for case in archive.cases if case.union_id != effects["union_id"]]
+        for case in moved:
+            case.union_id = effects["union_id"]
+        if moved:
+            changes["cases"] = [None, ",".join(f"#{case.id}" for case in moved)]
+    session.flush()
+    hold_numbers(session, archive)
+    _touch(archive, now)
+    audit.record(session, actor, now, trigger, archive=archive, from_state=before, to_state=archive.status,
+                 comment=comment, changes=changes)
+    return archive
+
+
+def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int, other_id: int,
+                   version: int | None, comment: str | None = None) -> Archive:
+    """A reviewer merges `other` into the archive: its applications and history move, its members not yet in the
+    household are added, and it is deregistered as merged. Nothing is lost: both events are in the trail."""
+    rules.require_role(actor, rules.MERGERS, "合并档案")
+    if archive_id == other_id:
+        raise Invalid({"other": "不能与自身合并"})
+    first, second = sorted((archive_id, other_id))
+    locked = {first: get_archive(session, actor, first, lock=True), second: get_archive(session, actor, second,
+                                                                                          lock=True)}
+    archive, other = locked[archive_id], locked[other_id]
+    check_version(archive, version)
+    for record in (archive, other):
+        if record.status not in LIVE:
+            raise Refused(Reason("state", f"档案#{record.id}已注销，不能合并"))
+    now = clock.now()
+    comment = clean_comment(comment)
+    known = archive.numbers
+    added = [m for m in [_Head(other), *other.members] if not m.id_number or m.id_number not in known]
+    added = [m for m in added if (m.name, m.id_number) not in {(x.name, x.id_number) for x in archive.members}
+             and not (m.id_number and m.id_number == archive.id_number)]
+    moved = list(other.cases)
+    before_members = households.member_summary(archive.members)
+    for case in moved:
+        case.archive_id = archive.id
+    # The other archive lets go of its numbers first; then this one takes them.
+    _move(session, actor, now, other, ArchiveTrigger.deregister, comment or f"与档案#{archive.id}合并",
+          {"status_reason": ClosingReason.merged, "merged_into_id": archive.id})
+    for i, member in enumerate(added, len(archive.members)):
+        archive.members.append(ArchiveMember(position=i, **{n: getattr(member, n) for n in households.MEMBER}))
+    if other.status == Status.active and archive.status == Status.pending:
+        archive.status = step(archive.status, ArchiveTrigger.activate, FLOW)
+    if other.last_helped_at and (archive.last_helped_at is None or other.last_helped_at > archive.last_helped_at):
+        archive.last_helped_at, archive.last_helped_campaign_id = other.last_helped_at, other.last_helped_campaign_id
+    session.flush()
+    hold_numbers(session, archive)
+    _touch(archive, now)
+    changes = {"merged": [None, f"#{other.id}"]}
+    if moved:
+        changes["cases"] = [None, ",".join(f"#{case.id}" for case in moved)]
+    if added:
+        changes["members"] = [before_members, households.member_summary(archive.members)]
+    audit.record(session, actor, now, Action.merge_archive, archive=archive, state=archive.status, comment=comment,
+                 changes=changes)
+    return archive
+
+
+class _Head:
+    """The other archive's head, as a member of the household it is merged into."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.name, self.relation, self.id_number = archive.applicant_name, "家庭成员", archive.id_number
+        self.monthly_income = self.health = self.occupation = None
+
+
+def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case) -> None:
+    """The district approved an application: its archive takes the household as approved, becomes 在档 (from
+    建档中, or from 脱困 as 返困) and records the help."""
+    archive = session.scalar(select(Archive).where(Archive.id == case.archive_id)
+                             .options(selectinload(Archive.members)).with_for_update())
+    before_values = {name: getattr(archive, name) for name in households.HOUSEHOLD}
+    before_members = households.member_summary(archive.members)
+    households.copy(case, archive, ArchiveMember)
+    changes = audit.diff(before_values, {name: getattr(archive, name) for name in households.HOUSEHOLD})
+    if before_members != households.member_summary(archive.members):
+        changes["members"] = [before_members, households.member_summary(archive.members)]
+    changes["last_helped"] = [audit.text(archive.last_helped_campaign_id), audit.text(case.campaign_id)]
+    archive.last_helped_campaign_id, archive.last_helped_at = case.campaign_id, to_db(now)
+    before = archive.status
+    trigger = {Status.pending: ArchiveTrigger.activate, Status.exited: ArchiveTrigger.reactivate}.get(before)
+    if trigger is not None:
+        archive.status = step(before, trigger, FLOW)
+        changes["status"] = [before, str(archive.status)]
+    session.flush()
+    hold_numbers(session, archive)
+    _touch(archive, now)
+    audit.record(session, actor, now, trigger or Action.update_archive, archive=archive, from_state=before,
+                 to_state=archive.status, comment=f"申请#{case.id}获区总审定", changes=changes)

@@ -1,0 +1,65 @@
+"""A household's fields as an archive holds them and a case copies them: from an input, from one record to
+another, and how their changes are audited. One place for both, so that the copy cannot drift from the archive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.identity import mask_id, normalize_account, normalize_id
+from workflows.infra import audit
+from workflows.inputs import HouseholdData
+
+HOUSEHOLD = ("applicant_name", "gender", "id_number", "phone", "employer", "worker_group", "category",
+             "primary_cause", "secondary_causes", "annual_income", "housing", "bank_account")
+MEMBER = ("name", "relation", "id_number", "monthly_income", "health", "occupation")
+
+
+def columns(data: HouseholdData) -> dict[str, Any]:
+    """The household's columns from its input."""
+    return {
+        "applicant_name": data.applicant.name, "gender": data.applicant.gender,
+        "id_number": normalize_id(data.applicant.id_number) if data.applicant.id_number else None,
+        "phone": data.applicant.phone, "employer": data.applicant.employer,
+        "worker_group": data.worker_group, "category": data.category,
+        "primary_cause": data.causes.primary, "secondary_causes": [str(c) for c in data.causes.secondary],
+        "annual_income": data.household.annual_income, "housing": data.household.housing,
+        "bank_account": normalize_account(data.bank_account) if data.bank_account else None,
+    }
+
+
+def members(data: HouseholdData, kind: type) -> list[Any]:
+    """The members of the input, as records of `kind` (models.Member of a case, ArchiveMember of an archive)."""
+    return [kind(position=i, name=m.name, relation=m.relation,
+                 id_number=normalize_id(m.id_number) if m.id_number else None, monthly_income=m.monthly_income,
+                 health=m.health, occupation=m.occupation) for i, m in enumerate(data.household.members)]
+
+
+def copy(source: Any, target: Any, member_kind: type) -> None:
+    """`target` takes the household of `source` (an archive's into a new application; an approved case's back into
+    its archive)."""
+    for name in HOUSEHOLD:
+        value = getattr(source, name)
+        setattr(target, name, list(value or []) if name == "secondary_causes" else value)
+    target.members = [member_kind(position=i, **{name: getattr(m, name) for name in MEMBER})
+                      for i, m in enumerate(source.members)]
+
+
+def member_values(member: Any) -> tuple[str | None, ...]:
+    return tuple(audit.text(getattr(member, name)) for name in MEMBER)
+
+
+def member_summary(people: list[Any]) -> str:
+    return "；".join(f"{m.name}（{m.relation}，{mask_id(m.id_number) or '无证号'}）" for m in people)
+
+
+def given(values: dict[str, Any]) -> dict[str, Any]:
+    """The values a new record was given (for its creation event): the empty ones left out."""
+    return {name: value for name, value in values.items() if value not in (None, "", False, [])}
+
+
+def changes(record: Any, new: dict[str, Any], new_members: list[Any]) -> dict[str, list[str | None]]:
+    """What an edit changes, as the trail keeps it; the members compared whole."""
+    found = audit.diff({name: getattr(record, name) for name in new}, new)
+    if [member_values(m) for m in new_members] != [member_values(m) for m in record.members]:
+        found["members"] = [member_summary(record.members), member_summary(new_members)]
+    return found
