@@ -34,16 +34,14 @@ _BUMP = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam(
     .returning(_HEAD.c.seq, _HEAD.c.hash)
 _SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 _INSERT = insert(AuditEvent.__table__)
-HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "action", "from_state", "to_state",
-                 "comment", "changes", "prev_hash")
+HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "archive_id", "action", "from_state",
+                 "to_state", "comment", "changes", "prev_hash")
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
     """One byte string per event, whatever the database did to key order or time formatting. The archive is part
     of it only when the event names one: the events written before archives existed keep their hashes."""
-    data = {name: fields[name] for name in HASHED_FIELDS}
-    if fields.get("archive_id") is not None:
-        data["archive_id"] = fields["archive_id"]
+    data = {name: fields[name] for name in HASHED_FIELDS if name != "archive_id" or fields[name] is not None}
     data["occurred_at"] = fields["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -53,7 +51,7 @@ def event_hash(fields: dict[str, Any]) -> str:
 
 
 def _fields(event: AuditEvent, **override: Any) -> dict[str, Any]:
-    fields = {name: getattr(event, name) for name in (*HASHED_FIELDS, "archive_id")}
+    fields = {name: getattr(event, name) for name in HASHED_FIELDS}
     fields.update(override)
     return fields
 
