@@ -183,68 +183,90 @@ def test_only_a_cadre_creates_cases(session, make):
     assert caught.value.rule == "role"
 
 
-# ---------------------------------------------------------------- document: no number twice in a campaign
+# ---------------------------------------------------------------- one household, one archive; no number twice in a campaign
 
 def two_unions(make):
     return make.union("第一机床厂工会"), make.union("第二纺织厂工会")
 
 
+def held_elsewhere(number: str, union: str = "第一机床厂工会") -> str:
+    return f"身份证号码{mask_id(number)}已有困难职工档案（{union}，档案#"
+
+
 @pytest.mark.parametrize("how", ["applicant_as_applicant", "applicant_as_member", "member_as_applicant",
                                  "member_as_member"])
-def test_an_id_number_in_another_unions_live_case_blocks_document(session, make, how):
+def test_a_number_of_another_unions_archive_is_refused_when_the_case_is_opened(session, make, how):
     first, second = two_unions(make)
     number = id_number()
     if how.startswith("applicant"):
         make.case(State.entered, union=first, applicant=applicant(number))
     else:
         make.case(State.entered, union=first, household=household(number))
-    if how.endswith("as_applicant"):
-        case = make.case(State.drafted, union=second, applicant=applicant(number))
-    else:
-        case = make.case(State.drafted, union=second, household=household(number))
-    make.attach(case)
-    error = refused(session, make, case, "document", make.person("cadre", second), "duplicate")
-    assert error.message == f"身份证号码{mask_id(number)}已在本活动的另一个案件中（第一机床厂工会）"
-    assert number not in error.message
+    data = case_data(applicant=applicant(number)) if how.endswith("as_applicant") else case_data(
+        household=household(number))
+    events, cases = count(session), count(session, Case)
+    with pytest.raises(Refused) as caught:
+        verbs.create_case(session, make.person("cadre", second), make.clock, make.default_campaign().id, data)
+    assert caught.value.rule == "archive_duplicate"
+    assert caught.value.message.startswith(held_elsewhere(number))
+    assert number not in caught.value.message
+    assert (count(session), count(session, Case)) == (events, cases)
 
 
 def test_a_draft_holds_its_numbers_too(session, make):
     first, second = two_unions(make)
     number = id_number()
     make.case(State.drafted, union=first, applicant=applicant(number))
-    case = make.case(State.drafted, union=second, applicant=applicant(number))
-    make.attach(case)
-    refused(session, make, case, "document", make.person("cadre", second), "duplicate")
+    with pytest.raises(Refused, match="已有困难职工档案"):
+        make.case(State.drafted, union=second, applicant=applicant(number))
 
 
-def test_the_same_number_is_allowed_in_another_campaign(session, make):
-    first, second = two_unions(make)
+def test_a_number_typed_into_two_drafts_of_a_campaign_blocks_document(session, make):
+    """Edits change the case, not yet the archive: the campaign's own rule still holds the number once."""
+    union = make.default_union()
     number = id_number()
-    make.case(State.entered, union=first, applicant=applicant(number))
-    other = make.campaign(deadline=parse_deadline("2019-01-25"), starts_on=dt.date(2017, 12, 1))
-    case = make.case(State.documented, union=second, campaign=other, applicant=applicant(number))
+    cadre = make.person("cadre", union)
+    holder, case = make.draft(), make.draft()
+    for draft in (holder, case):
+        verbs.edit_case(session, cadre, make.clock, draft.id, draft.version, {"household": household(number)})
+    make.attach(case)
+    error = refused(session, make, case, "document", cadre, "duplicate")
+    assert error.message == f"身份证号码{mask_id(number)}已在本活动的另一个案件中（{union.name}）"
+    make.fire(holder, "withdraw", make.person("head", union))
+    make.fire(case, "document", cadre)
     assert case.state == State.documented
+
+
+def test_the_household_applies_again_in_another_campaign_with_its_archive(session, make):
+    number = id_number()
+    first = make.case(State.disbursed, applicant=applicant(number))
+    other = make.campaign(deadline=parse_deadline("2019-01-25"), starts_on=dt.date(2017, 12, 1))
+    case = make.case(State.documented, campaign=other, applicant=applicant(number))
+    assert case.archive_id == first.archive_id
+    assert (first.application_kind, case.application_kind) == ("new", "existing")
 
 
 @pytest.mark.parametrize("ended", [State.withdrawn, State.forfeited])
-def test_the_number_is_free_again_once_the_other_case_has_ended(session, make, ended):
+def test_the_archive_keeps_its_numbers_once_its_case_has_ended(session, make, ended):
     first, second = two_unions(make)
     number = id_number()
     make.case(ended, union=first, applicant=applicant(number))
-    case = make.case(State.documented, union=second, applicant=applicant(number))
-    assert case.state == State.documented
+    with pytest.raises(Refused, match="已有困难职工档案"):
+        make.case(State.drafted, union=second, applicant=applicant(number))
 
 
-def test_the_number_is_free_once_the_other_case_is_withdrawn_after_blocking(session, make):
-    first, second = two_unions(make)
+def test_a_withdrawn_application_may_be_made_again(session, make):
     number = id_number()
-    holder = make.case(State.publicized, union=first, applicant=applicant(number))
-    case = make.case(State.drafted, union=second, applicant=applicant(number))
-    make.attach(case)
-    refused(session, make, case, "document", make.person("cadre", second), "duplicate")
-    make.fire(holder, "withdraw", make.person("head", first))
-    make.fire(case, "document", make.person("cadre", second))
-    assert case.state == State.documented
+    withdrawn = make.case(State.withdrawn, applicant=applicant(number))
+    again = make.case(State.documented, applicant=applicant(number))
+    assert again.archive_id == withdrawn.archive_id
+
+
+def test_a_second_application_of_one_household_in_a_campaign_is_refused(session, make):
+    number = id_number()
+    first = make.case(State.drafted, applicant=applicant(number))
+    with pytest.raises(Refused, match=f"一户在本活动中已有申请（案件#{first.id}）"):
+        make.case(State.drafted, applicant=applicant(number))
 
 
 def test_district_approve_still_refuses_a_duplicate(session, make):
@@ -538,7 +560,7 @@ def test_cap_per_person_per_year_counts_every_campaign_of_the_year(session, make
     make.case(State.district_approved, campaign=new_year, applicant=applicant(number), aid=funds("1000"))
     over = make.case(State.entered, campaign=summer, applicant=applicant(number), aid=funds("600"))
     error = refused(session, make, over, "district_approve", reviewer, "cap_year")
-    assert error.message == "该职工2018年已获帮扶1,000.00元，加上本次600.00元超过年度上限1,500.00元"
+    assert error.message == "该户2018年已获帮扶1,000.00元，加上本次600.00元超过年度上限1,500.00元"
     later = make.case(State.entered, campaign=next_year, applicant=applicant(number), aid=funds("600"))
     make.fire(later, "district_approve", reviewer)
     assert later.state == State.district_approved

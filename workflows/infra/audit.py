@@ -41,7 +41,9 @@ HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "
 def canonical(fields: dict[str, Any]) -> bytes:
     """One byte string per event, whatever the database did to key order or time formatting. The archive is part
     of it only when the event names one: the events written before archives existed keep their hashes."""
-    data = {name: fields[name] for name in HASHED_FIELDS if name != "archive_id" or fields[name] is not None}
+    data = {name: fields[name] for name in HASHED_FIELDS if name != "archive_id"}
+    if fields.get("archive_id") is not None:
+        data["archive_id"] = fields["archive_id"]
     data["occurred_at"] = fields["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from workflows import rules
@@ -15,7 +16,7 @@ from workflows.actors import Actor
 from workflows.errors import Invalid, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
-from workflows.inputs import CaseIn
+from workflows.inputs import AidIn, CaseIn, field_errors
 from workflows.models import Campaign, Case, Member
 from workflows.states import Action, State
 from workflows.verbs import households
@@ -71,20 +72,31 @@ def apply_for(session: Session, actor: Actor, clock: Clock, campaign_id: int, ar
     ids = list(dict.fromkeys(archive_ids))
     if not ids:
         raise Invalid({"archives": "请选择要申请的档案"})
+    given_aid = _aid(aid)
+    # Every archive is checked before any draft is written: one refusal leaves nothing behind.
+    # Locked, so that two cadres applying for one household at once make one application (PostgreSQL).
+    chosen = [get_archive(session, actor, archive_id, lock=True) for archive_id in sorted(ids)]
+    reasons = [r for record in chosen for r in rules.archives.application_reasons(record, campaign)]
+    if reasons:
+        raise Refused(*reasons)
     cases = []
-    for archive_id in ids:
-        archive = get_archive(session, actor, archive_id)
-        if reasons := rules.archives.application_reasons(archive, campaign):
-            raise Refused(*reasons)
+    for archive in chosen:
         case = Case(campaign=campaign, union_id=archive.union_id, archive=archive, state=State.drafted,
                     application_kind=rules.archives.application_kind(archive), created_by_id=actor.id,
                     created_at=to_db(now), updated_at=to_db(now))
         households.copy(archive, case, Member)
-        if aid:
-            case.aid_kind, case.aid_amount, case.medical = aid.get("kind"), aid.get("amount"), aid.get("medical", False)
+        case.aid_kind, case.aid_amount, case.medical = given_aid.kind, given_aid.amount, given_aid.medical
         values = households.given({name: getattr(case, name) for name in households.HOUSEHOLD}
                                   | {"aid_kind": case.aid_kind, "aid_amount": case.aid_amount})
         cases.append(opened(session, actor, now, case, values))
     return cases
 
 
+
+
+def _aid(aid: dict[str, Any] | None) -> AidIn:
+    """The aid asked for the applications, checked like a case's (errors keyed aid.FIELD)."""
+    try:
+        return AidIn.model_validate(aid or {})
+    except ValidationError as error:
+        raise Invalid({f"aid.{name}": message for name, message in field_errors(error).items()}) from None

@@ -1,0 +1,112 @@
+"""The household archives as people read them: the list, the carry-over of a campaign, an archive's applications
+and its timeline (its own events and its cases', so that history follows a transfer and a merge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from workflows.actors import Actor
+from workflows.archive_states import Status
+from workflows.models import Archive, AuditEvent, Campaign, Case, Union
+from workflows.reads.trail import Entry, entry
+from workflows.reads.worklists import MAX_PER_PAGE, name_or_last4
+from workflows.rules import campaign_year
+from workflows.states import State
+
+
+@dataclass
+class ArchiveFilters:
+    status: str | None = None
+    union: str | None = None         # a union's code
+    category: str | None = None
+    worker_group: str | None = None
+    q: str | None = None             # part of the name, or the last four digits of the head's ID number
+
+
+@dataclass
+class ArchivePage:
+    items: list[Archive]
+    total: int
+    page: int
+    per_page: int
+
+
+def _base(actor: Actor):
+    return select(Archive).join(Union, Archive.union_id == Union.id).where(Archive.visible_to(actor))
+
+
+def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = None, page: int = 1,
+            per_page: int = 20) -> ArchivePage:
+    """The archives `actor` may see, the most recently changed first: one query for the page, one for the count."""
+    filters = filters or ArchiveFilters()
+    page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+    where = _base(actor)
+    for name in ("status", "category", "worker_group"):
+        if value := getattr(filters, name):
+            where = where.where(getattr(Archive, name) == value)
+    if filters.union:
+        where = where.where(Union.code == filters.union)
+    if q := (filters.q or "").strip():
+        where = where.where(name_or_last4(Archive, q))
+    total = session.scalar(select(func.count()).select_from(where.with_only_columns(Archive.id).subquery()))
+    items = session.scalars(where.options(joinedload(Archive.union))
+                            .order_by(Archive.updated_at.desc(), Archive.id.desc())
+                            .limit(per_page).offset((page - 1) * per_page)).all()
+    return ArchivePage(list(items), total, page, per_page)
+
+
+def _applied(campaign_id: int):
+    """The archive has an application in the campaign (a withdrawn one does not count: it may apply again)."""
+    return exists().where(Case.archive_id == Archive.id, Case.campaign_id == campaign_id,
+                          Case.state != State.withdrawn)
+
+
+def carry_over(session: Session, actor: Actor, campaign_id: int) -> list[Archive]:
+    """Carry-over: the active archives of the actor's union not yet applied for in the campaign, by name."""
+    return list(session.scalars(
+        _base(actor).where(Archive.union_id == actor.union_id, Archive.status == Status.active,
+                           ~_applied(campaign_id))
+        .options(selectinload(Archive.members), joinedload(Archive.last_helped_campaign))
+        .order_by(Archive.applicant_name, Archive.id)))
+
+
+def carry_over_count(session: Session, actor: Actor, campaign_ids: list[int]) -> int:
+    """How many of the union's active archives still wait for an application in any of the open campaigns."""
+    if not campaign_ids or actor.union_id is None:
+        return 0
+    pending = or_(*(~_applied(c) for c in campaign_ids))
+    return session.scalar(select(func.count(Archive.id)).where(
+        Archive.union_id == actor.union_id, Archive.status == Status.active, pending)) or 0
+
+
+@dataclass(frozen=True)
+class Application:
+    case: int
+    campaign: int
+    campaign_name: str
+    year: int
+    state: str
+    kind: str
+    amount: Decimal | None
+    union: str
+
+
+def applications(session: Session, archive: Archive) -> list[Application]:
+    """The archive's applications, the latest campaign first."""
+    rows = session.execute(select(Case, Campaign, Union.name).join(Campaign, Case.campaign_id == Campaign.id)
+                           .join(Union, Case.union_id == Union.id).where(Case.archive_id == archive.id)
+                           .order_by(Campaign.deadline.desc(), Case.id.desc())).all()
+    return [Application(case.id, campaign.id, campaign.name, campaign_year(campaign), case.state,
+                        case.application_kind, case.aid_amount, union) for case, campaign, union in rows]
+
+
+def timeline(session: Session, archive: Archive) -> list[Entry]:
+    """The archive's events and its applications' events, oldest first."""
+    cases = select(Case.id).where(Case.archive_id == archive.id)
+    rows = session.scalars(select(AuditEvent).where(
+        or_(AuditEvent.archive_id == archive.id, AuditEvent.case_id.in_(cases))).order_by(AuditEvent.seq))
+    return [entry(event) for event in rows]
