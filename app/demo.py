@@ -17,9 +17,9 @@ from workflows.identity import id_check_digit, luhn_complete
 from workflows.infra.clock import LOCAL, UTC, FixedClock
 from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
-from workflows.models import Account, Case
+from workflows.models import Account, Archive, Case
 from workflows.states import MAIN_PATH, State
-from workflows.vocab import DocumentKind, required_documents
+from workflows.vocab import Cause, DocumentKind, required_documents
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
 GIVEN = ["建国", "秀英", "桂兰", "志强", "海燕", "国华", "丽娟", "永红", "德明", "春梅", "卫东", "淑芬", "文斌",
@@ -27,11 +27,19 @@ GIVEN = ["建国", "秀英", "桂兰", "志强", "海燕", "国华", "丽娟", "
 REGIONS = ["110105", "110108", "310115", "440305", "420106", "510107", "320102", "330106", "370102", "610113"]
 EMPLOYERS = {"JC001": "区第一人民医院", "JC002": "华光机械厂", "JC003": "城东环卫所"}
 HOUSING = ["租住公房一间，约20平方米", "自有住房，两室一厅，房龄三十年", "借住亲戚家", "单位宿舍"]
+HOUSING_TYPES = {HOUSING[0]: "public_rental", HOUSING[1]: "own", HOUSING[2]: "other", HOUSING[3]: "other"}
+# The national cause codes (vocab.Cause) a demo household may give beside the primary one.
+CAUSES = [Cause.no_work_capacity, Cause.able_unemployed, Cause.laid_off, Cause.natural_disaster, Cause.schooling,
+          Cause.insurance_gap]
 
-# How far each demo case of the current campaign goes, per union.
+# How far each demo case of the current campaign goes, per union: new households (增量) ...
 PLAN = [State.drafted, State.drafted, State.documented, State.grassroots_approved, State.publicized,
         "window_over", State.entered, State.entered, State.district_approved, State.disbursed, State.forfeited,
         State.withdrawn, "returned", "objection"]
+# ... and the applications of last winter's archives (存量), by the archive's place in last winter's list; the
+# 返困 one (exited in the spring) and the one transferred over the summer are planned in _this_season.
+CARRY_OVER = {0: State.disbursed, 1: "window_over", 3: State.grassroots_approved, 4: State.drafted,
+              6: State.documented}
 
 
 def _pdf(text: str) -> bytes:
@@ -72,6 +80,11 @@ class _People:
     def phone(self) -> str:
         return "1" + self.rng.choice("35789") + "".join(str(self.rng.randrange(10)) for _ in range(9))
 
+    def causes(self, medical: bool) -> dict:
+        primary = Cause.serious_illness if medical else self.rng.choice(CAUSES)
+        secondary = self.rng.sample([c for c in CAUSES if c != primary], self.rng.choice([0, 1, 1, 2]))
+        return {"primary": primary.value, "secondary": [c.value for c in secondary]}
+
     def case(self, employer: str, medical: bool) -> dict:
         male = self.rng.random() < 0.5
         amount = self.rng.choice([800, 1000, 1500, 2000])
@@ -82,9 +95,7 @@ class _People:
             "worker_group": self.rng.choice(["hardship_worker", "hardship_worker", "migrant_worker", "model_worker",
                                              "other"]),
             "category": self.rng.choice(["deep", "relative", "accident"]),
-            "causes": {"primary": "illness" if medical else self.rng.choice(["disability", "disaster", "schooling",
-                                                                             "unemployment"]),
-                       "secondary": None},
+            "causes": self.causes(medical),
             "household": {"annual_income": self.rng.randrange(12000, 36000), "housing": self.rng.choice(HOUSING),
                           "members": [
                               {"name": self.name(), "relation": "配偶", "id_number": self.id_number(1965, 1990, not male),
@@ -107,27 +118,52 @@ class _Demo:
     def account(self, username: str, role: str, name: str, union: str | None = None) -> Account:
         password = secrets.token_urlsafe(9)
         account = verbs.create_account(self.session, CONSOLE, self.clock, username, role, password, union,
-                                              display_name=name)
+                                       display_name=name)
         self.passwords.append((username, role, password))
         self.accounts[username] = account
         return account
 
+    def actor(self, who: str):
+        return SYSTEM if who == "system" else self.accounts[who]
+
     def tick(self, **delta: float) -> None:
         self.clock.advance(**delta)
 
+    def documents(self, case: Case, union: str) -> None:
+        cadre = self.accounts[f"cadre_{union.lower()}"]
+        for kind in required_documents(case.medical):
+            verbs.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind,
+                               f"{kind}.pdf", _pdf(f"Songnuan demo: {DocumentKind(kind).value}"))
+
     def new_case(self, campaign_id: int, union: str, medical: bool) -> Case:
+        """A household applying for the first time: its archive is opened with the case (先建档，后帮扶)."""
         cadre = self.accounts[f"cadre_{union.lower()}"]
         case = verbs.create_case(self.session, cadre, self.clock, campaign_id,
-                                    self.people.case(EMPLOYERS[union], medical))
-        for kind in required_documents(medical):
-            verbs.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind,
-                                  f"{kind}.pdf", _pdf(f"Songnuan demo: {DocumentKind(kind).value}"))
+                                 self.people.case(EMPLOYERS[union], medical))
+        self.documents(case, union)
         return case
 
+    def apply(self, campaign_id: int, union: str, archives: list[Archive], amount: int) -> list[Case]:
+        """The carry-over: the union applies for several of its archives at once, each from the archive's data."""
+        cadre = self.accounts[f"cadre_{union.lower()}"]
+        cases = verbs.apply_for(self.session, cadre, self.clock, campaign_id, [a.id for a in archives],
+                                aid={"kind": "funds", "amount": amount, "medical": False})
+        for case in cases:
+            self.documents(case, union)
+        return cases
+
     def fire(self, case: Case, who: str, trigger: str, **kwargs) -> None:
-        actor = SYSTEM if who == "system" else self.accounts[who]
-        verbs.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
+        verbs.fire(self.session, self.actor(who), self.clock, case.id, trigger, case.version, **kwargs)
         self.tick(minutes=7)
+
+    def fire_archive(self, archive: Archive, who: str, trigger: str, **kwargs) -> None:
+        verbs.fire_archive(self.session, self.actor(who), self.clock, archive.id, trigger, archive.version,
+                           **kwargs)
+        self.tick(minutes=11)
+
+    def edit_archive(self, archive: Archive, who: str, data: dict) -> None:
+        verbs.edit_archive(self.session, self.actor(who), self.clock, archive.id, archive.version, data)
+        self.tick(minutes=5)
 
 
 def season_year(now: dt.datetime) -> int:
@@ -139,7 +175,10 @@ def season_year(now: dt.datetime) -> int:
 def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
     """Load the demo into an empty database; returns (username, role, password) of each account.
 
-    Two campaigns: last winter's, closed, and this winter's, whose deadline is still ahead of `now`.
+    Two campaigns: last winter's, closed, whose households were helped and so have active archives; and this
+    winter's, whose deadline is still ahead of `now`, with applications of those archives (存量), one household
+    back in hardship (返困), one archive transferred to another union in between, and new households (增量) in
+    every state. Each step is a verb fired at its own moment of a clock that runs from last winter to `now`.
     """
     now = now or dt.datetime.now(UTC)
     year = season_year(now)
@@ -166,7 +205,8 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
                                deadline=parse_deadline(f"{last_year}-01-25"),
                                starts_on=dt.date(last_year - 1, 11, 1), ends_on=dt.date(last_year, 2, 28),
                                publicity_days=5, cap_per_payment=2000, cap_per_year=5000, budget=100000)
-    _last_season(demo, last.id, last_year)
+    households = _last_season(demo, last.id, last_year)
+    _between_seasons(demo, households, last_year, start)
 
     clock.set(start)
     current = org.create_campaign(session, CONSOLE, clock, name=f"{year}年元旦春节送温暖",
@@ -174,12 +214,17 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
                                   starts_on=min(dt.date(year - 1, 11, 1), start.astimezone(LOCAL).date()),
                                   ends_on=dt.date(year, 2, 28), publicity_days=5, cap_per_payment=2000,
                                   cap_per_year=5000, budget=200000)
-    _this_season(demo, current.id, now)
+    _this_season(demo, current.id, year, now, households)
     return demo.passwords
 
 
-def _last_season(demo: _Demo, campaign_id: int, year: int) -> None:
-    """Last winter, closed: most cases paid, two given up at the deadline."""
+# Last winter's households (three a union, in the order of EMPLOYERS): the first seven were helped, the last two
+# gave up at the deadline; between the seasons the third recovered (脱困) and the sixth moved to JC003.
+EXITED, TRANSFERRED, TRANSFERRED_TO = 2, 5, "JC003"
+
+
+def _last_season(demo: _Demo, campaign_id: int, year: int) -> list[tuple[str, Case]]:
+    """Last winter, closed: most cases paid (their archives 在档), two given up at the deadline (still 建档中)."""
     cases = [(union, demo.new_case(campaign_id, union, medical=i == 0)) for union in EMPLOYERS for i in range(3)]
     demo.tick(days=1)
     for union, case in cases[:-2]:
@@ -197,13 +242,85 @@ def _last_season(demo: _Demo, campaign_id: int, year: int) -> None:
     demo.tick(hours=9)
     for n, (_, case) in enumerate(cases[:-2], 1):
         demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-{year}-{n:04d}")
+    return cases
 
 
-def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
-    """This winter, under way: cases in every state, spread over the grassroots unions."""
-    plan = [(goal, union) for i, goal in enumerate(PLAN) for union in [list(EMPLOYERS)[i % 3]]]
-    cases = [(goal, union, demo.new_case(campaign_id, union, medical=i % 4 == 0))
-             for i, (goal, union) in enumerate(plan)]
+def _moments(begin: dt.datetime, end: dt.datetime, wanted: list[dt.datetime]) -> list[dt.datetime]:
+    """The moments wanted, if they fall between the two seasons; else as many spread evenly over the gap."""
+    if begin < wanted[0] and wanted[-1] < end - dt.timedelta(days=1):
+        return wanted
+    step = (end - begin) / (len(wanted) + 1)
+    return [begin + step * (n + 1) for n in range(len(wanted))]
+
+
+def _between_seasons(demo: _Demo, households: list[tuple[str, Case]], year: int, start: dt.datetime) -> None:
+    """Between the seasons: the unions complete the national archive form of the households they helped; one
+    household recovers (脱困); one worker's plant stops and the reviewer transfers the archive to the new union."""
+    form, exited, transfer, moved = _moments(demo.clock.now(), start, [
+        dt.datetime(year, 3, 10, 9, tzinfo=LOCAL), dt.datetime(year, 4, 20, 15, tzinfo=LOCAL),
+        dt.datetime(year, 7, 1, 10, tzinfo=LOCAL), dt.datetime(year, 7, 3, 9, tzinfo=LOCAL)])
+    demo.clock.set(form)
+    for union, case in households[:-2]:
+        archive = case.archive
+        national = {"archive_type": "migrant_worker" if archive.worker_group == "migrant_worker" else "urban_worker",
+                    "model_worker": "municipal" if archive.worker_group == "model_worker" else "none",
+                    "ethnicity": "汉族", "political": "masses", "marital": "married",
+                    "hukou": "non_agricultural", "hukou_area": archive.id_number[:6],
+                    "work_status": "migrant" if archive.worker_group == "migrant_worker" else "on_duty",
+                    "employer_nature": "public_sector" if union == "JC001" else "state_owned",
+                    "housing_type": HOUSING_TYPES.get(archive.housing, "other"), "insurance": "employee",
+                    "bank_name": "中国工商银行", "bank_branch": "城东支行"}
+        demo.edit_archive(archive, f"cadre_{union.lower()}", {"national": national})
+
+    union, case = households[EXITED]
+    demo.clock.set(exited)
+    demo.fire_archive(case.archive, f"head_{union.lower()}", "exit",
+                      comment="职工配偶已稳定就业，家庭人均收入连续六个月高于当地低保标准，经复核脱困")
+
+    union, case = households[TRANSFERRED]
+    demo.clock.set(transfer)
+    demo.fire_archive(case.archive, "reviewer", "transfer", union=TRANSFERRED_TO,
+                      comment="华光机械厂停产，该职工调入城东环卫所工作，档案随人转移")
+    demo.clock.set(moved)
+    demo.edit_archive(case.archive, f"cadre_{TRANSFERRED_TO.lower()}",
+                      {"applicant": {"employer": EMPLOYERS[TRANSFERRED_TO]},
+                       "national": {"employer_nature": "public_sector"}})
+
+
+def _this_season(demo: _Demo, campaign_id: int, year: int, now: dt.datetime,
+                 households: list[tuple[str, Case]]) -> None:
+    """This winter, under way: first the carry-over of last winter's archives (存量, one 返困, one again after
+    giving up), then new households (增量), in every state, spread over the grassroots unions."""
+    cases: list[tuple[object, str, Case]] = []
+    # The carry-over: each union applies at once for its active archives, the transferred one by its new union.
+    by_union: dict[str, list[tuple[object, Archive]]] = {}
+    for n, goal in CARRY_OVER.items():
+        union, case = households[n]
+        by_union.setdefault(union, []).append((goal, case.archive))
+    union, case = households[TRANSFERRED]
+    by_union[TRANSFERRED_TO].append((State.disbursed, case.archive))
+    for union, planned in by_union.items():
+        applied = demo.apply(campaign_id, union, [archive for _, archive in planned], amount=1000)
+        cases += [(goal, union, case) for (goal, _), case in zip(planned, applied)]
+    # 返困: the household that recovered in the spring is in hardship again; the cadre updates what changed.
+    union, case = households[EXITED]
+    cadre = demo.accounts[f"cadre_{union.lower()}"]
+    (returned,) = verbs.apply_for(demo.session, cadre, demo.clock, campaign_id, [case.archive_id])
+    verbs.edit_case(demo.session, cadre, demo.clock, returned.id, returned.version, {
+        "category": "deep", "causes": {"primary": Cause.serious_illness.value,
+                                           "secondary": [Cause.able_unemployed.value]},
+        "household": {"annual_income": 9600},
+        "aid": {"kind": "funds", "amount": 2000, "medical": True}})
+    demo.documents(returned, union)
+    cases.append((State.district_approved, union, returned))
+    # Gave up at last winter's deadline, applying again: never helped, so still 增量.
+    union, case = households[-2]
+    (again,) = demo.apply(campaign_id, union, [case.archive], amount=800)
+    cases.append((State.publicized, union, again))
+    plan = [(goal, list(EMPLOYERS)[i % 3]) for i, goal in enumerate(PLAN)]
+    cases += [(goal, union, demo.new_case(campaign_id, union, medical=i % 4 == 0))
+              for i, (goal, union) in enumerate(plan)]
+
     def reaches(goal, state: State) -> bool:
         stage = {"window_over": State.publicized, "returned": State.publicized, "objection": State.publicized,
                  State.forfeited: State.entered, State.withdrawn: State.documented}.get(goal, goal)
@@ -235,7 +352,7 @@ def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
     demo.tick(days=2)
     for n, (goal, union, case) in enumerate(cases, 1):
         if goal == State.disbursed:
-            demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-{now.year}-{n:04d}")
+            demo.fire(case, "finance", "disburse", payment_reference=f"ICBC-{year}-{n:04d}")
     # Still within their public notice now; one of them with an objection waiting for the head.
     demo.clock.set(now - dt.timedelta(days=1))
     for goal, union, case in cases:
@@ -243,5 +360,5 @@ def _this_season(demo: _Demo, campaign_id: int, now: dt.datetime) -> None:
             demo.fire(case, f"cadre_{union.lower()}", "publicize")
         if goal == "objection":
             verbs.record_objection(demo.session, demo.accounts[f"cadre_{union.lower()}"], demo.clock, case.id,
-                                      "同事反映该职工配偶有经营收入，未如实申报")
+                                   "同事反映该职工配偶有经营收入，未如实申报")
     demo.clock.set(now)

@@ -223,6 +223,9 @@ class Archive(HouseholdColumns, Base):
 
     last_helped_campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     last_helped_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Set when the household is back in hardship (返困) by hand, until an application of it is approved: its next
+    # application counts as 返困.
+    reactivated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -144,14 +144,13 @@ class ApplicationKind(Labelled):
 
 
 class ClosingReason(Labelled):
-    """Why an archive is deregistered (注销) or exited (脱困)."""
+    """Why an archive is deregistered (注销)."""
 
     death = "death"
     retired = "retired"
     moved = "moved"
     not_in_hardship = "not_in_hardship"
     merged = "merged"
-    recovered = "recovered"
     other = "other"
 
 
@@ -246,7 +245,6 @@ LABELS: dict[tuple[type, str], str] = {(type(member), member.value): label for m
     (ClosingReason.moved, "迁出"),
     (ClosingReason.not_in_hardship, "复核不再困难"),
     (ClosingReason.merged, "合并"),
-    (ClosingReason.recovered, "已脱困"),
     (ClosingReason.other, "其他"),
     (AidKind.funds, "送资金"),
     (AidKind.policy, "送政策"),

@@ -10,6 +10,8 @@ the data of its latest case and every member named in any of them; it is 在档 
 the district, 建档中 otherwise. The causes are read as the national code list. No audit event is changed: the
 archive's history is read through its cases.
 """
+from contextlib import contextmanager
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -22,6 +24,8 @@ HOUSEHOLD = ("applicant_name", "gender", "id_number", "phone", "employer", "work
              "primary_cause", "annual_income", "housing", "bank_account")
 MEMBER = ("name", "relation", "id_number", "monthly_income", "health", "occupation")
 BATCH = 5000
+# The tables whose rows point at a case (revision 0006).
+CASE_CHILDREN = ("members", "documents", "objections", "notifications")
 
 
 revision = '0007'
@@ -57,6 +61,7 @@ def upgrade() -> None:
     sa.Column('national_number', sa.String(length=32), nullable=True),
     sa.Column('last_helped_campaign_id', sa.Integer(), nullable=True),
     sa.Column('last_helped_at', sa.DateTime(), nullable=True),
+    sa.Column('reactivated_at', sa.DateTime(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -120,12 +125,31 @@ def upgrade() -> None:
 
     backfill(op.get_bind())
 
-    with op.batch_alter_table('cases', schema=None) as batch_op:
+    with _children_set_aside(op.get_bind()), op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.alter_column('archive_id', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('secondary_causes', existing_type=sa.JSON(), nullable=False)
         batch_op.create_index(batch_op.f('ix_cases_archive_id'), ['archive_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_cases_archive_id_archives'), 'archives', ['archive_id'], ['id'])
         batch_op.drop_column('secondary_cause')
+
+
+@contextmanager
+def _children_set_aside(bind):
+    """On SQLite the cases table is altered by rebuilding it (batch mode: a copy, DROP TABLE cases, a rename). The
+    application's connections enforce foreign keys, and PRAGMA foreign_keys cannot be switched off inside the
+    upgrade's transaction; so DROP TABLE cases would first delete every case, which cascades to the members (lost)
+    and fails on the documents, objections and notifications. Their rows are set aside in temporary tables while
+    cases is rebuilt and put back after, ids unchanged; nothing else is touched. PostgreSQL alters in place."""
+    if bind.dialect.name != 'sqlite':
+        yield
+        return
+    for name in CASE_CHILDREN:
+        bind.exec_driver_sql(f'CREATE TEMP TABLE "_0007_{name}" AS SELECT * FROM "{name}"')
+        bind.exec_driver_sql(f'DELETE FROM "{name}"')
+    yield
+    for name in CASE_CHILDREN:
+        bind.exec_driver_sql(f'INSERT INTO "{name}" SELECT * FROM "_0007_{name}"')
+        bind.exec_driver_sql(f'DROP TABLE "_0007_{name}"')
 
 
 def backfill(bind) -> None:
@@ -227,10 +251,28 @@ def _causes(case: dict) -> list[str]:
     return [OLD_CAUSES.get(code, code)] if code else []
 
 
+def _first_causes(bind) -> None:
+    """The downgrade's causes: back to the first code list where they came from it, one secondary cause."""
+    first = {national: code for code, national in OLD_CAUSES.items()}
+    cases_t = sa.table('cases', sa.column('id'), sa.column('primary_cause'), sa.column('secondary_cause'),
+                       sa.column('secondary_causes', sa.JSON()))
+    rows = [{'case_id': r.id, 'primary': first.get(r.primary_cause, r.primary_cause),
+             'secondary': first.get(r.secondary_causes[0], r.secondary_causes[0]) if r.secondary_causes else None}
+            for r in bind.execute(sa.select(cases_t.c.id, cases_t.c.primary_cause, cases_t.c.secondary_causes))]
+    change = (sa.update(cases_t).where(cases_t.c.id == sa.bindparam('case_id'))
+              .values(primary_cause=sa.bindparam('primary'), secondary_cause=sa.bindparam('secondary')))
+    for i in range(0, len(rows), BATCH):
+        bind.execute(change, rows[i:i + BATCH])
+
+
 def downgrade() -> None:
-    # The archives are dropped; the cases keep the national causes they were given.
+    # The archives are dropped. The cases take back the first code list's causes where their national code came
+    # from one, and their first secondary cause; the other national codes stay. (Events written since the upgrade
+    # that name an archive no longer verify once audit_events.archive_id is gone.)
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('secondary_cause', sa.VARCHAR(length=16), nullable=True))
+    _first_causes(op.get_bind())
+    with _children_set_aside(op.get_bind()), op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_cases_archive_id_archives'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_cases_archive_id'))
         batch_op.drop_column('secondary_causes')

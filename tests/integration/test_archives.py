@@ -287,13 +287,30 @@ def test_a_transfer_moves_the_archive_and_its_history_to_the_new_union(session, 
     fire(make, record, "transfer", make.person("reviewer"), union=new.code, comment="原单位关闭")
     with pytest.raises(NotFound):
         verbs.get_archive(session, make.person("cadre", old), record.id)
-    with pytest.raises(NotFound):
-        verbs.get_case(session, make.person("cadre", old), case.id)
     assert verbs.get_archive(session, make.person("cadre", new), record.id) is record
-    assert verbs.get_case(session, make.person("head", new), case.id) is case
+    assert record.union is new
     last = events(session, record.id)[-1]
-    assert last.changes["union_id"] == [str(old.id), str(new.id)] and last.changes["cases"] == [None, f"#{case.id}"]
-    assert {e.case_id for e in reads.timeline(session, record)} >= {case.id, None}
+    assert (last.action, last.changes["union"]) == ("transfer", [old.name, new.name])
+    # Its history follows it: the application paid by the old union, and that case's events.
+    [paid] = reads.applications(session, record)
+    assert (paid.case, paid.union, paid.state) == (case.id, old.name, State.disbursed)
+    assert {e.case_id for e in reads.timeline(session, record)} == {case.id, None}
+    # The old union keeps its own case of that campaign (its figures do not change).
+    assert verbs.get_case(session, make.person("cadre", old), case.id) is case
+    # The new union applies for the household in the next campaign.
+    [again] = verbs.apply_for(session, make.person("cadre", new), make.clock, campaign_ahead(make).id, [record.id])
+    assert (again.union_id, again.application_kind) == (new.id, "existing")
+
+
+def test_a_household_reactivated_by_hand_applies_as_returned(session, make):
+    case = make.case(State.disbursed)
+    head = make.person("head", case.union)
+    fire(make, case.archive, "exit", head)
+    fire(make, case.archive, "reactivate", head, comment="再次失业")
+    assert case.archive.status == Status.active
+    [again] = verbs.apply_for(session, make.person("cadre", case.union), make.clock, campaign_ahead(make).id,
+                              [case.archive_id])
+    assert again.application_kind == "returned"
 
 
 def test_a_reviewer_merges_two_archives_of_one_household(session, make):

@@ -78,8 +78,9 @@ def available(session: Session, archive: Archive, actor: Actor) -> tuple[list[st
 
 
 def application_kind(archive: Archive) -> ApplicationKind:
-    """增量 for a household never helped, 返困 for one that had left hardship, 存量 for the others."""
-    if archive.status == Status.exited:
+    """增量 for a household never helped, 返困 for one that had left hardship (still 脱困, or back in hardship since
+    its last help), 存量 for the others."""
+    if archive.status == Status.exited or archive.reactivated_at is not None:
         return ApplicationKind.returned
     return ApplicationKind.existing if archive.last_helped_at is not None else ApplicationKind.new
 

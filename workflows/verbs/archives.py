@@ -168,7 +168,9 @@ def fire_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, 
     if move.needs_reason:
         effects["status_reason"] = reason
     if move.needs_union:
-        effects["union_id"] = rules.archives.receiving_union(session, union).id
+        effects["union"] = rules.archives.receiving_union(session, union)
+    if move.trigger == ArchiveTrigger.reactivate:
+        effects["reactivated_at"] = to_db(now)
     return _move(session, actor, now, archive, move.trigger, comment, effects)
 
 
@@ -177,15 +179,13 @@ def _move(session: Session, actor: Actor, now: dt.datetime, archive: Archive, tr
     before = archive.status
     archive.status = step(before, trigger, FLOW)
     changes = {"status": [before, str(archive.status)]} if archive.status != before else {}
-    changes |= audit.diff({name: getattr(archive, name) for name in effects}, effects)
+    # A transfer names the unions, not their ids. The applications stay with the unions that made them (their
+    # campaigns' figures do not change); the archive's page and timeline show them wherever it goes.
+    shown = {name: value.name if name == "union" else value for name, value in effects.items()}
+    changes |= audit.diff({name: getattr(archive, name).name if name == "union" else getattr(archive, name)
+                           for name in effects}, shown)
     for name, value in effects.items():
         setattr(archive, name, value)
-    if "union_id" in effects:
-        moved = [case for case in archive.cases if case.union_id != effects["union_id"]]
-        for case in moved:
-            case.union_id = effects["union_id"]
-        if moved:
-            changes["cases"] = [None, ",".join(f"#{case.id}" for case in moved)]
     session.flush()
     hold_numbers(session, archive)
     _touch(archive, now)
@@ -262,6 +262,7 @@ def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case)
         changes["members"] = [before_members, households.member_summary(archive.members)]
     changes["last_helped"] = [audit.text(archive.last_helped_campaign_id), audit.text(case.campaign_id)]
     archive.last_helped_campaign_id, archive.last_helped_at = case.campaign_id, to_db(now)
+    archive.reactivated_at = None
     before = archive.status
     trigger = {Status.pending: ArchiveTrigger.activate, Status.exited: ArchiveTrigger.reactivate}.get(before)
     if trigger is not None:
