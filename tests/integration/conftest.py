@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
 
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from workflows.infra.clock import FixedClock
+from workflows.infra.db import make_engine
+from workflows.infra.uploads import Uploads
+
+from ..factories import Factory
 from .test_mail import Mailbox
+
+# The races of test_concurrency.py and test_archive_races.py.
+THREADS = 20
+BARRIER_TIMEOUT = 30   # seconds every thread waits at the start line at most
 
 
 @pytest.fixture
@@ -13,3 +26,22 @@ def mailbox():
     box.start()
     yield box
     box.stop()
+
+
+@pytest.fixture
+def racers(committed: Engine) -> Iterator[Engine]:
+    """An engine on the test database with one connection per thread (the shared engine's pool holds 15), and
+    lock and statement timeouts, so that a lock never released fails a thread instead of hanging it."""
+    url = committed.url.render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=THREADS + 2, max_overflow=0, pool_timeout=BARRIER_TIMEOUT,
+                         connect_args={"options": "-c lock_timeout=30000 -c statement_timeout=60000"})
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def setup(committed: Engine, clock: FixedClock, uploads: Uploads) -> Iterator[tuple[Session, Factory]]:
+    """A session and factory whose work the test commits before the threads start."""
+    session = Session(committed, expire_on_commit=False)
+    yield session, Factory(session, clock, uploads)
+    session.close()

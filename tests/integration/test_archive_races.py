@@ -22,7 +22,8 @@ from workflows.models import Archive, ArchiveNumber, Case
 from workflows.states import State
 
 from ..factories import case_data, id_number
-from .test_concurrency import THREADS, chain, firing, race, racers, setup  # noqa: F401 - fixtures
+from .conftest import THREADS
+from .test_concurrency import chain, firing, race
 
 pytestmark = pytest.mark.postgres
 

@@ -13,18 +13,41 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from workflows.archive_states import Status
 from workflows.errors import Invalid
 from workflows.identity import mask_numbers
 from workflows.infra.audit import HASHED_FIELDS, event_hash
 from workflows.infra.clock import LOCAL, to_db
 from workflows.models import AuditEvent, Campaign, Case, Union
 from workflows.states import TRIGGERS, Action, Role, State, label_of_action
-from workflows.vocab import AidKind, Category, Cause, Gender, ObjectionStatus, UnionKind, WorkerGroup, label_of
+from workflows.vocab import (
+    OLD_CAUSES,
+    AidKind,
+    ApplicationKind,
+    ArchiveType,
+    Category,
+    Cause,
+    ClosingReason,
+    EmployerNature,
+    Gender,
+    HousingType,
+    Hukou,
+    Insurance,
+    Marital,
+    ModelWorker,
+    ObjectionStatus,
+    Political,
+    UnionKind,
+    WorkerGroup,
+    WorkStatus,
+    label_of,
+)
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -46,11 +69,43 @@ FIELD_LABELS = {
     "starts_on": "开始日期", "ends_on": "结束日期", "deadline": "报送截止", "report_deadline": "总结截止",
     "publicity_days": "公示天数（工作日）", "reminder_days": "提醒（截止前天数）", "cap_per_payment": "单次救助上限（元）",
     "cap_per_year": "每人每年上限（元）", "budget": "预算（元）",
+    # The household archive and what a case holds of it.
+    "secondary_causes": "次要致困原因", "archive": "户档案", "application_kind": "申请类型",
+    "archive_type": "档案类型", "model_worker": "劳模类型", "ethnicity": "民族", "political": "政治面貌",
+    "marital": "婚姻状况", "hukou": "户口类型", "hukou_area": "户口所在地行政区划", "work_status": "工作状态",
+    "employer_nature": "单位性质", "housing_type": "住房类型", "floor_area": "建筑面积（平方米）",
+    "insurance": "医保状况", "single_parent": "单亲家庭", "zero_employment": "零就业家庭", "bank_name": "开户银行",
+    "bank_branch": "开户支行", "national_number": "职工编号（全国系统）", "status": "档案状态",
+    "status_reason": "原因", "union_id": "所属工会（编号）", "merged_into_id": "并入的档案（编号）",
+    "merged": "并入本档案的档案", "cases": "随档案转移的申请", "last_helped": "最近获帮扶的活动（编号）",
 }
+
+
+class _Shown:
+    """A stored text that is not one code of a vocabulary, shown by `show(text)` (label_of asks kind(text).label)."""
+
+    def __init__(self, show) -> None:
+        self.show = show
+
+    def __call__(self, text: str) -> SimpleNamespace:
+        return SimpleNamespace(label=self.show(text))
+
+
+def _causes(text: str) -> str:
+    """Causes as the trail keeps them (a list joined by commas), each by its label; a code of the first cause list
+    (events written before the national one) by its national code's."""
+    return "、".join(label_of(Cause, OLD_CAUSES.get(code, code)) for code in text.split(",") if code)
+
+
 # Fields whose stored values are codes of a vocabulary: shown by their label.
-_CODES = {"state": State, "worker_group": WorkerGroup, "category": Category, "primary_cause": Cause,
-          "secondary_cause": Cause, "aid_kind": AidKind, "gender": Gender, "objection": ObjectionStatus,
-          "role": Role, "kind": UnionKind}
+_CODES = {"state": State, "worker_group": WorkerGroup, "category": Category, "primary_cause": _Shown(_causes),
+          "secondary_cause": _Shown(_causes), "secondary_causes": _Shown(_causes), "aid_kind": AidKind,
+          "gender": Gender, "objection": ObjectionStatus, "role": Role, "kind": UnionKind,
+          "application_kind": ApplicationKind, "status": Status, "status_reason": ClosingReason,
+          "archive_type": ArchiveType, "model_worker": ModelWorker, "political": Political, "marital": Marital,
+          "hukou": Hukou, "work_status": WorkStatus, "employer_nature": EmployerNature, "housing_type": HousingType,
+          "insurance": Insurance, "single_parent": _Shown(lambda text: _YES_NO.get(text, text)),
+          "zero_employment": _Shown(lambda text: _YES_NO.get(text, text))}
 _YES_NO = {"True": "是", "False": "否", "true": "是", "false": "否"}
 # Moments, kept as UTC text in the changes: shown in Beijing time like every other time on the screens.
 _MOMENTS = {"entered_at", "publicized_at", "notice_closes_at", "disbursed_at", "deadline", "report_deadline"}
