@@ -198,9 +198,13 @@ def run_raw(folder: Path, cases: int) -> tuple[int, float]:
     db.execute("INSERT INTO campaigns (id, name, starts_on, ends_on, deadline, report_deadline, publicity_days, "
                "reminder_days) VALUES (1, 'raw', '2029-12-01', '2031-02-28', ?, ?, 0, '[7, 3, 1]')",
                (now + dt.timedelta(days=365),) * 2)
-    db.executemany("INSERT INTO cases (id, version, campaign_id, union_id, state, applicant_name, medical, "
-                   "created_by_id, created_at, updated_at) VALUES (?, 1, 1, 1, 'drafted', '王建国', 0, 1, ?, ?)",
-                   [(n + 1, now, now) for n in range(cases)])
+    db.executemany("INSERT INTO archives (id, version, union_id, status, applicant_name, secondary_causes, "
+                   "single_parent, zero_employment, created_at, updated_at) "
+                   "VALUES (?, 1, 1, 'pending', '王建国', '[]', 0, 0, ?, ?)", [(n + 1, now, now) for n in range(cases)])
+    db.executemany("INSERT INTO cases (id, version, campaign_id, union_id, archive_id, application_kind, state, "
+                   "applicant_name, secondary_causes, medical, created_by_id, created_at, updated_at) "
+                   "VALUES (?, 1, 1, 1, ?, 'new', 'drafted', '王建国', '[]', 0, 1, ?, ?)",
+                   [(n + 1, n + 1, now, now) for n in range(cases)])
     db.execute("COMMIT")
 
     states = [State.drafted.value] + [BY_TRIGGER[trigger].dest.value for _, trigger in ROAD]
@@ -225,8 +229,18 @@ def run_raw(folder: Path, cases: int) -> tuple[int, float]:
                        "from_state, to_state, comment, changes, prev_hash, hash) "
                        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
                        (seq, stamp, f"bench_{role}", role, case_id, trigger, before, after, changes, prev, digest))
-            db.execute("COMMIT")
             prev = digest
+            if BY_TRIGGER[trigger].updates_archive:  # as the services do: the archive takes the approval
+                db.execute("UPDATE archives SET status = 'active', version = version + 1, last_helped_at = ? "
+                           "WHERE id = ?", (stamp, case_id))
+                seq += 1
+                digest = hashlib.sha256(f"{seq}|{stamp}|{case_id}|activate|{prev}".encode()).hexdigest()
+                db.execute("INSERT INTO audit_events (seq, occurred_at, actor_id, actor, role, case_id, archive_id, "
+                           "action, from_state, to_state, comment, changes, prev_hash, hash) "
+                           "VALUES (?, ?, 1, ?, ?, NULL, ?, 'activate', 'pending', 'active', NULL, '{}', ?, ?)",
+                           (seq, stamp, f"bench_{role}", role, case_id, prev, digest))
+                prev = digest
+            db.execute("COMMIT")
             count += 1
     elapsed = tick() - start
     db.close()
