@@ -105,14 +105,21 @@ def build(path: Path, cases: int, overdue: int) -> dict:
     union_of = " ".join(f"WHEN {k} THEN {u}" for k, (u, _) in enumerate(unions))
     cadre_of = " ".join(f"WHEN {k} THEN {c}" for k, (_, c) in enumerate(unions))
     # `due`: 1 for M ids spread evenly over 1..N (where floor(i*M/N) steps up).
+    # One household archive per case, of the case's union (ids alike).
     db.execute(f"""
-        INSERT INTO cases (id, version, campaign_id, union_id, state, applicant_name, medical, created_by_id,
-                           created_at, updated_at)
+        INSERT INTO archives (id, version, union_id, status, applicant_name, secondary_causes, single_parent,
+                              zero_employment, created_at, updated_at)
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :cases)
+        SELECT i, 1, CASE i % {UNIONS} {union_of} END, 'pending', '王建国', '[]', 0, 0, :created, :created FROM n""",
+               {"cases": cases, "created": CREATED})
+    db.execute(f"""
+        INSERT INTO cases (id, version, campaign_id, union_id, archive_id, application_kind, secondary_causes,
+                           state, applicant_name, medical, created_by_id, created_at, updated_at)
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :cases),
         d(i, due) AS (SELECT i, (i * :overdue) / :cases - ((i - 1) * :overdue) / :cases FROM n)
         SELECT i, 1,
                CASE WHEN due = 1 OR i % 9 = 1 THEN :past ELSE :future END,
-               CASE i % {UNIONS} {union_of} END,
+               CASE i % {UNIONS} {union_of} END, i, 'new', '[]',
                CASE WHEN due = 1 THEN
                         CASE i % 4 WHEN 0 THEN 'drafted' WHEN 1 THEN 'documented'
                                    WHEN 2 THEN 'grassroots_approved' ELSE 'publicized' END
