@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench bench-transition-rate bench-sweep translations clean
+.PHONY: run test test-fast bench bench-transition-rate bench-sweep bench-migration translations clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
 
-bench: bench-transition-rate bench-sweep
+bench: bench-transition-rate bench-sweep bench-migration
 
 bench-transition-rate: $(STAMP)
 	$(BIN)/python bench/transition_rate.py
@@ -34,6 +34,10 @@ bench-transition-rate: $(STAMP)
 # 1,000,000 cases, 100,000 of them overdue: about half a minute and 1 GB of temporary disk (BENCH_ARGS=--help).
 bench-sweep: $(STAMP)
 	$(BIN)/python bench/sweep.py $(BENCH_ARGS)
+
+# Revision 0007 (household archives) over 100,000 cases of revision 0006 (BENCH_ARGS=--help).
+bench-migration: $(STAMP)
+	$(BIN)/python bench/migration.py $(BENCH_ARGS)
 
 # After changing a text of the screens: refresh the English catalogue, translate what is new, run this again.
 translations: $(STAMP)

@@ -10,10 +10,13 @@ the data of its latest case and every member named in any of them; it is 在档 
 the district, 建档中 otherwise. The causes are read as the national code list. No audit event is changed: the
 archive's history is read through its cases.
 """
+import logging
 from contextlib import contextmanager
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
+log = logging.getLogger("alembic.runtime.migration")
 
 # The first code list's causes, as their national codes (workflows/vocab.py OLD_CAUSES, copied: a migration must
 # not change when the application does).
@@ -128,6 +131,9 @@ def upgrade() -> None:
     with _children_set_aside(op.get_bind()), op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.alter_column('archive_id', existing_type=sa.Integer(), nullable=False)
         batch_op.alter_column('secondary_causes', existing_type=sa.JSON(), nullable=False)
+        # The default only filled the existing rows; the model has none (the application always sets the kind).
+        batch_op.alter_column('application_kind', existing_type=sa.String(length=16), existing_nullable=False,
+                              server_default=None)
         batch_op.create_index(batch_op.f('ix_cases_archive_id'), ['archive_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_cases_archive_id_archives'), 'archives', ['archive_id'], ['id'])
         batch_op.drop_column('secondary_cause')
@@ -164,6 +170,11 @@ def backfill(bind) -> None:
     for r in bind.execute(sa.select(members_t).order_by(members_t.c.case_id, members_t.c.position)):
         members.setdefault(r.case_id, []).append(dict(r._mapping))
 
+    # When each case was approved by the district, from its event (its last change otherwise).
+    events_t = sa.table('audit_events', sa.column('case_id'), sa.column('action'), sa.column('occurred_at'))
+    approved = dict(bind.execute(sa.select(events_t.c.case_id, sa.func.max(events_t.c.occurred_at))
+                                 .where(events_t.c.action == 'district_approve').group_by(events_t.c.case_id)).all())
+
     # Households: the cases joined by a shared ID number (union-find over the numbers).
     parent = {case['id']: case['id'] for case in cases}
 
@@ -197,7 +208,7 @@ def backfill(bind) -> None:
                        created_by_id=group[0]['created_by_id'], created_at=group[0]['created_at'],
                        updated_at=latest['updated_at'],
                        last_helped_campaign_id=helped[-1]['campaign_id'] if helped else None,
-                       last_helped_at=helped[-1]['updated_at'] if helped else None)
+                       last_helped_at=approved.get(helped[-1]['id'], helped[-1]['updated_at']) if helped else None)
         archives.append(archive)
         # Its members: those of the latest case, then every other person named by number in the household's
         # earlier cases (their applicants too); a person without a number is only known by the latest case.
@@ -224,6 +235,14 @@ def backfill(bind) -> None:
                             'primary': OLD_CAUSES.get(case['primary_cause'], case['primary_cause']),
                             'secondary': _causes(case)})
             helped_before = helped_before or case['state'] in COMMITTED
+
+    # What an operator should look at afterwards: households joined across cases, and two applications of one
+    # household in one campaign (the campaign's duplicate rule then holds the later one at `document`).
+    joined = [g for g in households.values() if len(g) > 1]
+    doubles = sum(len(g) - len({c['campaign_id'] for c in g}) for g in joined)
+    log.info("0007: %d cases into %d archives; %d households span several cases (the largest %d); "
+             "%d applications share a campaign with another of their household",
+             len(cases), len(archives), len(joined), max((len(g) for g in joined), default=1), doubles)
 
     archives_t = sa.table('archives', *(sa.column(n) for n in archives[0]),
                           sa.column('secondary_causes', sa.JSON()))
