@@ -315,6 +315,28 @@ def audit_digest() -> None:
         click.echo(audit.digest(session))
 
 
+def _xlsx_target(out: str):
+    from pathlib import Path
+
+    target = Path(out)
+    if target.suffix.lower() != ".xlsx":
+        raise Invalid({"out": "输出文件名应以 .xlsx 结尾"})
+    if not target.parent.is_dir():
+        raise Invalid({"out": f"目录{target.parent}不存在"})
+    return target
+
+
+def _write(target, data: bytes) -> None:
+    """Written beside the target, then moved over it: a failure never leaves half a file under the name asked for."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise Invalid({"out": f"无法写入{target}：{error.strerror}"}) from None
+
+
 @main.group("stats", help="Statistics.")
 def stats_group() -> None:
     pass
@@ -326,31 +348,56 @@ def stats_group() -> None:
 @click.option("--union", "union_code", help="Code of a union (its figures and those under it); default: the district.")
 @_domain_errors
 def stats_export(campaign_id: str, out: str, union_code: str | None) -> None:
-    from pathlib import Path
-
     from workflows.reads import reports
 
     from .exports import statistics_workbook
 
     if not campaign_id.isdigit() or len(campaign_id) > 9:
         raise Invalid({"campaign": "活动编号应为数字"})
-    target = Path(out)
-    if target.suffix.lower() != ".xlsx":
-        raise Invalid({"out": "输出文件名应以 .xlsx 结尾"})
-    if not target.parent.is_dir():
-        raise Invalid({"out": f"目录{target.parent}不存在"})
+    target = _xlsx_target(out)
     with _transaction(writes=False) as session:
         campaign, union = reports.scope(session, CONSOLE, int(campaign_id), union_code)
         table = reports.statistics(session, campaign.id, union)
         data = statistics_workbook(table, campaign, union, SystemClock().now())
-    # Written beside the target, then moved over it: a failure never leaves half a file under the name asked for.
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        partial.write_bytes(data)
-        partial.replace(target)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise Invalid({"out": f"无法写入{target}：{error.strerror}"}) from None
+    _write(target, data)
     click.echo(f"已写入{campaign.name}活动统计表（{table['unit']}）：{table['cases']}件，"
                f"审定{table['approved_amount']}元，发放{table['paid_amount']}元")
+    click.echo(str(target))
+
+
+@main.group("archive", help="Household archives (困难职工档案).")
+def archive_group() -> None:
+    pass
+
+
+@archive_group.command("export", help="Write the household archives as .xlsx, in the national system's layout.")
+@click.option("--out", required=True, help="The .xlsx file to write.")
+@click.option("--union", "union_code", help="Code of a union: its archives only; default: every archive.")
+@click.option("--format", "layout", type=click.Choice(["national"]), default="national", show_default=True,
+              help="The layout of the national 工会帮扶工作管理系统.")
+@_domain_errors
+def archive_export(out: str, union_code: str | None, layout: str) -> None:
+    from workflows.actors import SYSTEM
+    from workflows.models import Union
+
+    from .archive_exports import archive_workbook, archives_to_export
+
+    target = _xlsx_target(out)
+    with _transaction(writes=False) as session:
+        unit = "全部档案"
+        if union_code:
+            union = session.scalar(select(Union).where(Union.code == union_code))
+            if union is None:
+                raise Invalid({"union": f"没有代码为{union_code}的工会"})
+            unit = union.name
+        counted: list[int] = []
+
+        def each():
+            for archive in archives_to_export(session, SYSTEM, union_code):  # the console reads every archive
+                counted.append(archive.id)
+                yield archive
+
+        data = archive_workbook(each(), unit, SystemClock().now())
+    _write(target, data)
+    click.echo(f"已写入困难职工档案（{unit}）：{len(counted)}户")
     click.echo(str(target))

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
 from workflows.errors import Invalid
 from workflows.infra.clock import LOCAL
@@ -118,14 +118,14 @@ class NationalIn(_In):
     political: Political | None = None
     marital: Marital | None = None
     hukou: Hukou | None = None
-    hukou_area: str | None = Field(default=None, pattern=r"^\d{6}$")
+    hukou_area: str | None = Field(default=None, pattern=r"^[0-9]{6}$")  # ASCII digits: \d takes any script's
     work_status: WorkStatus | None = None
     employer_nature: EmployerNature | None = None
     housing_type: HousingType | None = None
     floor_area: Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=2)] | None = None
     insurance: Insurance | None = None
-    single_parent: bool = False
-    zero_employment: bool = False
+    single_parent: StrictBool = False
+    zero_employment: StrictBool = False
     bank_name: str | None = Field(default=None, max_length=50)
     bank_branch: str | None = Field(default=None, max_length=100)
     national_number: str | None = Field(default=None, max_length=32)

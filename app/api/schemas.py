@@ -8,19 +8,36 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictBool, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    RootModel,
+    StrictBool,
+    WithJsonSchema,
+    WrapValidator,
+    create_model,
+)
 
+from workflows.archive_states import ARCHIVE_TRIGGERS, Status
 from workflows.identity import mask_id, mask_numbers
 from workflows.infra.clock import from_db
-from workflows.inputs import AidIn, ApplicantIn, CaseIn, CausesIn, HouseholdIn
-from workflows.models import Case, Document, Notification, Objection
+from workflows.inputs import NATIONAL_FIELDS, AidIn, ApplicantIn, ArchiveIn, CaseIn, CausesIn, HouseholdIn, NationalIn
+from workflows.models import Archive, Case, Document, Notification, Objection
+from workflows.reads.archives import Application
 from workflows.reads.trail import Entry
 from workflows.rules import missing_documents
 from workflows.states import TRIGGERS, State
-from workflows.vocab import DocumentKind
+from workflows.vocab import MAX_SECONDARY_CAUSES, OLD_CAUSES, Category, Cause, ClosingReason, DocumentKind, WorkerGroup
 
 Trigger = Literal[TRIGGERS]  # type: ignore[valid-type]
 StateCode = Literal[tuple(s.value for s in State)]  # type: ignore[valid-type]
+StatusCode = Literal[tuple(s.value for s in Status)]  # type: ignore[valid-type]
+CategoryCode = Literal[tuple(c.value for c in Category)]  # type: ignore[valid-type]
+WorkerGroupCode = Literal[tuple(w.value for w in WorkerGroup)]  # type: ignore[valid-type]
 DocumentKindCode = Literal[tuple(k.value for k in DocumentKind)]  # type: ignore[valid-type]
 
 
@@ -57,9 +74,55 @@ class AidBody(AidIn):
     medical: StrictBool = False
 
 
+# The causes as they are accepted (workflows.inputs.CausesIn): the national codes and, read as their national code,
+# those of the first list; the secondary ones as a list, or as before one code (or none). The document says so.
+CAUSE_CODES = [c.value for c in Cause] + list(OLD_CAUSES)
+_PRIMARY, _SECONDARY = CausesIn.model_fields["primary"], CausesIn.model_fields["secondary"]
+PrimaryCause = Annotated[(_PRIMARY.annotation, *_PRIMARY.metadata, WithJsonSchema(
+    {"anyOf": [{"type": "string", "enum": CAUSE_CODES}, {"type": "null"}]}))]
+SecondaryCauses = Annotated[(_SECONDARY.annotation, *_SECONDARY.metadata, WithJsonSchema(
+    {"anyOf": [{"type": "array", "items": {"type": "string", "enum": CAUSE_CODES}, "maxItems": MAX_SECONDARY_CAUSES},
+               {"type": "string", "enum": [*CAUSE_CODES, ""]}, {"type": "null"}],
+     "description": f"Up to {MAX_SECONDARY_CAUSES} codes; one code alone, or null, as before"}))]
+
+
+class CausesBody(CausesIn):
+    primary: PrimaryCause = None  # type: ignore[valid-type]
+    secondary: SecondaryCauses = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+class NationalBody(NationalIn):
+    """The national archive form's fields; `single_parent` and `zero_employment` are JSON booleans."""
+    single_parent: StrictBool = False
+    zero_employment: StrictBool = False
+
+
+# The household of a case body, which an application by archive takes from the archive instead.
+HOUSEHOLD_PARTS = ("applicant", "worker_group", "category", "causes", "household", "bank_account")
+
+
 class CaseCreate(CaseIn):
+    """Either the whole household (its archive is found, or created with the case), or `archive`: the id of an
+    archived household to apply for, with `aid` alone beside it."""
     campaign: int = Field(gt=0, lt=2**31)
+    archive: int | None = Field(None, gt=0, lt=2**31, description="Apply for this archive (then no household "
+                                                                   "fields: they come from the archive)")
+    applicant: ApplicantIn | None = Field(None, description="Required unless `archive` is given")  # type: ignore
+    causes: CausesBody = Field(default_factory=CausesBody)
     aid: AidBody = Field(default_factory=AidBody)
+
+
+class ArchiveCreate(ArchiveIn):
+    causes: CausesBody = Field(default_factory=CausesBody)
+    national: NationalBody = Field(default_factory=NationalBody)
+
+
+# Validators that are part of a field's type (a single cause read as a list of one, old codes read as new ones):
+# a partial model keeps them, besides the constraints.
+_VALIDATORS = (BeforeValidator, AfterValidator, PlainValidator, WrapValidator, WithJsonSchema)
+_NESTED = {ApplicantIn: (ApplicantIn, "ApplicantPatch"), CausesIn: (CausesBody, "CausesPatch"),
+           HouseholdIn: (HouseholdIn, "HouseholdPatch"), AidIn: (AidBody, "AidPatch"),
+           NationalIn: (NationalBody, "NationalPatch")}
 
 
 def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
@@ -67,24 +130,53 @@ def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
     fields = {}
     for field_name, info in model.model_fields.items():
         annotation = info.annotation
-        nested = {ApplicantIn: "ApplicantPatch", CausesIn: "CausesPatch", HouseholdIn: "HouseholdPatch",
-                  AidIn: "AidPatch"}
-        if annotation in nested:
-            annotation = _partial(AidBody if annotation is AidIn else annotation, nested[annotation])
-        fields[field_name] = (annotation | None, Field(None, **_constraints(info)))
+        if annotation in _NESTED:
+            annotation = _partial(*_NESTED[annotation])
+        annotation = annotation | None
+        validators = [item for item in info.metadata if isinstance(item, _VALIDATORS)]
+        if validators:
+            annotation = Annotated[annotation, *validators]
+        fields[field_name] = (annotation, Field(None, **_constraints(info)))
     return create_model(name, __base__=_In, **fields)
 
 
 def _constraints(info) -> dict[str, Any]:
     out = {}
     for item in info.metadata:
-        for key in ("min_length", "max_length", "ge", "gt", "max_digits", "decimal_places", "strict"):
+        for key in ("min_length", "max_length", "ge", "gt", "max_digits", "decimal_places", "strict", "pattern"):
             if getattr(item, key, None) is not None:
                 out[key] = getattr(item, key)
     return out
 
 
 CaseFields = _partial(CaseIn, "CaseFields")
+ArchiveFields = _partial(ArchiveIn, "ArchiveFields")
+
+
+class ArchivePatch(ArchiveFields):  # type: ignore[misc, valid-type]
+    version: int = Field(ge=1, lt=2**31, description="The version you read; a stale one is refused with 409 stale")
+
+
+class ArchiveTransitionIn(_In):
+    trigger: str = Field(max_length=32, description="One of: " + ", ".join(ARCHIVE_TRIGGERS)
+                         + " (activate is the system's, on the district's approval of an application)")
+    version: int = Field(ge=1, lt=2**31)
+    comment: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=32, description="deregister: one of "
+                               + ", ".join(r.value for r in ClosingReason))
+    union: str | None = Field(None, max_length=32, description="transfer: the receiving grassroots union's code")
+
+
+class MergeIn(_In):
+    other: int = Field(gt=0, lt=2**31, description="The archive merged into this one (it is deregistered as merged)")
+    version: int = Field(ge=1, lt=2**31, description="This archive's version")
+    comment: str | None = Field(None, max_length=2000)
+
+
+class CarryOverIn(_In):
+    campaign: int = Field(gt=0, lt=2**31)
+    archives: list[Annotated[int, Field(gt=0, lt=2**31)]] = Field(min_length=1, max_length=200)
+    aid: AidBody | None = Field(None, description="The aid asked for, the same for every application")
 
 
 class CasePatch(CaseFields):  # type: ignore[misc, valid-type]
@@ -120,6 +212,10 @@ class DocumentPath(BaseModel):
     document_id: str = Field(pattern=r"^[0-9a-f]{32}$")
 
 
+class ArchivePath(BaseModel):
+    archive_id: int = Field(ge=1, lt=2**31)
+
+
 class ObjectionPath(BaseModel):
     objection_id: int = Field(ge=1, lt=2**31)
 
@@ -138,6 +234,24 @@ class CaseQuery(PageQuery):
     union: str | None = Field(None, max_length=32, description="A union's code")
     campaign: int | None = Field(None, ge=1, lt=2**31)
     q: str | None = Field(None, max_length=50, description="Part of a name, or at least 4 digits of the ID number")
+
+
+class ArchiveQuery(PageQuery):
+    status: StatusCode | None = None  # type: ignore[valid-type]
+    union: str | None = Field(None, max_length=32, description="A union's code")
+    category: CategoryCode | None = None  # type: ignore[valid-type]
+    worker_group: WorkerGroupCode | None = None  # type: ignore[valid-type]
+    q: str | None = Field(None, max_length=50, description="Part of the head's name, or the last 4 digits of the "
+                                                           "ID number")
+
+
+class CarryOverQuery(_In):
+    campaign: int = Field(ge=1, lt=2**31)
+
+
+class ArchiveExportQuery(_In):
+    format: Literal["national"] = Field("national", description="The national system's layout")
+    union: str | None = Field(None, max_length=32, description="A union's code; default: every archive I may see")
 
 
 def _iso_8601(value: Any) -> Any:
@@ -232,6 +346,11 @@ class ObjectionOut(BaseModel):
     resolved_at: dt.datetime | None
 
 
+class CausesOut(BaseModel):
+    primary: str | None
+    secondary: list[str] = Field(description="Up to three codes of the national list")
+
+
 class CaseSummary(BaseModel):
     id: int
     version: int
@@ -239,6 +358,8 @@ class CaseSummary(BaseModel):
     state_label: str
     campaign: int
     union: UnionOut
+    archive: int = Field(description="The household's archive")
+    application_kind: str = Field(description="new (增量), existing (存量) or returned (返困)")
     file_number: str | None
     applicant_name: str
     id_number: str | None = Field(description="Masked")
@@ -257,7 +378,7 @@ class InboxItem(CaseSummary):
 class CaseOut(CaseSummary):
     applicant: ApplicantOut
     category: str | None
-    causes: dict[str, str | None]
+    causes: CausesOut
     household: HouseholdOut
     aid: AidOut
     bank_account: str | None = Field(description="Masked: the last 4 digits")
@@ -283,6 +404,83 @@ class InboxPage(BaseModel):
     page: int
     per_page: int
     groups: dict[str, int] = Field(description="Task → number of cases")
+
+
+class CaseList(RootModel[list[CaseOut]]):
+    pass
+
+
+class NationalOut(BaseModel):
+    archive_type: str | None
+    model_worker: str | None
+    ethnicity: str | None
+    political: str | None
+    marital: str | None
+    hukou: str | None
+    hukou_area: str | None
+    work_status: str | None
+    employer_nature: str | None
+    housing_type: str | None
+    floor_area: Decimal | None
+    insurance: str | None
+    single_parent: bool
+    zero_employment: bool
+    bank_name: str | None
+    bank_branch: str | None
+    national_number: str | None
+
+
+class ApplicationOut(BaseModel):
+    case: int
+    campaign: int
+    campaign_name: str
+    year: int
+    state: str
+    state_label: str
+    kind: str = Field(description="new (增量), existing (存量) or returned (返困)")
+    amount: Decimal | None
+    union: str
+
+
+class ArchiveSummary(BaseModel):
+    id: int
+    version: int
+    status: str
+    status_label: str
+    union: UnionOut
+    applicant_name: str
+    id_number: str | None = Field(description="Masked")
+    worker_group: str | None
+    category: str | None
+    household_size: int
+    last_helped_campaign: int | None
+    updated_at: dt.datetime
+
+
+class ArchiveOut(ArchiveSummary):
+    status_reason: str | None
+    merged_into: int | None
+    applicant: ApplicantOut
+    causes: CausesOut
+    household: HouseholdOut
+    bank_account: str | None = Field(description="Masked: the last 4 digits")
+    national: NationalOut
+    last_helped_at: dt.datetime | None
+    created_at: dt.datetime
+    applications: list[ApplicationOut]
+    triggers: list[str] = Field(description="What the caller may fire now")
+    blocked: dict[str, str] = Field(description="trigger → why the caller may not fire it now")
+
+
+class ArchivePage(BaseModel):
+    items: list[ArchiveSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class ArchiveList(RootModel[list[ArchiveSummary]]):
+    pass
 
 
 class RevealOut(BaseModel):
@@ -364,6 +562,7 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 def summary(case: Case) -> dict[str, Any]:
     return {"id": case.id, "version": case.version, "state": case.state, "state_label": State(case.state).label,
             "campaign": case.campaign_id, "union": {"code": case.union.code, "name": case.union.name},
+            "archive": case.archive_id, "application_kind": case.application_kind,
             "file_number": case.file_number, "applicant_name": case.applicant_name,
             "id_number": case.masked_id_number, "worker_group": case.worker_group, "aid_kind": case.aid_kind,
             "aid_amount": case.aid_amount, "deadline": _utc(case.campaign.deadline),
@@ -382,24 +581,53 @@ def objection_out(objection: Objection) -> dict[str, Any]:
             "resolved_at": _utc(objection.resolved_at)}
 
 
-def case_out(case: Case, triggers: list[str], blocked: dict[str, str]) -> dict[str, Any]:
-    return {**summary(case),
-            "applicant": {"name": case.applicant_name, "gender": case.gender, "id_number": case.masked_id_number,
-                          "phone": case.phone, "employer": case.employer},
-            "category": case.category,
-            "causes": {"primary": case.primary_cause, "secondary": case.secondary_cause},
-            "household": {"annual_income": case.annual_income,
-                          "per_capita_monthly_income": case.per_capita_monthly_income, "housing": case.housing,
+def _household(record: Case | Archive) -> dict[str, Any]:
+    """The household of a case or an archive, as in a case body, numbers masked."""
+    return {"applicant": {"name": record.applicant_name, "gender": record.gender,
+                          "id_number": record.masked_id_number, "phone": record.phone, "employer": record.employer},
+            "category": record.category,
+            "causes": {"primary": record.primary_cause, "secondary": list(record.secondary_causes or [])},
+            "household": {"annual_income": record.annual_income,
+                          "per_capita_monthly_income": record.per_capita_monthly_income, "housing": record.housing,
                           "members": [{"name": m.name, "relation": m.relation, "id_number": mask_id(m.id_number),
                                        "monthly_income": m.monthly_income, "health": m.health,
-                                       "occupation": m.occupation} for m in case.members]},
+                                       "occupation": m.occupation} for m in record.members]},
+            "bank_account": record.masked_bank_account}
+
+
+def case_out(case: Case, triggers: list[str], blocked: dict[str, str]) -> dict[str, Any]:
+    return {**summary(case), **_household(case),
             "aid": {"kind": case.aid_kind, "amount": case.aid_amount, "medical": case.medical},
-            "bank_account": case.masked_bank_account,
             "documents": [document_out(d) for d in case.documents],
             "missing_documents": missing_documents(case),
             "objections": [objection_out(o) for o in case.objections],
             "notice_closes_at": _utc(case.notice_closes_at), "payment_reference": case.payment_reference,
             "triggers": triggers, "blocked": blocked}
+
+
+def archive_summary(archive: Archive) -> dict[str, Any]:
+    return {"id": archive.id, "version": archive.version, "status": archive.status,
+            "status_label": Status(archive.status).label,
+            "union": {"code": archive.union.code, "name": archive.union.name},
+            "applicant_name": archive.applicant_name, "id_number": archive.masked_id_number,
+            "worker_group": archive.worker_group, "category": archive.category,
+            "household_size": archive.household_size, "last_helped_campaign": archive.last_helped_campaign_id,
+            "updated_at": _utc(archive.updated_at)}
+
+
+def application_out(application: Application) -> dict[str, Any]:
+    return {"case": application.case, "campaign": application.campaign, "campaign_name": application.campaign_name,
+            "year": application.year, "state": application.state, "state_label": State(application.state).label,
+            "kind": application.kind, "amount": application.amount, "union": application.union}
+
+
+def archive_out(archive: Archive, applications: list[Application], triggers: list[str],
+                blocked: dict[str, str]) -> dict[str, Any]:
+    return {**archive_summary(archive), **_household(archive),
+            "status_reason": archive.status_reason, "merged_into": archive.merged_into_id,
+            "national": {name: getattr(archive, name) for name in NATIONAL_FIELDS},
+            "last_helped_at": _utc(archive.last_helped_at), "created_at": _utc(archive.created_at),
+            "applications": [application_out(a) for a in applications], "triggers": triggers, "blocked": blocked}
 
 
 def event_out(entry: Entry) -> dict[str, Any]:

@@ -14,11 +14,13 @@ from workflows import rules, verbs
 from workflows.errors import Invalid, NotFound
 from workflows.infra import audit
 from workflows.infra.clock import LOCAL, to_db
-from workflows.models import Account, Notification
-from workflows.reads import reports, trail, worklists
+from workflows.models import Account, Campaign, Notification, Union
+from workflows.reads import archives, reports, trail, worklists
 from workflows.reads.notifications import listing, unread
+from workflows.states import UNION_ROLES
 from workflows.verbs import signin
 
+from ..archive_exports import archive_workbook, archives_to_export
 from ..db import db
 from ..exports import statistics_workbook
 from ..respond import perform
@@ -27,13 +29,25 @@ from .blueprint import actor, api, clock, uploads
 
 AUTH = Tag(name="认证 Authentication")
 CASES = Tag(name="案件 Cases")
+ARCHIVES = Tag(name="档案 Archives")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AUDIT = Tag(name="审计 Audit")
 OTHER = Tag(name="其他 Other")
 
 
-def _case_response(case, status: int = 200):
+def _case_json(case) -> dict:
     triggers, blocked = rules.available(db(), case, actor(), clock().now())
-    return s.CaseOut.model_validate(s.case_out(case, triggers, blocked)).model_dump(mode="json"), status
+    return s.CaseOut.model_validate(s.case_out(case, triggers, blocked)).model_dump(mode="json")
+
+
+def _case_response(case, status: int = 200):
+    return _case_json(case), status
+
+
+def _archive_response(archive, status: int = 200):
+    triggers, blocked = rules.archives.available(db(), archive, actor())
+    out = s.archive_out(archive, archives.applications(db(), archive), triggers, blocked)
+    return s.ArchiveOut.model_validate(out).model_dump(mode="json"), status
 
 
 # ------------------------------------------------------------------ tokens and me
@@ -86,10 +100,19 @@ def list_cases(query: s.CaseQuery):
 
 # ------------------------------------------------------------------ one case
 
-@api.post("/cases", tags=[CASES], responses=s.responses({201: s.CaseOut}, 400, 403, 409),
-          summary="Open a draft (cadres)")
+@api.post("/cases", tags=[CASES], responses=s.responses({201: s.CaseOut}, 400, 403, 404, 409),
+          summary="Open a draft (cadres): for an archived household (`archive`), or with the whole household")
 def create_case(body: s.CaseCreate):
-    data = body.model_dump(mode="json", exclude={"campaign"}, exclude_unset=True)
+    if body.archive is not None:
+        given = sorted(set(s.HOUSEHOLD_PARTS) & body.model_fields_set)
+        if given:
+            raise Invalid({name: "按档案申请时不填写家庭资料：它取自档案，可在草稿中修改" for name in given})
+        aid = body.aid.model_dump(mode="json") if "aid" in body.model_fields_set else None
+        (case,) = perform(lambda: verbs.apply_for(db(), actor(), clock(), body.campaign, [body.archive], aid))
+        return _case_response(case, 201)
+    if body.applicant is None:
+        raise Invalid({"applicant": "必填"})
+    data = body.model_dump(mode="json", exclude={"campaign", "archive"}, exclude_unset=True)
     case = perform(lambda: verbs.create_case(db(), actor(), clock(), body.campaign, data))
     return _case_response(case, 201)
 
@@ -199,6 +222,102 @@ def history(path: s.CasePath):
             for e in trail.case_history(db(), case.id).items]
 
 
+# ------------------------------------------------------------------ household archives
+
+@api.get("/archives", tags=[ARCHIVES], responses=s.responses({200: s.ArchivePage}, 403),
+         summary="The household archives I may see, the most recently changed first")
+def list_archives(query: s.ArchiveQuery):
+    rules.require_role(actor(), rules.ARCHIVE_READERS, "查看困难职工档案")
+    filters = archives.ArchiveFilters(status=query.status, union=query.union, category=query.category,
+                                      worker_group=query.worker_group, q=query.q)
+    page = archives.listing(db(), actor(), filters, page=query.page, per_page=query.per_page)
+    return s.ArchivePage.model_validate({"items": [s.archive_summary(a) for a in page.items], "total": page.total,
+                                        "page": page.page, "per_page": page.per_page}).model_dump(mode="json")
+
+
+@api.post("/archives", tags=[ARCHIVES], responses=s.responses({201: s.ArchiveOut}, 403, 409),
+          summary="Open a household's archive (cadres); refused when any of its ID numbers has an archive already")
+def create_archive(body: s.ArchiveCreate):
+    data = body.model_dump(mode="json", exclude_unset=True)
+    archive = perform(lambda: verbs.create_archive(db(), actor(), clock(), data))
+    return _archive_response(archive, 201)
+
+
+@api.get("/archives/carry-over", tags=[ARCHIVES], responses=s.responses({200: s.ArchiveList}, 403),
+         summary="My union's active archives not yet applied for in a campaign")
+def carry_over(query: s.CarryOverQuery):
+    rules.require_role(actor(), rules.ARCHIVE_READERS, "查看困难职工档案")
+    if db().get(Campaign, query.campaign) is None:
+        raise Invalid({"campaign": "没有这个活动"})
+    return [s.ArchiveSummary.model_validate(s.archive_summary(a)).model_dump(mode="json")
+            for a in archives.carry_over(db(), actor(), query.campaign)]
+
+
+@api.post("/archives/carry-over", tags=[ARCHIVES], responses=s.responses({201: s.CaseList}, 403, 404, 409),
+          summary="Apply for many archives at once (cadres): one draft each, from the archive's data; all or none")
+def apply_for_archives(body: s.CarryOverIn):
+    aid = body.aid.model_dump(mode="json") if body.aid is not None else None
+    cases = perform(lambda: verbs.apply_for(db(), actor(), clock(), body.campaign, body.archives, aid))
+    return [_case_json(case) for case in cases], 201
+
+
+@api.get("/archives/export", tags=[ARCHIVES], responses=s.responses({200: None}, 403, 404),
+         summary="The archives I may see as .xlsx, in the national system's layout (numbers masked)")
+def export_archives(query: s.ArchiveExportQuery):
+    rules.require_role(actor(), rules.ARCHIVE_READERS, "导出困难职工档案")
+    unit = "全部档案"
+    if query.union:
+        union = db().scalar(select(Union).where(Union.code == query.union))
+        if union is None or (actor().role in UNION_ROLES and union.id != actor().union_id):
+            raise NotFound("找不到该工会")
+        unit = union.name
+    elif actor().union is not None:
+        unit = actor().union.name
+    data = archive_workbook(archives_to_export(db(), actor(), query.union), unit, clock().now())
+    return send_file(io.BytesIO(data), as_attachment=True, download_name="困难职工档案.xlsx", mimetype=XLSX)
+
+
+@api.get("/archives/<int:archive_id>", tags=[ARCHIVES], responses=s.responses({200: s.ArchiveOut}, 404))
+def get_archive(path: s.ArchivePath):
+    return _archive_response(verbs.get_archive(db(), actor(), path.archive_id))
+
+
+@api.patch("/archives/<int:archive_id>", tags=[ARCHIVES],
+           responses=s.responses({200: s.ArchiveOut}, 400, 403, 404, 409),
+           summary="Change fields of an archive; objects are merged, the member list is replaced whole")
+def edit_archive(path: s.ArchivePath, body: s.ArchivePatch):
+    data = body.model_dump(mode="json", exclude={"version"}, exclude_unset=True)
+    archive = perform(lambda: verbs.edit_archive(db(), actor(), clock(), path.archive_id, body.version, data))
+    return _archive_response(archive)
+
+
+@api.post("/archives/<int:archive_id>/transitions", tags=[ARCHIVES],
+          responses=s.responses({200: s.ArchiveOut}, 400, 403, 404, 409),
+          summary="Exit (脱困), reactivate (返困), deregister (注销) or transfer an archive")
+def fire_archive(path: s.ArchivePath, body: s.ArchiveTransitionIn):
+    archive = perform(lambda: verbs.fire_archive(db(), actor(), clock(), path.archive_id, body.trigger,
+                                                 body.version, comment=body.comment, reason=body.reason,
+                                                 union=body.union))
+    return _archive_response(archive)
+
+
+@api.post("/archives/<int:archive_id>/merge", tags=[ARCHIVES],
+          responses=s.responses({200: s.ArchiveOut}, 400, 403, 404, 409),
+          summary="Merge another archive of the same household into this one (reviewers)")
+def merge_archives(path: s.ArchivePath, body: s.MergeIn):
+    archive = perform(lambda: verbs.merge_archives(db(), actor(), clock(), path.archive_id, body.other,
+                                                   body.version, comment=body.comment))
+    return _archive_response(archive)
+
+
+@api.get("/archives/<int:archive_id>/history", tags=[ARCHIVES], responses=s.responses({200: s.EventList}, 404),
+         summary="The archive's audit events and its applications', oldest first")
+def archive_history(path: s.ArchivePath):
+    archive = verbs.get_archive(db(), actor(), path.archive_id)
+    return [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json")
+            for e in archives.timeline(db(), archive)]
+
+
 # ------------------------------------------------------------------ audit
 
 @api.get("/audit/events", tags=[AUDIT], responses=s.responses({200: s.EventPage}, 400, 403),
@@ -265,5 +384,5 @@ def report_statistics(query: s.StatisticsQuery):
     if query.format == "xlsx":
         data = statistics_workbook(table, campaign, union, clock().now())
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"送温暖活动统计表-{campaign.id}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                         mimetype=XLSX)
     return table

@@ -96,14 +96,16 @@ def test_an_edit_is_audited_and_a_stale_version_refused(session, make):
     verbs.edit_archive(session, cadre, make.clock, record.id, version,
                        {"national": {"hukou_area": "110105", "work_status": "laid_off", "single_parent": True}})
     assert (record.hukou_area, record.work_status, record.single_parent) == ("110105", "laid_off", True)
+    assert record.version == version + 1
     last = events(session, record.id)[-1]
     assert last.action == "edit_archive" and last.changes["work_status"] == [None, "laid_off"]
     from workflows.errors import Conflict
     with pytest.raises(Conflict):
         verbs.edit_archive(session, cadre, make.clock, record.id, version, {"national": {"ethnicity": "汉族"}})
-    with pytest.raises(Invalid) as caught:
-        verbs.edit_archive(session, cadre, make.clock, record.id, record.version, {"national": {"hukou_area": "1101"}})
-    assert "national.hukou_area" in caught.value.fields
+    for bad in ({"hukou_area": "1101"}, {"hukou_area": "１１０１０５"}, {"single_parent": "yes"}):
+        with pytest.raises(Invalid) as caught:
+            verbs.edit_archive(session, cadre, make.clock, record.id, record.version, {"national": bad})
+        assert f"national.{next(iter(bad))}" in caught.value.fields
 
 
 def test_causes_follow_the_national_list_with_up_to_three_secondary(session, make):
@@ -311,6 +313,15 @@ def test_a_household_reactivated_by_hand_applies_as_returned(session, make):
     [again] = verbs.apply_for(session, make.person("cadre", case.union), make.clock, campaign_ahead(make).id,
                               [case.archive_id])
     assert again.application_kind == "returned"
+
+
+def test_merging_a_helped_archive_into_a_new_one_makes_it_active(session, make):
+    helped = make.case(State.disbursed)
+    fresh = archive(make)
+    merged = verbs.merge_archives(session, make.person("reviewer"), make.clock, fresh.id, helped.archive_id,
+                                  fresh.version)
+    assert (merged.status, merged.last_helped_campaign_id) == (Status.active, helped.campaign_id)
+    assert events(session, merged.id)[-1].changes["status"] == ["pending", "active"]
 
 
 def test_a_reviewer_merges_two_archives_of_one_household(session, make):

@@ -92,6 +92,37 @@ def _notification(given: Given) -> None:
     given.ids["notification"] = notification.id
 
 
+def _archive(given: Given) -> None:
+    """A household archive of union A, pending (建档中)."""
+    world = given.world
+    data = case_data()
+    del data["aid"]
+    archive = verbs.create_archive(world.session, world.person("cadre", given.union), world.clock, data)
+    given.ids["archive"] = archive.id
+    given.ids["archive_version"] = archive.version
+
+
+def _active_archive(given: Given) -> None:
+    """An archive of union A made active by an application paid in an earlier campaign, nothing in progress."""
+    world = given.world
+    case = world.case(State.disbursed, union=given.union, campaign=world.campaign())
+    world.session.refresh(case.archive)
+    given.ids["archive"] = case.archive_id
+    given.ids["archive_version"] = case.archive.version
+
+
+def _two_archives(given: Given) -> None:
+    _archive(given)
+    other = Given(given.world, given.union, given.campaign)
+    _archive(other)
+    given.ids["other"] = other.ids["archive"]
+
+
+def _receiving_union(given: Given) -> None:
+    _archive(given)
+    given.ids["receiving"] = given.world.union("接收工会").code
+
+
 def _signer(given: Given) -> None:
     """An account with a real password, to sign in with."""
     world = given.world
@@ -115,6 +146,10 @@ GIVEN: dict[str | None, Callable[[Given], None]] = {
     "entered+claimed": _claimed,
     "district_approved": _case(State.district_approved),
     "district_approved+papers": _case(State.district_approved, papers=True),
+    "archive": _archive,
+    "archive:active": _active_archive,
+    "archive+other": _two_archives,
+    "archive+union": _receiving_union,
 }
 
 
@@ -139,6 +174,23 @@ EDIT = body(lambda given: {"version": given.case.version, "applicant": {"phone":
 OBJECTION = body({"statement": "有群众反映其家庭收入不实"})
 RESOLUTION = body({"outcome": "dismissed", "comment": "经核实，异议不成立"})
 COMMENT = "请补充材料"
+
+
+def _archive_data() -> dict:
+    data = case_data()
+    del data["aid"]
+    return {**data, "national": {"archive_type": "urban_worker", "hukou": "non_agricultural"}}
+
+
+NEW_ARCHIVE = body(lambda given: _archive_data())
+APPLY = body(lambda given: {"campaign": given.campaign.id, "archive": given.ids["archive"]})
+CARRY_OVER = body(lambda given: {"campaign": given.campaign.id, "archives": [given.ids["archive"]]})
+EDIT_ARCHIVE = body(lambda given: {"version": given.ids["archive_version"], "applicant": {"phone": "13800000001"}})
+
+
+def fire_archive(trigger: str, **extra: Any) -> Callable[[Given], dict]:
+    return body(lambda given: {"trigger": trigger, "version": given.ids["archive_version"],
+                               **{k: v(given) if callable(v) else v for k, v in extra.items()}})
 
 
 @dataclass(frozen=True)
@@ -185,6 +237,28 @@ ROWS = [
     Row("PATCH",  "/cases/{case}",                         "entered",        "401 409 404 403 404 403 404 403 404",
         EDIT, "only a draft is edited"),
     Row("GET",    "/cases/{case}/history",                 "drafted",        "401 200 404 200 404 404 404 200 404"),
+    Row("POST",   "/cases",                                "archive",        "401 201 404 403 403 403 403 403 403",
+        APPLY, "applying for an archive of union A"),
+    # household archives: their union's people, and the district's reviewers and auditors (API.md, Archives)
+    Row("GET",    "/archives",                             None,             "401 200 200 200 200 200 403 200 403"),
+    Row("POST",   "/archives",                             None,             "401 201 201 403 403 403 403 403 403",
+        NEW_ARCHIVE),
+    Row("GET",    "/archives/{archive}",                   "archive",        "401 200 404 200 404 200 404 200 404"),
+    Row("PATCH",  "/archives/{archive}",                   "archive",        "401 200 404 200 404 200 403 403 403",
+        EDIT_ARCHIVE, "the union's cadre and head, and reviewers, edit"),
+    Row("GET",    "/archives/{archive}/history",           "archive",        "401 200 404 200 404 200 404 200 404"),
+    Row("POST",   "/archives/{archive}/transitions",       "archive:active", "401 403 404 200 404 200 404 403 404",
+        fire_archive("exit", comment="家庭收入已稳定"), "exit"),
+    Row("POST",   "/archives/{archive}/transitions",       "archive",        "401 403 404 200 404 200 404 403 404",
+        fire_archive("deregister", comment="已调离本市", reason="moved"), "deregister"),
+    Row("POST",   "/archives/{archive}/transitions",       "archive+union",  "401 403 404 403 404 200 404 403 404",
+        fire_archive("transfer", comment="原单位关闭", union=lambda given: given.ids["receiving"]), "transfer"),
+    Row("POST",   "/archives/{archive}/merge",             "archive+other",  "401 403 403 403 403 200 403 403 403",
+        body(lambda given: {"other": given.ids["other"], "version": given.ids["archive_version"]})),
+    Row("GET",    "/archives/carry-over?campaign={campaign}", None,          "401 200 200 200 200 200 403 200 403"),
+    Row("POST",   "/archives/carry-over",                  "archive:active", "401 201 404 403 403 403 403 403 403",
+        CARRY_OVER),
+    Row("GET",    "/archives/export",                      None,             "401 200 200 200 200 200 403 200 403"),
     # documents
     Row("POST",   "/cases/{case}/documents",               "drafted",        "401 201 404 403 404 404 404 403 404",
         upload()),
@@ -314,7 +388,8 @@ def test_the_table_covers_every_route(app):
     routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     adapter = app.url_map.bind("localhost")
-    dummy = {"case": 1, "document": "0" * 32, "objection": 1, "notification": 1, "campaign": 1, "union": "U1"}
+    dummy = {"case": 1, "document": "0" * 32, "objection": 1, "notification": 1, "campaign": 1, "union": "U1",
+             "archive": 1}
     covered = set()
     for row in ROWS:
         rule, _ = adapter.match(urlsplit("/api/v1" + row.path.format(**dummy)).path, method=row.method,

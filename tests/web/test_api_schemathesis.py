@@ -44,6 +44,7 @@ from schemathesis.checks import (
 from schemathesis.errors import FailureGroup
 
 from workflows import rules, verbs
+from workflows.archive_states import ARCHIVE_TRIGGERS
 from workflows.infra.outbox import notify
 from workflows.states import TRIGGERS, State
 
@@ -84,9 +85,12 @@ def build_world(world) -> dict[str, Any]:
                             kind="reminder", text="请尽快处理案件", now=world.clock.now(), case_id=publicized.id)
                      for account in accounts.values()]
     world.session.flush()
+    archives = sorted({case.archive for case in cases}, key=lambda archive: archive.id)
     ids = {"accounts": accounts,
            "cases": cases,
            "case_id": [c.id for c in cases],
+           "archives": archives,
+           "archive_id": [a.id for a in archives],
            # Document ids are random: sorted by what is not, so that the examples are the same on every run.
            "documents": [(d.case_id, d.id) for d in sorted((d for c in cases for d in c.documents),
                                                            key=lambda d: (d.case_id, d.kind))],
@@ -101,11 +105,12 @@ def visible_to(account, ids) -> dict[str, list]:
     seen = {case.id for case in ids["cases"] if rules.can_see(account, case)}
     mine = {
         "case_id": [i for i in ids["case_id"] if i in seen],
+        "archive_id": [a.id for a in ids["archives"] if a.visible_to(account)],
         "documents": [pair for pair in ids["documents"] if pair[0] in seen],
         "objection_id": [i for case_id, i in ids["objection_id"] if case_id in seen],
         "notification_id": [i for owner, i in ids["notification_id"] if owner == account.id],
     }
-    everything = {"case_id": ids["case_id"], "documents": ids["documents"],
+    everything = {"case_id": ids["case_id"], "archive_id": ids["archive_id"], "documents": ids["documents"],
                   "objection_id": [i for _, i in ids["objection_id"]],
                   "notification_id": [i for _, i in ids["notification_id"]]}
     return {name: mine[name] or everything[name] for name in mine}
@@ -128,6 +133,9 @@ BODIES = {
     "/api/v1/cases/{case_id}/transitions": st.fixed_dictionaries(
         {"trigger": st.sampled_from(TRIGGERS), "version": st.integers(1, 12)},
         optional={"comment": st.sampled_from(["同意", "请补充材料"]), "payment_reference": st.just("ICBC-0001")}),
+    "/api/v1/archives/{archive_id}/transitions": st.fixed_dictionaries(
+        {"trigger": st.sampled_from(ARCHIVE_TRIGGERS), "version": st.integers(1, 12)},
+        optional={"comment": st.just("原单位关闭"), "reason": st.sampled_from(["moved", "death"])}),
 }
 
 

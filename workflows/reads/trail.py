@@ -76,8 +76,8 @@ FIELD_LABELS = {
     "employer_nature": "单位性质", "housing_type": "住房类型", "floor_area": "建筑面积（平方米）",
     "insurance": "医保状况", "single_parent": "单亲家庭", "zero_employment": "零就业家庭", "bank_name": "开户银行",
     "bank_branch": "开户支行", "national_number": "职工编号（全国系统）", "status": "档案状态",
-    "status_reason": "原因", "union_id": "所属工会（编号）", "merged_into_id": "并入的档案（编号）",
-    "merged": "并入本档案的档案", "cases": "随档案转移的申请", "last_helped": "最近获帮扶的活动（编号）",
+    "status_reason": "原因", "merged_into_id": "并入的档案（编号）", "merged": "并入本档案的档案",
+    "cases": "转入本档案的申请", "last_helped": "最近获帮扶的活动（编号）", "reactivated_at": "返困时间",
 }
 
 
@@ -108,7 +108,8 @@ _CODES = {"state": State, "worker_group": WorkerGroup, "category": Category, "pr
           "zero_employment": _Shown(lambda text: _YES_NO.get(text, text))}
 _YES_NO = {"True": "是", "False": "否", "true": "是", "false": "否"}
 # Moments, kept as UTC text in the changes: shown in Beijing time like every other time on the screens.
-_MOMENTS = {"entered_at", "publicized_at", "notice_closes_at", "disbursed_at", "deadline", "report_deadline"}
+_MOMENTS = {"entered_at", "publicized_at", "notice_closes_at", "disbursed_at", "deadline", "report_deadline",
+            "reactivated_at"}
 
 
 def field_label(name: str) -> str:
@@ -173,6 +174,7 @@ class Entry:
     actor: str
     role: str
     case_id: int | None
+    archive_id: int | None
     action: str
     action_label: str
     from_state: str | None
@@ -202,7 +204,7 @@ def entry(event: AuditEvent, applicant: str | None = None, union: str | None = N
           campaign: str | None = None) -> Entry:
     fields = {name: getattr(event, name) for name in HASHED_FIELDS}
     return Entry(seq=event.seq, occurred_at=event.occurred_at, actor_id=event.actor_id, actor=event.actor,
-                 role=event.role, case_id=event.case_id, action=event.action,
+                 role=event.role, case_id=event.case_id, archive_id=event.archive_id, action=event.action,
                  action_label=label_of_action(event.action), from_state=event.from_state, to_state=event.to_state,
                  comment=mask_numbers(event.comment), changes=changes_of(event.changes),
                  recorded=mask_numbers(event.changes), prev_hash=event.prev_hash, hash=event.hash,

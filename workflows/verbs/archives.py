@@ -142,9 +142,9 @@ def edit_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, 
         archive.members = new_members
     for name, value in new.items():
         setattr(archive, name, value)
+    _touch(archive, now)
     session.flush()
     hold_numbers(session, archive)
-    _touch(archive, now)
     audit.record(session, actor, now, Action.edit_archive, archive=archive, state=archive.status, changes=changes)
     return archive
 
@@ -186,9 +186,9 @@ def _move(session: Session, actor: Actor, now: dt.datetime, archive: Archive, tr
                            for name in effects}, shown)
     for name, value in effects.items():
         setattr(archive, name, value)
+    _touch(archive, now)
     session.flush()
     hold_numbers(session, archive)
-    _touch(archive, now)
     audit.record(session, actor, now, trigger, archive=archive, from_state=before, to_state=archive.status,
                  comment=comment, changes=changes)
     return archive
@@ -216,7 +216,8 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
     added = [m for m in added if (m.name, m.id_number) not in {(x.name, x.id_number) for x in archive.members}
              and not (m.id_number and m.id_number == archive.id_number)]
     moved = list(other.cases)
-    before_members = households.member_summary(archive.members)
+    helped = other.status == Status.active  # before it is deregistered below
+    before_status, before_members = archive.status, households.member_summary(archive.members)
     for case in moved:
         case.archive_id = archive.id
     # The other archive lets go of its numbers first; then this one takes them.
@@ -224,14 +225,16 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
           {"status_reason": ClosingReason.merged, "merged_into_id": archive.id})
     for i, member in enumerate(added, len(archive.members)):
         archive.members.append(ArchiveMember(position=i, **{n: getattr(member, n) for n in households.MEMBER}))
-    if other.status == Status.active and archive.status == Status.pending:
+    if helped and archive.status == Status.pending:
         archive.status = step(archive.status, ArchiveTrigger.activate, FLOW)
     if other.last_helped_at and (archive.last_helped_at is None or other.last_helped_at > archive.last_helped_at):
         archive.last_helped_at, archive.last_helped_campaign_id = other.last_helped_at, other.last_helped_campaign_id
+    _touch(archive, now)
     session.flush()
     hold_numbers(session, archive)
-    _touch(archive, now)
     changes = {"merged": [None, f"#{other.id}"]}
+    if archive.status != before_status:
+        changes["status"] = [before_status, str(archive.status)]
     if moved:
         changes["cases"] = [None, ",".join(f"#{case.id}" for case in moved)]
     if added:
@@ -268,8 +271,8 @@ def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case)
     if trigger is not None:
         archive.status = step(before, trigger, FLOW)
         changes["status"] = [before, str(archive.status)]
+    _touch(archive, now)
     session.flush()
     hold_numbers(session, archive)
-    _touch(archive, now)
     audit.record(session, actor, now, trigger or Action.update_archive, archive=archive, from_state=before,
                  to_state=archive.status, comment=f"申请#{case.id}获区总审定", changes=changes)
