@@ -61,13 +61,14 @@ def overdue_cases(engine: Engine, clock, uploads, overdue: int, not_due: int = 0
         session.commit()
     with engine.begin() as connection:
         connection.execute(text("""
-            INSERT INTO cases (version, campaign_id, union_id, state, applicant_name, medical, created_by_id,
-                               created_at, updated_at, entered_at)
-            SELECT 1, :campaign, :union,
+            INSERT INTO cases (version, campaign_id, union_id, archive_id, application_kind, secondary_causes, state,
+                               applicant_name, medical, created_by_id, created_at, updated_at, entered_at)
+            SELECT 1, :campaign, :union, :archive, 'new', CAST('[]' AS json),
                    CASE WHEN n <= :overdue THEN (CAST(:grassroots AS text[]))[1 + n % 4] ELSE 'entered' END,
                    '王建国' || n, false, :cadre, :at, :at, CASE WHEN n > :overdue THEN :at END
             FROM generate_series(1, :total) AS n"""),
             {"campaign": drafted.campaign_id, "union": drafted.union_id, "cadre": drafted.created_by_id,
+             "archive": drafted.archive_id,  # one archive for all: the sweep does not look at them
              "grassroots": GRASSROOTS_STATES, "overdue": overdue - 2, "total": overdue - 2 + not_due,
              "at": to_db(clock.now())})
     with Session(engine) as session:

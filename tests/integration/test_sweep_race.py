@@ -36,16 +36,20 @@ CASES = 40  # per round
 MOVES = {"enter": State.entered, "withdraw": State.withdrawn}
 
 
-def publicized_cases(engine, campaign_id: int, union_id: int, cadre_id: int, n: int) -> list[int]:
-    """Cases whose public notice is over, ready to be entered (inserted directly: the race is what is tested)."""
+def publicized_cases(engine, campaign_id: int, union_id: int, cadre_id: int, archive_id: int, n: int) -> list[int]:
+    """Cases whose public notice is over, ready to be entered (inserted directly: the race is what is tested; one
+    archive for all, which neither move looks at)."""
     at = to_db(DEADLINE - dt.timedelta(days=3))
     with engine.begin() as connection:
         return list(connection.scalars(text("""
-            INSERT INTO cases (version, campaign_id, union_id, state, applicant_name, medical, created_by_id,
-                               created_at, updated_at, publicized_at, notice_closes_at)
-            SELECT 1, :campaign, :union, 'publicized', '李秀英' || n, false, :cadre, :at, :at, :at, :at
+            INSERT INTO cases (version, campaign_id, union_id, archive_id, application_kind, secondary_causes, state,
+                               applicant_name, medical, created_by_id, created_at, updated_at, publicized_at,
+                               notice_closes_at)
+            SELECT 1, :campaign, :union, :archive, 'new', CAST('[]' AS json), 'publicized', '李秀英' || n, false,
+                   :cadre, :at, :at, :at, :at
             FROM generate_series(1, :n) AS n RETURNING id"""),
-            {"campaign": campaign_id, "union": union_id, "cadre": cadre_id, "at": at, "n": n}))
+            {"campaign": campaign_id, "union": union_id, "cadre": cadre_id, "archive": archive_id, "at": at,
+             "n": n}))
 
 
 def test_a_case_ends_forfeited_or_moved_on_never_both(committed, clock, uploads):
@@ -53,6 +57,7 @@ def test_a_case_ends_forfeited_or_moved_on_never_both(committed, clock, uploads)
         make = Factory(session, clock, uploads)
         union, campaign = make.default_union(), make.default_campaign()
         cadre = make.person("cadre", union)
+        archive_id = verbs.create_archive(session, cadre, clock, {"applicant": {"name": "李秀英"}}).id
         session.commit()
     sessions = session_factory(committed, writes=True)
     before, after = FixedClock(DEADLINE - dt.timedelta(seconds=1)), FixedClock(DEADLINE + dt.timedelta(seconds=1))
@@ -94,7 +99,7 @@ def test_a_case_ends_forfeited_or_moved_on_never_both(committed, clock, uploads)
 
     all_ids: list[int] = []
     for _ in range(ROUNDS):
-        ids = publicized_cases(committed, campaign.id, union.id, cadre.id, CASES)
+        ids = publicized_cases(committed, campaign.id, union.id, cadre.id, archive_id, CASES)
         all_ids += ids
         shuffled = rng.sample(ids, len(ids))
         start = threading.Barrier(3)
