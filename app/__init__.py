@@ -66,15 +66,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from . import admin, audit, auth, cases, finance, fraud, inbox, notifications, reports, summaries
+    from . import admin, archives, audit, auth, cases, finance, fraud, inbox, notifications, reports, summaries
     from .api import api
     from .main import bp as main_bp
 
     auth.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=auth.locale)
-    for blueprint in (main_bp, auth.bp, inbox.bp, cases.bp, notifications.bp, summaries.bp, admin.bp, audit.bp,
-                      reports.bp, finance.bp, fraud.bp):
+    for blueprint in (main_bp, auth.bp, inbox.bp, cases.bp, archives.bp, notifications.bp, summaries.bp, admin.bp,
+                      audit.bp, reports.bp, finance.bp, fraud.bp):
         app.register_blueprint(blueprint)
     app.register_api(api)
     csrf.exempt(api)  # bearer tokens, never cookies: nothing for a forged request to ride on

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from workflows.rules import (
     ADMINS,
+    ARCHIVE_READERS,
     AUDITORS,
     CASE_READERS,
     DISTRICT_READERS,
@@ -36,6 +37,7 @@ class Area:
 AREAS = (
     Area("inbox", "inbox.index", _l("待办"), TASK_ROLES, "办理案件"),
     Area("cases", "cases.index", _l("案件"), CASE_READERS, "查看案件"),
+    Area("archives", "archives.index", _l("档案"), ARCHIVE_READERS, "查看困难职工档案"),
     Area("finance", "finance.index", _l("发放"), (Role.finance,), "办理发放"),
     Area("summaries", "summaries.index", _l("活动总结"), SUMMARY_READERS, "查看活动总结"),
     Area("reports", "reports.index", _l("统计"), STATISTICS_READERS, "查看统计"),

@@ -16,12 +16,15 @@ CATALOGUE = Path(__file__).resolve().parent / "translations" / "en" / "LC_MESSAG
 
 
 def domain_labels() -> set[str]:
-    from workflows import states, vocab
+    from workflows import archive_states, states, vocab
     from workflows.reads import trail
 
     labels = set(states.STATE_LABELS.values()) | set(states.ROLE_LABELS.values()) | set(vocab.LABELS.values())
     labels |= {t.label for t in states.TRANSITIONS} | {task.label for task in states.TASKS}
     labels |= set(states.ACTION_LABELS.values()) | set(trail.FIELD_LABELS.values())
+    # The household archive's life cycle: its statuses, its moves and the titles of the diagrams.
+    labels |= set(archive_states.STATUS_LABELS.values()) | {m.label for m in archive_states.MOVES}
+    labels |= {states.CASE_FLOW.title, archive_states.ARCHIVE_FLOW.title}
     return labels
 
 

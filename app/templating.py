@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflows import vocab
+from workflows import archive_states, vocab
 from workflows.identity import mask_id, mask_numbers
 from workflows.infra.clock import LOCAL, from_db
 from workflows.money import yuan
@@ -33,14 +34,32 @@ def page_context() -> dict[str, Any]:
 class Labels:
     """The Chinese label of a stored code, for templates: labels.state(case.state) → 公示中; "—" when unset."""
 
+    KINDS = {"state": State, "role": Role, "worker_group": vocab.WorkerGroup, "category": vocab.Category,
+             "cause": vocab.Cause, "aid_kind": vocab.AidKind, "gender": vocab.Gender,
+             "document_kind": vocab.DocumentKind, "union_kind": vocab.UnionKind,
+             "objection_status": vocab.ObjectionStatus, "archive_status": archive_states.Status,
+             "archive_type": vocab.ArchiveType, "model_worker": vocab.ModelWorker, "political": vocab.Political,
+             "marital": vocab.Marital, "hukou": vocab.Hukou, "work_status": vocab.WorkStatus,
+             "employer_nature": vocab.EmployerNature, "housing_type": vocab.HousingType,
+             "insurance": vocab.Insurance, "application_kind": vocab.ApplicationKind,
+             "closing_reason": vocab.ClosingReason}
+
     def __getattr__(self, name: str):
-        kinds = {"state": State, "role": Role, "worker_group": vocab.WorkerGroup, "category": vocab.Category,
-                 "cause": vocab.Cause, "aid_kind": vocab.AidKind, "gender": vocab.Gender,
-                 "document_kind": vocab.DocumentKind, "union_kind": vocab.UnionKind,
-                 "objection_status": vocab.ObjectionStatus}
-        if name not in kinds:
+        if name not in self.KINDS:
             raise AttributeError(name)
-        return lambda code: label_of(kinds[name], code) or "—"
+        kind = self.KINDS[name]
+        if kind is vocab.Cause:  # a code of the first cause list (an old event, an old record) by its national one
+            return lambda code: label_of(kind, vocab.OLD_CAUSES.get(code, code)) or "—"
+        return lambda code: label_of(kind, code) or "—"
+
+    def state(self, code: str | None) -> str:
+        """A case's state, or an archive's status (the trail names both; their codes differ)."""
+        kind = archive_states.Status if code in archive_states.Status.__members__.values() else State
+        return label_of(kind, code) or "—"
+
+    def causes(self, codes) -> str:
+        """Several causes (a case's or an archive's secondary ones), each by its label in the reader's language."""
+        return "、".join(_(self.cause(code)) for code in codes or [] if code) or "—"
 
 
 def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -1,27 +1,31 @@
-"""The process diagram of a case: server-side SVG drawn from the transition table (workflows.states.TRANSITIONS).
+"""The diagram of a life cycle: server-side SVG drawn from its table as data (a workflows.states.Flow: the case's
+CASE_FLOW, by default, or the household archive's ARCHIVE_FLOW).
 
 Nothing here names a state or a transition. The main path is the longest chain of forward moves (in the order of
-State) from the first state; every other state is a side exit drawn below it; every (source, destination) pair of
-the table is one arrow, labelled with its transitions. A row added to the table is one more arrow.
+the flow's states) from the first state; every other state is a side exit drawn below it; every (source,
+destination) pair of the table is one arrow, labelled with its transitions. A row added to the table is one more
+arrow. A row whose destination is None keeps the state (an archive's transfer): a small loop under each of its
+sources, its label once below them.
 
   - above the main row: curves for the moves between states of the main path that are not neighbours (returns);
   - the main row, left to right, straight arrows between neighbours with their labels above them;
-  - below: one horizontal "bus" per side exit, at its own height; each source drops into it, so the arrows into one
-    exit share their last segment and read as one bundle.
+  - below: the loops of the moves that keep the state, then one horizontal "bus" per side exit, at its own height;
+    each source drops into it, so the arrows into one exit share their last segment and read as one bundle.
 Presentation attributes only: the Content-Security-Policy forbids <style> and style="" (SVG's fill= is allowed).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from xml.sax.saxutils import escape, quoteattr
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from workflows import states
-from workflows.states import State
+from workflows.states import Flow
 
 FONT = '"Microsoft YaHei","Noto Sans CJK SC",sans-serif'
 NODE_SIZE, EDGE_SIZE = 13, 12
@@ -30,6 +34,7 @@ MARGIN = 16
 BUS_FIRST, BUS_STEP = 30, 30  # below the main row: the first bus, and between buses
 ARC_BASE, ARC_STEP = 30, 24  # control-point height of the lowest curve above the row, and between curves
 DROP_SPREAD = 14  # between the points under a box where moves to different side exits leave it
+STAY_DEPTH, STAY_ROOM = 16, 40  # how far a loop that keeps the state hangs under its box; the room for it and its label
 INK, LINE, MUTED = "#1f2328", "#57606a", "#8c959f"
 HIGHLIGHT, HIGHLIGHT_EDGE = "#b3261e", "#8c1d17"
 
@@ -59,29 +64,49 @@ def wrap(text: str, width: float, size: float) -> list[str]:
     return lines or [""]
 
 
-def edges() -> dict[tuple[State, State], list[str]]:
-    """Every (source, destination) pair of the table with the labels of its transitions, in table order."""
-    found: dict[tuple[State, State], list[str]] = {}
-    for transition in states.TRANSITIONS:
+def case_flow() -> Flow:
+    """The case's life cycle as states.py holds it now (its table read at the call, not at import)."""
+    return replace(states.CASE_FLOW, transitions=states.TRANSITIONS)
+
+
+def edges(flow: Flow | None = None) -> dict[tuple[StrEnum, StrEnum], list[str]]:
+    """Every (source, destination) pair of the table with the labels of its transitions, in table order; the rows
+    that keep the state (no destination) are stays()'."""
+    flow = flow or case_flow()
+    found: dict[tuple[StrEnum, StrEnum], list[str]] = {}
+    for transition in flow.transitions:
+        if transition.dest is None:
+            continue
         for source in transition.sources:
-            found.setdefault((State(source), State(transition.dest)), []).append(transition.label)
+            found.setdefault((flow.states(source), flow.states(transition.dest)), []).append(transition.label)
     return found
 
 
-def main_path(pairs) -> list[State]:
-    """The longest chain of forward moves from the first state; forward moves only go up the order of State, so
-    they form no cycle and a pass from the last state back finds it."""
-    order = {state: i for i, state in enumerate(State)}
-    longest: dict[State, list[State]] = {}
-    for state in reversed(list(State)):
-        onwards = [longest[dest] for source, dest in pairs if source == state and order[dest] > order[state]]
+def stays(flow: Flow) -> dict[str, list[StrEnum]]:
+    """The rows that keep the state (dest None), each label with its sources in the order of the states."""
+    found: dict[str, list[StrEnum]] = {}
+    for transition in flow.transitions:
+        if transition.dest is None:
+            sources = {flow.states(s) for s in transition.sources}
+            found.setdefault(transition.label, []).extend(s for s in flow.states if s in sources)
+    return found
+
+
+def main_path(pairs, order: list[StrEnum] | None = None) -> list[StrEnum]:
+    """The longest chain of forward moves from the first state; forward moves only go up the order of the states,
+    so they form no cycle and a pass from the last state back finds it."""
+    order = order or list(case_flow().states)
+    rank = {state: i for i, state in enumerate(order)}
+    longest: dict[StrEnum, list[StrEnum]] = {}
+    for state in reversed(order):
+        onwards = [longest[dest] for source, dest in pairs if source == state and rank[dest] > rank[state]]
         longest[state] = [state] + max(onwards, key=len, default=[])
-    return longest[next(iter(State))]
+    return longest[order[0]]
 
 
 @dataclass
 class Box:
-    state: State
+    state: StrEnum
     x: float
     y: float
     w: float = BOX_W
@@ -113,7 +138,7 @@ def _text(x: float, y: float, lines: list[str], size: int, fill: str = INK, anch
     return f"<text {attrs}>{spans}</text>"
 
 
-def _edge(source: State, dest: State, labels: list[str], d: str, back: bool, label_svg: str = "") -> str:
+def _edge(source: StrEnum, dest: StrEnum, labels: list[str], d: str, back: bool, label_svg: str = "") -> str:
     title = f"{_(source.label)} → {_(dest.label)}：{_joined(labels)}"
     dash = ' stroke-dasharray="6 4"' if back else ""
     return (f'<g data-edge="{source.value}>{dest.value}"><title>{escape(title)}</title>'
@@ -143,37 +168,44 @@ def _node(box: Box, current: bool, final: bool) -> str:
 class Layout:
     """Where everything goes, and which kind of arrow each (source, destination) pair is drawn as."""
 
-    pairs: dict[tuple[State, State], list[str]]
-    on_path: dict[State, int]
-    side: list[State]
-    boxes: dict[State, Box]
+    flow: Flow
+    pairs: dict[tuple[StrEnum, StrEnum], list[str]]
+    on_path: dict[StrEnum, int]
+    side: list[StrEnum]
+    boxes: dict[StrEnum, Box]
     gap: float
     top: float
-    bus_y: dict[State, float]
-    heights: dict[tuple[State, State], float]
+    bus_y: dict[StrEnum, float]
+    heights: dict[tuple[StrEnum, StrEnum], float]
     width: float
     height: float
-    adjacent: list[tuple[State, State]]  # neighbours on the main path: a straight arrow
-    arcs: list[tuple[State, State]]  # other moves within the main path: a curve above it
-    drops: list[tuple[State, State]]  # from the main path to a side exit: along that exit's bus
-    others: list[tuple[State, State]]  # out of a side exit, or to the same state (none today): a plain curve
+    adjacent: list[tuple[StrEnum, StrEnum]]  # neighbours on the main path: a straight arrow
+    arcs: list[tuple[StrEnum, StrEnum]]  # other moves within the main path: a curve above it
+    drops: list[tuple[StrEnum, StrEnum]]  # from the main path to a side exit: along that exit's bus
+    others: list[tuple[StrEnum, StrEnum]]  # out of a side exit, or to the same state: a plain curve
+    stays: dict[str, list[StrEnum]]  # moves that keep the state: a loop under each source, one label
 
-    def drop_x(self, source: State, dest: State) -> float:
+    def drop_x(self, source: StrEnum, dest: StrEnum) -> float:
         """Each side exit has its own point under a box, so that drops to different exits do not overlap."""
         return self.boxes[source].cx + (self.side.index(dest) - (len(self.side) - 1) / 2) * DROP_SPREAD
 
 
-def layout() -> Layout:
-    pairs = edges()
-    path = main_path(pairs)
+def layout(flow: Flow | None = None) -> Layout:
+    flow = flow or case_flow()
+    pairs = edges(flow)
+    path = main_path(pairs, list(flow.states))
     on_path = {state: i for i, state in enumerate(path)}
-    side = [state for state in State if state not in on_path]
+    side = [state for state in flow.states if state not in on_path]
     within = [(s, d) for s, d in pairs if s in on_path and d in on_path and s != d]
     adjacent = [(s, d) for s, d in within if on_path[d] == on_path[s] + 1]
     arcs = sorted((e for e in within if e not in adjacent), key=lambda e: (abs(on_path[e[0]] - on_path[e[1]]),
                                                                          on_path[e[0]]))
     drops = [(s, d) for s, d in pairs if s in on_path and d not in on_path]
     others = [(s, d) for s, d in pairs if s not in on_path or s == d]
+    kept = stays(flow)
+    # Under the main row: room for the loops of the moves that keep the state, one line of label for each.
+    stay_room = STAY_ROOM + (EDGE_SIZE + 2) * (len(kept) - 1) if any(
+        s in on_path for sources in kept.values() for s in sources) else 0
 
     # The main row: the gap between neighbours fits the widest line of their labels (broken after a comma).
     widest = max((text_width(line, EDGE_SIZE) for e in adjacent for label in pairs[e]
@@ -185,15 +217,15 @@ def layout() -> Layout:
     width = 2 * MARGIN + len(path) * BOX_W + (len(path) - 1) * gap
 
     # The side exits: under the middle of their sources, pushed apart where they would overlap.
-    bus_y = {s: top + BOX_H + BUS_FIRST + BUS_STEP * j for j, s in enumerate(side)}
-    side_y = max(bus_y.values(), default=top + BOX_H) + BUS_FIRST
+    bus_y = {s: top + BOX_H + stay_room + BUS_FIRST + BUS_STEP * j for j, s in enumerate(side)}
+    side_y = max(bus_y.values(), default=top + BOX_H + stay_room) + BUS_FIRST
     side_w = {s: max(BOX_W, text_width(_(s.label), NODE_SIZE) + 16) for s in side}
 
-    def wanted(state: State) -> float:
+    def wanted(state: StrEnum) -> float:
         sources = [boxes[s].cx for s, d in drops if d == state]
         return sum(sources) / len(sources) if sources else width / 2
 
-    placed: list[tuple[State, float]] = []
+    placed: list[tuple[StrEnum, float]] = []
     for state in sorted(side, key=wanted):
         cx = wanted(state)
         if placed:
@@ -203,25 +235,33 @@ def layout() -> Layout:
     overflow = max([cx + side_w[s] / 2 - (width - MARGIN) for s, cx in placed] + [0])
     for state, cx in placed:
         boxes[state] = Box(state, cx - overflow - side_w[state] / 2, side_y, side_w[state])
-    width = max([width] + [b.x + b.w + MARGIN for b in boxes.values()])
+    width = max([width] + [b.x + b.w + MARGIN for b in boxes.values()]
+                + [_stay_label_x(sources, boxes) + text_width(_(label), EDGE_SIZE) / 2 + MARGIN
+                   for label, sources in kept.items()])
     under = 44 if any(s != d and s in side and d in side for s, d in others) else 0  # curves under the side row
-    return Layout(pairs, on_path, side, boxes, gap, top, bus_y, heights, width, side_y + BOX_H + under + MARGIN,
-                  adjacent, arcs, drops, others)
+    if side and any(s in side for sources in kept.values() for s in sources):
+        under = max(under, STAY_ROOM + (EDGE_SIZE + 2) * (len(kept) - 1))
+    bottom = (side_y if side else top) + BOX_H
+    return Layout(flow, pairs, on_path, side, boxes, gap, top, bus_y, heights, width, bottom + under + MARGIN
+                  + (stay_room if not side else 0), adjacent, arcs, drops, others, kept)
 
 
-def svg(current: str | None = None) -> str:
-    """The diagram as SVG markup (Markup, safe to put in a page as it is); `current` is highlighted."""
-    plan = layout()
-    current_state = next((state for state in State if state.value == current), None)
-    parts = (_straight(plan) + _curves(plan) + _buses(plan)
+def svg(current: str | None = None, flow: Flow | None = None) -> str:
+    """The diagram of `flow` (the case's by default) as SVG markup (Markup, safe to put in a page as it is);
+    `current` is highlighted."""
+    plan = layout(flow)
+    flow = plan.flow
+    current_state = next((state for state in flow.states if state.value == current), None)
+    parts = (_straight(plan) + _curves(plan) + _stays(plan) + _buses(plan)
              + [_other(s, d, plan.pairs[(s, d)], plan.boxes) for s, d in plan.others]
-             + [_node(plan.boxes[state], state == current_state, state in states.FINAL) for state in State])
-    title = _("案件流程图")
+             + [_node(plan.boxes[state], state == current_state, state in flow.final) for state in flow.states])
+    title = _(flow.title)
     desc = (_("当前状态：") + _(current_state.label)) if current_state else _("各状态及其流转")
     width, height = _n(plan.width), _n(plan.height)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-labelledby="sn-flow-title sn-flow-desc" font-family={quoteattr(FONT)}>'
+        f'role="img" aria-labelledby="sn-flow-title sn-flow-desc" font-family={quoteattr(FONT)} '
+        f'data-flow="{escape(flow.name)}">'
         f'<title id="sn-flow-title">{escape(title)}</title><desc id="sn-flow-desc">{escape(desc)}</desc>'
         f'<defs><marker id="sn-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{LINE}"/></marker></defs>'
@@ -258,6 +298,32 @@ def _curves(plan: Layout) -> list[str]:
     return out
 
 
+def _stay_label_x(sources: list[StrEnum], boxes: dict[StrEnum, Box]) -> float:
+    xs = [boxes[s].x + 20 for s in sources]
+    return (min(xs) + max(xs)) / 2
+
+
+def _stays(plan: Layout) -> list[str]:
+    """Moves that keep the state (an archive's transfer): a loop under the left of each source box, leaving and
+    entering it (clear of the drops to the side exits, which leave from the middle); the label once, under the
+    loops, with what it means (the state stays)."""
+    out = []
+    for line, (label, sources) in enumerate(plan.stays.items()):
+        for s in sources:
+            box = plan.boxes[s]
+            x1, x2, y = box.x + 10, box.x + 30, box.bottom
+            d = (f"M{_n(x1)},{_n(y)} C{_n(x1)},{_n(y + STAY_DEPTH * 1.6)} {_n(x2)},{_n(y + STAY_DEPTH * 1.6)} "
+                 f"{_n(x2)},{_n(y + 1)}")
+            title = _("%(state)s：%(move)s（状态不变）", state=_(s.label), move=_(label))
+            out.append(f'<g data-stay="{s.value}"><title>{escape(title)}</title>'
+                       f'<path d="{d}" fill="none" stroke="{LINE}" stroke-width="1.5" stroke-dasharray="3 3" '
+                       f'marker-end="url(#sn-arrow)"/></g>')
+        below = max(plan.boxes[s].bottom for s in sources) + STAY_DEPTH + EDGE_SIZE + 8 + line * (EDGE_SIZE + 2)
+        text = _("%(move)s（状态不变）", move=_(label))
+        out.append(f'<g aria-hidden="true">{_text(_stay_label_x(sources, plan.boxes), below, [text], EDGE_SIZE, LINE, halo=True)}</g>')
+    return out
+
+
 def _buses(plan: Layout) -> list[str]:
     """Moves to a side exit: down from the source, along the exit's bus, down into it. One label per exit and
     text, over the stretch of the bus its sources share."""
@@ -273,10 +339,10 @@ def _buses(plan: Layout) -> list[str]:
     return out
 
 
-def _ports(arcs, boxes) -> dict[tuple[State, State, str], float]:
+def _ports(arcs, boxes) -> dict[tuple[StrEnum, StrEnum, str], float]:
     """Where each curve leaves and meets the top of its boxes, spread along the top so that the curves nest
     (the wider, higher one outside the narrower one) instead of crossing."""
-    ends: dict[State, list[tuple[float, tuple[State, State, str]]]] = {}  # box: (x of the other end, key)
+    ends: dict[StrEnum, list[tuple[float, tuple[StrEnum, StrEnum, str]]]] = {}  # box: (x of the other end, key)
     for s, d in arcs:
         ends.setdefault(s, []).append((boxes[d].cx, (s, d, "from")))
         ends.setdefault(d, []).append((boxes[s].cx, (s, d, "to")))
@@ -292,8 +358,8 @@ def _ports(arcs, boxes) -> dict[tuple[State, State, str], float]:
     return ports
 
 
-def _other(s: State, d: State, labels: list[str], boxes) -> str:
-    """A move out of a side exit (none in today's table), or to the same state: a plain curve."""
+def _other(s: StrEnum, d: StrEnum, labels: list[str], boxes) -> str:
+    """A move out of a side exit (none in today's tables), or to the same state: a plain curve."""
     a, b = boxes[s], boxes[d]
     label = _joined(labels)
     if s == d:

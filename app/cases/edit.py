@@ -27,10 +27,13 @@ from . import bp
 from .forms import (
     MAX_ROWS,
     CaseForm,
+    HouseholdFields,
     case_data,
     choices,
     drop_empty_rows,
+    held_elsewhere,
     initial_data,
+    input_errors,
     kept_numbers,
     labelled_errors,
     member_prototype,
@@ -76,7 +79,7 @@ def edit(case_id: int):
             case = verbs.edit_case(db(), me, clock(), case_id, None, {})
             problems = {}
         except Invalid as error:  # stored values that no longer pass: shown beside their inputs
-            case, problems = verbs.get_case(db(), me, case_id), error.fields
+            case, problems = verbs.get_case(db(), me, case_id), input_errors(error.fields)
         except (NotFound, Forbidden):
             raise
         except DomainError as error:  # not a draft any more, or past the deadline
@@ -94,7 +97,7 @@ def edit(case_id: int):
     return _submit(form, case, lambda data: verbs.edit_case(db(), me, clock(), case_id, seen, data))
 
 
-def _row_action(form: CaseForm) -> bool:
+def row_action(form: HouseholdFields) -> bool:
     """The buttons that add or remove a household row without JavaScript; True if one was pressed."""
     members = form.household.members
     if "add_member" in request.form:
@@ -110,16 +113,13 @@ def _row_action(form: CaseForm) -> bool:
 
 
 def _submit(form: CaseForm, case: Case | None, save: Callable[[dict[str, Any]], Case], **context: Any):
-    if _row_action(form):
+    if row_action(form):
         return _page(form, case, **context)
     drop_empty_rows(form)  # before building the input, so that error keys count rows as the form shows them
     before = case.version if case is not None else None
 
     def refused(error: DomainError):
-        if isinstance(error, Invalid):  # each message beside its input
-            return _page(form, case, errors=error.fields, status=400, **context)
-        # a stale version, a closed campaign, a case no longer a draft
-        return _page(form, case, problem=error.message, stale=error.code == "stale", status=409, **context)
+        return refusal_page(form, error, lambda **shown: _page(form, case, **shown, **context))
     saved = perform(lambda: save(case_data(form, case)), refused)
     if case is None:
         flash(_("已新建「%(name)s」的困难职工档案", name=saved.applicant_name), "success")
@@ -128,6 +128,18 @@ def _submit(form: CaseForm, case: Case | None, save: Callable[[dict[str, Any]], 
     else:
         flash(_("没有需要保存的修改"), "info")
     return redirect(url_for("cases.show", case_id=saved.id))
+
+
+def refusal_page(form, error: DomainError, page: Callable[..., Any]):
+    """The form again after a refusal: Invalid's messages beside their inputs (400); an ID number already in
+    another household's archive beside the input that holds it (409); anything else (a stale version, a closed
+    campaign, a record no longer editable) at the top (409)."""
+    if isinstance(error, Invalid):
+        return page(errors=input_errors(error.fields), status=400)
+    placed = held_elsewhere(form, error)
+    rest = "；".join(reason.message for reason in getattr(error, "reasons", []) if reason.message not in
+                    placed.values()) if placed else error.message
+    return page(errors=placed, problem=rest or None, stale=error.code == "stale", status=409)
 
 
 def _page(form: CaseForm, case: Case | None, *, errors: dict[str, str] | None = None, problem: str | None = None,

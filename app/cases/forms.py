@@ -1,5 +1,6 @@
 """The case form: the fields of workflows.inputs.CaseIn, named by their dotted paths ("applicant.id_number",
-"household.members.0.name") so that the keys of Invalid.fields name the inputs they belong to.
+"household.members.0.name") so that the keys of Invalid.fields name the inputs they belong to. The household part
+(HouseholdFields: workflows.inputs.HouseholdData) is the archive form's too (app/archives/forms.py).
 
 The form only carries what was typed: it validates nothing (the verbs do), and every value stays text so that a
 wrong entry comes back to the cadre as typed. Full ID and bank numbers are never put back into the page: a stored
@@ -12,14 +13,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, FormField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, Form, FormField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.fields import FieldList
 from wtforms.fields.choices import SelectChoice
 
-from workflows.identity import mask_account, mask_id
+from workflows.errors import Refused
+from workflows.identity import mask_account, mask_id, normalize_id
 from workflows.inputs import case_input
 from workflows.models import Case
-from workflows.vocab import AidKind, Category, Cause, Gender, WorkerGroup
+from workflows.vocab import MAX_SECONDARY_CAUSES, AidKind, Category, Cause, Gender, WorkerGroup
 
 # More rows than this in one request are dropped unread: the domain allows 20, this only bounds the work.
 MAX_ROWS = 50
@@ -30,66 +32,75 @@ def choices(items) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in items]
 
 
-def _text(label) -> StringField:
+def text_field(label) -> StringField:
     return StringField(label)
 
 
-def _select(label, kind) -> SelectField:
+def select_field(label, kind) -> SelectField:
     # No choice check here: an unknown code reaches the schema, which names it in Chinese.
     return SelectField(label, choices=choices((item.value, item.label) for item in kind),
                        validate_choice=False)
 
 
 class ApplicantForm(Form):
-    name = _text(_l("姓名"))
-    gender = _select(_l("性别"), Gender)
-    id_number = _text(_l("身份证号码"))
-    phone = _text(_l("联系电话"))
-    employer = _text(_l("工作单位"))
+    name = text_field(_l("姓名"))
+    gender = select_field(_l("性别"), Gender)
+    id_number = text_field(_l("身份证号码"))
+    phone = text_field(_l("联系电话"))
+    employer = text_field(_l("工作单位"))
 
 
 class CausesForm(Form):
-    primary = _select(_l("主要致困原因"), Cause)
-    secondary = _select(_l("次要致困原因"), Cause)
+    """One primary cause and up to three secondary ones (checkboxes), of the national code list."""
+
+    primary = select_field(_l("主要致困原因"), Cause)
+    secondary = SelectMultipleField(_l("次要致困原因（可不选，最多%(n)s项）", n=MAX_SECONDARY_CAUSES),
+                                    choices=choices((item.value, item.label) for item in Cause),
+                                    validate_choice=False)
 
 
 class MemberForm(Form):
     ref = HiddenField()  # the stored member this row shows (edits only): whose ID number an empty input keeps
-    name = _text(_l("姓名"))
-    relation = _text(_l("与申请人关系"))
-    id_number = _text(_l("身份证号码"))
-    monthly_income = _text(_l("月收入（元）"))
-    health = _text(_l("健康状况"))
-    occupation = _text(_l("就学或就业情况"))
+    name = text_field(_l("姓名"))
+    relation = text_field(_l("与申请人关系"))
+    id_number = text_field(_l("身份证号码"))
+    monthly_income = text_field(_l("月收入（元）"))
+    health = text_field(_l("健康状况"))
+    occupation = text_field(_l("就学或就业情况"))
 
 
 MEMBER_INPUTS = ("name", "relation", "id_number", "monthly_income", "health", "occupation")
 
 
 class HouseholdForm(Form):
-    annual_income = _text(_l("家庭年收入（元）"))
-    housing = _text(_l("住房情况"))
+    annual_income = text_field(_l("家庭年收入（元）"))
+    housing = text_field(_l("住房情况"))
     members = FieldList(FormField(MemberForm, separator="."), _l("家庭成员"), separator=".", max_entries=MAX_ROWS)
 
 
 class AidForm(Form):
-    kind = _select(_l("帮扶方式"), AidKind)
-    amount = _text(_l("帮扶金额（元）"))
+    kind = select_field(_l("帮扶方式"), AidKind)
+    amount = text_field(_l("帮扶金额（元）"))
     medical = BooleanField(_l("医疗救助案件（需另附重大疾病证明和住院结算单）"))
 
 
-class CaseForm(FlaskForm):
+class HouseholdFields(FlaskForm):
+    """The household as an archive holds it and a case copies it (workflows.inputs.HouseholdData)."""
+
+    applicant = FormField(ApplicantForm, separator=".")
+    worker_group = select_field(_l("职工类别"), WorkerGroup)
+    category = select_field(_l("困难类别"), Category)
+    causes = FormField(CausesForm, separator=".")
+    household = FormField(HouseholdForm, separator=".")
+    bank_account = text_field(_l("工商银行账号"))
+
+
+class CaseForm(HouseholdFields):
     """The fields of a case. `campaign` is read on creation only, `version` on edits only."""
 
     campaign = SelectField(_l("活动"), choices=[], validate_choice=False)
     version = HiddenField()
-    applicant = FormField(ApplicantForm, separator=".")
-    worker_group = _select(_l("职工类别"), WorkerGroup)
-    category = _select(_l("困难类别"), Category)
-    causes = FormField(CausesForm, separator=".")
-    household = FormField(HouseholdForm, separator=".")
     aid = FormField(AidForm, separator=".")
-    bank_account = _text(_l("工商银行账号"))
 
 
 def member_prototype() -> MemberForm:
@@ -97,12 +108,13 @@ def member_prototype() -> MemberForm:
     return MemberForm(prefix="household.members.__i__.")
 
 
-def initial_data(case: Case) -> dict[str, Any]:
-    """What the edit form shows of a stored case; personal numbers left out (they show masked beside the input)."""
-    data = case_input(case).model_dump(mode="json", warnings=False)
+def initial_data(record: Any, as_input=case_input) -> dict[str, Any]:
+    """What the edit form shows of a stored case (or, with `as_input` inputs.archive_input, an archive); personal
+    numbers left out (they show masked beside the input)."""
+    data = as_input(record).model_dump(mode="json", warnings=False)
     data["applicant"]["id_number"] = None
     data["bank_account"] = None
-    for row, member in zip(data["household"]["members"], case.members):
+    for row, member in zip(data["household"]["members"], record.members):
         row["id_number"] = None
         row["ref"] = str(member.id)
     return data
@@ -114,7 +126,7 @@ def _value(field) -> str | None:
     return text or None
 
 
-def drop_empty_rows(form: CaseForm) -> None:
+def drop_empty_rows(form: HouseholdFields) -> None:
     """Rows added but left empty are not members: forget them, so that row N of the form is member N."""
     members = form.household.members
     for index in reversed(range(len(members.entries))):
@@ -122,19 +134,19 @@ def drop_empty_rows(form: CaseForm) -> None:
             members.pop_entry(index)
 
 
-def _stored_members(case: Case | None) -> dict[str, Any]:
-    return {str(member.id): member for member in case.members} if case is not None else {}
+def _stored_members(record: Any | None) -> dict[str, Any]:
+    return {str(member.id): member for member in record.members} if record is not None else {}
 
 
-def case_data(form: CaseForm, case: Case | None = None) -> dict[str, Any]:
-    """The input of create_case / edit_case (CaseIn's shape) from the form. On an edit (`case` given), an empty
-    ID or bank number input keeps the stored number."""
+def household_data(form: HouseholdFields, record: Any | None = None) -> dict[str, Any]:
+    """The household part of the input (HouseholdData's shape) from the form. On an edit (`record` given: the case
+    or the archive), an empty ID or bank number input keeps the stored number."""
     a, h = form.applicant, form.household
     applicant = {"name": _value(a["name"]) or "", "gender": _value(a.gender), "id_number": _value(a.id_number),
                  "phone": _value(a.phone), "employer": _value(a.employer)}
-    if case is not None and applicant["id_number"] is None:
-        del applicant["id_number"]  # edit_case merges: an absent key keeps what the case holds
-    stored = _stored_members(case)
+    if record is not None and applicant["id_number"] is None:
+        del applicant["id_number"]  # the edit verbs merge: an absent key keeps what the record holds
+    stored = _stored_members(record)
     members = []
     for row in h.members.entries:
         id_number = _value(row.id_number)
@@ -143,30 +155,35 @@ def case_data(form: CaseForm, case: Case | None = None) -> dict[str, Any]:
         members.append({"name": _value(row["name"]) or "", "relation": _value(row.relation) or "",
                         "id_number": id_number, "monthly_income": _value(row.monthly_income),
                         "health": _value(row.health), "occupation": _value(row.occupation)})
+    secondary = [code.strip() for code in form.causes.secondary.data or [] if code and code.strip()]
     data = {
         "applicant": applicant,
         "worker_group": _value(form.worker_group), "category": _value(form.category),
-        "causes": {"primary": _value(form.causes.primary), "secondary": _value(form.causes.secondary)},
+        "causes": {"primary": _value(form.causes.primary), "secondary": secondary},
         "household": {"annual_income": _value(h.annual_income), "housing": _value(h.housing), "members": members},
-        "aid": {"kind": _value(form.aid.kind), "amount": _value(form.aid.amount),
-                "medical": bool(form.aid.medical.data)},
         "bank_account": _value(form.bank_account),
     }
-    if case is not None and data["bank_account"] is None:
+    if record is not None and data["bank_account"] is None:
         del data["bank_account"]
     return data
 
 
-def kept_numbers(form: CaseForm, case: Case | None) -> dict[str, str]:
+def case_data(form: CaseForm, case: Case | None = None) -> dict[str, Any]:
+    """The input of create_case / edit_case (CaseIn's shape) from the form."""
+    return {**household_data(form, case), "aid": {"kind": _value(form.aid.kind), "amount": _value(form.aid.amount),
+                                                   "medical": bool(form.aid.medical.data)}}
+
+
+def kept_numbers(form: HouseholdFields, record: Any | None) -> dict[str, str]:
     """The masked stored numbers that empty inputs of an edit keep, by input name, to show beside them."""
-    if case is None:
+    if record is None:
         return {}
     kept = {}
-    if case.id_number and not _value(form.applicant.id_number):
-        kept[form.applicant.id_number.name] = mask_id(case.id_number)
-    if case.bank_account and not _value(form.bank_account):
-        kept[form.bank_account.name] = mask_account(case.bank_account)
-    stored = _stored_members(case)
+    if record.id_number and not _value(form.applicant.id_number):
+        kept[form.applicant.id_number.name] = mask_id(record.id_number)
+    if record.bank_account and not _value(form.bank_account):
+        kept[form.bank_account.name] = mask_account(record.bank_account)
+    stored = _stored_members(record)
     for row in form.household.members.entries:
         member = stored.get(row.ref.data)
         if member is not None and member.id_number and not _value(row.id_number):
@@ -174,7 +191,37 @@ def kept_numbers(form: CaseForm, case: Case | None) -> dict[str, str]:
     return kept
 
 
-def labelled_errors(form: CaseForm, fields: dict[str, str]) -> list[tuple[str | None, str, str | None]]:
+def held_elsewhere(form: HouseholdFields, error: Refused) -> dict[str, str]:
+    """A refusal because ID numbers typed are already in another household's archive (一户一档), each reason put
+    beside the input holding that number (the reason names it masked); {} for any other refusal."""
+    if not isinstance(error, Refused) or error.rule != "archive_duplicate":
+        return {}
+    inputs = [form.applicant.id_number, *(row.id_number for row in form.household.members.entries)]
+    placed: dict[str, str] = {}
+    for reason in error.reasons:
+        for field in inputs:
+            typed = _value(field)
+            if typed and reason.rule == "archive_duplicate" and mask_id(normalize_id(typed)) in reason.message:
+                placed.setdefault(field.name, reason.message)
+    return placed
+
+
+def field_of(key: str) -> str:
+    """The input an error key belongs to: causes.secondary.1 (the second code ticked) is the causes.secondary
+    checkboxes."""
+    head, _dot, tail = key.rpartition(".")
+    return head if head.endswith("causes.secondary") and tail.isdigit() else key
+
+
+def input_errors(fields: dict[str, str]) -> dict[str, str]:
+    """Invalid's fields keyed by the input each belongs to (the first message of an input wins)."""
+    out: dict[str, str] = {}
+    for key, message in fields.items():
+        out.setdefault(field_of(key), message)
+    return out
+
+
+def labelled_errors(form: HouseholdFields, fields: dict[str, str]) -> list[tuple[str | None, str, str | None]]:
     """The summary at the top of the form: (what, message, id of the input) for each Invalid field; what and id
     are None for a key that names no input."""
     by_name = {}
@@ -193,6 +240,6 @@ def labelled_errors(form: CaseForm, fields: dict[str, str]) -> list[tuple[str | 
             by_name[field.name] = (str(field.label.text), field.id)
     out = []
     for key, message in fields.items():
-        label, input_id = by_name.get(key, (None, None))
+        label, input_id = by_name.get(key) or by_name.get(field_of(key), (None, None))
         out.append((label, message, input_id))
     return out

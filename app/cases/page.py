@@ -59,6 +59,8 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         # Only where the role has work on it: a reviewer's claim on a district-approved case would be refused.
         "claims": CLAIM_STATES.get(me.role) == case.state,
         "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value,
+        # The household's archive, linked for those whose archive screens would open it.
+        "may_open_archive": me.role in rules.ARCHIVE_READERS and case.archive.visible_to(me),
     }
     return render_template("cases/show.html", **context), status
 

@@ -11,6 +11,7 @@ from workflows.infra.clock import from_db
 from workflows.reads import worklists
 from workflows.states import CLAIM_STATES, GRASSROOTS, tasks_of
 
+from ..archives.lists import carry_over_tile
 from ..areas import gate
 from ..cases.lists import filter_choices
 from ..current import actor, clock
@@ -45,4 +46,4 @@ def index():
     rows = [(case, *urgency(case, now)) for case in page.items]
     return render_template("inbox/index.html", page=page, rows=rows, groups=groups, filters=filters,
                            claims=me.role in CLAIM_STATES, choices=filter_choices(me),
-                           now=now)
+                           carry_over=carry_over_tile(me), now=now)

@@ -22,7 +22,7 @@ FIELDS = {
     "aid.amount": "1500", "bank_account": None,
 }
 SELECTS = {"applicant.gender": "female", "worker_group": "hardship_worker", "category": "deep",
-           "causes.primary": "illness", "aid.kind": "funds"}
+           "causes.primary": "serious_illness", "aid.kind": "funds"}
 
 
 def group_count(page, label: str) -> int:

@@ -35,8 +35,8 @@ def filled(campaign, **overrides) -> dict[str, str]:
         "campaign": str(campaign.id),
         "applicant.name": "王建国", "applicant.gender": "male", "applicant.id_number": id_number(),
         "applicant.phone": "13912345678", "applicant.employer": "华光机械厂",
-        "worker_group": "migrant_worker", "category": "deep", "causes.primary": "illness",
-        "causes.secondary": "schooling",
+        "worker_group": "migrant_worker", "category": "deep", "causes.primary": "serious_illness",
+        "causes.secondary": ["schooling", "laid_off"],
         "household.annual_income": "24000", "household.housing": "租住公房",
         "household.members.0.name": "李秀英", "household.members.0.relation": "配偶",
         "household.members.0.id_number": id_number(male=False), "household.members.0.monthly_income": "800.50",
@@ -74,7 +74,10 @@ class _Form(HTMLParser):
         elif tag == "input" and a.get("type") in ("text", "hidden"):
             self.fields[a["name"]] = a.get("value") or ""
         elif tag == "input" and a.get("type") == "checkbox" and "checked" in a:
-            self.fields[a["name"]] = a.get("value") or "on"
+            value = a.get("value") or "on"
+            before = self.fields.get(a["name"])  # several ticked of one name (the causes): all of them
+            self.fields[a["name"]] = value if before is None else [*([before] if isinstance(before, str) else before),
+                                                                   value]
         elif tag == "select":
             self.select = a["name"]
             self.fields[self.select] = ""
@@ -115,8 +118,10 @@ def test_a_cadre_creates_a_case_with_every_field(pages, world, cadre):
 
     page = text_of(client.get("/cases/new"))
     assert campaign.name in page and closed.name not in page and later.name not in page  # open campaigns only
-    assert '<option value="illness">因病</option>' in page  # Chinese labels, codes submitted
+    # Chinese labels, codes submitted; the causes are the national code list, up to three secondary ones ticked.
+    assert '<option value="serious_illness">患重特大疾病</option>' in page
     assert '<option value="funds">送资金</option>' in page
+    assert '<input type="checkbox" name="causes.secondary" value="schooling"> 子女上学' in page
 
     fields = filled(campaign)
     response = client.post("/cases/new", fields)
@@ -127,8 +132,8 @@ def test_a_cadre_creates_a_case_with_every_field(pages, world, cadre):
     assert any("已新建「王建国」" in message for message in flashes(client))
     assert (case.applicant_name, case.gender, case.id_number, case.phone, case.employer) == (
         "王建国", "male", fields["applicant.id_number"], "13912345678", "华光机械厂")
-    assert (case.worker_group, case.category, case.primary_cause, case.secondary_cause) == (
-        "migrant_worker", "deep", "illness", "schooling")
+    assert (case.worker_group, case.category, case.primary_cause, case.secondary_causes) == (
+        "migrant_worker", "deep", "serious_illness", ["schooling", "laid_off"])
     assert (case.annual_income, case.housing) == (Decimal("24000"), "租住公房")
     assert (case.aid_kind, case.aid_amount, case.medical, case.bank_account) == (
         "funds", Decimal("1500"), True, fields["bank_account"])
@@ -139,6 +144,13 @@ def test_a_cadre_creates_a_case_with_every_field(pages, world, cadre):
                                    "慢性病", "无业")
     event = world.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)).one()
     assert (event.action, event.actor_id) == ("create", cadre.id)
+    # 先建档，后帮扶: the household's archive was opened with it, in the same request (its own audit event).
+    archive = case.archive
+    assert (archive.union_id, archive.applicant_name, archive.id_number, archive.status) == (
+        cadre.union_id, "王建国", fields["applicant.id_number"], "pending")
+    opened = world.session.scalars(select(AuditEvent).where(AuditEvent.archive_id == archive.id,
+                                                            AuditEvent.case_id.is_(None))).one()
+    assert (opened.action, opened.actor_id) == ("create_archive", cadre.id)
 
 
 def test_only_the_name_is_needed_for_a_draft(pages, world, cadre):
@@ -340,11 +352,13 @@ BAD_INPUT = [
     ("applicant.phone", "12345", "电话号码格式不对"),
     ("applicant.name", "", "不能为空"),
     ("household.members.0.name", "", "不能为空"),
-    ("causes.secondary", "illness", "次要原因不能与主要原因相同"),
+    ("causes.secondary", "serious_illness", "次要原因不能与主要原因相同"),
+    ("causes.secondary", ["schooling", "laid_off", "uninsured", "accident"], "太多，最多3项"),
 ]
 
 
-@pytest.mark.parametrize("field,typed,message", BAD_INPUT, ids=[f"{f}={t[:12]}" for f, t, _m in BAD_INPUT])
+@pytest.mark.parametrize("field,typed,message", BAD_INPUT,
+                         ids=[f"{f}={t[:12] if isinstance(t, str) else len(t)}" for f, t, _m in BAD_INPUT])
 def test_bad_input_is_named_beside_its_field_and_nothing_is_saved_or_lost(pages, world, cadre, field, typed,
                                                                           message):
     client = pages.as_(cadre)
@@ -364,6 +378,9 @@ def test_bad_input_is_named_beside_its_field_and_nothing_is_saved_or_lost(pages,
             assert f'name="{name}" value="{value}"' in page, name
     for name in ("worker_group", "causes.primary", "aid.kind"):
         assert re.search(rf'name="{re.escape(name)}".*?value="{fields[name]}" selected', page, re.S), name
+    ticked = fields["causes.secondary"]
+    for code in [ticked] if isinstance(ticked, str) else ticked:  # the causes ticked stay ticked
+        assert f'name="causes.secondary" value="{code}" checked' in page, code
     assert re.search(r'<input checked[^>]*name="aid.medical"', page)
     assert snapshot(world) == before
 

@@ -46,7 +46,7 @@ def test_the_file_shows_every_field_as_a_form_to_stamp(world, pages, household):
     case = household
     page = text(pages.as_(world.person("cadre", case.union)).get(f"/cases/{case.id}/print"))
     for shown in ("困难职工档案", "王建国", "男", "13912345678", "华光机械厂", case.union.name, case.campaign.name,
-                  "困难职工", "深度困难", "因病", "子女就学", "租住公房", "36,000.00", "1,000.00", "1,000.00", "送资金",
+                  "困难职工", "深度困难", "患重特大疾病", "子女上学", "租住公房", f"#{case.archive_id}", "增量", "36,000.00", "1,000.00", "1,000.00", "送资金",
                   "李秀英", "配偶", "慢性病", "王小明", "高中在读", "800.00",
                   case.masked_id_number, case.masked_bank_account, "（录入报送后生成）",
                   "基层工会（盖章）", "负责人签字", "日期", "2018-01-08"):

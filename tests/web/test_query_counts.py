@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from workflows.infra.clock import to_db
-from workflows.models import Case
+from workflows.models import Archive, Case
 from workflows.states import State
 
 from .conftest import counting
@@ -16,10 +16,16 @@ STATES = [State.drafted, State.documented, State.grassroots_approved, State.ente
 
 
 def load(world, union, how_many: int, start: int) -> None:
-    """`how_many` cases spread over the states, written in bulk (the verbs' cost is not what is measured here)."""
+    """`how_many` cases spread over the states, written in bulk (the verbs' cost is not what is measured here),
+    all of them applications of one archive of the union (the lists never read the archive)."""
     cadre = world.person("cadre", union)
     now = to_db(world.clock.now())
-    rows = [dict(version=1, campaign_id=world.default_campaign().id, union_id=union.id, state=STATES[i % len(STATES)],
+    archive = Archive(version=1, union_id=union.id, status="pending", applicant_name=f"职工{start}",
+                      created_at=now, updated_at=now)
+    world.session.add(archive)
+    world.session.flush()
+    rows = [dict(version=1, campaign_id=world.default_campaign().id, union_id=union.id, archive_id=archive.id,
+                 state=STATES[i % len(STATES)],
                  applicant_name=f"职工{start + i}", id_number=f"110105197506{start + i:06d}"[:18],
                  worker_group="hardship_worker", aid_kind="funds", aid_amount=500, created_by_id=cadre.id,
                  created_at=now, updated_at=now, medical=False,
@@ -34,6 +40,13 @@ PAGES = ["/inbox", "/inbox?state=entered&page=2", "/cases/", "/cases/?q=职工1&
 # cost before the inbox's tasks were compiled from the guards' checks; never more.
 BUDGET = {"/inbox": 9, "/inbox?state=entered&page=2": 9, "/cases/": 8, "/cases/?q=职工1&page=3": 8,
           "/cases/?worker_group=hardship_worker": 8}
+# A cadre's inbox also says how many of the union's archives wait for this campaign's application (待结转申请):
+# the campaigns open now, and the count.
+CARRY_OVER = 2
+
+
+def budget(path: str, role: str) -> int:
+    return BUDGET[path] + (CARRY_OVER if role == "cadre" and path.startswith("/inbox") else 0)
 
 
 @pytest.mark.parametrize("role", ["cadre", "head", "reviewer", "finance"])
@@ -49,7 +62,7 @@ def test_inbox_and_case_list_queries_do_not_grow_with_the_cases(pages, world, ap
         with counting(app) as statements:
             assert client.get(path).status_code == 200
         few[path] = list(statements)
-        assert len(statements) <= BUDGET[path], (path, [s[:60] for s in statements])
+        assert len(statements) <= budget(path, role), (path, [s[:60] for s in statements])
     load(world, union, 5_000, 100_000)
     load(world, other, 5_000, 200_000)
     assert world.session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) >= 10_060

@@ -19,7 +19,7 @@ CALLERS = ("anonymous", "cadre", "head", "cadre_b", "head_b", "reviewer", "finan
 # endpoint: (method, path, form data, the status for each caller in CALLERS' order)
 # {D} a draft of the own union with a document {doc}; {E} an entered case; {P} a publicized one with an open
 # objection {O}; {A} a district-approved one; {N} a notification of the own cadre; {S} the own union's summary
-# (with a file); {C} the campaign; {U} the own union's code.
+# (with a file); {C} the campaign; {U} the own union's code; {R} the draft's household archive (of the own union).
 # 302 for a signed-out caller is the way to the sign-in page; 409 and 400 are answers of the rules to a caller who
 # may try (the data sent is stale or empty on purpose, so that nothing changes), never a way in. An area's gate
 # (app/areas.py) answers 403 before any record is looked up: the administrator, who works with no case, gets it for
@@ -53,6 +53,17 @@ TABLE = {
                                                                                     "302 302 403 404 404 404 404 403 403"),
     "cases.remove_document":     ("POST", "/cases/{D}/documents/{doc}/remove", {},  "302 302 403 404 404 404 404 403 403"),
     "cases.download":            ("GET", "/cases/documents/{doc}", {},              "302 200 200 404 404 404 404 403 403"),
+    "archives.index":            ("GET", "/archives/", {},                          "302 200 200 200 200 200 403 200 403"),
+    "archives.show":             ("GET", "/archives/{R}", {},                       "302 200 200 404 404 200 403 200 403"),
+    "archives.new":              ("GET", "/archives/new", {},                       "302 200 403 200 403 403 403 403 403"),
+    "archives.edit":             ("GET", "/archives/{R}/edit", {},                  "302 200 200 404 404 200 403 403 403"),
+    "archives.act":              ("POST", "/archives/{R}/act", {"trigger": "exit", "version": "999"},
+                                                                                    "302 409 409 404 404 409 403 409 403"),
+    "archives.merge":            ("POST", "/archives/{R}/merge", {"other": "", "version": "999"},
+                                                                                    "302 403 403 404 404 400 403 403 403"),
+    "archives.apply":            ("POST", "/archives/{R}/apply", {"campaign": ""},  "302 400 403 404 404 403 403 403 403"),
+    "archives.carry_over":       ("GET", "/archives/carry-over", {},                "302 200 403 200 403 403 403 403 403"),
+    "archives.apply_many":       ("POST", "/archives/carry-over", {},               "302 400 403 400 403 403 403 403 403"),
     "summaries.index":           ("GET", "/summaries/", {},                         "302 200 200 200 200 200 403 200 403"),
     "summaries.edit":            ("GET", "/summaries/{C}", {},                      "302 200 200 200 200 403 403 403 403"),
     "summaries.download":        ("GET", "/summaries/file/{S}", {},                 "302 200 200 404 404 200 403 200 403"),
@@ -111,7 +122,7 @@ def scene(world):
     world.session.commit()
     ids = {"D": draft.id, "doc": draft.documents[0].id, "E": entered.id, "P": publicized.id, "O": objection.id,
            "A": approved.id, "N": note.id, "S": summary.id, "C": world.default_campaign().id, "U": union.code,
-           "me": people["admin"].id}
+           "me": people["admin"].id, "R": draft.archive_id}
     return people, ids
 
 
