@@ -29,9 +29,11 @@ COMMENTS = {"reject": "不合格", "withdraw": "本人申请撤回", "return": "
 
 
 def id_number(born: dt.date = dt.date(1975, 6, 1), male: bool = True, region: str = "110105") -> str:
-    """A valid resident ID number, different on every call."""
-    order = (next(_serial) % 500) * 2 + (1 if male else 0)
-    born = born + dt.timedelta(days=next(_serial) % 300)
+    """A valid resident ID number, different on every call (one household, one archive: a number made twice in a
+    worker would make two households one)."""
+    k = next(_serial)
+    order = (k % 500) * 2 + (1 if male else 0)
+    born = born + dt.timedelta(days=k // 500)
     first17 = f"{region}{born:%Y%m%d}{order:03d}"
     return first17 + id_check_digit(first17)
 

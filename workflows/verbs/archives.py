@@ -31,6 +31,7 @@ from workflows.verbs.cases import check_version, clean_comment, merge, validated
 from workflows.vocab import ClosingReason
 
 FLOW = "archive"
+STALE = "该档案已被他人修改，请刷新后重试"
 
 
 def get_archive(session: Session, actor: Actor, archive_id: int, *, lock: bool = False) -> Archive:
@@ -125,7 +126,7 @@ def edit_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, 
     """Change fields of an archive; `data` may be partial. Its applications keep the copy they were made with."""
     rules.require_role(actor, rules.ARCHIVE_EDITORS, "修改档案")
     archive = get_archive(session, actor, archive_id)
-    check_version(archive, version)
+    check_version(archive, version, STALE)
     if archive.status == Status.deregistered:
         raise Refused(Reason("state", "档案已注销，不能修改"))
     if not isinstance(data, dict):
@@ -157,7 +158,7 @@ def fire_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, 
     if trigger not in BY_TRIGGER:
         raise Invalid({"trigger": "没有这个操作"})
     archive = get_archive(session, actor, archive_id, lock=True)
-    check_version(archive, version)
+    check_version(archive, version, STALE)
     comment = clean_comment(comment)
     if reasons := rules.archives.blockers(session, archive, trigger, actor, comment=comment, reason=reason,
                                           union=union):
@@ -205,7 +206,7 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
     locked = {first: get_archive(session, actor, first, lock=True), second: get_archive(session, actor, second,
                                                                                           lock=True)}
     archive, other = locked[archive_id], locked[other_id]
-    check_version(archive, version)
+    check_version(archive, version, STALE)
     for record in (archive, other):
         if record.status not in LIVE:
             raise Refused(Reason("state", f"档案#{record.id}已注销，不能合并"))

@@ -38,9 +38,10 @@ def get_case(session: Session, actor: Actor, case_id: int) -> Case:
     return case
 
 
-def check_version(case: Case, version: int | None) -> None:
-    if version is not None and case.version != version:
-        raise Conflict()
+def check_version(record, version: int | None, stale: str | None = None) -> None:
+    """A case (or an archive, whose `stale` message says so) changed since the actor read `version`."""
+    if version is not None and record.version != version:
+        raise Conflict(*([stale] if stale else []))
 
 
 def editable(case: Case, now: dt.datetime, what: str) -> None:
