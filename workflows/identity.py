@@ -32,7 +32,9 @@ def id_number_problem(number: str, today: dt.date) -> str | None:
     number = normalize_id(number)
     if len(number) != 18:
         return "身份证号码应为18位"
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # ASCII digits only: str.isdigit() also takes other scripts' digits (٠١٢, ①), which would be another number
+    # for the duplicate rules and the caps, and which int() refuses.
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         return "身份证号码只能是数字，最后一位可以是X"
     if number[:2] not in PROVINCES:
         return "身份证号码前两位不是有效的省份代码"
@@ -54,7 +56,7 @@ def normalize_account(number: str) -> str:
 def bank_account_problem(number: str) -> str | None:
     """Why `number` is not a valid ICBC card account number (16 to 19 digits, Luhn check digit); None if valid."""
     number = normalize_account(number)
-    if not number.isdigit():
+    if not re.fullmatch(r"[0-9]+", number):
         return "银行账号只能包含数字"
     if not 16 <= len(number) <= 19:
         return "工商银行账号应为16到19位数字"

@@ -33,8 +33,10 @@ def count(session, model=AuditEvent) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def last_event(session) -> AuditEvent:
-    return session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+def last_event(session, case=None) -> AuditEvent:
+    """The last event of the chain, or of `case`."""
+    query = select(AuditEvent) if case is None else select(AuditEvent).where(AuditEvent.case_id == case.id)
+    return session.scalars(query.order_by(AuditEvent.seq.desc()).limit(1)).one()
 
 
 def applicant(number: str) -> dict:
@@ -221,12 +223,16 @@ def test_a_draft_holds_its_numbers_too(session, make):
         make.case(State.drafted, union=second, applicant=applicant(number))
 
 
-def test_a_number_typed_into_two_drafts_of_a_campaign_blocks_document(session, make):
-    """Edits change the case, not yet the archive: the campaign's own rule still holds the number once."""
+def test_a_number_typed_into_two_applications_of_a_campaign_blocks_document(session, make):
+    """Edits of a carried-over application change the case, not its archive, until approval: the campaign's own
+    rule still holds each number once."""
     union = make.default_union()
     number = id_number()
     cadre = make.person("cadre", union)
-    holder, case = make.draft(), make.draft()
+    helped = [make.case(State.disbursed) for _ in range(2)]
+    winter = make.campaign(deadline=parse_deadline("2019-01-25"), starts_on=dt.date(2017, 12, 1))
+    holder, case = verbs.apply_for(session, cadre, make.clock, winter.id, [c.archive_id for c in helped],
+                                   {"kind": "funds", "amount": "800"})
     for draft in (holder, case):
         verbs.edit_case(session, cadre, make.clock, draft.id, draft.version, {"household": household(number)})
     make.attach(case)
@@ -235,6 +241,29 @@ def test_a_number_typed_into_two_drafts_of_a_campaign_blocks_document(session, m
     make.fire(holder, "withdraw", make.person("head", union))
     make.fire(case, "document", cadre)
     assert case.state == State.documented
+
+
+def test_a_number_of_another_archive_typed_into_a_new_draft_is_refused_at_once(session, make):
+    union = make.default_union()
+    held = make.case(State.drafted)
+    draft = make.draft()
+    with pytest.raises(Refused, match=f"档案#{held.archive_id}"):
+        verbs.edit_case(session, make.person("cadre", union), make.clock, draft.id, draft.version,
+                        {"household": household(held.id_number)})
+
+
+def test_a_draft_typed_without_a_number_finds_its_archive_when_the_number_is_typed(session, make):
+    union = make.default_union()
+    helped = make.case(State.disbursed)
+    cadre = make.person("cadre", union)
+    winter = make.campaign(deadline=parse_deadline("2019-01-25"), starts_on=dt.date(2017, 12, 1))
+    draft = verbs.create_case(session, cadre, make.clock, winter.id, {"applicant": {"name": helped.applicant_name}})
+    stray = draft.archive
+    verbs.edit_case(session, cadre, make.clock, draft.id, draft.version,
+                    {"applicant": {"name": helped.applicant_name, "id_number": helped.id_number}})
+    assert draft.archive_id == helped.archive_id
+    assert (stray.status, stray.status_reason, stray.merged_into_id) == ("deregistered", "merged",
+                                                                        helped.archive_id)
 
 
 def test_the_household_applies_again_in_another_campaign_with_its_archive(session, make):
@@ -789,9 +818,13 @@ def test_an_edit_writes_one_event_with_before_and_after_masked(session, make, cl
     events, version = count(session), case.version
     verbs.edit_case(session, cadre, clock, case.id, version,
                        {"applicant": {"id_number": new_id, "phone": "13900000000"}, "bank_account": new_account})
-    assert (count(session), case.version) == (events + 1, version + 1)
-    event = last_event(session)
+    # The case's event, and its archive's: opened with the draft, the archive follows it.
+    assert (count(session), case.version) == (events + 2, version + 1)
+    event = last_event(session, case)
     assert (event.action, event.from_state, event.to_state) == ("edit", "drafted", "drafted")
+    followed = last_event(session)
+    assert (followed.action, followed.archive_id, followed.case_id) == ("update_archive", case.archive_id, None)
+    assert followed.changes["id_number"] == event.changes["id_number"]
     assert event.changes == {
         "id_number": [mask_id(old_id), mask_id(new_id)],
         "phone": ["13912345678", "13900000000"],
@@ -826,8 +859,9 @@ def test_a_corrected_hidden_digit_is_saved_and_audited_though_its_mask_looks_the
         case, patch = make.case(State.drafted, applicant=applicant(old)), {"applicant": {"id_number": new}}
     events, version = count(session), case.version
     verbs.edit_case(session, make.person("cadre", case.union), clock, case.id, version, patch)
-    assert (count(session), case.version, getattr(case, field)) == (events + 1, version + 1, new)
-    assert last_event(session).changes == {field: [mask(old), mask(new)]}
+    assert (count(session), case.version, getattr(case, field)) == (events + 2, version + 1, new)
+    assert last_event(session, case).changes == {field: [mask(old), mask(new)]}
+    assert getattr(case.archive, field) == new
 
 
 def test_an_edit_that_changes_nothing_writes_nothing(session, make, clock):

@@ -3,15 +3,15 @@ whose turn it is (role and status), what must be settled first, and what the act
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from workflows.actors import Actor
 from workflows.archive_states import APPLICABLE, BY_TRIGGER, ArchiveTrigger, Move, Status, moves_from
 from workflows.errors import Reason
-from workflows.models import Archive, Campaign, Case, Union
+from workflows.models import Archive, Campaign, Case, Member, Union
+from workflows.states import COMMITTED, State
 from workflows.states import FINAL as CASE_FINAL
-from workflows.states import State
 from workflows.vocab import ApplicationKind, ClosingReason, UnionKind
 
 
@@ -77,12 +77,34 @@ def available(session: Session, archive: Archive, actor: Actor) -> tuple[list[st
     return allowed, blocked
 
 
-def application_kind(archive: Archive) -> ApplicationKind:
+def application_kind(session: Session, archive: Archive) -> ApplicationKind:
     """增量 for a household never helped, 返困 for one that had left hardship (still 脱困, or back in hardship since
-    its last help), 存量 for the others."""
+    its last help), 存量 for the others. Help recorded under an earlier archive of its people counts too."""
     if archive.status == Status.exited or archive.reactivated_at is not None:
         return ApplicationKind.returned
-    return ApplicationKind.existing if archive.last_helped_at is not None else ApplicationKind.new
+    if archive.last_helped_at is not None or _helped_before(session, archive):
+        return ApplicationKind.existing
+    return ApplicationKind.new
+
+
+def _helped_before(session: Session, archive: Archive) -> bool:
+    """An approved case names one of the household's numbers (as applicant or member), under any archive."""
+    numbers = sorted(archive.numbers)
+    if not numbers:
+        return False
+    approved = Case.state.in_(COMMITTED)
+    return session.scalar(select(
+        exists().where(approved, Case.id_number.in_(numbers))
+        | exists().where(approved, Member.case_id == Case.id, Member.id_number.in_(numbers)))) or False
+
+
+def merge_reasons(archive: Archive, other: Archive) -> list[Reason]:
+    """Two archives each with an application in one campaign would be one household applying twice."""
+    mine = {c.campaign_id: c for c in archive.cases if c.state not in (State.withdrawn, State.forfeited)}
+    both = [(mine[c.campaign_id], c) for c in other.cases
+            if c.campaign_id in mine and c.state not in (State.withdrawn, State.forfeited)]
+    return [Reason("applied", f"两个档案在「{a.campaign.name}」中都有申请（案件#{a.id}、#{b.id}），"
+                              "请先撤回其中一份再合并") for a, b in both]
 
 
 def application_reasons(archive: Archive, campaign: Campaign) -> list[Reason]:

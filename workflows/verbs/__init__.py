@@ -7,10 +7,10 @@ conflict found at flush time leaves nothing that the rollback does not undo.
 """
 
 from .accounts import change_role, create_account, reset_password, set_account_active, update_account
-from .applications import apply_for, create_case
+from .applications import apply_for, create_case, edit_case
 from .archives import create_archive, edit_archive, fire_archive, get_archive, merge_archives
 from .campaigns import create_campaign, update_campaign
-from .cases import edit_case, get_case, reveal
+from .cases import get_case, reveal
 from .claims import claim, release
 from .deadline import sweep
 from .documents import add_document, document_for_download, remove_document

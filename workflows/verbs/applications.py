@@ -1,5 +1,5 @@
 """Applications: a campaign's case is one archived household's application (DOMAIN.md, Case). A draft is opened
-with the whole household (the archive is found or created with it) or from archives (the carry-over: one draft each,
+(and edited) with the whole household (the archive is found or created with it) or from archives (the carry-over: one draft each,
 starting from the archive's data)."""
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from workflows.actors import Actor
 from workflows.errors import Invalid, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
-from workflows.inputs import AidIn, CaseIn, field_errors
+from workflows.inputs import AidIn, CaseIn, case_input, field_errors
 from workflows.models import Campaign, Case, Member
 from workflows.states import Action, State
 from workflows.verbs import households
-from workflows.verbs.archives import archive_for, get_archive
-from workflows.verbs.cases import case_columns, validated
+from workflows.verbs.archives import archive_for, follow_draft, get_archive
+from workflows.verbs.cases import case_columns, check_version, editable, get_case, merge, touch, validated
 
 
 def open_campaign(session: Session, campaign_id: int, now: dt.datetime) -> Campaign:
@@ -46,7 +46,7 @@ def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, 
     if reasons := rules.archives.application_reasons(archive, campaign):
         raise Refused(*reasons)
     case = Case(campaign=campaign, union_id=actor.union_id, archive=archive, state=State.drafted,
-                application_kind=rules.archives.application_kind(archive), created_by_id=actor.id,
+                application_kind=rules.archives.application_kind(session, archive), created_by_id=actor.id,
                 created_at=to_db(now), updated_at=to_db(now), **values)
     case.members = people
     return opened(session, actor, now, case, households.given(values))
@@ -82,7 +82,7 @@ def apply_for(session: Session, actor: Actor, clock: Clock, campaign_id: int, ar
     cases = []
     for archive in chosen:
         case = Case(campaign=campaign, union_id=archive.union_id, archive=archive, state=State.drafted,
-                    application_kind=rules.archives.application_kind(archive), created_by_id=actor.id,
+                    application_kind=rules.archives.application_kind(session, archive), created_by_id=actor.id,
                     created_at=to_db(now), updated_at=to_db(now))
         households.copy(archive, case, Member)
         case.aid_kind, case.aid_amount, case.medical = given_aid.kind, given_aid.amount, given_aid.medical
@@ -92,6 +92,34 @@ def apply_for(session: Session, actor: Actor, clock: Clock, campaign_id: int, ar
     return cases
 
 
+
+
+def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, version: int | None,
+              data: dict[str, Any]) -> Case:
+    """Change fields of a draft. `data` may be partial: what it names replaces what the case holds."""
+    case = get_case(session, actor, case_id)
+    rules.require_role(actor, rules.DRAFTERS, "修改案件")
+    check_version(case, version)
+    now = clock.now()
+    editable(case, now, "修改")
+    if not isinstance(data, dict):
+        raise Invalid({"body": "应为一个对象"})
+    # case_input builds without validation, so a case loaded from the database holds its codes as plain strings
+    # where the schema says enums: they dump to the same JSON, without a serializer warning for each.
+    merged = merge(case_input(case).model_dump(mode="json", warnings=False), data)
+    parsed = validated(CaseIn, merged, local_date(now))
+    new, new_members = case_columns(parsed), households.members(parsed, Member)
+    changes = households.changes(case, new, new_members)
+    if not changes:
+        return case
+    if "members" in changes:
+        case.members = new_members
+    for name, value in new.items():
+        setattr(case, name, value)
+    touch(case, now)
+    audit.record(session, actor, now, Action.edit, case=case, state=case.state, changes=changes)
+    follow_draft(session, actor, now, case)
+    return case
 
 
 def _aid(aid: dict[str, Any] | None) -> AidIn:

@@ -37,7 +37,10 @@ STALE = "该档案已被他人修改，请刷新后重试"
 def get_archive(session: Session, actor: Actor, archive_id: int, *, lock: bool = False) -> Archive:
     """The archive, if `actor` may see it; NotFound otherwise. `lock` takes its row for the transaction."""
     query = select(Archive).where(Archive.id == archive_id).options(selectinload(Archive.members))
-    archive = session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        # Read again once the row is ours: what another writer committed meanwhile (its version, its cases).
+        query = query.with_for_update().execution_options(populate_existing=True)
+    archive = session.scalar(query)
     if archive is None or not archive.visible_to(actor):
         raise NotFound("找不到该档案")
     return archive
@@ -113,7 +116,10 @@ def archive_for(session: Session, actor: Actor, clock: Clock, parsed: HouseholdD
     holders = rules.archive_holders(session, [applicant] if applicant else [])
     if not holders:
         return _open(session, actor, clock.now(), parsed, {})
-    archive = session.get(Archive, holders[0][2])
+    # Locked, as apply_for locks it: two drafts of one household at once make one application, and a transfer
+    # waits for the draft (or the draft for the transfer).
+    archive = session.scalar(select(Archive).where(Archive.id == holders[0][2]).with_for_update()
+                             .execution_options(populate_existing=True))
     if archive.union_id != actor.union_id:
         raise Refused(*rules.holder_reasons(session, numbers))
     if others := rules.holder_reasons(session, numbers, archive.id):
@@ -121,11 +127,47 @@ def archive_for(session: Session, actor: Actor, clock: Clock, parsed: HouseholdD
     return archive
 
 
+def follow_draft(session: Session, actor: Actor, now: dt.datetime, case: Case) -> None:
+    """An archive opened with its draft (建档中, never helped, no other application) follows the draft's edits, so
+    that numbers typed in later are held at once. When the applicant's number turns out to be held by another
+    archive of the union, the draft moves to that archive and the empty one is merged into it; another union's
+    is refused, naming it."""
+    archive = session.scalar(select(Archive).where(Archive.id == case.archive_id).with_for_update()
+                             .options(selectinload(Archive.members)).execution_options(populate_existing=True))
+    if archive.status != Status.pending or archive.last_helped_at or any(c.id != case.id for c in archive.cases):
+        return
+    holders = [h for h in rules.archive_holders(session, [case.id_number] if case.id_number else [], archive.id)]
+    if holders:
+        found = session.scalar(select(Archive).where(Archive.id == holders[0][2]).with_for_update()
+                               .execution_options(populate_existing=True))
+        if found.union_id != case.union_id:
+            raise Refused(*rules.holder_reasons(session, case.numbers, archive.id))
+        if reasons := rules.archives.application_reasons(found, case.campaign):
+            raise Refused(*reasons)
+        case.archive = found
+        _move(session, actor, now, archive, ArchiveTrigger.deregister, f"案件#{case.id}属于档案#{found.id}",
+              {"status_reason": ClosingReason.merged, "merged_into_id": found.id})
+        return
+    before = {name: getattr(archive, name) for name in households.HOUSEHOLD}
+    before_members = households.member_summary(archive.members)
+    households.copy(case, archive, ArchiveMember)
+    changes = audit.diff(before, {name: getattr(archive, name) for name in households.HOUSEHOLD})
+    if before_members != households.member_summary(archive.members):
+        changes["members"] = [before_members, households.member_summary(archive.members)]
+    if not changes:
+        return
+    _touch(archive, now)
+    session.flush()
+    hold_numbers(session, archive)
+    audit.record(session, actor, now, Action.update_archive, archive=archive, state=archive.status,
+                 comment=f"随案件#{case.id}的修改", changes=changes)
+
+
 def edit_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, version: int | None,
                  data: dict[str, Any]) -> Archive:
     """Change fields of an archive; `data` may be partial. Its applications keep the copy they were made with."""
     rules.require_role(actor, rules.ARCHIVE_EDITORS, "修改档案")
-    archive = get_archive(session, actor, archive_id)
+    archive = get_archive(session, actor, archive_id, lock=True)
     check_version(archive, version, STALE)
     if archive.status == Status.deregistered:
         raise Refused(Reason("state", "档案已注销，不能修改"))
@@ -135,6 +177,9 @@ def edit_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, 
     base = archive_input(archive).model_dump(mode="json", warnings=False)
     parsed = validated(ArchiveIn, merge(base, data), local_date(now))
     new = {**households.columns(parsed), **_national(parsed)}
+    if archive.id_number and not new["id_number"]:
+        # Corrected, yes; removed, no: it would free the head's number for a second archive.
+        raise Invalid({"applicant.id_number": "户主的身份证号码只能更正，不能删除"})
     new_members = households.members(parsed, ArchiveMember)
     changes = households.changes(archive, new, new_members)
     if not changes:
@@ -210,6 +255,8 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
     for record in (archive, other):
         if record.status not in LIVE:
             raise Refused(Reason("state", f"档案#{record.id}已注销，不能合并"))
+    if reasons := rules.archives.merge_reasons(archive, other):
+        raise Refused(*reasons)
     now = clock.now()
     comment = clean_comment(comment)
     known = archive.numbers
@@ -254,13 +301,14 @@ class _Head:
 
 
 def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case) -> None:
-    """The district approved an application: its archive takes the household as approved, becomes 在档 (from
-    建档中, or from 脱困 as 返困) and records the help."""
+    """The district approved an application: its archive becomes 在档 (from 建档中, or from 脱困 as 返困), records
+    the help and takes what the application confirmed or corrected (households.write_back)."""
     archive = session.scalar(select(Archive).where(Archive.id == case.archive_id)
-                             .options(selectinload(Archive.members)).with_for_update())
+                             .options(selectinload(Archive.members)).with_for_update()
+                             .execution_options(populate_existing=True))
     before_values = {name: getattr(archive, name) for name in households.HOUSEHOLD}
     before_members = households.member_summary(archive.members)
-    households.copy(case, archive, ArchiveMember)
+    households.write_back(case, archive, ArchiveMember)
     changes = audit.diff(before_values, {name: getattr(archive, name) for name in households.HOUSEHOLD})
     if before_members != households.member_summary(archive.members):
         changes["members"] = [before_members, households.member_summary(archive.members)]

@@ -1,5 +1,5 @@
-"""The case record: find it, edit its fields, reveal a full number; and what every verb of a case shares (the
-version, the draft's rules, comments). Drafts are opened in applications.py."""
+"""The case record: find it, reveal a full number; and what every verb of a case shares (the version, the draft's
+rules, comments). Drafts are opened and edited in applications.py."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from workflows import rules
 from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from workflows.infra import audit
-from workflows.infra.clock import Clock, local_date, to_db
-from workflows.inputs import CaseIn, case_input, parse
-from workflows.models import Case, Member
+from workflows.infra.clock import Clock, to_db
+from workflows.inputs import CaseIn, parse
+from workflows.models import Case
 from workflows.states import Action
 from workflows.verbs import households
 
@@ -67,33 +67,6 @@ def validated(model: type, data: Any, today: dt.date) -> Any:
     if problems := rules.field_problems(parsed, today):
         raise Invalid(problems)
     return parsed
-
-
-def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, version: int | None,
-              data: dict[str, Any]) -> Case:
-    """Change fields of a draft. `data` may be partial: what it names replaces what the case holds."""
-    case = get_case(session, actor, case_id)
-    rules.require_role(actor, rules.DRAFTERS, "修改案件")
-    check_version(case, version)
-    now = clock.now()
-    editable(case, now, "修改")
-    if not isinstance(data, dict):
-        raise Invalid({"body": "应为一个对象"})
-    # case_input builds without validation, so a case loaded from the database holds its codes as plain strings
-    # where the schema says enums: they dump to the same JSON, without a serializer warning for each.
-    merged = merge(case_input(case).model_dump(mode="json", warnings=False), data)
-    parsed = validated(CaseIn, merged, local_date(now))
-    new, new_members = case_columns(parsed), households.members(parsed, Member)
-    changes = households.changes(case, new, new_members)
-    if not changes:
-        return case
-    if "members" in changes:
-        case.members = new_members
-    for name, value in new.items():
-        setattr(case, name, value)
-    touch(case, now)
-    audit.record(session, actor, now, Action.edit, case=case, state=case.state, changes=changes)
-    return case
 
 
 def merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,30 @@ def copy(source: Any, target: Any, member_kind: type) -> None:
                       for i, m in enumerate(source.members)]
 
 
+def write_back(case: Any, archive: Any, member_kind: type) -> None:
+    """What an approved application gives its archive. Only when it is the same household head's application
+    (a merged archive's moved application is the other head's copy), and only what the archive has not changed
+    itself since the draft was made (an edit of the archive after that stands): its fields, and its members
+    merged by ID number, none dropped, so that approval never frees a number of the household."""
+    if archive.id_number and case.id_number != archive.id_number:
+        return
+    edited_since = archive.updated_at is not None and archive.updated_at > case.created_at
+    for name in HOUSEHOLD:
+        value = getattr(case, name)
+        if not edited_since or getattr(archive, name) in (None, "", []):
+            setattr(archive, name, list(value or []) if name == "secondary_causes" else value)
+    by_number = {m.id_number: m for m in archive.members if m.id_number}
+    names = {m.name for m in archive.members if not m.id_number}
+    for person in case.members:
+        known = by_number.get(person.id_number) if person.id_number else None
+        if known is not None and not edited_since:
+            for name in MEMBER:
+                setattr(known, name, getattr(person, name))
+        elif known is None and (person.id_number or person.name not in names):
+            archive.members.append(member_kind(position=len(archive.members),
+                                               **{name: getattr(person, name) for name in MEMBER}))
+
+
 def member_values(member: Any) -> tuple[str | None, ...]:
     return tuple(audit.text(getattr(member, name)) for name in MEMBER)
 
