@@ -324,10 +324,21 @@ def test_merging_a_helped_archive_into_a_new_one_makes_it_active(session, make):
     assert events(session, merged.id)[-1].changes["status"] == ["pending", "active"]
 
 
+def test_a_merge_does_not_add_the_same_person_twice_under_a_mistyped_number(session, make):
+    keep = archive(make, None, None, id_number(dt.date(2006, 1, 1)))
+    data = household_data(name=keep.applicant_name)  # the same head, another (mistyped) number
+    data["household"]["members"] = [{"name": keep.members[0].name, "relation": "子女",
+                                     "id_number": id_number(dt.date(2007, 1, 1))}]
+    other = verbs.create_archive(session, make.person("cadre", make.union("别家工会")), make.clock, data)
+    merged = verbs.merge_archives(session, make.person("reviewer"), make.clock, keep.id, other.id, keep.version)
+    assert merged.household_size == 2
+    assert "not_added" in events(session, merged.id)[-1].changes
+
+
 def test_a_reviewer_merges_two_archives_of_one_household(session, make):
     keep = make.case(State.disbursed)
     spouse = id_number(male=False)
-    data = case_data(applicant={"name": "李秀英", "gender": "female", "id_number": spouse, "phone": "13912345678",
+    data = case_data(applicant={"name": "王小红", "gender": "female", "id_number": spouse, "phone": "13912345678",
                                 "employer": "纺织厂"}, household={"annual_income": "1000", "members": []})
     other = verbs.create_case(session, make.person("cadre", make.union("纺织厂工会")), make.clock,
                               campaign_ahead(make).id, data)

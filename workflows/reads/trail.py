@@ -76,7 +76,7 @@ FIELD_LABELS = {
     "employer_nature": "单位性质", "housing_type": "住房类型", "floor_area": "建筑面积（平方米）",
     "insurance": "医保状况", "single_parent": "单亲家庭", "zero_employment": "零就业家庭", "bank_name": "开户银行",
     "bank_branch": "开户支行", "national_number": "职工编号（全国系统）", "status": "档案状态",
-    "status_reason": "原因", "merged_into_id": "并入的档案（编号）", "merged": "并入本档案的档案",
+    "status_reason": "原因", "merged_into_id": "并入的档案（编号）", "merged": "并入本档案的档案", "not_added": "同名未并入的人员（请核对）",
     "cases": "转入本档案的申请", "last_helped": "最近获帮扶的活动（编号）", "reactivated_at": "返困时间",
 }
 

@@ -259,10 +259,12 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
         raise Refused(*reasons)
     now = clock.now()
     comment = clean_comment(comment)
-    known = archive.numbers
-    added = [m for m in [_Head(other), *other.members] if not m.id_number or m.id_number not in known]
-    added = [m for m in added if (m.name, m.id_number) not in {(x.name, x.id_number) for x in archive.members}
-             and not (m.id_number and m.id_number == archive.id_number)]
+    # The other household's people not in this one yet: by number, and by name (a duplicate archive is often the
+    # same person under a mistyped number); those left out by name are said in the event, to be checked.
+    known, names = archive.numbers, {archive.applicant_name, *(m.name for m in archive.members)}
+    people = [m for m in [_Head(other), *other.members] if not (m.id_number and m.id_number in known)]
+    added = [m for m in people if m.name not in names]
+    same_name = [m for m in people if m.name in names]
     moved = list(other.cases)
     helped = other.status == Status.active  # before it is deregistered below
     before_status, before_members = archive.status, households.member_summary(archive.members)
@@ -287,6 +289,8 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
         changes["cases"] = [None, ",".join(f"#{case.id}" for case in moved)]
     if added:
         changes["members"] = [before_members, households.member_summary(archive.members)]
+    if same_name:
+        changes["not_added"] = [None, households.member_summary(same_name)]
     audit.record(session, actor, now, Action.merge_archive, archive=archive, state=archive.status, comment=comment,
                  changes=changes)
     return archive
