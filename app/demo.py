@@ -38,8 +38,9 @@ PLAN = [State.drafted, State.drafted, State.documented, State.grassroots_approve
         State.withdrawn, "returned", "objection"]
 # ... and the applications of last winter's archives (存量), by the archive's place in last winter's list; the
 # 返困 one (exited in the spring) and the one transferred over the summer are planned in _this_season.
-CARRY_OVER = {0: State.disbursed, 1: "window_over", 3: State.grassroots_approved, 4: State.drafted,
-              6: State.documented}
+# Household 1 (of JC001) is left for the cadre to carry over on the 结转申请 screen.
+CARRY_OVER = {0: State.disbursed, 3: State.grassroots_approved, 4: State.drafted, 6: State.documented}
+WAITING = 1
 
 
 def _pdf(text: str) -> bytes:

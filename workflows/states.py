@@ -145,7 +145,7 @@ class Action(StrEnum):
 
 
 ACTION_LABELS: dict[Action, str] = {
-    Action.create: "起草档案", Action.edit: "修改档案", Action.add_document: "上传资料",
+    Action.create: "起草申请", Action.edit: "修改申请", Action.add_document: "上传资料",
     Action.remove_document: "删除资料", Action.object: "登记异议", Action.resolve_objection: "处理异议",
     Action.claim: "认领", Action.release: "放弃认领", Action.reveal: "查看完整号码", Action.sign_in: "登录",
     Action.sign_out: "退出登录", Action.token_create: "创建API令牌", Action.token_revoke: "吊销API令牌",

@@ -62,10 +62,16 @@ def index():
 # ---------------------------------------------------------------- carry-over
 
 def _campaign_choice(campaigns: list[Campaign], value: str | None) -> Campaign | None:
-    """The open campaign asked for, or the first one (the nearest deadline); None when none is open."""
+    """The open campaign asked for; or the first (the nearest deadline) in which households are waiting, or the
+    first; None when none is open."""
     value = (value or "").strip()
     chosen = next((c for c in campaigns if value.isdigit() and c.id == int(value)), None)
-    return chosen or (campaigns[0] if campaigns else None)
+    return chosen or _waiting(actor(), campaigns)
+
+
+def _waiting(me, campaigns: list[Campaign]) -> Campaign | None:
+    waiting = (c for c in campaigns if archives.carry_over_count(db(), me, [c.id]))
+    return next(waiting, campaigns[0] if campaigns else None)
 
 
 def _created(value: str | None) -> list[Case]:
@@ -126,6 +132,6 @@ def carry_over_tile(me) -> dict[str, Any] | None:
     campaigns = open_campaigns()
     if not campaigns:
         return None
-    return {"count": archives.carry_over_count(db(), me, [c.id for c in campaigns]),
-            "campaign": campaigns[0].id if len(campaigns) == 1 else None}
+    count = archives.carry_over_count(db(), me, [c.id for c in campaigns])
+    return {"count": count, "campaign": (_waiting(me, campaigns) if count and len(campaigns) > 1 else campaigns[0]).id}
 

@@ -82,10 +82,11 @@ def _render(archive, *, status: int = 200, error: tuple[str, str, str] | None = 
 
 
 def _receiving_unions(archive) -> list[tuple[str, str]]:
-    """The grassroots unions an archive may be transferred to (not its own)."""
-    return db().execute(select(Union.code, Union.name).where(Union.kind == UnionKind.grassroots,
-                                                             Union.id != archive.union_id)
-                        .order_by(Union.code)).all()
+    """Where an archive may be transferred (not its own union): the grassroots unions, and the district's own,
+    where the assistance center keeps it (listed first)."""
+    return db().execute(select(Union.code, Union.name)
+                        .where(Union.kind.in_((UnionKind.district, UnionKind.grassroots)), Union.id != archive.union_id)
+                        .order_by(Union.kind != UnionKind.district, Union.code)).all()
 
 
 def _refused(archive_id: int, part: str, key: str, typed: dict[str, str]):

@@ -9,6 +9,9 @@ are one household, so a member who applied in another winter joins the same arch
 the data of its latest case and every member named in any of them; it is 在档 when one of its cases was approved by
 the district, 建档中 otherwise. The causes are read as the national code list. No audit event is changed: the
 archive's history is read through its cases.
+
+The downgrade drops the archives; an event written after the upgrade names its archive and was hashed with it, so
+after a downgrade `songnuan audit verify` names the first such event: downgrade only a copy, to look at it.
 """
 import logging
 from contextlib import contextmanager

@@ -304,6 +304,14 @@ def test_a_transfer_moves_the_archive_and_its_history_to_the_new_union(session, 
     assert (again.union_id, again.application_kind) == (new.id, "existing")
 
 
+def test_the_assistance_center_may_keep_an_archive(session, make):
+    record = _settled_archive(make, Status.active)
+    fire(make, record, "transfer", make.person("reviewer"), union=make.district().code, comment="单位撤销，暂由帮扶中心保管")
+    assert record.union is make.district()
+    with pytest.raises(NotFound):
+        verbs.get_archive(session, make.person("cadre", make.default_union()), record.id)
+
+
 def test_a_household_reactivated_by_hand_applies_as_returned(session, make):
     case = make.case(State.disbursed)
     head = make.person("head", case.union)

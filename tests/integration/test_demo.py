@@ -63,9 +63,16 @@ def test_demo_builds_a_working_district(session, uploads, now):
         (activated,) = _events(session, case.archive, "activate")
         assert activated.occurred_at < to_db(from_db(last.deadline))
 
-    # This winter: those archives applied for again, 存量, but for one back in hardship (返困).
+    # This winter: those archives applied for again, 存量, but for one back in hardship (返困), and one left for
+    # JC001's cadre to carry over.
     kinds = {}
+    cadre = _account(session, "cadre_jc001")
+    waiting = archive_reads.carry_over(session, cadre, current.id)
+    assert [a.id for a in waiting] == [helped_case.archive_id for helped_case in helped
+                                       if helped_case.archive_id in {a.id for a in waiting}] and len(waiting) == 1
     for case in helped:
+        if case.archive_id == waiting[0].id:
+            continue
         (application,) = [c for c in case.archive.cases if c.campaign_id == current.id]
         kinds[case.archive_id] = ApplicationKind(application.application_kind).label
         assert application.created_at >= to_db(from_db(last.deadline))

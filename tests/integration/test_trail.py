@@ -172,7 +172,7 @@ def test_an_event_has_every_column_its_changes_labelled_and_masked(session, trai
     for name in ("seq", "occurred_at", "actor_id", "actor", "role", "case_id", "action", "from_state", "to_state",
                  "comment", "prev_hash", "hash"):
         assert getattr(shown, name) == getattr(row, name), name
-    assert shown.intact and shown.action_label == "起草档案"
+    assert shown.intact and shown.action_label == "起草申请"
     changes = {c.field: c for c in shown.changes}
     assert set(changes) == set(row.changes)
     assert (changes["id_number"].label, changes["id_number"].before, changes["id_number"].after) == \

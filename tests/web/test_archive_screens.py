@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from workflows import verbs
 from workflows.infra.clock import LOCAL
 from workflows.inputs import parse_deadline
-from workflows.models import Archive, AuditEvent, Case
+from workflows.models import Archive, AuditEvent, Case, Union
 from workflows.states import State
 
 from ..conftest import START
@@ -533,6 +533,7 @@ def test_the_archive_page_in_english(pages, world, unions, last_winter):
         assert shown in page, shown
     # Nothing of the screen's own is left in Chinese: only the data (names, unions, the campaign, comments).
     data = [record.applicant_name, record.union.name, last_winter[0].name, "第一机床厂", "红星纺织厂工会", "李秀英",
+            *world.session.scalars(select(Union.name)),
             "配偶", "良好", "无业", "租住公房", "测试"] + [e.comment for e in world.session.scalars(
                 select(AuditEvent).where(AuditEvent.comment.is_not(None)))]
     main = page.split("<main>")[1]

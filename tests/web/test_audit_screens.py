@@ -170,7 +170,7 @@ def test_a_few_rows_show_what_their_events_hold(world, auditor, seeded):
     page = html(auditor.get(f"/audit/?case={known.id}&order=oldest"))
     create, approve = sql(world, "SELECT seq, actor FROM audit_events WHERE case_id = :c AND action IN "
                                  "('create', 'district_approve') ORDER BY seq", c=known.id)
-    for seq, actor, label, role in ((create[0], create[1], "起草档案", "基层工会干部"),
+    for seq, actor, label, role in ((create[0], create[1], "起草申请", "基层工会干部"),
                                     (approve[0], approve[1], "区总审定通过", "帮扶中心审核员")):
         row = re.search(rf'<tr id="event-{seq}".*?</tr>', page, re.S).group(0)
         for shown in (actor, label, role, f"{known.id}号", "张建华", "北方机械厂工会"):
@@ -196,7 +196,7 @@ def test_an_event_shows_every_column_its_changes_and_its_hashes(world, auditor, 
     [(seq, prev_hash, hash_, actor)] = sql(world, "SELECT seq, prev_hash, hash, actor FROM audit_events "
                                                   "WHERE case_id = :c AND action = 'edit'", c=edited.id)
     page = html(auditor.get(f"/audit/events/{seq}"))
-    for shown in (f"第{seq}号", "修改档案", "edit", actor, "基层工会干部", f"{edited.id}号", "已起草", "联系电话",
+    for shown in (f"第{seq}号", "修改申请", "edit", actor, "基层工会干部", f"{edited.id}号", "已起草", "联系电话",
                   "13912345678", "13800001111", hash_, prev_hash, "一致", "2018-01-09 11:00:00", "2018-01-09 03:00:00"):
         assert shown in page, shown
     changes = re.search(r'<table class="audit-changes".*?</table>', page, re.S).group(0)

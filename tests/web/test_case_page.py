@@ -219,7 +219,7 @@ def test_after_the_deadline_no_form_is_offered_that_would_be_refused(pages, worl
     publicized = world.case(State.publicized)
     world.session.commit()
     client = pages.as_(world.person("cadre", union))
-    offered = ("修改档案", f"/cases/{draft.id}/documents\"", "/remove\"")
+    offered = ("修改申请", f"/cases/{draft.id}/documents\"", "/remove\"")
     page = client.get(f"/cases/{draft.id}").get_data(as_text=True)
     assert all(form in page for form in offered)
     assert "登记异议" in client.get(f"/cases/{publicized.id}").get_data(as_text=True)
@@ -568,7 +568,7 @@ def test_the_timeline_lists_the_case_events_in_order(pages, world, union, clock)
     client.post(f"/cases/{case.id}/claim")
 
     page = Page(client.get(f"/cases/{case.id}"))
-    assert page.timeline == ["起草档案", "上传资料", "上传资料", "上传资料", "上传资料", "资料齐全，提交审核",
+    assert page.timeline == ["起草申请", "上传资料", "上传资料", "上传资料", "上传资料", "资料齐全，提交审核",
                              "基层审核通过", "开始公示", "录入报送", "认领"]
     timeline = page.text[page.text.index('id="timeline"'):page.text.index("</ol>")]
     times = re.findall(r"(\d{4}-\d\d-\d\d \d\d:\d\d) · ", timeline)

@@ -41,7 +41,7 @@ def input_reasons(session: Session, archive: Archive, move: Move, comment: str |
     if move.needs_union:
         union = receiving_union(session, union_code)
         if union is None:
-            reasons.append(Reason("union", "请选择接收档案的基层工会"))
+            reasons.append(Reason("union", "请选择接收档案的基层工会（或区总工会帮扶中心）"))
         elif union.id == archive.union_id:
             reasons.append(Reason("union", "档案已在该工会"))
     return reasons
@@ -50,7 +50,9 @@ def input_reasons(session: Session, archive: Archive, move: Move, comment: str |
 def receiving_union(session: Session, code: str | None) -> Union | None:
     if not code:
         return None
-    return session.scalar(select(Union).where(Union.code == code, Union.kind == UnionKind.grassroots))
+    # A grassroots union, or the district's own (the assistance center keeps it: DOMAIN.md, Transfer).
+    return session.scalar(select(Union).where(Union.code == code,
+                                              Union.kind.in_((UnionKind.grassroots, UnionKind.district))))
 
 
 def blockers(session: Session, archive: Archive, trigger: str, actor: Actor, *, comment: str | None = None,
