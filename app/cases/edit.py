@@ -121,8 +121,14 @@ def _submit(form: CaseForm, case: Case | None, save: Callable[[dict[str, Any]], 
     def refused(error: DomainError):
         return refusal_page(form, error, lambda **shown: _page(form, case, **shown, **context))
     saved = perform(lambda: save(case_data(form, case)), refused)
-    if case is None:
-        flash(_("已新建「%(name)s」的困难职工档案", name=saved.applicant_name), "success")
+    if case is None and (saved.archive.created_at != saved.created_at or len(saved.archive.cases) > 1):
+        # The household was archived already (its archive was not opened with this draft): say so, and that the
+        # archive's data were not taken over.
+        flash(_("「%(name)s」一户已有户档案#%(archive)s：本申请已记入该档案，内容按您填写的保存，"
+                "请与档案核对（也可在档案页点「申请本活动帮扶」，从档案带入）",
+                name=saved.applicant_name, archive=saved.archive_id), "info")
+    elif case is None:
+        flash(_("已新建「%(name)s」的困难职工档案和本活动的帮扶申请", name=saved.applicant_name), "success")
     elif saved.version != before:
         flash(_("修改已保存"), "success")
     else:

@@ -257,6 +257,15 @@ def test_carry_over_lists_the_active_archives_not_yet_applied_for_and_applies_fo
     assert reads.carry_over_count(session, cadre, [winter.id]) == 1  # all or none
 
 
+def test_the_list_finds_a_household_by_a_member_too(session, make):
+    child = id_number(dt.date(2009, 9, 9))
+    record = archive(make, None, None, child)
+    cadre = make.person("cadre", make.default_union())
+    for q in (child[-4:], "家属1", record.applicant_name):
+        assert [a.id for a in reads.listing(session, cadre, reads.ArchiveFilters(q=q)).items] == [record.id], q
+    assert reads.listing(session, cadre, reads.ArchiveFilters(q=child[-8:-4])).items == []
+
+
 def test_carry_over_of_another_unions_archive_is_not_found(session, make):
     helped = make.case(State.disbursed, union=make.union("别家工会"))
     with pytest.raises(NotFound):

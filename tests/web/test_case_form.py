@@ -109,6 +109,21 @@ def cadre(world):
 
 # ------------------------------------------------------------------ creating
 
+def test_a_case_for_a_household_with_an_archive_says_so(pages, world, cadre, clock):
+    campaign = world.default_campaign()
+    held = world.case(State.disbursed, campaign=world.campaign(deadline=parse_deadline("2018-01-10"),
+                                                                starts_on=dt.date(2017, 11, 1)))
+    world.session.commit()
+    clock.advance(minutes=5)
+    client = pages.as_(cadre)
+    fields = {**filled(campaign), "applicant.id_number": held.id_number}
+    response = client.post("/cases/new", fields)
+    assert response.status_code == 302
+    assert any(f"一户已有户档案#{held.archive_id}" in message for message in flashes(client))
+    case = world.session.scalars(select(Case).where(Case.campaign_id == campaign.id)).one()
+    assert (case.archive_id, case.application_kind) == (held.archive_id, "existing")
+
+
 def test_a_cadre_creates_a_case_with_every_field(pages, world, cadre):
     campaign = world.default_campaign()
     closed = world.campaign(deadline=parse_deadline("2018-01-05"), starts_on=dt.date(2017, 11, 1))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workflows.actors import Actor
 from workflows.archive_states import Status
-from workflows.models import Archive, AuditEvent, Campaign, Case, Union
+from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
 from workflows.reads.worklists import MAX_PER_PAGE, name_or_last4
 from workflows.rules import campaign_year
@@ -24,7 +24,7 @@ class ArchiveFilters:
     union: str | None = None         # a union's code
     category: str | None = None
     worker_group: str | None = None
-    q: str | None = None             # part of the name, or the last four digits of the head's ID number
+    q: str | None = None             # part of a name, or the last four ID digits, of the head or a member
 
 
 @dataclass
@@ -51,7 +51,10 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
     if filters.union:
         where = where.where(Union.code == filters.union)
     if q := (filters.q or "").strip():
-        where = where.where(name_or_last4(Archive, q))
+        # The head, or any member of the household (the same rule, on the members).
+        member = exists().where(ArchiveMember.archive_id == Archive.id,
+                                name_or_last4(ArchiveMember.name, ArchiveMember.id_number, q))
+        where = where.where(or_(name_or_last4(Archive.applicant_name, Archive.id_number, q), member))
     total = session.scalar(select(func.count()).select_from(where.with_only_columns(Archive.id).subquery()))
     items = session.scalars(where.options(joinedload(Archive.union))
                             .order_by(Archive.updated_at.desc(), Archive.id.desc())
