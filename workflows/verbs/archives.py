@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -62,9 +62,12 @@ def hold_numbers(session: Session, archive: Archive) -> None:
     """Make archive_numbers hold exactly the archive's numbers (none once it is deregistered); Refused, naming the
     holding union, when another archive holds one of them."""
     wanted = archive.numbers if archive.status in LIVE else set()
-    if reasons := rules.holder_reasons(session, wanted, archive.id):
-        raise Refused(*reasons)
-    held = set(session.scalars(select(ArchiveNumber.id_number).where(ArchiveNumber.archive_id == archive.id)))
+    # One query for both: the rows this archive holds, and any other archive's of the numbers wanted.
+    rows = session.execute(select(ArchiveNumber.id_number, ArchiveNumber.archive_id).where(
+        or_(ArchiveNumber.archive_id == archive.id, ArchiveNumber.id_number.in_(sorted(wanted))))).all()
+    if any(holder != archive.id for _, holder in rows):
+        raise Refused(*rules.holder_reasons(session, wanted, archive.id))
+    held = {number for number, _ in rows}
     if held - wanted:
         session.execute(delete(ArchiveNumber).where(ArchiveNumber.archive_id == archive.id,
                                                     ArchiveNumber.id_number.in_(sorted(held - wanted))))
@@ -311,7 +314,7 @@ def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case)
                              .options(selectinload(Archive.members)).with_for_update()
                              .execution_options(populate_existing=True))
     before_values = {name: getattr(archive, name) for name in households.HOUSEHOLD}
-    before_members = households.member_summary(archive.members)
+    before_members, before_numbers = households.member_summary(archive.members), archive.numbers
     households.write_back(case, archive, ArchiveMember)
     changes = audit.diff(before_values, {name: getattr(archive, name) for name in households.HOUSEHOLD})
     if before_members != households.member_summary(archive.members):
@@ -326,6 +329,7 @@ def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case)
         changes["status"] = [before, str(archive.status)]
     _touch(archive, now)
     session.flush()
-    hold_numbers(session, archive)
+    if archive.numbers != before_numbers:  # a live archive stays live: only new numbers need holding
+        hold_numbers(session, archive)
     audit.record(session, actor, now, trigger or Action.update_archive, archive=archive, from_state=before,
                  to_state=archive.status, comment=f"申请#{case.id}获区总审定", changes=changes)

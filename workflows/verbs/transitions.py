@@ -41,7 +41,8 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
         # cases of the year: lock the campaign's row and the household's archives first, so that two decisions at
         # once cannot both fit in the same remaining money (PostgreSQL; SQLite writers are serialised already).
         session.execute(select(Campaign.id).where(Campaign.id == case.campaign_id).with_for_update())
-        rules.lock_household(session, case)
+        if case.campaign.cap_per_year is not None:
+            rules.lock_household(session, case)
     reasons = rules.blockers(session, case, trigger, actor, now, comment=comment,
                              payment_reference=payment_reference)
     if reasons:
