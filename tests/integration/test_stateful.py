@@ -82,6 +82,7 @@ class Expected:
     bump: bool = True        # the case's version rises by one
     event: bool = True       # one audit event is written
     state: str | None = None  # the case's state afterwards, if it moves
+    archive_event: bool = False  # and after it one event of the household's archive
 
 
 class Workflows(RuleBasedStateMachine):
@@ -150,8 +151,9 @@ class Workflows(RuleBasedStateMachine):
         model = dict(self.model)
         events = self.events
         # A district approval writes a second event after the case's: its archive takes the approved household.
-        extra = int(expected is not None and expected.event and expected.action in BY_TRIGGER
-                    and BY_TRIGGER[expected.action].updates_archive)
+        # A draft's edit of its household, when the archive was opened with it, writes the archive's following.
+        extra = int(expected is not None and expected.event and (expected.archive_event or (
+            expected.action in BY_TRIGGER and BY_TRIGGER[expected.action].updates_archive)))
         if expected is not None:
             state, version = model[expected.case_id]
             model[expected.case_id] = (expected.state or state, version + expected.bump)
@@ -234,11 +236,15 @@ class Workflows(RuleBasedStateMachine):
         }[field]
         differs = Decimal(value) != current if field == "amount" else value != current
         version = self.model[case_id][1] if with_version else None
+        archive = case.archive
+        # An archive opened with its draft follows the draft's household (verbs.archives.follow_draft).
+        follows = (field != "amount" and archive.status == "pending" and archive.last_helped_at is None
+                   and [c.id for c in archive.cases] == [case_id])
 
         def expect(edited: Case) -> Expected:
             assert edited.state == State.drafted
             # An edit that changes nothing is no change: no event, no new version.
-            return Expected(case_id, "edit", bump=differs, event=differs)
+            return Expected(case_id, "edit", bump=differs, event=differs, archive_event=follows)
 
         self.act(actor, lambda who: verbs.edit_case(self.session, who, self.clock, case_id, version, patch),
                  expect)
