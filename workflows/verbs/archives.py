@@ -139,7 +139,7 @@ def follow_draft(session: Session, actor: Actor, now: dt.datetime, case: Case) -
                              .options(selectinload(Archive.members)).execution_options(populate_existing=True))
     if archive.status != Status.pending or archive.last_helped_at or any(c.id != case.id for c in archive.cases):
         return
-    holders = [h for h in rules.archive_holders(session, [case.id_number] if case.id_number else [], archive.id)]
+    holders = rules.archive_holders(session, [case.id_number] if case.id_number else [], archive.id)
     if holders:
         found = session.scalar(select(Archive).where(Archive.id == holders[0][2]).with_for_update()
                                .execution_options(populate_existing=True))
@@ -148,7 +148,7 @@ def follow_draft(session: Session, actor: Actor, now: dt.datetime, case: Case) -
         if reasons := rules.archives.application_reasons(found, case.campaign):
             raise Refused(*reasons)
         case.archive = found
-        _move(session, actor, now, archive, ArchiveTrigger.deregister, f"案件#{case.id}属于档案#{found.id}",
+        _move(session, actor, now, archive, ArchiveTrigger.deregister, f"案件#{case.id}属于档案#{found.id}，已转入",
               {"status_reason": ClosingReason.merged, "merged_into_id": found.id})
         return
     before = {name: getattr(archive, name) for name in households.HOUSEHOLD}
