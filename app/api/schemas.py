@@ -398,12 +398,19 @@ class CasePage(BaseModel):
     per_page: int
 
 
+class CarryOver(BaseModel):
+    count: int
+    campaign: int = Field(description="The open campaign to start with: the first in which archives wait")
+
+
 class InboxPage(BaseModel):
     items: list[InboxItem]
     total: int
     page: int
     per_page: int
     groups: dict[str, int] = Field(description="Task → number of cases")
+    carry_over: CarryOver | None = Field(None, description="A cadre's carry-over while a campaign takes drafts: "
+                                                           "the union's active archives not yet applied for")
 
 
 class CaseList(RootModel[list[CaseOut]]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 
 from flask import g, request, send_file
 from flask_openapi3 import FileStorage, Tag
@@ -86,8 +87,10 @@ def inbox(query: s.PageQuery):
     page = worklists.inbox(db(), actor(), now, page=query.page, per_page=query.per_page)
     items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
     # Through the model, as every answer: times in ISO 8601 (jsonify would write them as HTTP dates).
+    waiting = archives.waiting(db(), actor(), now)
     return s.InboxPage.model_validate({"items": items, "total": page.total, "page": page.page,
-                                      "per_page": page.per_page, "groups": page.groups}).model_dump(mode="json")
+                                      "per_page": page.per_page, "groups": page.groups,
+                                      "carry_over": waiting and asdict(waiting)}).model_dump(mode="json")
 
 
 @api.get("/cases", tags=[CASES], responses=s.responses({200: s.CasePage}, 400), summary="The cases I may see")

@@ -66,12 +66,8 @@ def _campaign_choice(campaigns: list[Campaign], value: str | None) -> Campaign |
     first; None when none is open."""
     value = (value or "").strip()
     chosen = next((c for c in campaigns if value.isdigit() and c.id == int(value)), None)
-    return chosen or _waiting(actor(), campaigns)
-
-
-def _waiting(me, campaigns: list[Campaign]) -> Campaign | None:
-    waiting = (c for c in campaigns if archives.carry_over_count(db(), me, [c.id]))
-    return next(waiting, campaigns[0] if campaigns else None)
+    found = None if chosen or not campaigns else archives.waiting(db(), actor(), clock().now())
+    return chosen or next((c for c in campaigns if found and c.id == found.campaign), campaigns[0] if campaigns else None)
 
 
 def _created(value: str | None) -> list[Case]:
@@ -127,11 +123,5 @@ def apply_many():
 def carry_over_tile(me) -> dict[str, Any] | None:
     """For the inbox of a cadre while a campaign takes drafts: how many of the union's active archives still wait
     for this year's application (None otherwise)."""
-    if me.role not in DRAFTERS:
-        return None
-    campaigns = open_campaigns()
-    if not campaigns:
-        return None
-    count = archives.carry_over_count(db(), me, [c.id for c in campaigns])
-    return {"count": count, "campaign": (_waiting(me, campaigns) if count and len(campaigns) > 1 else campaigns[0]).id}
-
+    found = archives.waiting(db(), me, clock().now())
+    return {"count": found.count, "campaign": found.campaign} if found else None

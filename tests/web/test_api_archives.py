@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.models import Archive, AuditEvent, Case
+from workflows.models import Archive, AuditEvent, Campaign, Case
 from workflows.states import State
 
 from ..factories import bank_account, case_data, id_number
@@ -312,6 +312,10 @@ def test_the_carry_over_lists_and_applies_for_many(api, world, desk):
     assert pending["id"] not in {a["id"] for a in listed.json}
     assert {a["id"] for a in api.call("GET", f"/archives/carry-over?campaign={campaign.id}",
                                       desk.cadre_b).json} == {elsewhere["id"]}
+    # The inbox says so, as the screen's tile does: a cadre's task, nobody else's.
+    tile = api.call("GET", "/inbox", desk.cadre).json["carry_over"]
+    assert tile["count"] >= 2 and tile["campaign"] in {c.id for c in world.session.scalars(select(Campaign))}
+    assert api.call("GET", "/inbox", desk.reviewer).json["carry_over"] is None
 
     applied = api.call("POST", "/archives/carry-over", desk.cadre,
                        json={"campaign": campaign.id, "archives": [first["id"], second["id"]],

@@ -14,7 +14,7 @@ from workflows.archive_states import Status
 from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
 from workflows.reads.worklists import MAX_PER_PAGE, name_or_last4
-from workflows.rules import campaign_year
+from workflows.rules import DRAFTERS, campaign_year
 from workflows.states import State
 
 
@@ -84,6 +84,29 @@ def carry_over_count(session: Session, actor: Actor, campaign_ids: list[int]) ->
     pending = or_(*(~_applied(c) for c in campaign_ids))
     return session.scalar(select(func.count(Archive.id)).where(
         Archive.union_id == actor.union_id, Archive.status == Status.active, pending)) or 0
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The carry-over as a cadre's task: how many of the union's active archives wait for an application in the
+    open campaigns, and the campaign to start with (the first, by deadline, in which some wait)."""
+
+    count: int
+    campaign: int
+
+
+def waiting(session: Session, actor: Actor, now) -> Waiting | None:
+    """For a drafter while a campaign takes drafts (None otherwise): what the inbox shows of the carry-over."""
+    if actor.role not in DRAFTERS:
+        return None
+    campaigns = list(session.scalars(select(Campaign.id).where(Campaign.open_for_drafts(now))
+                                     .order_by(Campaign.deadline)))
+    if not campaigns:
+        return None
+    count = carry_over_count(session, actor, campaigns)
+    first = next((c for c in campaigns if count and len(campaigns) > 1 and carry_over_count(session, actor, [c])),
+                 campaigns[0])
+    return Waiting(count, first)
 
 
 @dataclass(frozen=True)
