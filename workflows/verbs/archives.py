@@ -170,7 +170,9 @@ def edit_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, 
                  data: dict[str, Any]) -> Archive:
     """Change fields of an archive; `data` may be partial. Its applications keep the copy they were made with."""
     rules.require_role(actor, rules.ARCHIVE_EDITORS, "修改档案")
-    archive = get_archive(session, actor, archive_id, lock=True)
+    # Locked only for a change (the edit page asks with nothing, to learn whether it may): read again once
+    # locked, so that a concurrent writer's version is seen here, as a Conflict, not at flush.
+    archive = get_archive(session, actor, archive_id, lock=bool(data))
     check_version(archive, version, STALE)
     if archive.status == Status.deregistered:
         raise Refused(Reason("state", "档案已注销，不能修改"))
