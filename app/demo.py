@@ -11,7 +11,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from workflows import verbs
+from workflows import rules, verbs
 from workflows.actors import CONSOLE, SYSTEM
 from workflows.identity import id_check_digit, luhn_complete
 from workflows.infra.clock import LOCAL, UTC, FixedClock
@@ -19,7 +19,7 @@ from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
 from workflows.models import Account, Archive, Case
 from workflows.states import MAIN_PATH, State
-from workflows.vocab import Cause, DocumentKind, required_documents
+from workflows.vocab import Cause, DocumentKind
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
 GIVEN = ["建国", "秀英", "桂兰", "志强", "海燕", "国华", "丽娟", "永红", "德明", "春梅", "卫东", "淑芬", "文斌",
@@ -131,10 +131,15 @@ class _Demo:
         self.clock.advance(**delta)
 
     def documents(self, case: Case, union: str) -> None:
+        """The papers the case needs, and the home visit a household's first public notice waits for."""
         cadre = self.accounts[f"cadre_{union.lower()}"]
-        for kind in required_documents(case.medical):
+        for kind in rules.required_documents(case):
             verbs.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind,
                                f"{kind}.pdf", _pdf(f"Songnuan demo: {DocumentKind(kind).value}"))
+        if rules.recognition.needs_visit(case.archive):
+            verbs.record_visit(self.session, cadre, self.clock, case.archive_id,
+                               self.clock.now().astimezone(LOCAL).date(), f"{cadre.name}、工会小组长",
+                               "入户查看住房和家庭收支，与申报情况一致")
 
     def new_case(self, campaign_id: int, union: str, medical: bool) -> Case:
         """A household applying for the first time: its archive is opened with the case (先建档，后帮扶)."""

@@ -49,7 +49,7 @@ from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
 from workflows.models import Case
 from workflows.states import BY_TRIGGER, State
-from workflows.vocab import required_documents
+from workflows.rules import required_documents
 
 GOAL = 1000  # transitions per second through the verbs
 NOW = dt.datetime(2030, 1, 8, 9, 0, tzinfo=LOCAL)
@@ -133,7 +133,6 @@ def run_services(folder: Path, cases: int, profiler: cProfile.Profile | None) ->
     clock = FixedClock(NOW)
     uploads = Uploads(folder / "uploads")
     campaign_id, people = set_up(Session, clock)
-    kinds = required_documents(False)
     timing = Timing()
     tick = time.perf_counter
 
@@ -145,7 +144,11 @@ def run_services(folder: Path, cases: int, profiler: cProfile.Profile | None) ->
         with Session() as session:  # one request
             case = verbs.create_case(session, people["cadre"], clock, campaign_id, case_data(n))
             session.commit()
-        case_id, version = case.id, case.version
+            case_id, archive_id, version = case.id, case.archive_id, case.version
+            kinds = required_documents(case)
+        with Session() as session:  # the home visit, before the first public notice
+            verbs.record_visit(session, people["cadre"], clock, archive_id, NOW.date(), "干部甲", "属实")
+            session.commit()
         timing.creations += tick() - start
         start = tick()
         for kind in kinds:

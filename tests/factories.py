@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflows import verbs
+from workflows import rules, verbs
 from workflows.actors import CONSOLE
 from workflows.identity import id_check_digit, luhn_complete
 from workflows.infra.clock import FixedClock, to_db
@@ -17,7 +17,6 @@ from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
 from workflows.models import Account, Campaign, Case, Union
 from workflows.states import NEEDS_PAYMENT, State, Trigger, path_to
-from workflows.vocab import required_documents
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -121,7 +120,7 @@ class Factory:
 
     def attach(self, case: Case, kinds=None) -> None:
         cadre = self.person("cadre", case.union)
-        for kind in kinds if kinds is not None else required_documents(case.medical):
+        for kind in kinds if kinds is not None else rules.required_documents(case):
             verbs.add_document(self.session, cadre, self.clock, self.uploads, case.id, kind, f"{kind}.pdf", PDF)
 
     def case(self, state: State = State.drafted, union: Union | None = None, campaign: Campaign | None = None,
@@ -131,9 +130,16 @@ class Factory:
         path = path_to(State(state))
         if path and path[0][1] == Trigger.document:
             self.attach(case)
+        if any(trigger == Trigger.publicize for _, trigger in path):
+            self.visit(case.archive_id, case.union)
         for role, trigger in path:
             self.fire(case, trigger, self.person(role, case.union))
         return case
+
+    def visit(self, archive_id: int, union: Union) -> None:
+        """The home visit a household's first public notice waits for."""
+        verbs.record_visit(self.session, self.person("cadre", union), self.clock, archive_id,
+                           self.clock.now().date(), "张干部、李干部", "家中确有困难，与申报一致")
 
     def fire(self, case: Case, trigger: str, actor: Any, **kwargs: Any) -> Case:
         kwargs.setdefault("comment", COMMENTS.get(trigger))

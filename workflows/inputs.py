@@ -22,6 +22,7 @@ from workflows.vocab import (
     Category,
     Cause,
     EmployerNature,
+    Exclusion,
     Gender,
     HousingType,
     Hukou,
@@ -57,10 +58,21 @@ class MemberIn(_In):
     occupation: str | None = Field(default=None, max_length=100)
 
 
+class SpendingIn(_In):
+    """The household's rigid spending a year, taken off its income (DOMAIN.md, Recognition)."""
+
+    illness: Money | None = None
+    disability: Money | None = None
+    schooling: Money | None = None
+
+
 class HouseholdIn(_In):
     annual_income: Money | None = None
     housing: str | None = Field(default=None, max_length=200)
     members: list[MemberIn] = Field(default_factory=list, max_length=20)
+    spending: SpendingIn = Field(default_factory=SpendingIn)
+    # Compensation and insurance received (赔偿、保险金): an accident is judged after them.
+    compensation: Money | None = None
 
 
 def _national(code: Any) -> Any:
@@ -101,6 +113,9 @@ class HouseholdData(_In):
     causes: CausesIn = Field(default_factory=CausesIn)
     household: HouseholdIn = Field(default_factory=HouseholdIn)
     bank_account: str | None = Field(default=None, max_length=30)
+    # Why a category that does not fit the minimum living standard was chosen (the reviewer reads it).
+    category_reason: str | None = Field(default=None, max_length=500)
+    exclusions: Annotated[list[Exclusion], Field(max_length=len(Exclusion))] = Field(default_factory=list)
 
 
 class CaseIn(HouseholdData):
@@ -205,8 +220,13 @@ def _household(record: Any) -> dict[str, Any]:
             annual_income=record.annual_income, housing=record.housing,
             members=[MemberIn.model_construct(name=m.name, relation=m.relation, id_number=m.id_number,
                                               monthly_income=m.monthly_income, health=m.health,
-                                              occupation=m.occupation) for m in record.members]),
-        bank_account=record.bank_account,
+                                              occupation=m.occupation) for m in record.members],
+            spending=SpendingIn.model_construct(illness=record.spending_illness,
+                                                disability=record.spending_disability,
+                                                schooling=record.spending_schooling),
+            compensation=record.compensation),
+        bank_account=record.bank_account, category_reason=record.category_reason,
+        exclusions=list(record.exclusions or []),
     )
 
 

@@ -154,6 +154,15 @@ class HouseholdColumns:
     annual_income: Mapped[Decimal | None] = mapped_column(Money)
     housing: Mapped[str | None] = mapped_column(String(200))
     bank_account: Mapped[str | None] = mapped_column(String(19))
+    # Recognition (DOMAIN.md): the household's rigid spending a year (illness, disability, schooling), the
+    # compensation and insurance it received (an accident is judged after them), why a category that does not fit
+    # the minimum living standard was chosen, and the exclusions (vocab.Exclusion) that apply to it.
+    spending_illness: Mapped[Decimal | None] = mapped_column(Money)
+    spending_disability: Mapped[Decimal | None] = mapped_column(Money)
+    spending_schooling: Mapped[Decimal | None] = mapped_column(Money)
+    compensation: Mapped[Decimal | None] = mapped_column(Money)
+    category_reason: Mapped[str | None] = mapped_column(Text)
+    exclusions: Mapped[list[str] | None] = mapped_column(JSON, default=list)
 
     @property
     def masked_id_number(self) -> str | None:
@@ -226,6 +235,9 @@ class Archive(HouseholdColumns, Base):
     # Set when the household is back in hardship (返困) by hand, until an application of it is approved: its next
     # application counts as 返困.
     reactivated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The last annual review (年度复核) by its union; when it came from the union's ledger (台账).
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    imported_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -235,6 +247,7 @@ class Archive(HouseholdColumns, Base):
                                                         order_by="ArchiveMember.position")
     cases: Mapped[list[Case]] = relationship(back_populates="archive", order_by="Case.id")
     last_helped_campaign: Mapped[Campaign | None] = relationship()
+    visits: Mapped[list[HomeVisit]] = relationship(back_populates="archive", order_by="HomeVisit.visited_on")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_archives_union_status", "union_id", "status"),
@@ -256,6 +269,106 @@ class ArchiveMember(MemberColumns, Base):
     archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id", ondelete="CASCADE"), index=True)
 
     archive: Mapped[Archive] = relationship(back_populates="members")
+
+
+class LivingStandard(Base):
+    """低保标准: the local minimum living standard, yuan per person per month, for a year and an area code (a
+    county's six digits, or a city's XXXX00 or a province's XX0000, which the areas under it fall back to)."""
+
+    __tablename__ = "living_standards"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    monthly: Mapped[Decimal] = mapped_column(Money)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("monthly > 0", name="monthly"),)
+
+
+class HomeVisit(Base):
+    """入户调查: a visit to the household, required before its archive's first public notice."""
+
+    __tablename__ = "home_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"), index=True)
+    visited_on: Mapped[dt.date] = mapped_column(Date)
+    visitors: Mapped[str] = mapped_column(String(200))
+    findings: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    archive: Mapped[Archive] = relationship(back_populates="visits")
+    recorded_by: Mapped[Account] = relationship()
+
+
+class ArchiveIncome(Base):
+    """The household's net per-capita monthly income as recorded from `since` on (one row each time it changes):
+    what the six-months-above-the-standard rule of the annual review reads."""
+
+    __tablename__ = "archive_incomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"))
+    since: Mapped[dt.datetime] = mapped_column(DateTime)
+    net_monthly: Mapped[Decimal | None] = mapped_column(Money)
+
+    archive: Mapped[Archive] = relationship()
+
+    __table_args__ = (Index("ix_archive_incomes_archive_since", "archive_id", "since"),)
+
+
+class ArchiveReview(Base):
+    """年度复核: one review of an archive by its union (confirmed, updated, or proposing 脱困 or 注销)."""
+
+    __tablename__ = "archive_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"), index=True)
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    outcome: Mapped[str] = mapped_column(String(24))
+    # For a proposed 注销: the closing reason (vocab.ClosingReason).
+    proposed_reason: Mapped[str | None] = mapped_column(String(24))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    reviewed_by: Mapped[Account] = relationship()
+
+
+class SpotCheck(Base):
+    """The district's spot check (抽查) of a year: at least `rate` of each union's active archives, drawn at random
+    with `seed` (recorded, so that the draw can be repeated and shown to be fair); its items are the list."""
+
+    __tablename__ = "spot_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    seed: Mapped[str] = mapped_column(String(64))
+    drawn_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    drawn_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    items: Mapped[list[SpotCheckItem]] = relationship(back_populates="spot_check", order_by="SpotCheckItem.id")
+
+
+class SpotCheckItem(Base):
+    __tablename__ = "spot_check_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"))
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"), index=True)
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    spot_check: Mapped[SpotCheck] = relationship(back_populates="items")
+    archive: Mapped[Archive] = relationship()
+
+    __table_args__ = (UniqueConstraint("spot_check_id", "archive_id"),)
 
 
 class ArchiveNumber(Base):

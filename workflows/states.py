@@ -138,6 +138,12 @@ class Action(StrEnum):
     edit_archive = "edit_archive"
     merge_archive = "merge_archive"
     update_archive = "update_archive"
+    import_archive = "import_archive"
+    set_standard = "set_standard"
+    record_visit = "record_visit"
+    review_archive = "review_archive"
+    draw_spot_check = "draw_spot_check"
+    check_spot_item = "check_spot_item"
 
     @property
     def label(self) -> str:
@@ -154,6 +160,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.disable_account: "停用账号", Action.reset_password: "重置密码", Action.change_role: "更改角色",
     Action.update_account: "修改账号", Action.payment_export: "导出付款清单", Action.create_archive: "建立档案",
     Action.edit_archive: "修改户档案", Action.merge_archive: "合并档案", Action.update_archive: "按审定结果更新档案",
+    Action.import_archive: "从台账导入档案", Action.set_standard: "设定低保标准", Action.record_visit: "登记入户调查",
+    Action.review_archive: "年度复核", Action.draw_spot_check: "抽取抽查档案", Action.check_spot_item: "登记抽查结果",
 }
 
 

@@ -166,8 +166,38 @@ class DocumentKind(Labelled):
     household_ids = "household_ids"
     bank_card = "bank_card"
     hardship_proof = "hardship_proof"
+    finance_authorisation = "finance_authorisation"
     disease_certificate = "disease_certificate"
     hospital_settlements = "hospital_settlements"
+    disability_certificate = "disability_certificate"
+    school_enrolment = "school_enrolment"
+    school_fees = "school_fees"
+    labour_contract = "labour_contract"
+
+
+class Exclusion(Labelled):
+    """不予建档: what keeps a household out of the archives whatever its income (DOMAIN.md, Recognition)."""
+
+    multiple_homes = "multiple_homes"
+    business = "business"
+    private_car = "private_car"
+    private_school = "private_school"
+
+
+class ReviewOutcome(Labelled):
+    """What a union's annual review (年度复核) of an archive found."""
+
+    confirmed = "confirmed"
+    updated = "updated"
+    propose_exit = "propose_exit"
+    propose_deregister = "propose_deregister"
+
+
+class SpotCheckOutcome(Labelled):
+    """What the district found when it checked a drawn archive (抽查)."""
+
+    confirmed = "confirmed"
+    discrepancy = "discrepancy"
 
 
 class ObjectionStatus(Labelled):
@@ -260,8 +290,23 @@ LABELS: dict[tuple[type, str], str] = {(type(member), member.value): label for m
     (DocumentKind.household_ids, "户口本、身份证复印件"),
     (DocumentKind.bank_card, "工商银行卡复印件"),
     (DocumentKind.hardship_proof, "困难职工相关证明"),
+    (DocumentKind.finance_authorisation, "家庭经济状况核对授权书"),
     (DocumentKind.disease_certificate, "县级以上医院重大疾病证明"),
     (DocumentKind.hospital_settlements, "近两年住院结算单"),
+    (DocumentKind.disability_certificate, "残疾证"),
+    (DocumentKind.school_enrolment, "子女入学证明"),
+    (DocumentKind.school_fees, "学费缴费凭证"),
+    (DocumentKind.labour_contract, "劳动合同"),
+    (Exclusion.multiple_homes, "家庭拥有两套及以上住房"),
+    (Exclusion.business, "经营企业或雇佣他人从事经营活动"),
+    (Exclusion.private_car, "拥有非生产经营用机动车"),
+    (Exclusion.private_school, "子女自费就读高收费私立学校或出国留学"),
+    (ReviewOutcome.confirmed, "核实无变化"),
+    (ReviewOutcome.updated, "已更新档案信息"),
+    (ReviewOutcome.propose_exit, "建议脱困"),
+    (ReviewOutcome.propose_deregister, "建议注销"),
+    (SpotCheckOutcome.confirmed, "抽查属实"),
+    (SpotCheckOutcome.discrepancy, "抽查不符"),
     (ObjectionStatus.open, "待处理"),
     (ObjectionStatus.dismissed, "不成立"),
     (ObjectionStatus.upheld, "成立"),
@@ -269,9 +314,9 @@ LABELS: dict[tuple[type, str], str] = {(type(member), member.value): label for m
 
 # The account number is a field of the case; a copy of the card is optional, so bank_card is never required.
 REQUIRED_DOCUMENTS = (DocumentKind.stamped_file, DocumentKind.application, DocumentKind.household_ids,
-                      DocumentKind.hardship_proof)
+                      DocumentKind.hardship_proof, DocumentKind.finance_authorisation)
 MEDICAL_DOCUMENTS = (DocumentKind.disease_certificate, DocumentKind.hospital_settlements)
-
-
-def required_documents(medical: bool) -> tuple[DocumentKind, ...]:
-    return REQUIRED_DOCUMENTS + (MEDICAL_DOCUMENTS if medical else ())
+# The papers a household's causes and worker group call for (DOMAIN.md, Recognition: evidence).
+DISABILITY_DOCUMENTS = (DocumentKind.disability_certificate,)
+SCHOOL_DOCUMENTS = (DocumentKind.school_enrolment, DocumentKind.school_fees)
+MIGRANT_DOCUMENTS = (DocumentKind.labour_contract,)

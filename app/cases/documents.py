@@ -14,10 +14,10 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from workflows import verbs
+from workflows import rules, verbs
 from workflows.errors import NotFound
 from workflows.models import Case
-from workflows.vocab import DocumentKind, required_documents
+from workflows.vocab import DocumentKind
 
 from ..current import actor, clock, uploads
 from ..db import db
@@ -35,7 +35,7 @@ DOCUMENT_CSP = ("default-src 'none'; object-src 'self'; img-src 'self'; style-sr
 def checklist(case: Case) -> list[dict[str, Any]]:
     """Each required document of the case (by workflows.vocab), then any optional kind attached: its label,
     whether it is there, and its files."""
-    required = required_documents(case.medical)
+    required = rules.required_documents(case)
     attached: dict[str, list] = {}
     for document in case.documents:
         attached.setdefault(document.kind, []).append(document)

@@ -5,7 +5,7 @@ caps.py (caps and budget), guards.py (the guards of the transition table), tasks
 archives.py (the guards of an archive's life cycle, used as rules.archives.NAME).
 """
 
-from . import archives
+from . import archives, recognition
 from .access import (
     ADMINS,
     ARCHIVE_EDITORS,
@@ -18,6 +18,8 @@ from .access import (
     NOTICE_READERS,
     OBJECTORS,
     RESOLVERS,
+    REVIEWERS,
+    VISITORS,
     STATISTICS_READERS,
     SUMMARY_READERS,
     can_see,
@@ -25,6 +27,7 @@ from .access import (
     require_role,
 )
 from .caps import lock_household
+from .recognition import recognise, required_documents
 from .fields import archive_holders, field_problems, holder_reasons, missing_documents
 from .guards import (
     EXTRA,

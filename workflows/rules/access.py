@@ -33,6 +33,9 @@ CASE_WORKERS = (Role.cadre, Role.head, Role.reviewer, Role.finance)
 # them; only the reviewers transfer and merge.
 ARCHIVE_READERS = (Role.cadre, Role.head, Role.reviewer, Role.auditor)
 ARCHIVE_EDITORS = (Role.cadre, Role.head, Role.reviewer)
+# Who visits a household and writes the visit down (入户调查), and who reviews its archive each year.
+VISITORS = (Role.cadre, Role.head)
+REVIEWERS = (Role.cadre, Role.head)
 MERGERS = (Role.reviewer,)
 
 

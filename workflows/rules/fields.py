@@ -14,7 +14,8 @@ from workflows.identity import bank_account_problem, id_number_problem, mask_id,
 from workflows.inputs import HouseholdData
 from workflows.models import Archive, ArchiveNumber, Case, Member, Union
 from workflows.states import LIVE
-from workflows.vocab import AidKind, required_documents
+from workflows.rules.recognition import required_documents
+from workflows.vocab import AidKind
 
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 
@@ -82,7 +83,7 @@ def missing_fields(case: Case) -> list[str]:
 
 def missing_documents(case: Case) -> list[str]:
     have = {d.kind for d in case.documents}
-    return [kind for kind in required_documents(case.medical) if kind not in have]
+    return [kind for kind in required_documents(case) if kind not in have]
 
 
 # Every case holding one of the ID numbers, as applicant or as member, whatever its campaign and state.

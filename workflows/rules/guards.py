@@ -32,7 +32,8 @@ from workflows.rules.fields import (
     missing_documents,
     missing_fields,
 )
-from workflows.rules.timing import deadline_reason, not_yet_reason, notice_reason
+from workflows.rules.recognition import category_reasons, exclusion_reasons, recognise, visit_reasons
+from workflows.rules.timing import campaign_year, deadline_reason, not_yet_reason, notice_reason
 from workflows.states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
 from workflows.vocab import DocumentKind
 
@@ -142,7 +143,13 @@ def _document(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
         reasons.append(Reason("fields", "未填写：" + "、".join(missing)))
     if problems := field_problems(case_input(case), local_date(now)):
         reasons.append(Reason("fields", "；".join(problems.values())))
+    reasons += exclusion_reasons(case) + category_reasons(case_recognition(session, case), case)
     return reasons + _duplicates(session, case)
+
+
+def case_recognition(session: Session, case: Case):
+    """The case's household against the standard of its campaign's year and its archive's area."""
+    return recognise(session, case, campaign_year(case.campaign), case.archive.hukou_area)
 
 
 def _duplicates(session: Session, case: Case) -> list[Reason]:
@@ -153,6 +160,7 @@ def _duplicates(session: Session, case: Case) -> list[Reason]:
 # What the work of a move must hold besides money (which the row's `spends` asks for).
 GUARDS: dict[Trigger, Callable[[Session, Case, dt.datetime], list[Reason]]] = {
     Trigger.document: _document,
+    Trigger.publicize: lambda session, case, now: visit_reasons(case),
     Trigger.district_approve: lambda session, case, now: _duplicates(session, case),
 }
 

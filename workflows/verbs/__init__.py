@@ -22,3 +22,4 @@ from .signin import account_for_token, authenticate, issue_token, revoke_token
 from .summaries import submit_summary
 from .transitions import fire
 from .unions import create_union
+from .visits import record_visit

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -24,7 +24,8 @@ from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
 from workflows.infra.machine import step
 from workflows.inputs import NATIONAL_FIELDS, ArchiveIn, HouseholdData, archive_input
-from workflows.models import Archive, ArchiveMember, ArchiveNumber, Case
+from workflows.models import Archive, ArchiveIncome, ArchiveMember, ArchiveNumber, Case
+from workflows.rules.recognition import RIGID, net_monthly
 from workflows.states import Action
 from workflows.verbs import households
 from workflows.verbs.cases import check_version, clean_comment, merge, validated
@@ -51,9 +52,22 @@ def _national(data: ArchiveIn) -> dict[str, Any]:
 
 
 def _touch(archive: Archive, now: dt.datetime) -> None:
-    """Every change is a new version, even within one instant (as verbs.cases.touch)."""
+    """Every change is a new version, even within one instant (as verbs.cases.touch); a change of what the
+    household's income is made of starts a new entry of its income history."""
+    state = inspect(archive)
+    if any(state.attrs[name].history.has_changes() for name in INCOME_FIELDS):
+        note_income(state.session, archive, now)
     archive.updated_at = to_db(now)
     flag_modified(archive, "updated_at")
+
+
+# What the net per-capita monthly income is computed from (rules.recognition.net_monthly).
+INCOME_FIELDS = ("annual_income", "compensation", *RIGID, "members")
+
+
+def note_income(session: Session, archive: Archive, now: dt.datetime) -> None:
+    """The household's income from now on, for the six-months-above-the-standard rule of the annual review."""
+    session.add(ArchiveIncome(archive=archive, since=to_db(now), net_monthly=net_monthly(archive)))
 
 
 # ---------------------------------------------------------------- its numbers: one household, one archive
@@ -101,6 +115,7 @@ def _open(session: Session, actor: Actor, now: dt.datetime, parsed: HouseholdDat
     if reasons := rules.holder_reasons(session, archive.numbers):
         raise Refused(*reasons)
     session.add(archive)
+    note_income(session, archive, now)
     session.flush()
     hold_numbers(session, archive)
     changes = audit.created(households.given({**values, **national}))

@@ -10,7 +10,10 @@ from workflows.infra import audit
 from workflows.inputs import HouseholdData
 
 HOUSEHOLD = ("applicant_name", "gender", "id_number", "phone", "employer", "worker_group", "category",
-             "primary_cause", "secondary_causes", "annual_income", "housing", "bank_account")
+             "primary_cause", "secondary_causes", "annual_income", "housing", "bank_account", "spending_illness",
+             "spending_disability", "spending_schooling", "compensation", "category_reason", "exclusions")
+# Kept as lists of codes: copied as new lists, so that two records never share one.
+LISTS = ("secondary_causes", "exclusions")
 MEMBER = ("name", "relation", "id_number", "monthly_income", "health", "occupation")
 
 
@@ -24,6 +27,10 @@ def columns(data: HouseholdData) -> dict[str, Any]:
         "primary_cause": data.causes.primary, "secondary_causes": [str(c) for c in data.causes.secondary],
         "annual_income": data.household.annual_income, "housing": data.household.housing,
         "bank_account": normalize_account(data.bank_account) if data.bank_account else None,
+        "spending_illness": data.household.spending.illness, "spending_disability": data.household.spending.disability,
+        "spending_schooling": data.household.spending.schooling, "compensation": data.household.compensation,
+        "category_reason": data.category_reason or None,
+        "exclusions": [str(e) for e in dict.fromkeys(data.exclusions)],
     }
 
 
@@ -39,7 +46,7 @@ def copy(source: Any, target: Any, member_kind: type) -> None:
     its archive)."""
     for name in HOUSEHOLD:
         value = getattr(source, name)
-        setattr(target, name, list(value or []) if name == "secondary_causes" else value)
+        setattr(target, name, list(value or []) if name in LISTS else value)
     target.members = [member_kind(position=i, **{name: getattr(m, name) for name in MEMBER})
                       for i, m in enumerate(source.members)]
 
@@ -55,7 +62,7 @@ def write_back(case: Any, archive: Any, member_kind: type) -> None:
     for name in HOUSEHOLD:
         value = getattr(case, name)
         if not edited_since or getattr(archive, name) in (None, "", []):
-            setattr(archive, name, list(value or []) if name == "secondary_causes" else value)
+            setattr(archive, name, list(value or []) if name in LISTS else value)
     by_number = {m.id_number: m for m in archive.members if m.id_number}
     names = {m.name for m in archive.members if not m.id_number}
     for person in case.members:

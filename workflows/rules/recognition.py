@@ -1,0 +1,170 @@
+"""Recognition (困难认定, DOMAIN.md): the household's net per-capita monthly income against the local minimum living
+standard (低保标准), the category it fits, the exclusions (不予建档) and the papers its causes call for. One place
+for each rule: `document` asks them of a case, the screens and the API show them for a case or an archive, the
+annual review reads the same income against the same standard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.archive_states import Status
+from workflows.errors import Reason
+from workflows.models import LivingStandard
+from workflows.money import yuan
+from workflows.vocab import (
+    DISABILITY_DOCUMENTS,
+    MEDICAL_DOCUMENTS,
+    MIGRANT_DOCUMENTS,
+    REQUIRED_DOCUMENTS,
+    SCHOOL_DOCUMENTS,
+    Category,
+    Cause,
+    DocumentKind,
+    Exclusion,
+    WorkerGroup,
+    label_of,
+)
+
+# The rigid spending taken off the household's income (DOMAIN.md, Recognition).
+RIGID = ("spending_illness", "spending_disability", "spending_schooling")
+# Below this many times the standard a category fits; 意外致困 is judged like 相对困难, after compensation.
+LINES: tuple[tuple[Category, int], ...] = ((Category.deep, 1), (Category.relative, 2))
+ACCIDENT_LINE = 2
+CENT = Decimal("0.01")
+
+
+def net_monthly(record: Any) -> Decimal | None:
+    """(annual income + compensation − rigid spending) / 12 / the household's size; None while the income is not
+    known. `record` is a case or an archive (anything with the household's columns and members)."""
+    if record.annual_income is None:
+        return None
+    income = record.annual_income + (record.compensation or 0) - sum(getattr(record, n) or 0 for n in RIGID)
+    return (Decimal(income) / 12 / record.household_size).quantize(CENT)
+
+
+def area_chain(area: str | None) -> list[str]:
+    """The codes a standard is looked up by, nearest first: the county, its city (XXXX00), its province (XX0000)."""
+    if not area:
+        return []
+    return list(dict.fromkeys([area, area[:4] + "00", area[:2] + "0000"]))
+
+
+def standard_for(session: Session, year: int, area: str | None) -> LivingStandard | None:
+    chain = area_chain(area)
+    if not chain:
+        return None
+    found = {s.area_code: s for s in session.scalars(
+        select(LivingStandard).where(LivingStandard.year == year, LivingStandard.area_code.in_(chain)))}
+    return next((found[code] for code in chain if code in found), None)
+
+
+def fitting(net: Decimal, monthly: Decimal) -> Category | None:
+    """深度困难 below the standard, 相对困难 below twice it; None above (not in hardship by income)."""
+    return next((category for category, times in LINES if net < monthly * times), None)
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What the income says of one household in one year and area."""
+
+    year: int
+    area: str | None
+    net: Decimal | None
+    standard: LivingStandard | None
+
+    @property
+    def known(self) -> bool:
+        return self.net is not None and self.standard is not None
+
+    @property
+    def fits(self) -> Category | None:
+        return fitting(self.net, self.standard.monthly) if self.known else None
+
+    @property
+    def above_line(self) -> bool:
+        """Above every hardship line: twice the standard or more."""
+        return self.known and self.fits is None
+
+    def fits_category(self, category: str | None) -> bool:
+        """Whether `category` fits (True when it cannot be told: no income or no standard yet)."""
+        if not self.known or not category:
+            return True
+        if category == Category.accident:
+            return self.net < self.standard.monthly * ACCIDENT_LINE
+        return self.fits == category
+
+    def text(self) -> str:
+        """One line for the case and archive pages."""
+        if self.net is None:
+            return "未填写家庭年收入，无法核算月人均净收入"
+        line = f"家庭月人均净收入{yuan(self.net)}"
+        if not self.area:
+            return line + "；未填写户口所在地行政区划，无法对照低保标准"
+        if self.standard is None:
+            return line + f"；{self.year}年{self.area}地区尚未设定低保标准"
+        fits = label_of(Category, self.fits) if self.fits else "高于低保标准2倍，不符合困难认定条件"
+        return (line + f"；{self.year}年低保标准每人每月{yuan(self.standard.monthly)}"
+                f"（{self.standard.area_code}）；按收入{'符合' if self.fits else ''}{fits}")
+
+
+def recognise(session: Session, record: Any, year: int, area: str | None) -> Recognition:
+    return Recognition(year, area, net_monthly(record), standard_for(session, year, area))
+
+
+def category_reasons(recognition: Recognition, record: Any) -> list[Reason]:
+    """A chosen category that does not fit blocks `document` unless the case says why."""
+    if recognition.fits_category(record.category) or (record.category_reason or "").strip():
+        return []
+    chosen = label_of(Category, record.category)
+    return [Reason("category", f"所选困难类别「{chosen}」与收入不符（{recognition.text()}）；"
+                               "请改选困难类别，或在「类别说明」中写明理由")]
+
+
+def exclusion_reasons(record: Any) -> list[Reason]:
+    """不予建档: any exclusion keeps the household out, whatever its income."""
+    return [Reason("exclusion", f"不予建档：{label_of(Exclusion, code)}") for code in record.exclusions or []]
+
+
+def required_documents(record: Any) -> tuple[DocumentKind, ...]:
+    """The papers `document` needs of a case (or of the values a form holds): every case's, the medical papers of a
+    medical case, 残疾证 for a household unable to work or paying for a disability, school enrolment and fees for
+    one paying for schooling, a labour contract for a 困难农民工."""
+    causes = {record.primary_cause, *(record.secondary_causes or [])}
+    kinds = list(REQUIRED_DOCUMENTS)
+    if record.medical:
+        kinds += MEDICAL_DOCUMENTS
+    if Cause.no_work_capacity in causes or record.spending_disability:
+        kinds += DISABILITY_DOCUMENTS
+    if Cause.schooling in causes or record.spending_schooling:
+        kinds += SCHOOL_DOCUMENTS
+    if record.worker_group == WorkerGroup.migrant_worker:
+        kinds += MIGRANT_DOCUMENTS
+    return tuple(kinds)
+
+
+
+# ---------------------------------------------------------------- evidence: the home visit
+
+def needs_visit(archive: Any) -> bool:
+    """An archive's first public notice waits for a home visit: a household never helped, not taken over from the
+    union's ledger, and never visited."""
+    return archive.last_helped_at is None and archive.imported_at is None and not archive.visits
+
+
+def visit_reasons(case: Any) -> list[Reason]:
+    if needs_visit(case.archive):
+        return [Reason("home_visit", "首次公示前须入户调查：请在该户档案页登记入户调查（日期、调查人、调查情况）")]
+    return []
+
+
+def visit_record_reasons(archive: Any) -> list[Reason]:
+    if archive.status == Status.deregistered:
+        return [Reason("state", "档案已注销，不能登记入户调查")]
+    return []
