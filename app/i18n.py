@@ -17,6 +17,7 @@ CATALOGUE = Path(__file__).resolve().parent / "translations" / "en" / "LC_MESSAG
 
 def domain_labels() -> set[str]:
     from workflows import archive_states, states, vocab
+    from workflows.rules import recognition
     from workflows.reads import trail
 
     labels = set(states.STATE_LABELS.values()) | set(states.ROLE_LABELS.values()) | set(vocab.LABELS.values())
@@ -25,6 +26,8 @@ def domain_labels() -> set[str]:
     # The household archive's life cycle: its statuses, its moves and the titles of the diagrams.
     labels |= set(archive_states.STATUS_LABELS.values()) | {m.label for m in archive_states.MOVES}
     labels |= {states.CASE_FLOW.title, archive_states.ARCHIVE_FLOW.title}
+    # When some households need more papers (the case form says so).
+    labels |= {when for _kinds, _applies, when in recognition.CONDITIONAL_DOCUMENTS}
     return labels
 
 

@@ -108,10 +108,14 @@ class Factory:
     # ------------------------------------------------------------ cases
 
     def draft(self, union: Union | None = None, campaign: Campaign | None = None, **data: Any) -> Case:
+        """A draft of a household the union has visited (入户调查), as a union's first public notice needs."""
         union = union or self.default_union()
         campaign = campaign or self.default_campaign()
-        return verbs.create_case(self.session, self.person("cadre", union), self.clock, campaign.id,
-                                    case_data(**data))
+        case = verbs.create_case(self.session, self.person("cadre", union), self.clock, campaign.id,
+                                 case_data(**data))
+        if rules.recognition.needs_visit(case.archive):
+            self.visit(case.archive_id, union)
+        return case
 
     def default_union(self) -> Union:
         if not hasattr(self, "_union"):
@@ -130,8 +134,6 @@ class Factory:
         path = path_to(State(state))
         if path and path[0][1] == Trigger.document:
             self.attach(case)
-        if any(trigger == Trigger.publicize for _, trigger in path):
-            self.visit(case.archive_id, case.union)
         for role, trigger in path:
             self.fire(case, trigger, self.person(role, case.union))
         return case

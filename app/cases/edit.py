@@ -15,10 +15,14 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from workflows import verbs
+from workflows import rules, verbs
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
 from workflows.models import Campaign, Case
 from workflows.rules import DRAFTERS, require_role
+from workflows.rules.fields import FIELD_LABELS
+from workflows.rules.recognition import CONDITIONAL_DOCUMENTS
+from workflows.states import State
+from workflows.vocab import REQUIRED_DOCUMENTS
 
 from ..current import actor, clock
 from ..db import db
@@ -153,4 +157,15 @@ def _page(form: CaseForm, case: Case | None, *, errors: dict[str, str] | None = 
     errors = errors or {}
     return render_template("cases/form.html", form=form, case=case, campaigns=campaigns, errors=errors,
                            summary=labelled_errors(form, errors), problem=problem, stale=stale,
-                           kept=kept_numbers(form, case), prototype=member_prototype()), status
+                           kept=kept_numbers(form, case), prototype=member_prototype(), needed=set(FIELD_LABELS),
+                           needs=document_needs(case)), status
+
+
+def document_needs(case: Case | None) -> dict[str, Any]:
+    """What the form says `document` will need: every case's papers, those some households need and when, and for
+    a saved draft what it still lacks (the rules' own words)."""
+    missing = None
+    if case is not None and case.state == State.drafted:
+        missing = [reason.message for reason in rules.document_needs(db(), case, clock().now())]
+    return {"missing": missing, "papers": [kind.label for kind in REQUIRED_DOCUMENTS],
+            "conditional": [([kind.label for kind in kinds], when) for kinds, _applies, when in CONDITIONAL_DOCUMENTS]}

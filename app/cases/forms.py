@@ -21,7 +21,7 @@ from workflows.errors import Refused
 from workflows.identity import mask_account, mask_id, normalize_id
 from workflows.inputs import case_input
 from workflows.models import Case
-from workflows.vocab import MAX_SECONDARY_CAUSES, AidKind, Category, Cause, Gender, WorkerGroup
+from workflows.vocab import MAX_SECONDARY_CAUSES, AidKind, Category, Cause, Exclusion, Gender, WorkerGroup
 
 # More rows than this in one request are dropped unread: the domain allows 20, this only bounds the work.
 MAX_ROWS = 50
@@ -72,10 +72,20 @@ class MemberForm(Form):
 MEMBER_INPUTS = ("name", "relation", "id_number", "monthly_income", "health", "occupation")
 
 
+class SpendingForm(Form):
+    """Rigid spending a year, taken off the income before it is compared with the minimum living standard."""
+
+    illness = text_field(_l("医疗支出（元/年）"))
+    disability = text_field(_l("残疾支出（元/年）"))
+    schooling = text_field(_l("就学支出（元/年）"))
+
+
 class HouseholdForm(Form):
     annual_income = text_field(_l("家庭年收入（元）"))
     housing = text_field(_l("住房情况"))
     members = FieldList(FormField(MemberForm, separator="."), _l("家庭成员"), separator=".", max_entries=MAX_ROWS)
+    spending = FormField(SpendingForm, separator=".")
+    compensation = text_field(_l("获得的赔偿和保险金（元）"))
 
 
 class AidForm(Form):
@@ -93,6 +103,9 @@ class HouseholdFields(FlaskForm):
     causes = FormField(CausesForm, separator=".")
     household = FormField(HouseholdForm, separator=".")
     bank_account = text_field(_l("工商银行账号"))
+    category_reason = text_field(_l("类别说明（所选困难类别与收入核算不符时填写理由）"))
+    exclusions = SelectMultipleField(_l("不予建档情形"), choices=choices((item.value, item.label) for item in Exclusion),
+                                     validate_choice=False)
 
 
 class CaseForm(HouseholdFields):
@@ -156,12 +169,16 @@ def household_data(form: HouseholdFields, record: Any | None = None) -> dict[str
                         "id_number": id_number, "monthly_income": _value(row.monthly_income),
                         "health": _value(row.health), "occupation": _value(row.occupation)})
     secondary = [code.strip() for code in form.causes.secondary.data or [] if code and code.strip()]
+    spending = {name: _value(h.spending[name]) for name in ("illness", "disability", "schooling")}
     data = {
         "applicant": applicant,
         "worker_group": _value(form.worker_group), "category": _value(form.category),
         "causes": {"primary": _value(form.causes.primary), "secondary": secondary},
-        "household": {"annual_income": _value(h.annual_income), "housing": _value(h.housing), "members": members},
+        "household": {"annual_income": _value(h.annual_income), "housing": _value(h.housing), "members": members,
+                      "spending": spending, "compensation": _value(h.compensation)},
         "bank_account": _value(form.bank_account),
+        "category_reason": _value(form.category_reason),
+        "exclusions": [code.strip() for code in form.exclusions.data or [] if code and code.strip()],
     }
     if record is not None and data["bank_account"] is None:
         del data["bank_account"]
@@ -208,9 +225,9 @@ def held_elsewhere(form: HouseholdFields, error: Refused) -> dict[str, str]:
 
 def field_of(key: str) -> str:
     """The input an error key belongs to: causes.secondary.1 (the second code ticked) is the causes.secondary
-    checkboxes."""
+    checkboxes, exclusions.0 the exclusions'."""
     head, _dot, tail = key.rpartition(".")
-    return head if head.endswith("causes.secondary") and tail.isdigit() else key
+    return head if head.endswith(("causes.secondary", "exclusions")) and tail.isdigit() else key
 
 
 def input_errors(fields: dict[str, str]) -> dict[str, str]:
@@ -225,19 +242,20 @@ def labelled_errors(form: HouseholdFields, fields: dict[str, str]) -> list[tuple
     """The summary at the top of the form: (what, message, id of the input) for each Invalid field; what and id
     are None for a key that names no input."""
     by_name = {}
-    for field in form:
-        if isinstance(field, FormField):
-            for sub in field:
-                if isinstance(sub, FieldList):
-                    by_name[sub.name] = (str(sub.label.text), sub.id)
-                    for number, row in enumerate(sub.entries, 1):
-                        for cell in row:
-                            label = _l("家庭成员%(n)s：%(what)s", n=number, what=cell.label.text)
-                            by_name[cell.name] = (str(label), cell.id)
-                else:
-                    by_name[sub.name] = (str(sub.label.text), sub.id)
-        else:
-            by_name[field.name] = (str(field.label.text), field.id)
+
+    def walk(fields) -> None:
+        for field in fields:
+            if isinstance(field, FormField):
+                walk(field)
+            elif isinstance(field, FieldList):
+                by_name[field.name] = (str(field.label.text), field.id)
+                for number, row in enumerate(field.entries, 1):
+                    for cell in row:
+                        label = _l("家庭成员%(n)s：%(what)s", n=number, what=cell.label.text)
+                        by_name[cell.name] = (str(label), cell.id)
+            else:
+                by_name[field.name] = (str(field.label.text), field.id)
+    walk(form)
     out = []
     for key, message in fields.items():
         label, input_id = by_name.get(key) or by_name.get(field_of(key), (None, None))

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from workflows import rules, verbs
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Account, AuditEvent
-from workflows.states import BY_TRIGGER, CLAIM_STATES, NEEDS_PAYMENT, State, label_of_action
+from workflows.reads import standards as living_standards
+from workflows.states import BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, State, label_of_action
 from workflows.vocab import ObjectionStatus
 
 from ..current import actor, clock
@@ -27,6 +28,9 @@ from ..respond import error_text, perform, status_of
 from . import bp, diagram, documents
 
 # Actions whose button needs what is typed beside it.
+
+# Before its public notice a case may still wait for its household's first home visit (入户调查).
+BEFORE_NOTICE = MAIN_PATH[:MAIN_PATH.index(State.publicized)]
 
 
 def _timeline(case_id: int) -> list[dict[str, Any]]:
@@ -61,6 +65,9 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value,
         # The household's archive, linked for those whose archive screens would open it.
         "may_open_archive": me.role in rules.ARCHIVE_READERS and case.archive.visible_to(me),
+        # Recognition: the income against the standard of the campaign's year; the visit its notice waits for.
+        "shown": living_standards.shown(rules.guards.case_recognition(db(), case), case),
+        "needs_visit": case.state in BEFORE_NOTICE and rules.recognition.needs_visit(case.archive),
     }
     return render_template("cases/show.html", **context), status
 

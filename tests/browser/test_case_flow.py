@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflows.infra import audit
 from workflows.models import Case
-from workflows.vocab import required_documents
+from workflows.vocab import REQUIRED_DOCUMENTS
 
 from ..factories import PDF, bank_account, id_number
 
@@ -66,7 +66,7 @@ def test_a_case_from_draft_to_disbursed_through_the_screens(browser, people, wor
     browser.shot("inbox-cadre")
 
     # The papers, one upload each, then documented.
-    for kind in required_documents(False):
+    for kind in REQUIRED_DOCUMENTS:
         browser.go(case_path)
         paper = tmp_path / f"{kind.value}.pdf"
         paper.write_bytes(PDF)

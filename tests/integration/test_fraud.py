@@ -98,6 +98,7 @@ def seed(f) -> Seeded:
     f.attach(h1)
     verbs.add_document(f.session, helper, f.clock, f.uploads, h1.id, "bank_card", "银行卡.pdf", PDF)
     f.fire(h1, "document", cadre1)
+    f.visit(h1.archive_id, u1)
     verbs.change_role(f.session, CONSOLE, f.clock, helper.id, "head", u1.code)
     for actor, trigger in ((helper, "approve"), (cadre1, "publicize"), (cadre1, "enter")):
         f.fire(h1, trigger, actor)
@@ -105,6 +106,7 @@ def seed(f) -> Seeded:
     other_head = f.account("head", u2)
     h2 = f.draft(u2, a)
     f.attach(h2)
+    f.visit(h2.archive_id, u2)
     for actor, trigger in ((cadre2, "document"), (other_head, "approve"), (cadre2, "publicize"), (cadre2, "enter")):
         f.fire(h2, trigger, actor)
     verbs.change_role(f.session, CONSOLE, f.clock, other_head.id, "reviewer")

@@ -20,13 +20,16 @@ from workflows.infra.clock import LOCAL, from_db
 from workflows.inputs import parse_deadline
 from workflows.models import AuditEvent, Case, UnionBudget
 from workflows.states import FORFEIT_REASON, TRANSITIONS, State
-from workflows.vocab import DocumentKind, required_documents
+from workflows.vocab import MEDICAL_DOCUMENTS, REQUIRED_DOCUMENTS, SCHOOL_DOCUMENTS, DocumentKind
 
 from ..factories import PDF, bank_account, case_data, id_number
 
 # The seed campaign's deadline: 2018-01-25, end of day, Beijing time.
 DEADLINE = dt.datetime(2018, 1, 26, 0, 0, tzinfo=LOCAL)
 SECOND = dt.timedelta(seconds=1)
+# The papers of the factories' medical case: every case's, the medical ones, and (its household pays for schooling)
+# the school's.
+MEDICAL_CASE_PAPERS = REQUIRED_DOCUMENTS + MEDICAL_DOCUMENTS + SCHOOL_DOCUMENTS
 
 
 def count(session, model=AuditEvent) -> int:
@@ -75,30 +78,29 @@ def refused(session, make, case, trigger, actor, rule, **kwargs) -> Refused:
 
 # ---------------------------------------------------------------- document: papers and fields
 
-@pytest.mark.parametrize("missing", required_documents(medical=True), ids=lambda kind: kind.value)
+@pytest.mark.parametrize("missing", MEDICAL_CASE_PAPERS, ids=lambda kind: kind.value)
 def test_a_medical_case_names_the_one_paper_it_lacks(session, make, missing):
     case = make.case(State.drafted, aid=funds("1000", medical=True))
-    make.attach(case, [kind for kind in required_documents(True) if kind != missing])
+    make.attach(case, [kind for kind in MEDICAL_CASE_PAPERS if kind != missing])
     error = refused(session, make, case, "document", make.person("cadre", case.union), "documents")
     assert error.message == f"缺少：{missing.label}"
 
 
 def test_the_medical_papers_by_name(session, make):
     case = make.case(State.drafted, aid=funds("1000", medical=True))
-    make.attach(case, [kind for kind in required_documents(True) if kind != DocumentKind.hospital_settlements])
+    make.attach(case, [kind for kind in MEDICAL_CASE_PAPERS if kind != DocumentKind.hospital_settlements])
     error = refused(session, make, case, "document", make.person("cadre", case.union), "documents")
     assert error.message == "缺少：近两年住院结算单"
 
 
 def test_a_non_medical_case_needs_no_medical_papers_and_no_card_copy(session, make):
     case = make.case(State.drafted, aid=funds("1000", medical=False))
-    make.attach(case, [DocumentKind.stamped_file, DocumentKind.application, DocumentKind.household_ids,
-                       DocumentKind.hardship_proof])
+    make.attach(case, REQUIRED_DOCUMENTS + SCHOOL_DOCUMENTS)
     make.fire(case, "document", make.person("cadre", case.union))
     assert case.state == State.documented
 
 
-def test_a_medical_case_with_all_six_papers_is_documented(session, make):
+def test_a_medical_case_with_all_its_papers_is_documented(session, make):
     case = make.case(State.drafted, aid=funds("1000", medical=True))
     make.attach(case)
     make.fire(case, "document", make.person("cadre", case.union))

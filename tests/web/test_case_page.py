@@ -186,7 +186,8 @@ def test_a_cadre_sees_which_documents_are_missing(pages, world, union):
     world.session.commit()
 
     page = Page(pages.as_(world.person("cadre", union)).get(f"/cases/{case.id}"))
-    reason = "缺少：困难职工档案（加盖基层工会章）、户口本、身份证复印件"
+    reason = ("缺少：困难职工档案（加盖基层工会章）、户口本、身份证复印件、家庭经济状况核对授权书、子女入学证明、"
+              "学费缴费凭证")
     assert page.enabled == ["withdraw"]
     assert page.disabled == {"资料齐全，提交审核": reason} and page.reasons == {"资料齐全，提交审核": reason}
 
@@ -568,14 +569,15 @@ def test_the_timeline_lists_the_case_events_in_order(pages, world, union, clock)
     client.post(f"/cases/{case.id}/claim")
 
     page = Page(client.get(f"/cases/{case.id}"))
-    assert page.timeline == ["起草申请", "上传资料", "上传资料", "上传资料", "上传资料", "资料齐全，提交审核",
+    # Seven papers: every case's five, and the school's two for a household paying for schooling.
+    assert page.timeline == ["起草申请", *["上传资料"] * 7, "资料齐全，提交审核",
                              "基层审核通过", "开始公示", "录入报送", "认领"]
     timeline = page.text[page.text.index('id="timeline"'):page.text.index("</ol>")]
     times = re.findall(r"(\d{4}-\d\d-\d\d \d\d:\d\d) · ", timeline)
-    assert times == ["2018-01-08 09:00"] * 6 + ["2018-01-08 10:00", "2018-01-08 11:00", "2018-01-08 12:00",
+    assert times == ["2018-01-08 09:00"] * 9 + ["2018-01-08 10:00", "2018-01-08 11:00", "2018-01-08 12:00",
                                                  "2018-01-08 12:00"]  # the claim, at the time of the last step
     assert f"{head.name}（基层工会负责人）" in page.text  # the person's name, as the screens show people
-    assert audit_count(world, other) == 4 and "上传资料" not in page.timeline[6:]
+    assert audit_count(world, other) == 4 and "上传资料" not in page.timeline[9:]
 
 
 @pytest.mark.parametrize("state", list(State))

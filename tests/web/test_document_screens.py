@@ -64,11 +64,13 @@ def test_the_checklist_lists_what_is_required_and_what_is_attached(world):
     items = checklist(plain)
     assert [(i["kind"], i["required"], i["present"]) for i in items] == [
         ("stamped_file", True, False), ("application", True, True), ("household_ids", True, False),
-        ("hardship_proof", True, False), ("bank_card", False, True)]  # the optional card copy, since it is there
+        ("hardship_proof", True, False), ("finance_authorisation", True, False),
+        ("school_enrolment", True, False), ("school_fees", True, False),  # the household pays for schooling
+        ("bank_card", False, True)]  # the optional card copy, since it is there
     assert items[1]["label"] == "个人救助申请报告" and [d.filename for d in items[1]["documents"]] == ["application.pdf"]
 
     items = checklist(medical)
-    assert [(i["kind"], i["present"]) for i in items if i["required"]][-2:] == [
+    assert [(i["kind"], i["present"]) for i in items if i["required"]][5:7] == [
         ("disease_certificate", True), ("hospital_settlements", False)]
 
 
@@ -92,8 +94,8 @@ def test_the_partial_marks_each_document_and_offers_upload_and_removal_to_those_
     document = case.documents[0]
 
     page = render_documents(app, case, may_edit=True)
-    assert "还缺 3 项必需资料" in page
-    assert page.count("✗ 缺少") == 3 and page.count("✓ 已上传") == 1
+    assert "还缺 6 项必需资料" in page
+    assert page.count("✗ 缺少") == 6 and page.count("✓ 已上传") == 1
     assert "个人救助申请报告" in page and "困难职工档案（加盖基层工会章）" in page
     assert f'href="/cases/documents/{document.id}"' in page and "application.pdf" in page
     assert f'action="/cases/{case.id}/documents/{document.id}/remove"' in page

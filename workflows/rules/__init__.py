@@ -35,6 +35,7 @@ from .guards import (
     available,
     blockers,
     claim_reason,
+    document_needs,
     draft_reasons,
     new_draft_reasons,
     objection_reasons,

@@ -147,9 +147,19 @@ def _document(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
     return reasons + _duplicates(session, case)
 
 
+def document_needs(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
+    """What `document` still needs of a draft: the case form shows it, as the case page's button does."""
+    return _document(session, case, now)
+
+
 def case_recognition(session: Session, case: Case):
     """The case's household against the standard of its campaign's year and its archive's area."""
     return recognise(session, case, campaign_year(case.campaign), case.archive.hukou_area)
+
+
+def archive_recognition(session: Session, archive: Any, now: dt.datetime):
+    """The archive's household against the standard of the current local year and its area."""
+    return recognise(session, archive, local_date(now).year, archive.hukou_area)
 
 
 def _duplicates(session: Session, case: Case) -> list[Reason]:

@@ -132,21 +132,26 @@ def exclusion_reasons(record: Any) -> list[Reason]:
     return [Reason("exclusion", f"不予建档：{label_of(Exclusion, code)}") for code in record.exclusions or []]
 
 
+def _causes(record: Any) -> set[str]:
+    return {record.primary_cause, *(record.secondary_causes or [])}
+
+
+# The papers some households need besides every case's: (papers, when, what the forms say of when).
+CONDITIONAL_DOCUMENTS: tuple[tuple[tuple[DocumentKind, ...], Any, str], ...] = (
+    (MEDICAL_DOCUMENTS, lambda r: r.medical, "医疗救助案件"),
+    (DISABILITY_DOCUMENTS, lambda r: Cause.no_work_capacity in _causes(r) or bool(r.spending_disability),
+     "致困原因含无劳动能力，或填写了残疾支出"),
+    (SCHOOL_DOCUMENTS, lambda r: Cause.schooling in _causes(r) or bool(r.spending_schooling),
+     "致困原因含子女上学，或填写了就学支出"),
+    (MIGRANT_DOCUMENTS, lambda r: r.worker_group == WorkerGroup.migrant_worker, "困难农民工"),
+)
+
+
 def required_documents(record: Any) -> tuple[DocumentKind, ...]:
-    """The papers `document` needs of a case (or of the values a form holds): every case's, the medical papers of a
-    medical case, 残疾证 for a household unable to work or paying for a disability, school enrolment and fees for
-    one paying for schooling, a labour contract for a 困难农民工."""
-    causes = {record.primary_cause, *(record.secondary_causes or [])}
-    kinds = list(REQUIRED_DOCUMENTS)
-    if record.medical:
-        kinds += MEDICAL_DOCUMENTS
-    if Cause.no_work_capacity in causes or record.spending_disability:
-        kinds += DISABILITY_DOCUMENTS
-    if Cause.schooling in causes or record.spending_schooling:
-        kinds += SCHOOL_DOCUMENTS
-    if record.worker_group == WorkerGroup.migrant_worker:
-        kinds += MIGRANT_DOCUMENTS
-    return tuple(kinds)
+    """The papers `document` needs of a case (or of the values a form holds): every case's, and those its kind,
+    causes and worker group call for (CONDITIONAL_DOCUMENTS)."""
+    return REQUIRED_DOCUMENTS + tuple(kind for kinds, applies, _ in CONDITIONAL_DOCUMENTS if applies(record)
+                                      for kind in kinds)
 
 
 

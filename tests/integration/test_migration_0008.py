@@ -1,0 +1,141 @@
+"""Revision 0008 (recognition and the annual review) on the demo as revision 0007 held it: nothing lost, the chain
+still verifies, each archive's income history starts, and the application works on what the migration made.
+
+The fixture tests/fixtures/demo_0007.json was made as demo_0006.json was (see test_migration_0007.py), from a
+worktree of d493b2c, the last commit at revision 0007, on 2026-12-07.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.orm import Session
+
+from workflows import verbs
+from workflows.infra import audit
+from workflows.infra.clock import UTC, FixedClock
+from workflows.infra.db import make_engine
+from workflows.models import Account, Archive, ArchiveIncome, Base, Case
+from workflows.states import State
+
+from .test_migration_0007 import _empty_database, _rows, _typed, _upgrade
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "demo_0007.json"
+NEW_HOUSEHOLD_COLUMNS = {"spending_illness", "spending_disability", "spending_schooling", "compensation",
+                         "category_reason", "exclusions"}
+
+
+@contextmanager
+def _at_0007(tmp_path: Path):
+    tables = json.loads(FIXTURE.read_text())["tables"]
+    with _empty_database(tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            _upgrade(engine, "0007")
+            old = sa.MetaData()
+            old.reflect(engine)
+            loaded: dict[str, list[dict]] = {}
+            with engine.begin() as connection:
+                connection.execute(old.tables["audit_head"].delete())
+                for name, rows in tables.items():
+                    table = old.tables[name]
+                    loaded[name] = [{k: _typed(table.c[k], v) for k, v in row.items()} for row in rows]
+                    if rows:
+                        connection.execute(table.insert(), loaded[name])
+                if engine.dialect.name == "postgresql":
+                    for name, rows in tables.items():
+                        if rows and "id" in old.tables[name].c and isinstance(old.tables[name].c.id.type, sa.Integer):
+                            connection.execute(sa.text(
+                                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
+            yield engine, loaded
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    with _at_0007(tmp_path_factory.mktemp("migration")) as (engine, loaded):
+        _upgrade(engine, "head")
+        yield engine, loaded
+
+
+def test_nothing_is_lost_or_changed(migrated):
+    engine, loaded = migrated
+    now = _rows(engine)
+    for name in ("archives", "cases", "members", "archive_members", "documents", "audit_events"):
+        assert len(now[name]) == len(loaded[name]) > 0, name
+    for name, rows in loaded.items():
+        assert len(now[name]) == len(rows), name
+        key = sa.inspect(engine).get_pk_constraint(name)["constrained_columns"]
+        after = {tuple(r[k] for k in key): r for r in now[name]}
+        for row in rows:
+            for column, value in row.items():
+                assert after[tuple(row[k] for k in key)][column] == value, (name, column)
+    for name in ("archives", "cases"):
+        for row in now[name]:
+            assert row["exclusions"] == [] and row["category_reason"] is None and row["spending_illness"] is None
+
+
+def test_the_chain_still_verifies_and_the_schema_is_the_models(migrated):
+    engine, loaded = migrated
+    with Session(engine) as session:
+        verification = audit.verify(session)
+    assert verification.ok and verification.events == len(loaded["audit_events"])
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_each_archive_starts_its_income_history(migrated):
+    engine, loaded = migrated
+    with Session(engine) as session:
+        incomes = {i.archive_id: i for i in session.scalars(sa.select(ArchiveIncome))}
+        archives = session.scalars(sa.select(Archive)).all()
+        assert set(incomes) == {a.id for a in archives}
+        for archive in archives:
+            expected = None if archive.annual_income is None else \
+                (archive.annual_income / 12 / archive.household_size).quantize(Decimal("0.01"))
+            assert incomes[archive.id].net_monthly == expected, archive.id
+            assert incomes[archive.id].since == archive.updated_at
+
+
+def test_the_application_works_on_the_migrated_data(migrated):
+    engine, loaded = migrated
+    last = max(e["occurred_at"] for e in loaded["audit_events"])
+    clock = FixedClock(last.replace(tzinfo=UTC) + dt.timedelta(hours=1))
+    with Session(engine) as session, session.begin():
+        admin = session.scalar(sa.select(Account).where(Account.role == "admin"))
+        verbs.set_standard(session, admin, clock, clock.now().year, "110000", "1100")
+        draft = session.scalar(sa.select(Case).where(Case.state == State.drafted).order_by(Case.id))
+        cadre = session.scalar(sa.select(Account).where(Account.role == "cadre", Account.union_id == draft.union_id))
+        verbs.record_visit(session, cadre, clock, draft.archive_id, clock.now().date(), "周丽华", "入户核实")
+        edited = verbs.edit_case(session, cadre, clock, draft.id, draft.version,
+                                 {"household": {"spending": {"illness": "3000"}}, "exclusions": ["private_car"]})
+        assert edited.spending_illness == Decimal("3000") and edited.exclusions == ["private_car"]
+    with Session(engine) as session:
+        assert audit.verify(session).ok
+
+
+def test_the_downgrade_gives_back_the_0007_rows(tmp_path):
+    with _at_0007(tmp_path) as (engine, loaded):
+        _upgrade(engine, "head")
+        from alembic import command
+
+        from workflows.infra.migrate import alembic_config
+
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0007")
+        now = _rows(engine)
+        assert "living_standards" not in now and "archive_incomes" not in now
+        for name, rows in loaded.items():
+            assert len(now[name]) == len(rows), name
+        assert not NEW_HOUSEHOLD_COLUMNS & set(now["cases"][0])
