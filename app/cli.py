@@ -365,6 +365,25 @@ def stats_export(campaign_id: str, out: str, union_code: str | None) -> None:
     click.echo(str(target))
 
 
+@main.group("standard", help="Minimum living standards (低保标准).")
+def standard_group() -> None:
+    pass
+
+
+@standard_group.command("set", help="Set the standard of a year for an area code, yuan per person per month.")
+@click.option("--year", required=True, help="The year, 2000 to 2100.")
+@click.option("--area", required=True, help="Six digits: a county (110105), a city (110100) or a province (110000).")
+@click.option("--monthly", required=True, help="Yuan per person per month, at most two decimals.")
+@_domain_errors
+def standard_set(year: str, area: str, monthly: str) -> None:
+    from workflows.money import yuan
+
+    with _transaction() as session:
+        standard = verbs.set_standard(session, CONSOLE, SystemClock(), year, area, monthly)
+        said = f"已设定{standard.year}年{standard.area_code}的低保标准：每人每月{yuan(standard.monthly)}元"
+    click.echo(said)
+
+
 @main.group("archive", help="Household archives (困难职工档案).")
 def archive_group() -> None:
     pass
@@ -401,3 +420,34 @@ def archive_export(out: str, union_code: str | None, layout: str) -> None:
     _write(target, data)
     click.echo(f"已写入困难职工档案（{unit}）：{len(counted)}户")
     click.echo(str(target))
+
+
+@archive_group.command("import", help="Import a union's ledger (台账, .xlsx in the template's columns) as archives: "
+                                      "all rows or none.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--union", "union_code", required=True, help="Code of the grassroots union whose ledger it is.")
+@click.option("--dry-run", is_flag=True, help="Only check the file: every bad cell is listed, nothing is stored.")
+@_domain_errors
+def archive_import(file: str, union_code: str, dry_run: bool) -> None:
+    from workflows.verbs.imports import LedgerInvalid
+
+    from .ledger import read
+
+    limit = Uploads(Settings().upload_dir).max_bytes  # the upload limit of the screens and the API
+    with open(file, "rb") as source:
+        content = source.read(limit + 1)
+    rows = read(content, limit)
+    try:
+        with _transaction(writes=not dry_run) as session:
+            # The console acts for the district: the union is named.
+            result = verbs.import_archives(session, CONSOLE, SystemClock(), union_code, rows, dry_run=dry_run)
+    except LedgerInvalid as error:
+        for problem in error.rows:
+            click.echo(str(problem), err=True)
+        click.echo(f"错误：{error.fields['file']}", err=True)
+        sys.exit(1)
+    if dry_run:
+        click.echo(f"检查通过：共{result.households}户、{result.people}人，可以导入（未导入）")
+    else:
+        click.echo(f"已从台账导入{result.households}户（{result.people}人）的档案，状态为在档")
+    click.echo(result.households)

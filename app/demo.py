@@ -41,6 +41,9 @@ PLAN = [State.drafted, State.drafted, State.documented, State.grassroots_approve
 # Household 1 (of JC001) is left for the cadre to carry over on the 结转申请 screen.
 CARRY_OVER = {0: State.disbursed, 3: State.grassroots_approved, 4: State.drafted, 6: State.documented}
 WAITING = 1
+# 低保标准 (yuan per person per month) of the provinces of REGIONS, this year's; earlier years 50 less each year.
+# Set for the province (XX0000), so that every county of the demo's households falls back to it.
+STANDARDS = {"11": 1100, "31": 1160, "44": 1000, "42": 780, "51": 650, "32": 860, "33": 920, "37": 700, "61": 640}
 
 
 def _pdf(text: str) -> bytes:
@@ -146,6 +149,7 @@ class _Demo:
         cadre = self.accounts[f"cadre_{union.lower()}"]
         case = verbs.create_case(self.session, cadre, self.clock, campaign_id,
                                  self.people.case(EMPLOYERS[union], medical))
+        self.fit_category(case, union)
         self.documents(case, union)
         return case
 
@@ -155,8 +159,16 @@ class _Demo:
         cases = verbs.apply_for(self.session, cadre, self.clock, campaign_id, [a.id for a in archives],
                                 aid={"kind": "funds", "amount": amount, "medical": False})
         for case in cases:
+            self.fit_category(case, union)
             self.documents(case, union)
         return cases
+
+    def fit_category(self, case: Case, union: str) -> None:
+        """The cadre corrects a category the household's income does not fit, as the case page says (困难认定)."""
+        recognition = rules.guards.case_recognition(self.session, case)
+        if recognition.fits and not recognition.fits_category(case.category):
+            verbs.edit_case(self.session, self.accounts[f"cadre_{union.lower()}"], self.clock, case.id,
+                            case.version, {"category": recognition.fits.value})
 
     def fire(self, case: Case, who: str, trigger: str, **kwargs) -> None:
         verbs.fire(self.session, self.actor(who), self.clock, case.id, trigger, case.version, **kwargs)
@@ -206,6 +218,7 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
     demo.account("reviewer", "reviewer", "何晓敏")
     demo.account("finance", "finance", "林淑贞")
     demo.account("auditor", "auditor", "邓文斌")
+    _standards(demo, range(last_year, year + 1))
 
     last = org.create_campaign(session, CONSOLE, clock, name=f"{last_year}年元旦春节送温暖",
                                deadline=parse_deadline(f"{last_year}-01-25"),
@@ -221,7 +234,17 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
                                   ends_on=dt.date(year, 2, 28), publicity_days=5, cap_per_payment=2000,
                                   cap_per_year=5000, budget=200000)
     _this_season(demo, current.id, year, now, households)
+    _not_fitting(demo, current.id)
+    _ledger(demo)
     return demo.passwords
+
+
+def _standards(demo: _Demo, years: range) -> None:
+    """The minimum living standards of the demo's areas, for last winter's campaign to this one's."""
+    for year in years:
+        for province, monthly in STANDARDS.items():
+            verbs.set_standard(demo.session, CONSOLE, demo.clock, year, f"{province}0000",
+                               monthly - 50 * (years[-1] - year))
 
 
 # Last winter's households (three a union, in the order of EMPLOYERS): the first seven were helped, the last two
@@ -368,3 +391,63 @@ def _this_season(demo: _Demo, campaign_id: int, year: int, now: dt.datetime,
             verbs.record_objection(demo.session, demo.accounts[f"cadre_{union.lower()}"], demo.clock, case.id,
                                    "同事反映该职工配偶有经营收入，未如实申报")
     demo.clock.set(now)
+
+
+# JC003's own ledger (台账), kept in Excel before Songnuan: (category, primary cause, the members' relations).
+LEDGER = (("深度困难", "患重特大疾病", ("配偶", "子女")), ("相对困难", "下岗失业", ("子女",)),
+          ("意外致困", "遭受意外事故", ("配偶", "子女", "父母")))
+BORN = {"配偶": (1965, 1990), "子女": (2006, 2015), "父母": (1940, 1955)}
+
+
+def _ledger(demo: _Demo) -> None:
+    """JC003 imports its ledger through the verb of the upload screen: three households with their members, one row
+    a person as a cadre fills the template (Chinese labels), archived as 在档."""
+    people, rows = demo.people, []
+    for category, cause, relations in LEDGER:
+        male = people.rng.random() < 0.5
+        number = people.id_number(1966, 1985, male)
+        rows.append({"姓名": people.name(), "身份证号码": number, "性别": "男" if male else "女",
+                     "手机号码": people.phone(), "工作单位": EMPLOYERS["JC003"], "职工类别": "困难职工",
+                     "困难类别": category, "主要致困原因": cause, "家庭年收入": people.rng.randrange(9000, 24000),
+                     "住房情况": people.rng.choice(HOUSING), "工商银行账号": people.bank_account(),
+                     "开户银行": "中国工商银行", "开户支行": "城东支行", "档案类型": "城镇困难职工", "民族": "汉族",
+                     "户口类型": "非农业", "户口所在地行政区划": number[:6], "工作状态": "在岗", "医保状况": "职工医保"})
+        for relation in relations:
+            spouse = relation == "配偶"
+            rows.append({"姓名": people.name(), "身份证号码": people.id_number(*BORN[relation], not male if spouse else True),
+                         "户主身份证号码": number, "与户主关系": relation, "月收入": 1200 if spouse else 0,
+                         "健康状况": "良好", "职业": "在校学生" if relation == "子女" else "无业"})
+    verbs.import_archives(demo.session, demo.accounts["cadre_jc003"], demo.clock, None, rows)
+    demo.tick(minutes=3)
+
+
+def _not_fitting(demo: _Demo, campaign_id: int) -> None:
+    """Recognition at work (困难认定) in JC002: a household whose income is above twice the standard but asked for as
+    深度困难, held at 资料齐全 until the cadre corrects the category or says why; another the same, with the reason
+    stated, waiting for the head, who reads it; and one excluded (a private car), which cannot be submitted."""
+    people, cadre = demo.people, demo.accounts["cadre_jc002"]
+
+    def household(category: str, income: int, **more) -> Case:
+        data = people.case(EMPLOYERS["JC002"], medical=False)
+        data["applicant"]["id_number"] = _beijing(data["applicant"]["id_number"])
+        spouse = data["household"]["members"][0]
+        spouse["id_number"] = _beijing(spouse["id_number"])
+        data["household"].update(annual_income=income, members=[spouse])
+        data.update(category=category, causes={"primary": "laid_off", "secondary": []}, **more)
+        case = verbs.create_case(demo.session, cadre, demo.clock, campaign_id, data)
+        demo.documents(case, "JC002")
+        demo.tick(minutes=9)
+        return case
+
+    above = 84000  # 3,500 a month each for two: above twice Beijing's standard
+    household("deep", above)
+    stated = household("deep", above, category_reason="配偶今年查出重病，已停薪治疗，下半年起家庭收入大幅下降，"
+                                                      "按原收入核算不能反映实际困难")
+    demo.fire(stated, "cadre_jc002", "document")
+    household("deep", 9600, exclusions=["private_car"])
+
+
+def _beijing(number: str) -> str:
+    """The same person's number as if first issued in 北京市朝阳区 (110105)."""
+    first17 = "110105" + number[6:17]
+    return first17 + id_check_digit(first17)

@@ -344,7 +344,8 @@ class SpotCheck(Base):
     __tablename__ = "spot_checks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer)
+    # One draw a year: the database refuses a second, whatever the number of writers.
+    year: Mapped[int] = mapped_column(Integer, unique=True)
     rate: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     seed: Mapped[str] = mapped_column(String(64))
     drawn_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))

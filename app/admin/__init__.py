@@ -13,8 +13,11 @@ from sqlalchemy.orm import selectinload
 
 from workflows import verbs
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
+from workflows.infra.clock import local_date
 from workflows.models import Account, Campaign, Union
+from workflows.money import yuan
 from workflows.reads import organisation
+from workflows.reads import standards as living_standards
 from workflows.rules import deadline_text
 from workflows.vocab import UnionKind
 
@@ -24,6 +27,7 @@ from ..db import db
 from ..listing import page_number
 from ..respond import perform
 from .forms import ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, ProfileForm, RoleForm, UnionForm, show
+from .forms import StandardForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 gate(bp)
@@ -239,3 +243,25 @@ def _campaign_form(campaign: Campaign | None):
     status = 400 if form.is_submitted() else 200
     return render_template("admin/campaign_form.html", form=form, campaign=campaign, problems=problems,
                            union_names=names), status
+
+
+# ---------------------------------------------------------------- minimum living standards (低保标准)
+
+@bp.route("/standards", methods=["GET", "POST"])
+def standards():
+    """The standards of every year (or of the year asked for), and the form that sets one."""
+    session = db()
+    form = StandardForm()
+    typed = request.args.get("year", "").strip()
+    year = int(typed) if typed.isdigit() and len(typed) == 4 else None
+    if not form.is_submitted():
+        form.year.data = str(year or local_date(clock().now()).year)
+    done, standard, problems = _run(form, lambda: verbs.set_standard(
+        session, actor(), clock(), form.year.data, form.area.data, form.monthly.data))
+    if done:
+        flash(_("已设定%(year)s年%(area)s的低保标准：每人每月%(monthly)s元", year=standard.year,
+                area=standard.area_code, monthly=yuan(standard.monthly)), "success")
+        return redirect(url_for(".standards", year=standard.year))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/standards.html", rows=living_standards.listing(session, year),
+                           years=living_standards.years(session), year=year, form=form, problems=problems), status

@@ -141,6 +141,13 @@ class CampaignForm(FlaskForm):
             self.shares.append_entry({"code": union.code, "amount": "" if amount is None else f"{amount:.2f}"})
 
 
+class StandardForm(FlaskForm):
+    """低保标准: text inputs, so that a wrong entry comes back as typed; the verb (set_standard) checks them."""
+    year = StringField(_l("年度"), validators=_required(_l("请填写年度")))
+    area = StringField(_l("行政区划代码"), validators=_required(_l("请填写行政区划代码")))
+    monthly = StringField(_l("每人每月（元）"), validators=_required(_l("请填写金额")))
+
+
 def role_choices() -> list[tuple[str, str]]:
     return [("", _l("请选择"))] + [(r.value, _(r.label)) for r in ROLES]
 

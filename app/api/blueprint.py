@@ -19,7 +19,7 @@ api = APIBlueprint("api", __name__, url_prefix="/api/v1", abp_security=[{"bearer
 # Reached without a token: signing in, and the description of the API itself.
 PUBLIC = {"api.create_token"}
 # Endpoints that take multipart/form-data rather than JSON.
-MULTIPART = {"api.add_document"}
+MULTIPART = {"api.add_document", "api.import_ledger"}
 
 
 class UnsupportedMediaType(DomainError):

@@ -26,12 +26,17 @@ from workflows.archive_states import ARCHIVE_TRIGGERS, Status
 from workflows.identity import mask_id, mask_numbers
 from workflows.infra.clock import from_db
 from workflows.inputs import NATIONAL_FIELDS, AidIn, ApplicantIn, ArchiveIn, CaseIn, CausesIn, HouseholdIn, NationalIn
-from workflows.models import Archive, Case, Document, Notification, Objection
+from workflows.models import Archive, Case, Document, HomeVisit, Notification, Objection
 from workflows.reads.archives import Application
 from workflows.reads.trail import Entry
 from workflows.rules import missing_documents
+from workflows.rules.recognition import Recognition, needs_visit
 from workflows.states import TRIGGERS, State
 from workflows.vocab import MAX_SECONDARY_CAUSES, OLD_CAUSES, Category, Cause, ClosingReason, DocumentKind, WorkerGroup
+from workflows.models import ArchiveReview
+from workflows.reads import reviews as review_reads
+from workflows.rules import reviews as review_rules
+from workflows.vocab import ReviewOutcome, SpotCheckOutcome
 
 Trigger = Literal[TRIGGERS]  # type: ignore[valid-type]
 StateCode = Literal[tuple(s.value for s in State)]  # type: ignore[valid-type]
@@ -254,6 +259,30 @@ class ArchiveExportQuery(_In):
     union: str | None = Field(None, max_length=32, description="A union's code; default: every archive I may see")
 
 
+class LedgerQuery(_In):
+    dry_run: bool = Field(False, description="Only check the file: nothing is stored")
+
+
+class LedgerChecked(BaseModel):
+    rows: int = Field(description="Rows checked (people); every one is good")
+    households: int = Field(description="Households (archives) the import would create")
+
+
+class LedgerImported(BaseModel):
+    imported: int = Field(description="Archives created (status active), one per household")
+    people: int = Field(description="Rows imported (heads and members)")
+
+
+class LedgerRowError(BaseModel):
+    row: int = Field(description="The Excel row number")
+    column: str = Field(description="The column's header, in Chinese")
+    message: str
+
+
+class LedgerError(Error):
+    rows: list[LedgerRowError] | None = Field(None, description="invalid ledger: every bad cell (nothing stored)")
+
+
 def _iso_8601(value: Any) -> Any:
     """A moment written as ISO 8601, as the document says: pydantic alone would take "0" or "1516870800" as
     seconds since 1970."""
@@ -277,6 +306,27 @@ class StatisticsQuery(_In):
     campaign: int = Field(ge=1, lt=2**31)
     union: str | None = Field(None, max_length=32)
     format: Literal["json", "xlsx"] = "json"
+
+
+class StandardQuery(_In):
+    year: int | None = Field(None, ge=1, lt=10000, description="Only this year's standards")
+
+
+class StandardPath(BaseModel):
+    year: int = Field(ge=1, lt=2**31, description="2000 to 2100")
+    area: str = Field(max_length=32, description="Six digits: a county (110105), a city (110100) or a province "
+                                                 "(110000), which the areas under it fall back to")
+
+
+class StandardIn(_In):
+    monthly: Decimal = Field(description="Yuan per person per month: more than 0, at most two decimals")
+
+
+class VisitIn(_In):
+    """A home visit (入户调查); the verb checks each field and names what is wrong in Chinese."""
+    visited_on: str | None = Field(None, max_length=32, description="The day of the visit, ISO 8601 (2018-01-05)")
+    visitors: str | None = Field(None, max_length=200, description="Who visited")
+    findings: str | None = Field(None, max_length=2000, description="What they found")
 
 
 # ------------------------------------------------------------------ responses
@@ -324,11 +374,55 @@ class ApplicantOut(BaseModel):
     employer: str | None
 
 
+class SpendingOut(BaseModel):
+    illness: Decimal | None
+    disability: Decimal | None
+    schooling: Decimal | None
+
+
 class HouseholdOut(BaseModel):
     annual_income: Decimal | None
     per_capita_monthly_income: Decimal | None
     housing: str | None
     members: list[MemberOut]
+    spending: SpendingOut = Field(description="The rigid spending a year, taken off the income")
+    compensation: Decimal | None = Field(description="Compensation and insurance received")
+
+
+class RecognitionOut(BaseModel):
+    """困难认定: the household's net per-capita monthly income against the local minimum living standard."""
+    net_monthly: Decimal | None = Field(description="(annual income + compensation − rigid spending) / 12 / size")
+    standard: Decimal | None = Field(description="The standard used, yuan per person per month; null when none is "
+                                                 "set for the year and area")
+    standard_year: int = Field(description="The year looked up: the campaign's for a case, this year for an archive")
+    standard_area: str | None = Field(description="The area code of the standard used (the household's county, or "
+                                                  "its city or province it falls back to)")
+    fits: str | None = Field(description="The category the income fits (deep, relative); null above twice the "
+                                         "standard, or when it cannot be told")
+    above_line: bool = Field(description="At or above twice the standard")
+    chosen_fits: bool = Field(description="Whether the chosen category fits (true when it cannot be told)")
+    text: str = Field(description="The same in one line, in Chinese")
+
+
+class VisitOut(BaseModel):
+    id: int
+    visited_on: dt.date
+    visitors: str
+    findings: str
+    recorded_by: str = Field(description="The username of who recorded it")
+    recorded_at: dt.datetime
+
+
+class StandardOut(BaseModel):
+    year: int
+    area: str
+    monthly: Decimal
+    set_by: str | None = Field(description="The administrator's username; null when set from the command line")
+    set_at: dt.datetime
+
+
+class StandardList(RootModel[list[StandardOut]]):
+    pass
 
 
 class AidOut(BaseModel):
@@ -382,6 +476,9 @@ class CaseOut(CaseSummary):
     household: HouseholdOut
     aid: AidOut
     bank_account: str | None = Field(description="Masked: the last 4 digits")
+    category_reason: str | None = Field(description="Why a category that does not fit the income was chosen")
+    exclusions: list[str] = Field(description="The exclusions (不予建档) that apply")
+    recognition: RecognitionOut
     documents: list[DocumentOut]
     missing_documents: list[str]
     objections: list[ObjectionOut]
@@ -403,6 +500,12 @@ class CarryOver(BaseModel):
     campaign: int = Field(description="The open campaign to start with: the first in which archives wait")
 
 
+class ReviewsDue(BaseModel):
+    count: int = Field(description="Active archives not reviewed for twelve months")
+    proposals: int | None = Field(None, description="For heads: review proposals (脱困, 注销) waiting to be carried "
+                                                    "out or left")
+
+
 class InboxPage(BaseModel):
     items: list[InboxItem]
     total: int
@@ -411,6 +514,8 @@ class InboxPage(BaseModel):
     groups: dict[str, int] = Field(description="Task → number of cases")
     carry_over: CarryOver | None = Field(None, description="A cadre's carry-over while a campaign takes drafts: "
                                                            "the union's active archives not yet applied for")
+    reviews_due: ReviewsDue | None = Field(None, description="A cadre's or head's annual review: the union's active "
+                                                             "archives not reviewed for twelve months")
 
 
 class CaseList(RootModel[list[CaseOut]]):
@@ -472,6 +577,11 @@ class ArchiveOut(ArchiveSummary):
     household: HouseholdOut
     bank_account: str | None = Field(description="Masked: the last 4 digits")
     national: NationalOut
+    category_reason: str | None = Field(description="Why a category that does not fit the income was chosen")
+    exclusions: list[str] = Field(description="The exclusions (不予建档) that apply")
+    recognition: RecognitionOut
+    visits: list[VisitOut] = Field(description="The home visits (入户调查), oldest first")
+    needs_visit: bool = Field(description="Its first public notice waits for a home visit")
     last_helped_at: dt.datetime | None
     created_at: dt.datetime
     applications: list[ApplicationOut]
@@ -598,12 +708,38 @@ def _household(record: Case | Archive) -> dict[str, Any]:
                           "per_capita_monthly_income": record.per_capita_monthly_income, "housing": record.housing,
                           "members": [{"name": m.name, "relation": m.relation, "id_number": mask_id(m.id_number),
                                        "monthly_income": m.monthly_income, "health": m.health,
-                                       "occupation": m.occupation} for m in record.members]},
-            "bank_account": record.masked_bank_account}
+                                       "occupation": m.occupation} for m in record.members],
+                          "spending": {"illness": record.spending_illness, "disability": record.spending_disability,
+                                       "schooling": record.spending_schooling},
+                          "compensation": record.compensation},
+            "bank_account": record.masked_bank_account,
+            "category_reason": mask_numbers(record.category_reason), "exclusions": list(record.exclusions or [])}
 
 
-def case_out(case: Case, triggers: list[str], blocked: dict[str, str]) -> dict[str, Any]:
-    return {**summary(case), **_household(case),
+def recognition_out(recognition: Recognition, record: Case | Archive) -> dict[str, Any]:
+    """What rules.recognition says of the household of `record` (rules.guards.case_recognition or
+    archive_recognition)."""
+    standard = recognition.standard
+    return {"net_monthly": recognition.net, "standard": standard.monthly if standard else None,
+            "standard_year": recognition.year, "standard_area": standard.area_code if standard else None,
+            "fits": recognition.fits, "above_line": recognition.above_line,
+            "chosen_fits": recognition.fits_category(record.category), "text": recognition.text()}
+
+
+def visit_out(visit: HomeVisit) -> dict[str, Any]:
+    return {"id": visit.id, "visited_on": visit.visited_on, "visitors": mask_numbers(visit.visitors),
+            "findings": mask_numbers(visit.findings), "recorded_by": visit.recorded_by.username,
+            "recorded_at": _utc(visit.recorded_at)}
+
+
+def standard_out(row: Any) -> dict[str, Any]:
+    """A standard of reads.standards.listing (or a LivingStandard just set, with its setter's username)."""
+    return {"year": row.year, "area": row.area_code, "monthly": row.monthly, "set_by": row.set_by,
+            "set_at": _utc(row.set_at)}
+
+
+def case_out(case: Case, triggers: list[str], blocked: dict[str, str], *, recognition: Recognition) -> dict[str, Any]:
+    return {**summary(case), **_household(case), "recognition": recognition_out(recognition, case),
             "aid": {"kind": case.aid_kind, "amount": case.aid_amount, "medical": case.medical},
             "documents": [document_out(d) for d in case.documents],
             "missing_documents": missing_documents(case),
@@ -629,8 +765,9 @@ def application_out(application: Application) -> dict[str, Any]:
 
 
 def archive_out(archive: Archive, applications: list[Application], triggers: list[str],
-                blocked: dict[str, str]) -> dict[str, Any]:
-    return {**archive_summary(archive), **_household(archive),
+                blocked: dict[str, str], *, recognition: Recognition) -> dict[str, Any]:
+    return {**archive_summary(archive), **_household(archive), "recognition": recognition_out(recognition, archive),
+            "visits": [visit_out(v) for v in archive.visits], "needs_visit": needs_visit(archive),
             "status_reason": archive.status_reason, "merged_into": archive.merged_into_id,
             "national": {name: getattr(archive, name) for name in NATIONAL_FIELDS},
             "last_helped_at": _utc(archive.last_helped_at), "created_at": _utc(archive.created_at),
@@ -656,3 +793,168 @@ def notification_out(notification: Notification) -> dict[str, Any]:
     return {"id": notification.id, "kind": notification.kind, "case_id": notification.case_id,
             "text": mask_numbers(notification.text), "created_at": _utc(notification.created_at),
             "read": notification.read_at is not None}
+
+
+# ------------------------------------------------------------------ the annual review (年度复核) and the spot check
+
+class ReviewIn(_In):
+    outcome: str = Field(max_length=32, description="One of: " + ", ".join(o.value for o in ReviewOutcome))
+    version: int = Field(ge=1, lt=2**31, description="The archive's version you read; a stale one is refused with "
+                                                     "409 stale")
+    comment: str | None = Field(None, max_length=2000, description="Required to propose 脱困 or 注销")
+    reason: str | None = Field(None, max_length=32, description="propose_deregister: one of "
+                               + ", ".join(r.value for r in review_rules.PROPOSED_REASONS))
+    data: ArchiveFields | None = Field(None, description="updated: the archive's changed fields, as in PATCH "  # type: ignore[valid-type]
+                                                         "/archives/{id} (applied as that edit, with its own event)")
+
+
+class SpotCheckQuery(_In):
+    year: int = Field(ge=2000, le=2100)
+
+
+class SpotCheckIn(_In):
+    year: int = Field(ge=2000, le=2100)
+    rate: Decimal = Field(Decimal("0.30"), description="Of each grassroots union's active archives: 0.30 to 1, at "
+                                                       "most two decimals")
+    seed: str | None = Field(None, max_length=64, description="Letters, digits, - _ . (generated when not given)")
+
+
+class SpotItemIn(_In):
+    outcome: str = Field(max_length=32, description="One of: " + ", ".join(o.value for o in SpotCheckOutcome))
+    comment: str | None = Field(None, max_length=2000, description="Required for a discrepancy")
+
+
+class SpotItemPath(BaseModel):
+    item_id: int = Field(ge=1, lt=2**31)
+
+
+class ReviewReportQuery(_In):
+    year: int | None = Field(None, ge=2000, le=2100, description="The spot check's year (default: this year)")
+
+
+class ReviewOut(BaseModel):
+    id: int
+    archive: int
+    outcome: str
+    outcome_label: str
+    proposed_reason: str | None
+    comment: str | None
+    reviewed_by: str
+    reviewed_at: dt.datetime
+
+
+class ReviewMade(ReviewOut):
+    archive_version: int = Field(description="The archive's version after the review")
+
+
+class ReviewDue(ArchiveSummary):
+    review_from: dt.datetime = Field(description="What the twelve months count from")
+    counted_from: str = Field(description="上次复核, 台账导入 or 建档")
+    last_review: ReviewOut | None
+    net_monthly: Decimal | None = Field(description="Net per-capita monthly income (rules of recognition)")
+    recognition: str
+
+
+class ReviewProposed(ArchiveSummary):
+    above_since: dt.datetime = Field(description="When six consecutive months above twice the standard were "
+                                                 "completed")
+    net_monthly: Decimal | None
+    recognition: str
+
+
+class ReviewPending(ArchiveSummary):
+    review: ReviewOut
+
+
+class ReviewWorklist(BaseModel):
+    due: list[ReviewDue] = Field(description="A page of the archives due, the longest waiting first")
+    total: int = Field(description="Archives due")
+    page: int
+    per_page: int
+    proposed_exit: list[ReviewProposed] = Field(description="Proposed for 脱困 by the six-months rule")
+    pending: list[ReviewPending] = Field(description="Proposals waiting for the union's head")
+
+
+class SpotItemOut(BaseModel):
+    id: int
+    archive: int
+    applicant_name: str
+    id_number: str | None = Field(description="Masked")
+    union: UnionOut
+    outcome: str | None
+    outcome_label: str | None
+    comment: str | None
+    checked_by: str | None
+    checked_at: dt.datetime | None
+
+
+class SpotCheckOut(BaseModel):
+    id: int
+    year: int
+    rate: Decimal
+    seed: str
+    drawn_by: str
+    drawn_at: dt.datetime
+    drawn_sha256: str = Field(description="SHA-256 of the list, one CODE:ID a line, unions by code, ids ascending")
+    items: list[SpotItemOut]
+
+
+class ProgressOut(BaseModel):
+    union: UnionOut | None = Field(description="None: the district's total")
+    active: int
+    reviewed: int = Field(description="Reviewed within the last twelve months")
+    reviewed_percent: int | None
+    due: int
+    proposals: int
+    drawn: int
+    checked: int
+    discrepancies: int
+
+
+class ReviewReport(BaseModel):
+    year: int
+    as_of: dt.datetime
+    unions: list[ProgressOut]
+    total: ProgressOut
+
+
+def review_out(review: ArchiveReview) -> dict[str, Any]:
+    return {"id": review.id, "archive": review.archive_id, "outcome": review.outcome,
+            "outcome_label": ReviewOutcome(review.outcome).label, "proposed_reason": review.proposed_reason,
+            "comment": mask_numbers(review.comment), "reviewed_by": review.reviewed_by.username,
+            "reviewed_at": _utc(review.reviewed_at)}
+
+
+def worklist_out(listed: review_reads.Worklist) -> dict[str, Any]:
+    return {"due": [{**archive_summary(row.archive), "review_from": _utc(row.since), "counted_from": row.counted_from,
+                     "last_review": review_out(row.last_review) if row.last_review else None,
+                     "net_monthly": row.recognition.net, "recognition": row.recognition.text()}
+                    for row in listed.due],
+            "total": listed.due_total, "page": listed.page, "per_page": listed.per_page,
+            "proposed_exit": [{**archive_summary(row.archive), "above_since": _utc(row.since),
+                               "net_monthly": row.recognition.net, "recognition": row.recognition.text()}
+                              for row in listed.proposed],
+            "pending": [{**archive_summary(row.archive), "review": review_out(row.review)} for row in listed.pending]}
+
+
+def spot_check_out(listed: review_reads.SpotList) -> dict[str, Any]:
+    check = listed.check
+    lists: dict[str, list[int]] = {}
+    items = []
+    for union, rows in listed.unions:
+        lists[union.code] = [row.archive.id for row in rows]
+        items += [{"id": row.item.id, "archive": row.archive.id, "applicant_name": row.archive.applicant_name,
+                   "id_number": row.archive.masked_id_number, "union": {"code": union.code, "name": union.name},
+                   "outcome": row.item.outcome,
+                   "outcome_label": SpotCheckOutcome(row.item.outcome).label if row.item.outcome else None,
+                   "comment": mask_numbers(row.item.comment), "checked_by": row.checked_by,
+                   "checked_at": _utc(row.item.checked_at)} for row in rows]
+    return {"id": check.id, "year": check.year, "rate": check.rate, "seed": check.seed, "drawn_by": listed.drawn_by,
+            "drawn_at": _utc(check.drawn_at), "drawn_sha256": review_rules.list_digest(lists), "items": items}
+
+
+def progress_out(row: review_reads.Progress) -> dict[str, Any]:
+    return {"union": {"code": row.union.code, "name": row.union.name} if row.union else None,
+            "active": row.active, "reviewed": row.reviewed, "reviewed_percent": row.reviewed_share, "due": row.due,
+            "proposals": row.proposals, "drawn": row.drawn, "checked": row.checked,
+            "discrepancies": row.discrepancies}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import asdict
 
-from flask import g, request, send_file
+from flask import g, jsonify, request, send_file
 from flask_openapi3 import FileStorage, Tag
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -17,16 +17,21 @@ from workflows.infra import audit
 from workflows.infra.clock import LOCAL, to_db
 from workflows.models import Account, Campaign, Notification, Union
 from workflows.reads import archives, reports, trail, worklists
+from workflows.reads import standards as living_standards
 from workflows.reads.notifications import listing, unread
 from workflows.states import UNION_ROLES
 from workflows.verbs import signin
+from workflows.verbs.imports import IMPORTERS, LedgerInvalid
 
+from .. import ledger
 from ..archive_exports import archive_workbook, archives_to_export
 from ..db import db
 from ..exports import statistics_workbook
 from ..respond import perform
 from . import schemas as s
 from .blueprint import actor, api, clock, uploads
+from .errors import body as error_body
+from .errors import domain_response
 
 AUTH = Tag(name="认证 Authentication")
 CASES = Tag(name="案件 Cases")
@@ -38,7 +43,8 @@ OTHER = Tag(name="其他 Other")
 
 def _case_json(case) -> dict:
     triggers, blocked = rules.available(db(), case, actor(), clock().now())
-    return s.CaseOut.model_validate(s.case_out(case, triggers, blocked)).model_dump(mode="json")
+    out = s.case_out(case, triggers, blocked, recognition=rules.guards.case_recognition(db(), case))
+    return s.CaseOut.model_validate(out).model_dump(mode="json")
 
 
 def _case_response(case, status: int = 200):
@@ -47,7 +53,8 @@ def _case_response(case, status: int = 200):
 
 def _archive_response(archive, status: int = 200):
     triggers, blocked = rules.archives.available(db(), archive, actor())
-    out = s.archive_out(archive, archives.applications(db(), archive), triggers, blocked)
+    out = s.archive_out(archive, archives.applications(db(), archive), triggers, blocked,
+                        recognition=rules.guards.archive_recognition(db(), archive, clock().now()))
     return s.ArchiveOut.model_validate(out).model_dump(mode="json"), status
 
 
@@ -280,6 +287,42 @@ def export_archives(query: s.ArchiveExportQuery):
     return send_file(io.BytesIO(data), as_attachment=True, download_name="困难职工档案.xlsx", mimetype=XLSX)
 
 
+@api.get("/archives/import-template", tags=[ARCHIVES], responses=s.responses({200: None}, 403),
+         summary="The ledger template (.xlsx): the import's columns, drop-down lists of the code columns' Chinese "
+                 "labels, and a sheet explaining every column")
+def import_template():
+    rules.require_role(actor(), IMPORTERS, "导入台账")
+    return send_file(io.BytesIO(ledger.template()), as_attachment=True, download_name=ledger.FILENAME, mimetype=XLSX)
+
+
+class LedgerForm(BaseModel):
+    file: FileStorage
+    union: str | None = Field(None, max_length=32, description="The grassroots union's code (district roles)")
+
+
+@api.post("/archives/import", tags=[ARCHIVES],
+          responses={**s.responses({200: s.LedgerChecked, 201: s.LedgerImported}, 403, 409, 413, 415),
+                     400: s.LedgerError},
+          summary="Import a union's ledger (.xlsx, the template's columns) as archives (active): all rows or none; "
+                  "dry_run=true only checks. A bad file answers 400 with every bad cell in \"rows\"")
+def import_ledger(query: s.LedgerQuery, form: LedgerForm):
+    if not isinstance(form.file, UploadedFile):  # flask-openapi3 lets a plain text field named "file" through
+        raise Invalid({"file": "请选择文件"})
+    limit = uploads().max_bytes
+    content = form.file.stream.read(limit + 1)  # one byte over is enough to say it is too large
+
+    def refused(error):
+        if isinstance(error, LedgerInvalid):
+            return jsonify({**error_body(error), "rows": [problem.as_dict() for problem in error.rows]}), 400
+        return domain_response(error)
+
+    result = perform(lambda: verbs.import_archives(db(), actor(), clock(), form.union, ledger.read(content, limit),
+                                                   query.dry_run), refused)
+    if query.dry_run:
+        return s.LedgerChecked(rows=result.people, households=result.households).model_dump(mode="json")
+    return s.LedgerImported(imported=result.households, people=result.people).model_dump(mode="json"), 201
+
+
 @api.get("/archives/<int:archive_id>", tags=[ARCHIVES], responses=s.responses({200: s.ArchiveOut}, 404))
 def get_archive(path: s.ArchivePath):
     return _archive_response(verbs.get_archive(db(), actor(), path.archive_id))
@@ -313,12 +356,39 @@ def merge_archives(path: s.ArchivePath, body: s.MergeIn):
     return _archive_response(archive)
 
 
+@api.post("/archives/<int:archive_id>/visits", tags=[ARCHIVES],
+          responses=s.responses({201: s.VisitOut}, 403, 404, 409),
+          summary="Record a home visit (入户调查) to the household (cadres and heads of its union)")
+def record_visit(path: s.ArchivePath, body: s.VisitIn):
+    visit = perform(lambda: verbs.record_visit(db(), actor(), clock(), path.archive_id, body.visited_on,
+                                               body.visitors, body.findings))
+    return s.VisitOut.model_validate(s.visit_out(visit)).model_dump(mode="json"), 201
+
+
 @api.get("/archives/<int:archive_id>/history", tags=[ARCHIVES], responses=s.responses({200: s.EventList}, 404),
          summary="The archive's audit events and its applications', oldest first")
 def archive_history(path: s.ArchivePath):
     archive = verbs.get_archive(db(), actor(), path.archive_id)
     return [s.EventOut.model_validate(s.event_out(e)).model_dump(mode="json")
             for e in archives.timeline(db(), archive)]
+
+
+# ------------------------------------------------------------------ minimum living standards (低保标准)
+
+@api.get("/standards", tags=[OTHER], responses=s.responses({200: s.StandardList}),
+         summary="The local minimum living standards, the latest year first (any signed-in role)")
+def list_standards(query: s.StandardQuery):
+    return [s.StandardOut.model_validate(s.standard_out(row)).model_dump(mode="json")
+            for row in living_standards.listing(db(), query.year)]
+
+
+@api.put("/standards/<int:year>/<area>", tags=[OTHER], responses=s.responses({200: s.StandardOut}, 403, 404),
+         summary="Set the standard of a year for an area code, yuan per person per month (administrators)")
+def set_standard(path: s.StandardPath, body: s.StandardIn):
+    standard = perform(lambda: verbs.set_standard(db(), actor(), clock(), path.year, path.area, body.monthly))
+    row = living_standards.StandardRow(standard.year, standard.area_code, standard.monthly, standard.set_at,
+                                       actor().username, actor().display_name)
+    return s.StandardOut.model_validate(s.standard_out(row)).model_dump(mode="json")
 
 
 # ------------------------------------------------------------------ audit

@@ -10,4 +10,4 @@ from ..areas import gate
 bp = Blueprint("archives", __name__, url_prefix="/archives")
 gate(bp)
 
-from . import edit, lists, page  # noqa: E402,F401  (the views register on bp)
+from . import edit, imports, lists, page, reviews  # noqa: E402,F401  (the views register on bp)

@@ -20,10 +20,14 @@ from sqlalchemy import select
 from workflows import rules, verbs
 from workflows.archive_states import ARCHIVE_FLOW, BY_TRIGGER, LIVE, ArchiveTrigger, Status
 from workflows.errors import DomainError, Invalid, NotFound
+from workflows.infra.clock import local_date
 from workflows.models import Account, Union
 from workflows.reads import archives
+from workflows.reads import reviews as review_reads
+from workflows.rules import reviews as review_rules
+from workflows.reads import standards as living_standards
 from workflows.states import Action
-from workflows.vocab import ClosingReason, UnionKind
+from workflows.vocab import ClosingReason, ReviewOutcome, UnionKind
 
 from ..cases import diagram
 from ..cases.edit import open_campaigns
@@ -39,6 +43,7 @@ CHANGES_SHOWN = {Action.edit, Action.edit_archive, Action.update_archive, Action
                  ArchiveTrigger.transfer}
 # Where each part of the page shows its refusal.
 MOVE, MERGE, APPLY = "move", "merge", "apply"
+VISIT = "visit"
 
 
 def _number(value: str | None) -> int | None:
@@ -60,7 +65,10 @@ def _render(archive, *, status: int = 200, error: tuple[str, str, str] | None = 
     moves = [BY_TRIGGER[ArchiveTrigger(t)] for t in allowed]
     campaigns = open_campaigns() if me.role in rules.DRAFTERS else []
     may_merge = me.role in rules.MERGERS and archive.status in LIVE
+    # The visit form where record_visit would take it: a cadre or head of its union, while it is not deregistered.
+    may_visit = me.role in rules.VISITORS and not rules.recognition.visit_record_reasons(archive)
     if error and not ((error[0] == MOVE and error[1] in {*allowed, *blocked}) or (error[0] == MERGE and may_merge)
+                      or (error[0] == VISIT and may_visit)
                       or (error[0] == APPLY and error[1] in {str(c.id) for c in campaigns})):
         error = ("top", "", error[2])  # a control the page does not offer (now): said above the others
     context: dict[str, Any] = {
@@ -76,7 +84,15 @@ def _render(archive, *, status: int = 200, error: tuple[str, str, str] | None = 
         "years": [(year, list(rows)) for year, rows in groupby(applications, key=lambda a: a.year)],
         "visible": visible, "timeline": timeline, "names": names, "changes_shown": CHANGES_SHOWN,
         "diagram": diagram.svg(archive.status, ARCHIVE_FLOW),
+        # The annual review: its form for the union's reviewers, and a proposal waiting beside the moves.
+        "may_review": me.role in rules.REVIEWERS and not review_rules.review_reasons(archive),
+        "proposal": review_reads.pending_of(db(), archive),
+        "proposal_label": lambda code: ReviewOutcome(code).label,
         "error": error, "typed": typed or {},
+        # Evidence and recognition: the home visits, newest first, and what the income says this year.
+        "visits": list(reversed(archive.visits)), "may_visit": may_visit,
+        "needs_visit": rules.recognition.needs_visit(archive), "today": local_date(clock().now()).isoformat(),
+        "shown": living_standards.shown(rules.guards.archive_recognition(db(), archive, clock().now()), archive),
     }
     return render_template("archives/show.html", **context), status
 
@@ -150,6 +166,18 @@ def merge(archive_id: int):
     flash(_("已把档案#%(other)s并入本档案：其申请和办理记录已转入，原档案已注销（合并）",
             other=_number(typed["other"])), "success")
     return redirect(url_for("archives.show", archive_id=archive_id))
+
+
+@bp.post("/<int:archive_id>/visits")
+@login_required
+def record_visit(archive_id: int):
+    """A cadre or head of the archive's union writes down a home visit (入户调查)."""
+    typed = {name: request.form.get(name, "") for name in ("visited_on", "visitors", "findings")}
+    perform(lambda: verbs.record_visit(db(), actor(), clock(), archive_id, typed["visited_on"], typed["visitors"],
+                                       typed["findings"]),
+            _refused(archive_id, VISIT, "", typed), passing=(NotFound,))
+    flash(_("已登记入户调查"), "success")
+    return redirect(url_for("archives.show", archive_id=archive_id) + "#visits")
 
 
 @bp.post("/<int:archive_id>/apply")

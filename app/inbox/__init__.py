@@ -12,6 +12,7 @@ from workflows.reads import worklists
 from workflows.states import CLAIM_STATES, GRASSROOTS, tasks_of
 
 from ..archives.lists import carry_over_tile
+from ..archives.reviews import review_tiles
 from ..areas import gate
 from ..cases.lists import filter_choices
 from ..current import actor, clock
@@ -46,4 +47,4 @@ def index():
     rows = [(case, *urgency(case, now)) for case in page.items]
     return render_template("inbox/index.html", page=page, rows=rows, groups=groups, filters=filters,
                            claims=me.role in CLAIM_STATES, choices=filter_choices(me),
-                           carry_over=carry_over_tile(me), now=now)
+                           carry_over=carry_over_tile(me), reviews=review_tiles(me), now=now)

@@ -94,7 +94,8 @@ def upgrade() -> None:
     sa.Column('drawn_by_id', sa.Integer(), nullable=False),
     sa.Column('drawn_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['drawn_by_id'], ['accounts.id'], name=op.f('fk_spot_checks_drawn_by_id_accounts')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_spot_checks'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_spot_checks')),
+    sa.UniqueConstraint('year', name=op.f('uq_spot_checks_year'))
     )
     op.create_table('spot_check_items',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -77,6 +77,16 @@ def test_a_case_from_draft_to_disbursed_through_the_screens(browser, people, wor
     assert "必需资料已齐全" in page.inner_text("#documents")
     press(page, "资料齐全，提交审核")
     assert "资料齐全" in page.inner_text("#case-state")
+    # The household was never helped: its first public notice waits for a home visit, written on its archive.
+    page.locator("#case-archive").click()
+    page.wait_for_load_state()
+    assert "首次公示前须入户调查" in page.inner_text("main")
+    page.fill("#visitors", "郑海涛、工会小组长")
+    page.fill("#findings", "住房狭小，配偶患病，与申报一致")
+    page.locator("#visit-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "郑海涛、工会小组长" in page.inner_text("#visits")
+    browser.go(case_path)
     browser.go("/inbox")
     assert group_count(page, "待补充资料") == 0
     browser.sign_out()

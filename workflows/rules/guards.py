@@ -154,12 +154,12 @@ def document_needs(session: Session, case: Case, now: dt.datetime) -> list[Reaso
 
 def case_recognition(session: Session, case: Case):
     """The case's household against the standard of its campaign's year and its archive's area."""
-    return recognise(session, case, campaign_year(case.campaign), case.archive.hukou_area)
+    return recognise(session, case, campaign_year(case.campaign), case.archive)
 
 
 def archive_recognition(session: Session, archive: Any, now: dt.datetime):
     """The archive's household against the standard of the current local year and its area."""
-    return recognise(session, archive, local_date(now).year, archive.hukou_area)
+    return recognise(session, archive, local_date(now).year, archive)
 
 
 def _duplicates(session: Session, case: Case) -> list[Reason]:

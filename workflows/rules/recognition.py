@@ -56,6 +56,14 @@ def area_chain(area: str | None) -> list[str]:
     return list(dict.fromkeys([area, area[:4] + "00", area[:2] + "0000"]))
 
 
+def area_of(hukou_area: str | None, id_number: str | None) -> tuple[str | None, bool]:
+    """The area whose standard applies, and whether it was guessed: the household's 户口所在地 as its archive
+    records it; until the cadre fills that in, where the head's ID number was issued (its first six digits)."""
+    if hukou_area:
+        return hukou_area, False
+    return (id_number[:6], True) if id_number else (None, False)
+
+
 def standard_for(session: Session, year: int, area: str | None) -> LivingStandard | None:
     chain = area_chain(area)
     if not chain:
@@ -78,6 +86,8 @@ class Recognition:
     area: str | None
     net: Decimal | None
     standard: LivingStandard | None
+    # The area is where the head's ID number was issued: the archive has no 户口所在地 yet.
+    area_guessed: bool = False
 
     @property
     def known(self) -> bool:
@@ -107,15 +117,18 @@ class Recognition:
         line = f"家庭月人均净收入{yuan(self.net)}"
         if not self.area:
             return line + "；未填写户口所在地行政区划，无法对照低保标准"
+        guessed = "，档案未填户口所在地，按身份证号前6位" if self.area_guessed else ""
         if self.standard is None:
-            return line + f"；{self.year}年{self.area}地区尚未设定低保标准"
+            return line + f"；{self.year}年{self.area}地区尚未设定低保标准{guessed}"
         fits = label_of(Category, self.fits) if self.fits else "高于低保标准2倍，不符合困难认定条件"
         return (line + f"；{self.year}年低保标准每人每月{yuan(self.standard.monthly)}"
-                f"（{self.standard.area_code}）；按收入{'符合' if self.fits else ''}{fits}")
+                f"（{self.standard.area_code}{guessed}）；按收入{'符合' if self.fits else ''}{fits}")
 
 
-def recognise(session: Session, record: Any, year: int, area: str | None) -> Recognition:
-    return Recognition(year, area, net_monthly(record), standard_for(session, year, area))
+def recognise(session: Session, record: Any, year: int, archive: Any) -> Recognition:
+    """`record` (a case or an archive) against the standard of `year` where `archive`'s household lives."""
+    area, guessed = area_of(archive.hukou_area, archive.id_number or record.id_number)
+    return Recognition(year, area, net_monthly(record), standard_for(session, year, area), guessed)
 
 
 def category_reasons(recognition: Recognition, record: Any) -> list[Reason]:

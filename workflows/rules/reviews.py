@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.archive_states import ArchiveTrigger, Status
+from workflows.archive_states import BY_TRIGGER, ArchiveTrigger, Status
 from workflows.errors import Reason
 from workflows.infra.clock import LOCAL, UTC, from_db, to_db
 from workflows.infra.expr import at_or_before, every, is_sql, one_of
@@ -98,6 +98,11 @@ def pending_proposal(status: Any, outcome: Any) -> Any:
     the archive's latest and the archive is still active. `status` is the archive's, `outcome` its latest review's:
     values, or columns."""
     return every(status == Status.active, one_of(outcome, PROPOSALS))
+
+
+def handles_proposals(role: str) -> bool:
+    """Whether `role` carries proposals out: it may make every move that carries one out (the union's head)."""
+    return all(role in BY_TRIGGER[trigger].roles for trigger in CARRIED_OUT_BY.values())
 
 
 def review_reasons(archive: Any) -> list[Reason]:
