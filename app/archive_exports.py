@@ -43,7 +43,7 @@ from workflows.vocab import (
     label_of,
 )
 
-from .exports import workbook_bytes
+from .exports import cell_value, workbook_bytes
 
 BODY, HEADING = "宋体", "黑体"
 THIN = Side(style="thin")
@@ -160,7 +160,7 @@ def _header(sheet, headers, widths) -> None:
 
 
 def _row(sheet, values: list[Any]) -> None:
-    sheet.append(values)
+    sheet.append([cell_value(v) for v in values])
     for cell in sheet[sheet.max_row]:
         cell.font, cell.border = Font(name=BODY, size=11), BOX
         if isinstance(cell.value, Decimal):

@@ -234,8 +234,12 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
                                   ends_on=dt.date(year, 2, 28), publicity_days=5, cap_per_payment=2000,
                                   cap_per_year=5000, budget=200000)
     _this_season(demo, current.id, year, now, households)
+    # The rest of this morning's work: recognition, JC003's ledger, the annual review; all of it done by `now`.
+    clock.set(now - dt.timedelta(hours=3))
     _not_fitting(demo, current.id)
     _ledger(demo)
+    _reviews(demo, households)
+    clock.set(now)
     return demo.passwords
 
 
@@ -418,7 +422,33 @@ def _ledger(demo: _Demo) -> None:
                          "户主身份证号码": number, "与户主关系": relation, "月收入": 1200 if spouse else 0,
                          "健康状况": "良好", "职业": "在校学生" if relation == "子女" else "无业"})
     verbs.import_archives(demo.session, demo.accounts["cadre_jc003"], demo.clock, None, rows)
-    demo.tick(minutes=3)
+
+
+def _reviews(demo: _Demo, households: list[tuple[str, Case]]) -> None:
+    """The annual review (年度复核): last winter's households have been in the archive for about a year. JC001's
+    cadre proposes 脱困 for its first household (settled: the head may carry it out) and confirms the one waiting for
+    carry-over; JC003's cadre updates the transferred one; the others stay on their unions' worklists. The district
+    has drawn this year's spot check (30% of each union, with a recorded seed) and recorded three findings."""
+    def review(n: int, who: str, outcome: str, **kwargs) -> None:
+        archive = households[n][1].archive
+        verbs.review_archive(demo.session, demo.accounts[who], demo.clock, archive.id, archive.version, outcome,
+                             **kwargs)
+        demo.tick(minutes=1)
+
+    review(0, "cadre_jc001", "propose_exit",
+           comment="职工已康复返岗，配偶稳定就业，家庭月人均收入已高于当地低保标准两倍，建议脱困")
+    review(WAITING, "cadre_jc001", "confirmed", comment="入户核实，家庭收入和人口与档案一致")
+    review(TRANSFERRED, "cadre_jc003", "updated", comment="职工更换了手机号码，已更新档案",
+           data={"applicant": {"phone": demo.people.phone()}})
+    reviewer = demo.accounts["reviewer"]
+    year = demo.clock.now().astimezone(LOCAL).year
+    check = verbs.draw_spot_check(demo.session, reviewer, demo.clock, year, seed=f"QZGH-{year}-spot-check")
+    demo.tick(minutes=1)
+    findings = [("confirmed", "入户核查，与档案一致"), ("confirmed", None),
+                ("discrepancy", "入户核查发现子女已参加工作，档案家庭成员就业情况未更新")]
+    for item, (outcome, comment) in zip(check.items, findings):
+        verbs.check_spot_item(demo.session, reviewer, demo.clock, item.id, outcome, comment)
+        demo.tick(minutes=1)
 
 
 def _not_fitting(demo: _Demo, campaign_id: int) -> None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -28,6 +29,12 @@ def csv_safe(value) -> str:
     """A value as a CSV cell that a spreadsheet shows as the text it is."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def cell_value(value: Any) -> Any:
+    """A value a cell can hold: text without the control characters the .xlsx format cannot store (a typed
+    comment may carry one), everything else as it is."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def workbook_bytes(book: Workbook) -> bytes:
@@ -122,7 +129,7 @@ def _block(sheet: Worksheet, header: list[str], rows: list[list[Any]], totals: l
 
 def _row(sheet: Worksheet, values: list[Any], width: int, merge: bool, header: bool = False,
          bold: bool = False) -> None:
-    sheet.append(values + [None] * (width - len(values)))
+    sheet.append([cell_value(v) for v in values] + [None] * (width - len(values)))
     number = sheet.max_row
     if merge:
         sheet.merge_cells(start_row=number, start_column=2, end_row=number, end_column=width)

@@ -17,8 +17,8 @@ CATALOGUE = Path(__file__).resolve().parent / "translations" / "en" / "LC_MESSAG
 
 def domain_labels() -> set[str]:
     from workflows import archive_states, states, vocab
-    from workflows.rules import recognition
     from workflows.reads import trail
+    from workflows.rules import recognition
 
     labels = set(states.STATE_LABELS.values()) | set(states.ROLE_LABELS.values()) | set(vocab.LABELS.values())
     labels |= {t.label for t in states.TRANSITIONS} | {task.label for task in states.TASKS}

@@ -48,8 +48,8 @@ from workflows.infra.migrate import upgrade
 from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
 from workflows.models import Case
-from workflows.states import BY_TRIGGER, State
 from workflows.rules import required_documents
+from workflows.states import BY_TRIGGER, State
 
 GOAL = 1000  # transitions per second through the verbs
 NOW = dt.datetime(2030, 1, 8, 9, 0, tzinfo=LOCAL)

@@ -7,6 +7,7 @@ duplicates) live in workflows/rules. Errors come out as {dotted.field: 中文说
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -245,6 +246,15 @@ def archive_input(archive: Any) -> ArchiveIn:
 
 # The years a campaign's dates may fall in: beyond them a date is a typing error (and 9999-12-31 24:00 overflows).
 YEARS = (2000, 2100)
+
+
+def parse_year(value: Any) -> int | None:
+    """A year as typed or sent (four ASCII digits within YEARS); None for anything else. ASCII only: str.isdigit
+    takes superscripts, which int() refuses."""
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"[0-9]{4}", text) or not YEARS[0] <= int(text) <= YEARS[1]:
+        return None
+    return int(text)
 
 
 def parse_deadline(text: str) -> dt.datetime:

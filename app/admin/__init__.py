@@ -26,8 +26,18 @@ from ..current import actor, clock
 from ..db import db
 from ..listing import page_number
 from ..respond import perform
-from .forms import ROLES, AccountForm, ButtonForm, CampaignForm, PasswordForm, ProfileForm, RoleForm, UnionForm, show
-from .forms import StandardForm
+from .forms import (
+    ROLES,
+    AccountForm,
+    ButtonForm,
+    CampaignForm,
+    PasswordForm,
+    ProfileForm,
+    RoleForm,
+    StandardForm,
+    UnionForm,
+    show,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 gate(bp)

@@ -26,17 +26,25 @@ from workflows.archive_states import ARCHIVE_TRIGGERS, Status
 from workflows.identity import mask_id, mask_numbers
 from workflows.infra.clock import from_db
 from workflows.inputs import NATIONAL_FIELDS, AidIn, ApplicantIn, ArchiveIn, CaseIn, CausesIn, HouseholdIn, NationalIn
-from workflows.models import Archive, Case, Document, HomeVisit, Notification, Objection
+from workflows.models import Archive, ArchiveReview, Case, Document, HomeVisit, Notification, Objection
+from workflows.reads import reviews as review_reads
 from workflows.reads.archives import Application
 from workflows.reads.trail import Entry
 from workflows.rules import missing_documents
+from workflows.rules import reviews as review_rules
 from workflows.rules.recognition import Recognition, needs_visit
 from workflows.states import TRIGGERS, State
-from workflows.vocab import MAX_SECONDARY_CAUSES, OLD_CAUSES, Category, Cause, ClosingReason, DocumentKind, WorkerGroup
-from workflows.models import ArchiveReview
-from workflows.reads import reviews as review_reads
-from workflows.rules import reviews as review_rules
-from workflows.vocab import ReviewOutcome, SpotCheckOutcome
+from workflows.vocab import (
+    MAX_SECONDARY_CAUSES,
+    OLD_CAUSES,
+    Category,
+    Cause,
+    ClosingReason,
+    DocumentKind,
+    ReviewOutcome,
+    SpotCheckOutcome,
+    WorkerGroup,
+)
 
 Trigger = Literal[TRIGGERS]  # type: ignore[valid-type]
 StateCode = Literal[tuple(s.value for s in State)]  # type: ignore[valid-type]
@@ -943,14 +951,18 @@ def spot_check_out(listed: review_reads.SpotList) -> dict[str, Any]:
     items = []
     for union, rows in listed.unions:
         lists[union.code] = [row.archive.id for row in rows]
-        items += [{"id": row.item.id, "archive": row.archive.id, "applicant_name": row.archive.applicant_name,
-                   "id_number": row.archive.masked_id_number, "union": {"code": union.code, "name": union.name},
-                   "outcome": row.item.outcome,
-                   "outcome_label": SpotCheckOutcome(row.item.outcome).label if row.item.outcome else None,
-                   "comment": mask_numbers(row.item.comment), "checked_by": row.checked_by,
-                   "checked_at": _utc(row.item.checked_at)} for row in rows]
+        items += [spot_item_out(row, union) for row in rows]
     return {"id": check.id, "year": check.year, "rate": check.rate, "seed": check.seed, "drawn_by": listed.drawn_by,
             "drawn_at": _utc(check.drawn_at), "drawn_sha256": review_rules.list_digest(lists), "items": items}
+
+
+def spot_item_out(row: review_reads.SpotItem, union) -> dict[str, Any]:
+    return {"id": row.item.id, "archive": row.archive.id, "applicant_name": row.archive.applicant_name,
+            "id_number": row.archive.masked_id_number, "union": {"code": union.code, "name": union.name},
+            "outcome": row.item.outcome,
+            "outcome_label": SpotCheckOutcome(row.item.outcome).label if row.item.outcome else None,
+            "comment": mask_numbers(row.item.comment), "checked_by": row.checked_by,
+            "checked_at": _utc(row.item.checked_at)}
 
 
 def progress_out(row: review_reads.Progress) -> dict[str, Any]:

@@ -17,8 +17,10 @@ from workflows.infra import audit
 from workflows.infra.clock import LOCAL, to_db
 from workflows.models import Account, Campaign, Notification, Union
 from workflows.reads import archives, reports, trail, worklists
+from workflows.reads import reviews as review_reads
 from workflows.reads import standards as living_standards
 from workflows.reads.notifications import listing, unread
+from workflows.rules import reviews as review_rules
 from workflows.states import UNION_ROLES
 from workflows.verbs import signin
 from workflows.verbs.imports import IMPORTERS, LedgerInvalid
@@ -97,7 +99,17 @@ def inbox(query: s.PageQuery):
     waiting = archives.waiting(db(), actor(), now)
     return s.InboxPage.model_validate({"items": items, "total": page.total, "page": page.page,
                                       "per_page": page.per_page, "groups": page.groups,
-                                      "carry_over": waiting and asdict(waiting)}).model_dump(mode="json")
+                                      "carry_over": waiting and asdict(waiting),
+                                      "reviews_due": _reviews_due(now)}).model_dump(mode="json")
+
+
+def _reviews_due(now) -> dict | None:
+    """The annual review as a task of a union's cadre or head, as the inbox screen's tiles show it."""
+    if actor().role not in rules.REVIEWERS:
+        return None
+    counts = review_reads.counts(db(), actor(), now)
+    return {"count": counts.due, "proposals": counts.proposals if review_rules.handles_proposals(actor().role)
+            else None}
 
 
 @api.get("/cases", tags=[CASES], responses=s.responses({200: s.CasePage}, 400), summary="The cases I may see")
@@ -306,6 +318,7 @@ class LedgerForm(BaseModel):
           summary="Import a union's ledger (.xlsx, the template's columns) as archives (active): all rows or none; "
                   "dry_run=true only checks. A bad file answers 400 with every bad cell in \"rows\"")
 def import_ledger(query: s.LedgerQuery, form: LedgerForm):
+    rules.require_role(actor(), IMPORTERS, "导入台账")  # before the file is read at all
     if not isinstance(form.file, UploadedFile):  # flask-openapi3 lets a plain text field named "file" through
         raise Invalid({"file": "请选择文件"})
     limit = uploads().max_bytes
@@ -459,3 +472,68 @@ def report_statistics(query: s.StatisticsQuery):
         return send_file(io.BytesIO(data), as_attachment=True, download_name=f"送温暖活动统计表-{campaign.id}.xlsx",
                          mimetype=XLSX)
     return table
+
+
+# ------------------------------------------------------------------ the annual review (年度复核) and the spot check
+
+@api.get("/archives/reviews", tags=[ARCHIVES], responses=s.responses({200: s.ReviewWorklist}, 403),
+         summary="My union's annual review: archives due, those proposed for 脱困 by the six-months rule, and the "
+                 "proposals waiting for the head (cadres and heads)")
+def review_worklist(query: s.PageQuery):
+    rules.require_role(actor(), rules.REVIEWERS, "年度复核")
+    listed = review_reads.worklist(db(), actor(), clock().now(), page=query.page, per_page=query.per_page)
+    return s.ReviewWorklist.model_validate(s.worklist_out(listed)).model_dump(mode="json")
+
+
+@api.post("/archives/<int:archive_id>/reviews", tags=[ARCHIVES],
+          responses=s.responses({201: s.ReviewMade}, 403, 404, 409),
+          summary="Review an active archive (cadres and heads of its union): confirm it, update it, or propose 脱困 or "
+                  "注销 to the head")
+def review_archive(path: s.ArchivePath, body: s.ReviewIn):
+    data = body.data.model_dump(mode="json", exclude_unset=True) if body.data is not None else None
+    review = perform(lambda: verbs.review_archive(db(), actor(), clock(), path.archive_id, body.version,
+                                                  body.outcome, comment=body.comment, reason=body.reason, data=data))
+    archive = verbs.get_archive(db(), actor(), review.archive_id)
+    out = {**s.review_out(review), "archive_version": archive.version}
+    return s.ReviewMade.model_validate(out).model_dump(mode="json"), 201
+
+
+def _spot_check_json(year: int) -> dict:
+    listed = review_reads.spot_check(db(), year)
+    if listed is None:
+        raise NotFound(f"{year}年度尚未抽查")
+    return s.SpotCheckOut.model_validate(s.spot_check_out(listed)).model_dump(mode="json")
+
+
+@api.get("/spot-checks", tags=[ARCHIVES], responses=s.responses({200: s.SpotCheckOut}, 403, 404),
+         summary="The year's spot check of the archives, with each finding (reviewers and auditors)")
+def get_spot_check(query: s.SpotCheckQuery):
+    rules.require_role(actor(), review_rules.SPOT_CHECK_READERS, "查看抽查")
+    return _spot_check_json(query.year)
+
+
+@api.post("/spot-checks", tags=[ARCHIVES], responses=s.responses({201: s.SpotCheckOut}, 403, 409),
+          summary="Draw the year's spot check (reviewers): ceil(rate × n) of each grassroots union's n active "
+                  "archives, at random with a recorded seed; once a year")
+def draw_spot_check(body: s.SpotCheckIn):
+    check = perform(lambda: verbs.draw_spot_check(db(), actor(), clock(), body.year, body.rate, body.seed))
+    return _spot_check_json(check.year), 201
+
+
+@api.post("/spot-checks/items/<int:item_id>", tags=[ARCHIVES], responses=s.responses({200: s.SpotItemOut}, 403, 404),
+          summary="Record what checking a drawn archive found (reviewers)")
+def check_spot_item(path: s.SpotItemPath, body: s.SpotItemIn):
+    item = perform(lambda: verbs.check_spot_item(db(), actor(), clock(), path.item_id, body.outcome, body.comment))
+    row, union = review_reads.spot_item(db(), item.id)
+    return s.SpotItemOut.model_validate(s.spot_item_out(row, union)).model_dump(mode="json")
+
+
+@api.get("/reports/reviews", tags=[OTHER], responses=s.responses({200: s.ReviewReport}, 403),
+         summary="Each union's annual review progress, and the year's spot check (reviewers and auditors)")
+def review_report(query: s.ReviewReportQuery):
+    rules.require_role(actor(), review_rules.PROGRESS_READERS, "查看年度复核进度")
+    now = clock().now()
+    year = query.year or now.astimezone(LOCAL).year
+    *unions, total = review_reads.progress(db(), now, year)
+    return s.ReviewReport.model_validate({"year": year, "as_of": now, "unions": [s.progress_out(r) for r in unions],
+                                         "total": s.progress_out(total)}).model_dump(mode="json")

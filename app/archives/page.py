@@ -24,8 +24,8 @@ from workflows.infra.clock import local_date
 from workflows.models import Account, Union
 from workflows.reads import archives
 from workflows.reads import reviews as review_reads
-from workflows.rules import reviews as review_rules
 from workflows.reads import standards as living_standards
+from workflows.rules import reviews as review_rules
 from workflows.states import Action
 from workflows.vocab import ClosingReason, ReviewOutcome, UnionKind
 

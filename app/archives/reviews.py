@@ -19,6 +19,7 @@ from flask_login import login_required
 from workflows import rules, verbs
 from workflows.errors import DomainError, Invalid
 from workflows.infra.clock import LOCAL, to_db
+from workflows.inputs import parse_year
 from workflows.reads import reviews as reads
 from workflows.rules import reviews as review_rules
 from workflows.rules.recognition import recognise
@@ -36,10 +37,7 @@ RATES = list(range(30, 101, 5))
 
 def _year(value: str | None) -> int:
     """A year asked for in the address or a form; this year (local) when missing or garbled."""
-    value = (value or "").strip()
-    if value.isdigit() and len(value) == 4 and 2000 <= int(value) <= 2100:
-        return int(value)
-    return clock().now().astimezone(LOCAL).year
+    return parse_year(value) or clock().now().astimezone(LOCAL).year
 
 
 def _number(value: str | None) -> int:

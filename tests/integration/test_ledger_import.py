@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -49,6 +50,7 @@ def run(make, rows, *, actor=None, union=None, dry_run=False, through_file=True)
 
 
 def problems(make, rows, **kwargs) -> list[str]:
+    make.person("cadre", make.default_union())  # the union and its cadre first: their creation is audited
     before = counts(make.session)
     with pytest.raises(LedgerInvalid) as refused:
         run(make, rows, **kwargs)
@@ -102,12 +104,12 @@ def test_a_filled_template_imports_one_active_archive_per_household(make, sessio
     assert first.status == Status.active and first.union_id == union.id and first.imported_at is not None
     assert (first.id_number, first.gender, first.worker_group, first.category, first.primary_cause) == (
         rows[0]["身份证号码"], "male", "hardship_worker", "deep", "serious_illness")
-    assert first.secondary_causes == ["schooling"] and str(first.annual_income) == "24000.00"
-    assert str(first.spending_illness) == "6000.50" and first.single_parent is False
+    assert first.secondary_causes == ["schooling"] and first.annual_income == Decimal("24000")
+    assert first.spending_illness == Decimal("6000.50") and first.single_parent is False
     assert (first.archive_type, first.political, first.hukou_area, first.bank_name) == (
         "urban_worker", "masses", "110105", "中国工商银行")
-    assert [(m.name, m.relation, m.id_number, str(m.monthly_income)) for m in first.members] == [
-        (r["姓名"], r["与户主关系"], r["身份证号码"], "800.00") for r in rows[1:3]]
+    assert [(m.name, m.relation, m.id_number, m.monthly_income) for m in first.members] == [
+        (r["姓名"], r["与户主关系"], r["身份证号码"], Decimal(800)) for r in rows[1:3]]
     # One household, one archive: every number held; the income history started.
     held = dict(session.execute(select(ArchiveNumber.id_number, ArchiveNumber.archive_id)).all())
     assert held == {r["身份证号码"]: archives[i // 3].id for i, r in enumerate(rows)}
@@ -124,6 +126,7 @@ def test_a_filled_template_imports_one_active_archive_per_household(make, sessio
 
 
 def test_a_dry_run_checks_and_stores_nothing(make, session):
+    make.person("cadre", make.default_union())
     before = counts(session)
     result = run(make, ledger(households=2, members=1), dry_run=True)
     assert (result.households, result.people, result.archives) == (2, 4, [])
@@ -131,11 +134,13 @@ def test_a_dry_run_checks_and_stores_nothing(make, session):
 
 
 def test_headers_as_people_write_them_and_a_head_repeating_its_own_number(make, session):
-    first = head()
-    rows = [{("家庭年收入（元）" if k == "家庭年收入" else "联系电话" if k == "手机号码" else k): v for k, v in first.items()}
-            | {"户主身份证号码": first["身份证号码"], "与户主关系": "本人"}]
-    result = run(make, rows, through_file=False)
+    first = head() | {"户主身份证号码": None, "与户主关系": "本人"}
+    first["户主身份证号码"] = first["身份证号码"]
+    names = {"家庭年收入": "家庭年收入（元）", "手机号码": "联系电话", "姓名": " 姓名* "}
+    content = _sheet([names.get(k, k) for k in first], list(first.values()))
+    result = run(make, workbook_io.read(content, LIMIT), through_file=False)
     assert result.households == 1 and result.archives[0].phone == first["手机号码"]
+    assert result.archives[0].annual_income == Decimal("24000")
 
 
 # ---------------------------------------------------------------- the file refused
@@ -184,7 +189,7 @@ def _sheet(*lines) -> bytes:
     ((API_COLUMNS, [None] * 12, ["", " "]), "没有数据"),
     ((API_COLUMNS + ("备注", "家庭住址"), ["王建国"]), "不认识的列：备注、家庭住址"),
     ((API_COLUMNS + ("姓名",), ["王建国"]), "列名重复：姓名"),
-    ((API_COLUMNS[:4], ["王建国"]), "缺少必需的列：职工类别、困难类别、主要致困原因、家庭年收入、工商银行账号、户主身份证号码、与户主关系"),
+    ((API_COLUMNS[:4], ["王建国"]), "缺少必需的列：户主身份证号码、与户主关系、工作单位、职工类别、困难类别、主要致困原因、家庭年收入、工商银行账号"),
     ((API_COLUMNS, ["王建国"] + [None] * 12 + ["多出来的"]), "第N列没有列名"),
 ])
 def test_a_sheet_that_is_not_a_ledger_is_refused_naming_what_is_wrong(lines, words):
@@ -207,7 +212,7 @@ def test_more_rows_than_the_maximum_are_refused(monkeypatch, make):
 # ---------------------------------------------------------------- the cells refused, every one, nothing stored
 
 def test_every_bad_cell_is_named_by_row_and_column_and_nothing_is_stored(make):
-    rows = ledger(households=4, members=1)
+    rows = ledger(households=4, members=1)[:-1]  # the last household without its member
     rows[0]["身份证号码"] = spoil(rows[0]["身份证号码"])
     rows[1]["户主身份证号码"] = rows[0]["身份证号码"]  # still its head's row
     rows[0]["工商银行账号"] = rows[0]["工商银行账号"][:-1] + str((int(rows[0]["工商银行账号"][-1]) + 1) % 10)
@@ -248,12 +253,12 @@ def test_the_household_rule_is_checked(make):
     rows.append(stray)
     rows.append(member(rows[1], 姓名="李四"))  # a member's number given as the head's
     rows[2]["与户主关系"] = "配偶"  # a head's row saying it is a spouse: its 户主身份证号码 was forgotten
-    rows[3]["月收入"] = 900  # a member's column on a head's row
+    rows[4]["月收入"] = 900  # a member's column on a head's row
     rows[5]["困难类别"] = "深度困难"  # a household's column on a member's row
     found = problems(make, rows)
     assert found == [
         "第4行 与户主关系：户主的行此列填“本人”或不填；家庭成员的行请同时填写户主身份证号码",
-        "第5行 月收入：此列只在家庭成员的行填写，户主的行不填",
+        "第6行 月收入：此列只在家庭成员的行填写，户主的行不填",
         "第7行 困难类别：家庭成员的行不填此列：户的情况填在户主的行",
         f"第8行 户主身份证号码：本表中没有身份证号码为{stray['户主身份证号码'][:6]}********"
         f"{stray['户主身份证号码'][-4:]}的户主行",
@@ -301,12 +306,11 @@ def test_a_number_taken_by_another_writer_after_the_check_is_refused_naming_it(m
     rows = ledger(households=2, members=0)
     rows[1]["身份证号码"] = taken.id_number
     monkeypatch.setattr(imports, "_holders", lambda *args: None)  # as if it came after the check
-    before = counts(session)
+    held = counts(session)[2]
     with pytest.raises(Refused) as refused:
         run(make, rows)
     assert "红星纺织厂工会" in refused.value.message and f"档案#{taken.id}" in refused.value.message
-    session.rollback()  # what the request does with a refusal
-    assert counts(session)[0] < before[0] + 2 or True
+    assert counts(session)[2] == held  # the bulk insert went with its savepoint; the request rolls back the rest
 
 
 # ---------------------------------------------------------------- who imports where
@@ -343,23 +347,32 @@ def test_other_roles_may_not_import(make, role):
 
 @pytest.mark.parametrize("size", [300, pytest.param(5000, marks=pytest.mark.slow)])
 def test_a_large_ledger_with_one_bad_check_digit_imports_nothing_then_everything(make, session, size):
+    """The issue's must-show: one bad ID check digit in the file, and nothing is imported but that cell is named;
+    fixed, every household is. (bench/ledger_import.py measures the same, against openpyxl's plain read.)"""
+    cadre = make.person("cadre", make.default_union())
     rows = [head() for _ in range(size)]
     bad = size * 2 // 3
     good = rows[bad]["身份证号码"]
     rows[bad]["身份证号码"] = spoil(good)
+    bad_file = workbook(rows)
+    rows[bad]["身份证号码"] = good
+    good_file = workbook(rows)
     before = counts(session)
+
+    def upload(content: bytes, dry_run: bool):
+        return verbs.import_archives(session, cadre, make.clock, None, workbook_io.read(content, LIMIT), dry_run)
+
     started = time.perf_counter()
     with pytest.raises(LedgerInvalid) as refused:
-        run(make, rows, dry_run=True)
+        upload(bad_file, dry_run=True)
     checking = time.perf_counter() - started
     assert [str(p) for p in refused.value.rows] == [f"第{bad + 2}行 身份证号码：身份证号码校验位错误，请核对"]
     with pytest.raises(LedgerInvalid):
-        run(make, rows)  # the import itself refuses it the same
+        upload(bad_file, dry_run=False)  # the import itself refuses it the same
     assert counts(session) == before
 
-    rows[bad]["身份证号码"] = good
     started = time.perf_counter()
-    result = run(make, rows)
+    result = upload(good_file, dry_run=False)
     importing = time.perf_counter() - started
     assert result.households == size
     assert session.scalar(select(func.count()).select_from(Archive).where(Archive.status == Status.active,
@@ -367,4 +380,5 @@ def test_a_large_ledger_with_one_bad_check_digit_imports_nothing_then_everything
     assert session.scalar(select(func.count()).select_from(AuditEvent)
                           .where(AuditEvent.action == "import_archive")) == size
     assert audit.verify(session).ok
-    print(f"\n{size} rows: check with one bad cell {checking:.2f} s, import {importing:.2f} s (file read included)")
+    print(f"\n{size} rows: check with one bad cell {checking:.2f} s, import {importing:.2f} s (reading the file "
+          "included)")

@@ -28,19 +28,22 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from app.api.blueprint import PUBLIC
 from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.infra.clock import to_db
-from workflows.models import Case, Notification
+from workflows.models import Archive, Case, Notification, SpotCheck
 from workflows.states import State
 
 from ..factories import PDF, case_data
+from ..ledger_data import ledger, workbook
 
 CALLERS = ("anon", "cadre", "cadre_B", "head", "head_B", "reviewer", "finance", "auditor", "admin")
 PASSWORD = "correct horse battery"
 _serial = itertools.count(1)
+_spot_years = itertools.count(2030)  # each draw a year of its own: a year is drawn once
 
 
 # ------------------------------------------------------------------ what a row needs before its request
@@ -111,6 +114,17 @@ def _active_archive(given: Given) -> None:
     given.ids["archive_version"] = case.archive.version
 
 
+def _spot_check(given: Given) -> None:
+    """The district's spot check of 2018 (drawn once, by the reviewer), over an active archive of union A."""
+    _archive(given)
+    world = given.world
+    world.session.get(Archive, given.ids["archive"]).status = "active"
+    world.session.flush()
+    check = world.session.scalar(select(SpotCheck).where(SpotCheck.year == 2018)) \
+        or verbs.draw_spot_check(world.session, world.person("reviewer"), world.clock, 2018, seed="access")
+    given.ids["item"] = check.items[0].id
+
+
 def _two_archives(given: Given) -> None:
     _archive(given)
     other = Given(given.world, given.union, given.campaign)
@@ -150,6 +164,7 @@ GIVEN: dict[str | None, Callable[[Given], None]] = {
     "archive:active": _active_archive,
     "archive+other": _two_archives,
     "archive+union": _receiving_union,
+    "spot_check": _spot_check,
 }
 
 
@@ -186,6 +201,12 @@ NEW_ARCHIVE = body(lambda given: _archive_data())
 APPLY = body(lambda given: {"campaign": given.campaign.id, "archive": given.ids["archive"]})
 CARRY_OVER = body(lambda given: {"campaign": given.campaign.id, "archives": [given.ids["archive"]]})
 EDIT_ARCHIVE = body(lambda given: {"version": given.ids["archive_version"], "applicant": {"phone": "13800000001"}})
+
+
+def LEDGER(given: Given) -> dict:
+    """A ledger of one household of two, for union A: fresh numbers for every caller."""
+    return {"data": {"file": (io.BytesIO(workbook(ledger(1, 1))), "台账.xlsx"), "union": given.union.code},
+            "content_type": "multipart/form-data"}
 
 
 def fire_archive(trigger: str, **extra: Any) -> Callable[[Given], dict]:
@@ -259,6 +280,28 @@ ROWS = [
     Row("POST",   "/archives/carry-over",                  "archive:active", "401 201 404 403 403 403 403 403 403",
         CARRY_OVER),
     Row("GET",    "/archives/export",                      None,             "401 200 200 200 200 200 403 200 403"),
+    # the union's ledger: its cadres and heads into their union, the district (reviewer, console) into the one named
+    Row("GET",    "/archives/import-template",             None,             "401 200 200 200 200 200 403 403 200"),
+    Row("POST",   "/archives/import",                      None,             "401 201 403 201 403 201 403 403 201",
+        LEDGER, "into union A"),
+    # home visits: the union's cadres and heads record them (DOMAIN.md, Recognition: evidence)
+    Row("POST",   "/archives/{archive}/visits",            "archive",        "401 201 404 201 404 403 403 403 403",
+        body({"visited_on": "2018-01-08", "visitors": "周丽华、李明", "findings": "与申报一致"})),
+    # the minimum living standards: everyone signed in reads them; administrators set them
+    Row("GET",    "/standards?year=2018",                  None,             "401 200 200 200 200 200 200 200 200"),
+    Row("PUT",    "/standards/2018/110000",                None,             "401 403 403 403 403 403 403 403 200",
+        body({"monthly": "1000"})),
+    # the annual review: the union's cadres and heads; the spot check and its report: the district's reviewers
+    # (auditors read them)
+    Row("GET",    "/archives/reviews",                     None,             "401 200 200 200 200 403 403 403 403"),
+    Row("POST",   "/archives/{archive}/reviews",           "archive:active", "401 201 404 201 404 403 403 403 403",
+        body(lambda given: {"outcome": "confirmed", "version": given.ids["archive_version"]})),
+    Row("GET",    "/spot-checks?year=2018",                "spot_check",     "401 403 403 403 403 200 403 200 403"),
+    Row("POST",   "/spot-checks",                          None,             "401 403 403 403 403 201 403 403 403",
+        body(lambda given: {"year": next(_spot_years), "rate": "0.30"}), "a year not drawn yet"),
+    Row("POST",   "/spot-checks/items/{item}",             "spot_check",     "401 403 403 403 403 200 403 403 403",
+        body({"outcome": "confirmed"})),
+    Row("GET",    "/reports/reviews",                      None,             "401 403 403 403 403 200 403 200 403"),
     # documents
     Row("POST",   "/cases/{case}/documents",               "drafted",        "401 201 404 403 404 404 404 403 404",
         upload()),
@@ -389,7 +432,7 @@ def test_the_table_covers_every_route(app):
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     adapter = app.url_map.bind("localhost")
     dummy = {"case": 1, "document": "0" * 32, "objection": 1, "notification": 1, "campaign": 1, "union": "U1",
-             "archive": 1}
+             "archive": 1, "item": 1}
     covered = set()
     for row in ROWS:
         rule, _ = adapter.match(urlsplit("/api/v1" + row.path.format(**dummy)).path, method=row.method,

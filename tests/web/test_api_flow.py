@@ -28,6 +28,10 @@ def test_a_case_from_draft_to_disbursed_through_the_api(api, world):
                          content_type="multipart/form-data")
         assert added.status_code == 201, added.json
         version += 1
+    # A household never helped: its first public notice waits for the home visit, written on its archive.
+    visited = api.call("POST", f"/archives/{case['archive']}/visits", cadre,
+                       json={"visited_on": "2018-01-05", "visitors": "周丽华", "findings": "入户核实，情况属实"})
+    assert visited.status_code == 201, visited.json
 
     steps = [(cadre, "document", {}), (head, "approve", {}), (cadre, "publicize", {}), (cadre, "enter", {}),
              (reviewer, "district_approve", {}), (finance, "disburse", {"payment_reference": "ICBC-0001"})]

@@ -86,6 +86,8 @@ def build_world(world) -> dict[str, Any]:
                      for account in accounts.values()]
     world.session.flush()
     archives = sorted({case.archive for case in cases}, key=lambda archive: archive.id)
+    # The district's spot check of 2018 (over the archives made active by the approved cases): its items.
+    spot = verbs.draw_spot_check(world.session, accounts["reviewer"], world.clock, 2018, seed="schemathesis")
     ids = {"accounts": accounts,
            "cases": cases,
            "case_id": [c.id for c in cases],
@@ -95,7 +97,8 @@ def build_world(world) -> dict[str, Any]:
            "documents": [(d.case_id, d.id) for d in sorted((d for c in cases for d in c.documents),
                                                            key=lambda d: (d.case_id, d.kind))],
            "objection_id": [(objection.case_id, objection.id)],
-           "notification_id": [(n.account_id, n.id) for n in notifications]}
+           "notification_id": [(n.account_id, n.id) for n in notifications],
+           "item_id": [item.id for item in spot.items]}
     world.session.commit()
     return ids
 
@@ -109,10 +112,11 @@ def visible_to(account, ids) -> dict[str, list]:
         "documents": [pair for pair in ids["documents"] if pair[0] in seen],
         "objection_id": [i for case_id, i in ids["objection_id"] if case_id in seen],
         "notification_id": [i for owner, i in ids["notification_id"] if owner == account.id],
+        "item_id": ids["item_id"],
     }
     everything = {"case_id": ids["case_id"], "archive_id": ids["archive_id"], "documents": ids["documents"],
                   "objection_id": [i for _, i in ids["objection_id"]],
-                  "notification_id": [i for _, i in ids["notification_id"]]}
+                  "notification_id": [i for _, i in ids["notification_id"]], "item_id": ids["item_id"]}
     return {name: mine[name] or everything[name] for name in mine}
 
 
@@ -123,6 +127,8 @@ def existing(operation, ids) -> st.SearchStrategy[dict[str, Any]] | None:
         return None
     if names == {"case_id", "document_id"}:
         return st.sampled_from(ids["documents"]).map(lambda pair: {"case_id": pair[0], "document_id": pair[1]})
+    if names == {"year", "area"}:  # a minimum living standard: a real year and area code
+        return st.sampled_from([{"year": 2018, "area": "110000"}, {"year": 2018, "area": "110105"}])
     (name,) = names
     return st.sampled_from(ids[name]).map(lambda value: {name: value})
 

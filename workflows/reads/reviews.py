@@ -19,8 +19,8 @@ from workflows.infra.clock import LOCAL, from_db, to_db
 from workflows.models import Account, Archive, ArchiveIncome, ArchiveReview, SpotCheck, SpotCheckItem, Union
 from workflows.reads.worklists import MAX_PER_PAGE
 from workflows.rules import reviews as rules
-from workflows.rules.recognition import Recognition, net_monthly
-from workflows.vocab import ReviewOutcome, SpotCheckOutcome, UnionKind
+from workflows.rules.recognition import Recognition, area_of, net_monthly
+from workflows.vocab import SpotCheckOutcome, UnionKind
 
 
 def _latest():
@@ -103,9 +103,13 @@ def worklist(session: Session, actor: Actor, now: dt.datetime, page: int = 1, pe
         .order_by(ArchiveReview.reviewed_at, ArchiveReview.id))]
 
     # The six-months rule, over every active archive of the union: their income histories and standards at once.
-    active = session.execute(select(Archive.id, Archive.hukou_area, Archive.reviewed_at)
-                             .where(mine, Archive.status == Status.active)).all()
-    lookup = rules.standards(session, {area for _, area, _ in active} | {a.hukou_area for a in archives})
+    # The area whose standard applies: the 户口所在地, else where the head's ID was issued (recognition.area_of).
+    active = [(archive_id, area_of(hukou_area, id_number)[0], reviewed_at)
+              for archive_id, hukou_area, id_number, reviewed_at in session.execute(
+                  select(Archive.id, Archive.hukou_area, Archive.id_number, Archive.reviewed_at)
+                  .where(mine, Archive.status == Status.active))]
+    lookup = rules.standards(session, {area for _, area, _ in active}
+                             | {area_of(a.hukou_area, a.id_number)[0] for a in archives})
     histories: dict[int, list] = defaultdict(list)
     for archive_id, since, net in session.execute(
             select(ArchiveIncome.archive_id, ArchiveIncome.since, ArchiveIncome.net_monthly)
@@ -123,7 +127,8 @@ def worklist(session: Session, actor: Actor, now: dt.datetime, page: int = 1, pe
                                                 .options(selectinload(Archive.members)))} if proposed else {}
 
     def recognition(archive: Archive) -> Recognition:
-        return Recognition(year, archive.hukou_area, net_monthly(archive), lookup(year, archive.hukou_area))
+        area, guessed = area_of(archive.hukou_area, archive.id_number)
+        return Recognition(year, area, net_monthly(archive), lookup(year, area), guessed)
 
     return Worklist(
         due=[DueRow(a, rules.review_start(a), counted_from(a), last.get(a.id), recognition(a)) for a in archives],
@@ -164,7 +169,8 @@ def exit_proposed_since(session: Session, archive: Archive, now: dt.datetime) ->
     """The six-months rule for one archive (the review form says so)."""
     history = session.execute(select(ArchiveIncome.since, ArchiveIncome.net_monthly)
                               .where(ArchiveIncome.archive_id == archive.id)).all()
-    return rules.above_standard_since(history, archive.hukou_area, now, rules.standards(session, [archive.hukou_area]))
+    area = area_of(archive.hukou_area, archive.id_number)[0]
+    return rules.above_standard_since(history, area, now, rules.standards(session, [area]))
 
 
 # ---------------------------------------------------------------- the spot check
@@ -187,22 +193,30 @@ class SpotList:
         return [item for _, items in self.unions for item in items]
 
 
+def _items():
+    """Spot check items with their archive, their union (at the draw) and who checked them."""
+    checker = Account.__table__.alias("checker")
+    return select(SpotCheckItem, Archive, Union, checker.c.display_name) \
+        .join(Archive, Archive.id == SpotCheckItem.archive_id).join(Union, Union.id == SpotCheckItem.union_id) \
+        .outerjoin(checker, checker.c.id == SpotCheckItem.checked_by_id)
+
+
 def spot_check(session: Session, year: int) -> SpotList | None:
     """The year's spot check, its items by union (by code), each with its archive and finding. Three queries."""
     check = session.scalar(select(SpotCheck).where(SpotCheck.year == year))
     if check is None:
         return None
     drawn_by = session.scalar(select(Account.display_name).where(Account.id == check.drawn_by_id)) or ""
-    checker = Account.__table__.alias("checker")
-    rows = session.execute(
-        select(SpotCheckItem, Archive, Union, checker.c.display_name)
-        .join(Archive, Archive.id == SpotCheckItem.archive_id).join(Union, Union.id == SpotCheckItem.union_id)
-        .outerjoin(checker, checker.c.id == SpotCheckItem.checked_by_id)
-        .where(SpotCheckItem.spot_check_id == check.id).order_by(Union.code, Archive.id))
+    rows = session.execute(_items().where(SpotCheckItem.spot_check_id == check.id).order_by(Union.code, Archive.id))
     unions: dict[int, tuple[Union, list[SpotItem]]] = {}
     for item, archive, union, checked_by in rows:
         unions.setdefault(union.id, (union, []))[1].append(SpotItem(item, archive, checked_by))
     return SpotList(check, drawn_by, list(unions.values()))
+
+
+def spot_item(session: Session, item_id: int) -> tuple[SpotItem, Union]:
+    item, archive, union, checked_by = session.execute(_items().where(SpotCheckItem.id == item_id)).one()
+    return SpotItem(item, archive, checked_by), union
 
 
 def spot_check_years(session: Session) -> list[int]:

@@ -67,10 +67,6 @@ class Shown:
     def fits_label(self) -> str | None:
         return label_of(Category, self.recognition.fits)
 
-    @property
-    def text(self) -> str:
-        return self.recognition.text()
-
 
 def shown(recognition: Recognition, record: Any) -> Shown:
     """`record` (a case or an archive) judged by `recognition` (rules.guards.case_recognition or

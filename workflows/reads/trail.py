@@ -35,6 +35,7 @@ from workflows.vocab import (
     Cause,
     ClosingReason,
     EmployerNature,
+    Exclusion,
     Gender,
     HousingType,
     Hukou,
@@ -43,6 +44,8 @@ from workflows.vocab import (
     ModelWorker,
     ObjectionStatus,
     Political,
+    ReviewOutcome,
+    SpotCheckOutcome,
     UnionKind,
     WorkerGroup,
     WorkStatus,
@@ -78,6 +81,13 @@ FIELD_LABELS = {
     "bank_branch": "开户支行", "national_number": "职工编号（全国系统）", "status": "档案状态",
     "status_reason": "原因", "merged_into_id": "并入的档案（编号）", "merged": "并入本档案的档案", "not_added": "同名未并入的人员（请核对）",
     "cases": "转入本档案的申请", "last_helped": "最近获帮扶的活动（编号）", "reactivated_at": "返困时间",
+    # Recognition, evidence and the annual review.
+    "spending_illness": "医疗支出（元/年）", "spending_disability": "残疾支出（元/年）",
+    "spending_schooling": "就学支出（元/年）", "compensation": "赔偿和保险金（元）", "category_reason": "类别说明",
+    "exclusions": "不予建档情形", "visited_on": "调查日期", "visitors": "调查人", "year": "年度",
+    "area_code": "地区代码", "monthly": "低保标准（元/人·月）", "review": "复核结果", "proposed_reason": "建议注销原因",
+    "seed": "随机种子", "rate": "抽查比例", "population": "在档户数", "drawn": "抽取户数", "spot_check": "抽查结果",
+    "population_sha256": "在档名单摘要（SHA-256）", "drawn_sha256": "抽取名单摘要（SHA-256）",
 }
 
 
@@ -105,7 +115,9 @@ _CODES = {"state": State, "worker_group": WorkerGroup, "category": Category, "pr
           "archive_type": ArchiveType, "model_worker": ModelWorker, "political": Political, "marital": Marital,
           "hukou": Hukou, "work_status": WorkStatus, "employer_nature": EmployerNature, "housing_type": HousingType,
           "insurance": Insurance, "single_parent": _Shown(lambda text: _YES_NO.get(text, text)),
-          "zero_employment": _Shown(lambda text: _YES_NO.get(text, text))}
+          "zero_employment": _Shown(lambda text: _YES_NO.get(text, text)),
+          "exclusions": _Shown(lambda text: "、".join(label_of(Exclusion, code) for code in text.split(",") if code)),
+          "review": ReviewOutcome, "proposed_reason": ClosingReason, "spot_check": SpotCheckOutcome}
 _YES_NO = {"True": "是", "False": "否", "true": "是", "false": "否"}
 # Moments, kept as UTC text in the changes: shown in Beijing time like every other time on the screens.
 _MOMENTS = {"entered_at", "publicized_at", "notice_closes_at", "disbursed_at", "deadline", "report_deadline",

@@ -19,15 +19,14 @@ from .access import (
     OBJECTORS,
     RESOLVERS,
     REVIEWERS,
-    VISITORS,
     STATISTICS_READERS,
     SUMMARY_READERS,
+    VISITORS,
     can_see,
     may_reveal,
     require_role,
 )
 from .caps import lock_household
-from .recognition import recognise, required_documents
 from .fields import archive_holders, field_problems, holder_reasons, missing_documents
 from .guards import (
     EXTRA,
@@ -40,5 +39,6 @@ from .guards import (
     new_draft_reasons,
     objection_reasons,
 )
+from .recognition import recognise, required_documents
 from .tasks import due_tasks, task_clause, task_label, turn_clause
 from .timing import campaign_year, deadline_text, due_day, past_report_deadline, report_deadline_reason

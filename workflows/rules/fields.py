@@ -13,8 +13,8 @@ from workflows.errors import Reason
 from workflows.identity import bank_account_problem, id_number_problem, mask_id, normalize_id
 from workflows.inputs import HouseholdData
 from workflows.models import Archive, ArchiveNumber, Case, Member, Union
-from workflows.states import LIVE
 from workflows.rules.recognition import required_documents
+from workflows.states import LIVE
 from workflows.vocab import AidKind
 
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")

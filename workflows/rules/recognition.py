@@ -6,7 +6,6 @@ annual review reads the same income against the same standard.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any

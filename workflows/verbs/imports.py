@@ -58,8 +58,8 @@ from workflows.vocab import (
 
 # Who imports: a union's cadre or head into their own union; the district's reviewer (and the console, which acts
 # as the administrator) into a grassroots union they name.
-IMPORTERS = (Role.cadre, Role.head, Role.reviewer, Role.admin)
 DISTRICT_IMPORTERS = (Role.reviewer, Role.admin)
+IMPORTERS = (*UNION_ROLES, *DISTRICT_IMPORTERS)
 # A union's ledger is hundreds of households, a large one a few thousand: beyond this a file is a mistake (or the
 # district's whole list, to be split by union).
 MAX_ROWS = 20000
@@ -89,7 +89,10 @@ class Column:
 
     @property
     def scope(self) -> str:
-        return PERSON if self.head and self.member else HEAD if self.head else MEMBER if self.member else PERSON
+        """Whose rows fill it: a head's, a member's, or both (与户主关系 too: 本人 on a head's row)."""
+        if (self.head and self.member) or self.header in ("户主身份证号码", "与户主关系"):
+            return PERSON
+        return HEAD if self.head else MEMBER
 
 
 COLUMNS: tuple[Column, ...] = (

@@ -23,6 +23,7 @@ from workflows.archive_states import Status
 from workflows.errors import Invalid, NotFound, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, from_db, local_date, to_db
+from workflows.inputs import YEARS, parse_year
 from workflows.models import Archive, ArchiveReview, SpotCheck, SpotCheckItem, Union
 from workflows.rules import reviews as review_rules
 from workflows.states import Action
@@ -30,7 +31,6 @@ from workflows.verbs.archives import STALE, edit_archive, get_archive
 from workflows.verbs.cases import check_version, clean_comment
 from workflows.vocab import ReviewOutcome, SpotCheckOutcome, UnionKind
 
-YEARS = (2000, 2100)
 SEED = re.compile(r"[0-9A-Za-z_.\-]{1,64}")
 
 
@@ -102,6 +102,8 @@ def draw_spot_check(session: Session, actor: Actor, clock: Clock, year: Any, rat
         problems["rate"] = "请填写抽查比例，如 0.30"
     elif message := review_rules.rate_reasons(parsed):
         problems["rate"] = message
+    else:
+        parsed = parsed.quantize(Decimal("0.01"))  # as stored, and as the event and a redraw read it
     seed = seed.strip() if isinstance(seed, str) else seed
     if seed and not (isinstance(seed, str) and SEED.fullmatch(seed)):
         problems["seed"] = "随机种子只能由字母、数字和 - _ . 组成，最多64个字符"
@@ -177,12 +179,7 @@ def check_spot_item(session: Session, actor: Actor, clock: Clock, item_id: int, 
     return item
 
 
-def _year(value: Any) -> int | None:
-    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    if not text.isdigit() or len(text) != 4:
-        return None
-    year = int(text)
-    return year if YEARS[0] <= year <= YEARS[1] else None
+_year = parse_year
 
 
 def _rate(value: Any) -> Decimal | None:

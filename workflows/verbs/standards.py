@@ -15,10 +15,10 @@ from workflows.errors import Invalid
 from workflows.identity import PROVINCES
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
+from workflows.inputs import YEARS, parse_year
 from workflows.models import LivingStandard
 from workflows.states import Action
 
-YEARS = (2000, 2100)
 # Yuan per person per month. The highest standards in the country are near 1,500; ten times the unit above that
 # is a typing error, not a standard.
 MAXIMUM = Decimal("99999.99")
@@ -52,11 +52,10 @@ def set_standard(session: Session, actor: Actor, clock: Clock, year: Any, area: 
 
 
 def _year(value: Any, problems: dict[str, str]) -> int | None:
-    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if not re.fullmatch(r"[0-9]{4}", text) or not YEARS[0] <= int(text) <= YEARS[1]:
+    year = parse_year(value)
+    if year is None:
         problems["year"] = f"年度应为{YEARS[0]}到{YEARS[1]}之间的四位数字，如 2018"
-        return None
-    return int(text)
+    return year
 
 
 def _area(value: Any, problems: dict[str, str]) -> str | None:
