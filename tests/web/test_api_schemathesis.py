@@ -251,7 +251,9 @@ def test_hostile_text_and_moments_are_refused_not_crashed(app, world):
         # The one with the most strings in it: every field filled in, where the operation has optional ones.
         base = max(cases, key=lambda case: len(_with_nul([case.query, case.body])))
         variants = [{"query": query} for query in _with_nul(dict(base.query or {}))]
-        if isinstance(base.body, dict):
+        # Uploads (multipart) are judged by their file's content, and refused by role before it is read: a NUL
+        # there is no text to store.
+        if isinstance(base.body, dict) and base.media_type != "multipart/form-data":
             variants += [{"body": body} for body in _with_nul(base.body)]
         variants += [{"query": {**(base.query or {}), parameter.name: moment}}
                      for parameter in operation.query if "date-time" in str(parameter.definition.get("schema"))

@@ -62,6 +62,7 @@ TABLE = {
     "archives.merge":            ("POST", "/archives/{R}/merge", {"other": "", "version": "999"},
                                                                                     "302 403 403 404 404 400 403 403 403"),
     "archives.apply":            ("POST", "/archives/{R}/apply", {"campaign": ""},  "302 400 403 404 404 403 403 403 403"),
+    "archives.record_visit":     ("POST", "/archives/{R}/visits", {"visited_on": ""}, "302 400 400 404 404 403 403 403 403"),
     "archives.carry_over":       ("GET", "/archives/carry-over", {},                "302 200 403 200 403 403 403 403 403"),
     "archives.apply_many":       ("POST", "/archives/carry-over", {},               "302 400 403 400 403 403 403 403 403"),
     "archives.reviews":          ("GET", "/archives/reviews", {},                   "302 200 200 200 200 403 403 403 403"),
@@ -109,6 +110,7 @@ TABLE = {
     "admin.account_role":        ("POST", "/admin/accounts/{me}/role", {"role": "cadre"},
                                                                                     "302 403 403 403 403 403 403 403 400"),
     "admin.campaigns":           ("GET", "/admin/campaigns", {},                    "302 403 403 403 403 403 403 403 200"),
+    "admin.standards":           ("GET", "/admin/standards", {},                    "302 403 403 403 403 403 403 403 200"),
     "admin.campaign_new":        ("GET", "/admin/campaigns/new", {},                "302 403 403 403 403 403 403 403 200"),
     "admin.campaign_edit":       ("GET", "/admin/campaigns/{C}/edit", {},           "302 403 403 403 403 403 403 403 200"),
 }
