@@ -435,8 +435,11 @@ def _reviews(demo: _Demo, households: list[tuple[str, Case]]) -> None:
                              **kwargs)
         demo.tick(minutes=1)
 
+    # The household's income as the cadre found it at the visit, then the proposal it supports.
+    review(0, "cadre_jc001", "updated", comment="入户复核：职工已康复返岗，配偶稳定就业，已更新家庭年收入",
+           data={"household": {"annual_income": 96000}})
     review(0, "cadre_jc001", "propose_exit",
-           comment="职工已康复返岗，配偶稳定就业，家庭月人均收入已高于当地低保标准两倍，建议脱困")
+           comment="家庭月人均收入已高于当地低保标准两倍，建议脱困")
     review(WAITING, "cadre_jc001", "confirmed", comment="入户核实，家庭收入和人口与档案一致")
     review(TRANSFERRED, "cadre_jc003", "updated", comment="职工更换了手机号码，已更新档案",
            data={"applicant": {"phone": demo.people.phone()}})

@@ -17,7 +17,7 @@ CATALOGUE = Path(__file__).resolve().parent / "translations" / "en" / "LC_MESSAG
 
 def domain_labels() -> set[str]:
     from workflows import archive_states, states, vocab
-    from workflows.reads import trail
+    from workflows.reads import reviews, trail
     from workflows.rules import recognition
 
     labels = set(states.STATE_LABELS.values()) | set(states.ROLE_LABELS.values()) | set(vocab.LABELS.values())
@@ -28,6 +28,7 @@ def domain_labels() -> set[str]:
     labels |= {states.CASE_FLOW.title, archive_states.ARCHIVE_FLOW.title}
     # When some households need more papers (the case form says so).
     labels |= {when for _kinds, _applies, when in recognition.CONDITIONAL_DOCUMENTS}
+    labels |= set(reviews.COUNTED_FROM.values())
     return labels
 
 

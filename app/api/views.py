@@ -22,7 +22,7 @@ from workflows.reads import standards as living_standards
 from workflows.reads.notifications import listing, unread
 from workflows.rules import reviews as review_rules
 from workflows.states import UNION_ROLES
-from workflows.verbs import signin
+from workflows.verbs import imports, signin
 from workflows.verbs.imports import IMPORTERS, LedgerInvalid
 
 from .. import ledger
@@ -318,7 +318,7 @@ class LedgerForm(BaseModel):
           summary="Import a union's ledger (.xlsx, the template's columns) as archives (active): all rows or none; "
                   "dry_run=true only checks. A bad file answers 400 with every bad cell in \"rows\"")
 def import_ledger(query: s.LedgerQuery, form: LedgerForm):
-    rules.require_role(actor(), IMPORTERS, "导入台账")  # before the file is read at all
+    imports.ledger_union(db(), actor(), form.union)  # who, and into which union, before the file is read at all
     if not isinstance(form.file, UploadedFile):  # flask-openapi3 lets a plain text field named "file" through
         raise Invalid({"file": "请选择文件"})
     limit = uploads().max_bytes

@@ -382,3 +382,11 @@ def test_a_large_ledger_with_one_bad_check_digit_imports_nothing_then_everything
     assert audit.verify(session).ok
     print(f"\n{size} rows: check with one bad cell {checking:.2f} s, import {importing:.2f} s (reading the file "
           "included)")
+
+
+def test_a_bad_cell_is_repeated_short_and_without_control_characters(make):
+    rows = ledger(households=1, members=1)
+    rows[0]["困难类别"] = "特别\x1b困难" + "很" * 500
+    [message] = problems(make, rows, through_file=False)
+    shown = "特别困难" + "很" * 16 + "…"  # twenty characters of what was typed, the escape character dropped
+    assert message == f"第2行 困难类别：「{shown}」不是可选的值，应为：深度困难、相对困难、意外致困"

@@ -122,3 +122,9 @@ def test_the_document_lists_both(api, desk):
     operation = paths["/api/v1/archives/import"]["post"]
     assert {"200", "201", "400", "403", "413", "415"} <= set(operation["responses"])
     assert "multipart/form-data" in operation["requestBody"]["content"]
+
+
+def test_another_unions_ledger_is_refused_before_its_file_is_read(api, desk):
+    # Not even a workbook: a 415 would say the file was read; the union is asked first.
+    response = api.call("POST", "/archives/import", desk.cadre, **multipart(b"not a workbook", union=desk.other.code))
+    assert response.status_code == 403 and response.json["message"] == "只能导入本工会的台账"

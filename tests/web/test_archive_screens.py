@@ -534,7 +534,7 @@ def test_the_archive_page_in_english(pages, world, unions, last_winter):
     # Nothing of the screen's own is left in Chinese: only the data (names, unions, the campaign, comments).
     data = [record.applicant_name, record.union.name, last_winter[0].name, "第一机床厂", "红星纺织厂工会", "李秀英",
             *world.session.scalars(select(Union.name)),
-            "配偶", "良好", "无业", "租住公房", "测试"] + [e.comment for e in world.session.scalars(
+            "配偶", "良好", "无业", "租住公房", "测试", "张干部", "李干部"] + [e.comment for e in world.session.scalars(
                 select(AuditEvent).where(AuditEvent.comment.is_not(None)))]
     main = page.split("<main>")[1]
     for value in sorted(data, key=len, reverse=True):

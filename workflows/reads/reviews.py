@@ -75,10 +75,14 @@ class Worklist:
         return self.due_total
 
 
+# Where an archive's twelve months are counted from (the screens translate them: app/i18n.domain_labels).
+COUNTED_FROM = {"review": "上次复核", "import": "台账导入", "creation": "建档"}
+
+
 def counted_from(archive: Archive) -> str:
     if archive.reviewed_at is not None:
-        return "上次复核"
-    return "台账导入" if archive.imported_at is not None else "建档"
+        return COUNTED_FROM["review"]
+    return COUNTED_FROM["import" if archive.imported_at is not None else "creation"]
 
 
 def worklist(session: Session, actor: Actor, now: dt.datetime, page: int = 1, per_page: int = 50) -> Worklist:

@@ -282,13 +282,22 @@ def _decimal(value: Any, units: tuple[str, ...]) -> Any:
         raise _Bad("应为数字") from None
 
 
+# How much of a bad cell an error repeats: enough to find it, never a control character or a whole essay.
+SHOWN = 20
+
+
+def _shown(text: str) -> str:
+    clean = "".join(c for c in text if c.isprintable())
+    return clean if len(clean) <= SHOWN else clean[:SHOWN] + "…"
+
+
 def _code(column: Column, value: Any) -> str | None:
     text = _text(value)
     if text is None:
         return None
     code = CODES[column.vocab].get(text)
     if code is None:
-        raise _Bad(f"「{text}」不是可选的值，应为：{'、'.join(choices(column.vocab))}")
+        raise _Bad(f"「{_shown(text)}」不是可选的值，应为：{'、'.join(choices(column.vocab))}")
     return code
 
 
@@ -301,7 +310,7 @@ def _codes_of(column: Column, value: Any) -> list[str] | None:
         code = CODES[column.vocab].get(part)
         (codes if code else unknown).append(code or part)
     if unknown:
-        raise _Bad(f"「{'、'.join(unknown)}」不是可选的值，应为：{'、'.join(choices(column.vocab))}")
+        raise _Bad(f"「{_shown('、'.join(unknown))}」不是可选的值，应为：{'、'.join(choices(column.vocab))}")
     return codes
 
 
@@ -581,8 +590,9 @@ def check(session: Session, rows: Iterable[LedgerRow | Mapping[str, Any]], today
 
 # ---------------------------------------------------------------- the verb
 
-def _target(session: Session, actor: Actor, union_code: str | None) -> Union:
-    """The union the ledger is of: the actor's own, or, for the district, the grassroots union named."""
+def ledger_union(session: Session, actor: Actor, union_code: str | None) -> Union:
+    """The union the ledger is of: the actor's own, or, for the district, the grassroots union named (asked before
+    a file is read, so that one nobody may import is not parsed for nothing)."""
     rules.require_role(actor, IMPORTERS, "导入台账")
     code = (union_code or "").strip() or None
     if actor.role in UNION_ROLES:
@@ -602,7 +612,7 @@ def import_archives(session: Session, actor: Actor, clock: Clock, union_code: st
                     rows: Iterable[LedgerRow | Mapping[str, Any]], dry_run: bool = False) -> LedgerResult:
     """The ledger's households as archives of the union (在档, imported), all or none. With `dry_run` only checked:
     nothing is written. Refused with LedgerInvalid naming every bad cell."""
-    union = _target(session, actor, union_code)
+    union = ledger_union(session, actor, union_code)
     now = clock.now()
     rows = _rows(rows)
     found = check(session, rows, local_date(now))
