@@ -37,7 +37,7 @@ import warnings
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from app.ledger import SHEET, read, template
+from app.ledger import SHEET, filled, read
 from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.identity import id_check_digit, luhn_complete
@@ -97,16 +97,7 @@ def ledger_rows(rows: int, members: int) -> list[dict]:
     return out
 
 
-def workbook(rows: list[dict]) -> bytes:
-    book = load_workbook(io.BytesIO(template()))
-    sheet = book[SHEET]
-    columns = {cell.value: cell.column for cell in sheet[1]}
-    for n, row in enumerate(rows, start=2):
-        for header, value in row.items():
-            sheet.cell(row=n, column=columns[header], value=value)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+workbook = filled
 
 
 def baseline(content: bytes) -> float:

@@ -3,12 +3,9 @@ filled template as the .xlsx a union uploads."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from openpyxl import load_workbook
-
-from app.ledger import SHEET, template
+from app.ledger import filled
 
 from .factories import bank_account, id_number
 
@@ -43,14 +40,4 @@ def ledger(households: int = 3, members: int = 2) -> list[dict[str, Any]]:
     return rows
 
 
-def workbook(rows: list[dict[str, Any]], base: bytes | None = None) -> bytes:
-    """The template (or `base`) filled with `rows`, under its header row."""
-    book = load_workbook(io.BytesIO(base or template()))
-    sheet = book[SHEET]
-    columns = {cell.value: cell.column for cell in sheet[1]}
-    for n, row in enumerate(rows, start=2):
-        for header, value in row.items():
-            sheet.cell(row=n, column=columns[header], value=value)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+workbook = filled

@@ -122,12 +122,12 @@ def _components(cases: list[dict], numbers: dict[int, set[str]]) -> list[set[int
 
 
 @contextmanager
-def _at_0006(tables: dict[str, list[dict]], tmp_path: Path):
-    """A fresh database at revision 0006 holding `tables`: (engine, the rows as loaded, by table)."""
+def at_revision(revision: str, tables: dict[str, list[dict]], tmp_path: Path):
+    """A fresh database at `revision` holding `tables`: (engine, the rows as loaded, by table)."""
     with _empty_database(tmp_path) as url:
         engine = make_engine(url)
         try:
-            _upgrade(engine, "0006")
+            _upgrade(engine, revision)
             old = sa.MetaData()
             old.reflect(engine)
             loaded: dict[str, list[dict]] = {}
@@ -156,7 +156,7 @@ def _fixture(kind: str) -> dict[str, list[dict]]:
 @pytest.fixture(scope="module", params=["demo", "households"])
 def migrated(request, tmp_path_factory):
     """The fixture's rows at 0006, upgraded to head: (engine, the rows as loaded, by table)."""
-    with _at_0006(_fixture(request.param), tmp_path_factory.mktemp("migration")) as (engine, loaded):
+    with at_revision("0006", _fixture(request.param), tmp_path_factory.mktemp("migration")) as (engine, loaded):
         _upgrade(engine, "head")
         yield engine, loaded
 
@@ -321,7 +321,7 @@ def test_an_archived_number_blocks_a_second_archive_naming_its_union(work):
 
 
 def test_the_downgrade_gives_back_the_rows_of_0006(tmp_path):
-    with _at_0006(_fixture("households"), tmp_path) as (engine, loaded):
+    with at_revision("0006", _fixture("households"), tmp_path) as (engine, loaded):
         _upgrade(engine, "head")
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         with engine.begin() as connection:

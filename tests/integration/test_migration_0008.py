@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,42 +21,18 @@ from sqlalchemy.orm import Session
 from workflows import verbs
 from workflows.infra import audit
 from workflows.infra.clock import UTC, FixedClock
-from workflows.infra.db import make_engine
 from workflows.models import Account, Archive, ArchiveIncome, Base, Case
 from workflows.states import State
 
-from .test_migration_0007 import _empty_database, _rows, _typed, _upgrade
+from .test_migration_0007 import _rows, _upgrade, at_revision
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "demo_0007.json"
 NEW_HOUSEHOLD_COLUMNS = {"spending_illness", "spending_disability", "spending_schooling", "compensation",
                          "category_reason", "exclusions"}
 
 
-@contextmanager
 def _at_0007(tmp_path: Path):
-    tables = json.loads(FIXTURE.read_text())["tables"]
-    with _empty_database(tmp_path) as url:
-        engine = make_engine(url)
-        try:
-            _upgrade(engine, "0007")
-            old = sa.MetaData()
-            old.reflect(engine)
-            loaded: dict[str, list[dict]] = {}
-            with engine.begin() as connection:
-                connection.execute(old.tables["audit_head"].delete())
-                for name, rows in tables.items():
-                    table = old.tables[name]
-                    loaded[name] = [{k: _typed(table.c[k], v) for k, v in row.items()} for row in rows]
-                    if rows:
-                        connection.execute(table.insert(), loaded[name])
-                if engine.dialect.name == "postgresql":
-                    for name, rows in tables.items():
-                        if rows and "id" in old.tables[name].c and isinstance(old.tables[name].c.id.type, sa.Integer):
-                            connection.execute(sa.text(
-                                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"))
-            yield engine, loaded
-        finally:
-            engine.dispose()
+    return at_revision("0007", json.loads(FIXTURE.read_text())["tables"], tmp_path)
 
 
 @pytest.fixture(scope="module")
