@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from app.cli import main
 from workflows.infra.clock import FixedClock
 from workflows.infra.db import make_engine
 from workflows.infra.uploads import Uploads
@@ -18,6 +21,20 @@ from .test_mail import Mailbox
 # The races of test_concurrency.py and test_archive_races.py.
 THREADS = 20
 BARRIER_TIMEOUT = 30   # seconds every thread waits at the start line at most
+
+
+@pytest.fixture
+def cli(committed, tmp_path, monkeypatch):
+    """`songnuan` on the test's database: cli("union create U1 名称") or cli("user", "create", ..., input=...)."""
+    monkeypatch.setenv("SONGNUAN_DATABASE_URL", committed.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SONGNUAN_UPLOAD_DIR", str(tmp_path / "uploads"))
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        argv = shlex.split(args[0]) if len(args) == 1 else list(args)
+        return runner.invoke(main, argv, input=input, catch_exceptions=False)
+
+    return run
 
 
 @pytest.fixture

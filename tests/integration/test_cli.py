@@ -2,33 +2,17 @@
 half-done."""
 
 import datetime as dt
-import shlex
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from app.cli import main
 from app.demo import build_demo
 from workflows.infra.clock import LOCAL, from_db
 from workflows.infra.uploads import Uploads
 from workflows.models import Account, AuditEvent, Campaign, Case, Union
 from workflows.states import GRASSROOTS
-
-
-@pytest.fixture
-def cli(committed, tmp_path, monkeypatch):
-    monkeypatch.setenv("SONGNUAN_DATABASE_URL", committed.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SONGNUAN_UPLOAD_DIR", str(tmp_path / "uploads"))
-    runner = CliRunner()
-
-    def run(*args, input=None):
-        argv = shlex.split(args[0]) if len(args) == 1 else list(args)
-        return runner.invoke(main, argv, input=input, catch_exceptions=False)
-
-    return run
 
 
 def count(engine, model) -> int:

@@ -3,30 +3,14 @@ same workbook as GET /api/v1/archives/export; errors on standard error with exit
 
 from __future__ import annotations
 
-import shlex
-
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from app.cli import main
 from workflows import verbs
 from workflows.infra.uploads import Uploads
 
 from ..factories import Factory, case_data
-
-
-@pytest.fixture
-def cli(committed, tmp_path, monkeypatch):
-    monkeypatch.setenv("SONGNUAN_DATABASE_URL", committed.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SONGNUAN_UPLOAD_DIR", str(tmp_path / "uploads"))
-    runner = CliRunner()
-
-    def run(command: str):
-        return runner.invoke(main, shlex.split(command), catch_exceptions=False)
-
-    return run
 
 
 @pytest.fixture

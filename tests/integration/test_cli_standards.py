@@ -3,24 +3,13 @@ message in Chinese on standard error, exit status 1, nothing stored; the change 
 
 from __future__ import annotations
 
-import shlex
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cli import main
 from workflows.models import AuditEvent, LivingStandard
-
-
-@pytest.fixture
-def cli(committed, tmp_path, monkeypatch):
-    monkeypatch.setenv("SONGNUAN_DATABASE_URL", committed.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SONGNUAN_UPLOAD_DIR", str(tmp_path / "uploads"))
-    runner = CliRunner()
-    return lambda line: runner.invoke(main, shlex.split(line), catch_exceptions=False)
 
 
 def stored(engine) -> dict[tuple[int, str], Decimal]:

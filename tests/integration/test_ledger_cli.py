@@ -3,32 +3,16 @@ or none; each bad cell on standard error as `第N行 列名：原因` with exit 
 
 from __future__ import annotations
 
-import shlex
-
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cli import main
 from workflows.infra import audit
 from workflows.infra.uploads import Uploads
 from workflows.models import Archive, AuditEvent
 
 from ..factories import Factory
 from ..ledger_data import ledger, workbook
-
-
-@pytest.fixture
-def cli(committed, tmp_path, monkeypatch):
-    monkeypatch.setenv("SONGNUAN_DATABASE_URL", committed.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("SONGNUAN_UPLOAD_DIR", str(tmp_path / "uploads"))
-    runner = CliRunner()
-
-    def run(command: str):
-        return runner.invoke(main, shlex.split(command), catch_exceptions=False)
-
-    return run
 
 
 @pytest.fixture
