@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     exists,
+    false,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -109,6 +110,8 @@ class Campaign(Base):
     cap_per_payment: Mapped[Decimal | None] = mapped_column(Money)
     cap_per_year: Mapped[Decimal | None] = mapped_column(Money)
     budget: Mapped[Decimal | None] = mapped_column(Money)
+    # Goods (送实物) count in the statistics; in the cash budget too only when the campaign says so.
+    goods_in_budget: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     union_budgets: Mapped[list[UnionBudget]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
@@ -124,6 +127,20 @@ class Campaign(Base):
     def open_for_drafts(self, now: dt.datetime):
         """Started, and its deadline not passed: what create_case accepts and the new-case form offers."""
         return every(self.starts_on <= local_date(now), negate(self.past_deadline(now)))
+
+
+class Tariff(Base):
+    """The amount a campaign gives a household of a category and worker group (标准): an application's amount
+    defaults to it, and another amount needs a stated reason."""
+
+    __tablename__ = "tariffs"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    worker_group: Mapped[str] = mapped_column(String(24), primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),)
 
 
 class UnionBudget(Base):
@@ -414,6 +431,18 @@ class Case(HouseholdColumns, Base):
     entered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     payment_reference: Mapped[str | None] = mapped_column(String(64))
     disbursed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Why the amount is not the campaign's tariff for the household's category and worker group.
+    amount_reason: Mapped[str | None] = mapped_column(Text)
+    # Goods (送实物): what is handed over and its value (物资折款).
+    goods_items: Mapped[str | None] = mapped_column(Text)
+    goods_value: Mapped[Decimal | None] = mapped_column(Money)
+    # A payment the bank returned (退票): when and why; the bank account corrected since, by whom and when (the
+    # one who reissues it must be someone else).
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    return_reason: Mapped[str | None] = mapped_column(String(200))
+    # No foreign key: SQLite cannot add one to an existing table without rebuilding `cases` (revision 0009).
+    account_corrected_by_id: Mapped[int | None] = mapped_column(Integer)
+    account_corrected_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship()
     union: Mapped[Union] = relationship()
@@ -485,6 +514,76 @@ class Case(HouseholdColumns, Base):
         return exists().where(Objection.case_id == cls.id, Objection.status == ObjectionStatus.upheld,
                               Objection.resolved_at >= cls.publicized_at)
 
+
+
+class PaymentBatch(Base):
+    """批量代发: the cases finance sends to the bank at once, its bank file and, later, the bank's result."""
+
+    __tablename__ = "payment_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    result_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    lines: Mapped[list[PaymentLine]] = relationship(back_populates="batch", order_by="PaymentLine.id")
+
+
+class PaymentLine(Base):
+    """One case in a batch, as the bank file gives it (account, name, amount), and what the bank said of it."""
+
+    __tablename__ = "payment_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    bank_account: Mapped[str] = mapped_column(String(19))
+    name: Mapped[str] = mapped_column(String(50))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    # pending (sent), paid or returned, by the bank's result file.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    batch: Mapped[PaymentBatch] = relationship(back_populates="lines")
+    case: Mapped[Case] = relationship()
+
+
+class GoodsReceipt(Base):
+    """实名签收: goods handed over, to whom, by whom and when, with the signed scan (a document of the case)."""
+
+    __tablename__ = "goods_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    handed_by: Mapped[str] = mapped_column(String(50))
+    received_by: Mapped[str] = mapped_column(String(50))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class NoticePosting(Base):
+    """Proof of a union's public notice in a campaign: where and when its list was posted, with a photo or scan."""
+
+    __tablename__ = "notice_postings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    union_id: Mapped[int] = mapped_column(ForeignKey("unions.id"))
+    place: Mapped[str] = mapped_column(String(200))
+    posted_on: Mapped[dt.date] = mapped_column(Date)
+    file_id: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_type: Mapped[str] = mapped_column(String(64))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_size: Mapped[int] = mapped_column(Integer)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_notice_postings_campaign_union", "campaign_id", "union_id"),)
 
 
 class Member(MemberColumns, Base):
@@ -650,6 +749,13 @@ class Summary(Base):
     file_type: Mapped[str | None] = mapped_column(String(64))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     file_size: Mapped[int | None] = mapped_column(Integer)
+    # Where the money came from (DOMAIN.md, the statistics table), in yuan: 上级工会拨付, 本级工会, 党政支持, 社会募集,
+    # 职工捐款.
+    fund_upper: Mapped[Decimal | None] = mapped_column(Money)
+    fund_own: Mapped[Decimal | None] = mapped_column(Money)
+    fund_government: Mapped[Decimal | None] = mapped_column(Money)
+    fund_society: Mapped[Decimal | None] = mapped_column(Money)
+    fund_donations: Mapped[Decimal | None] = mapped_column(Money)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime)
 

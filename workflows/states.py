@@ -23,6 +23,7 @@ class State(StrEnum):
     disbursed = "disbursed"
     forfeited = "forfeited"
     withdrawn = "withdrawn"
+    payment_returned = "payment_returned"
 
     @property
     def label(self) -> str:
@@ -39,6 +40,7 @@ STATE_LABELS: dict[State, str] = {
     State.disbursed: "已发放",
     State.forfeited: "视为自动放弃",
     State.withdrawn: "已撤回",
+    State.payment_returned: "退票待处理",
 }
 
 # The main path of a case, from the draft to the money paid; every named set of states is a slice of it.
@@ -47,17 +49,22 @@ MAIN_PATH = (State.drafted, State.documented, State.grassroots_approved, State.p
 _ENTERED = MAIN_PATH.index(State.entered)
 # The grassroots stages: what the deadline sweep forfeits and what nothing may move after the deadline.
 GRASSROOTS = MAIN_PATH[:_ENTERED]
+# A payment the bank returned (退票): off the main path until it is paid again.
+RETURNED = (State.payment_returned,)
 # Submitted to the district: what the assistance center sees and the anti-fraud views look at.
-DISTRICT = MAIN_PATH[_ENTERED:]
-# Approved by the district: money spoken for, counted against caps and budgets (and what finance sees).
-COMMITTED = MAIN_PATH[MAIN_PATH.index(State.district_approved):]
+DISTRICT = MAIN_PATH[_ENTERED:] + RETURNED
+# Approved by the district: money spoken for, counted against caps and budgets once however often it is paid (and
+# what finance sees).
+COMMITTED = MAIN_PATH[MAIN_PATH.index(State.district_approved):] + RETURNED
 # On the public notice or past it, on the way to aid: what a union's notice list shows. The list says "we propose
 # to help these workers", so a case withdrawn, forfeited or returned to draft is no longer on it.
 NOTICED = MAIN_PATH[MAIN_PATH.index(State.publicized):]
 # Holding its ID numbers: no other case of the campaign may use them.
-LIVE = MAIN_PATH
+LIVE = MAIN_PATH + RETURNED
 # Nothing leaves these.
-FINAL = (State.disbursed, State.forfeited, State.withdrawn)
+FINAL = (State.forfeited, State.withdrawn)
+# No longer being handled: paid (a return, rare and late, reopens it), forfeited or withdrawn.
+SETTLED = (State.disbursed, *FINAL)
 
 
 class Role(StrEnum):
@@ -101,6 +108,8 @@ class Trigger(StrEnum):
     disburse = "disburse"
     forfeit = "forfeit"
     withdraw = "withdraw"
+    bounce = "bounce"
+    reissue = "reissue"
 
     @property
     def label(self) -> str:
@@ -144,6 +153,13 @@ class Action(StrEnum):
     review_archive = "review_archive"
     draw_spot_check = "draw_spot_check"
     check_spot_item = "check_spot_item"
+    set_tariff = "set_tariff"
+    create_batch = "create_batch"
+    bank_file = "bank_file"
+    bank_result = "bank_result"
+    correct_account = "correct_account"
+    record_receipt = "record_receipt"
+    record_notice = "record_notice"
 
     @property
     def label(self) -> str:
@@ -162,6 +178,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.edit_archive: "修改户档案", Action.merge_archive: "合并档案", Action.update_archive: "按审定结果更新档案",
     Action.import_archive: "从台账导入档案", Action.set_standard: "设定低保标准", Action.record_visit: "登记入户调查",
     Action.review_archive: "年度复核", Action.draw_spot_check: "抽取抽查档案", Action.check_spot_item: "登记抽查结果",
+    Action.set_tariff: "设定帮扶标准", Action.create_batch: "新建发放批次", Action.bank_file: "导出银行代发文件",
+    Action.bank_result: "导入银行回单", Action.correct_account: "更正银行账号", Action.record_receipt: "登记实物签收",
+    Action.record_notice: "登记公示张贴",
 }
 
 
@@ -217,6 +236,12 @@ TRANSITIONS: tuple[Transition, ...] = (
                default_comment=FORFEIT_REASON),
     Transition(Trigger.withdraw, GRASSROOTS, State.withdrawn, (Role.cadre, Role.head), "撤回", needs_comment=True,
                before_deadline=True),
+    # The bank returned the payment (退票): its reason is the comment (DOMAIN.md, Money as the bank sees it).
+    Transition(Trigger.bounce, (State.disbursed,), State.payment_returned, (Role.finance,), "退票",
+               needs_comment=True, tells_drafter=True),
+    # Paid again in a later batch, once its bank account was corrected by someone else (rules.guards EXTRA).
+    Transition(Trigger.reissue, (State.payment_returned,), State.district_approved, (Role.finance,), "重新发放",
+               task="退票待重新发放"),
 )
 
 BY_TRIGGER: dict[Trigger, Transition] = {t.trigger: t for t in TRANSITIONS}

@@ -173,6 +173,7 @@ class DocumentKind(Labelled):
     school_enrolment = "school_enrolment"
     school_fees = "school_fees"
     labour_contract = "labour_contract"
+    goods_receipt = "goods_receipt"
 
 
 class Exclusion(Labelled):
@@ -297,6 +298,7 @@ LABELS: dict[tuple[type, str], str] = {(type(member), member.value): label for m
     (DocumentKind.school_enrolment, "子女入学证明"),
     (DocumentKind.school_fees, "学费缴费凭证"),
     (DocumentKind.labour_contract, "劳动合同"),
+    (DocumentKind.goods_receipt, "实物签收单"),
     (Exclusion.multiple_homes, "家庭拥有两套及以上住房"),
     (Exclusion.business, "经营企业或雇佣他人从事经营活动"),
     (Exclusion.private_car, "拥有非生产经营用机动车"),

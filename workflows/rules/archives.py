@@ -11,13 +11,13 @@ from workflows.archive_states import APPLICABLE, BY_TRIGGER, ArchiveTrigger, Mov
 from workflows.errors import Reason
 from workflows.models import Archive, Campaign, Case, Member, Union
 from workflows.states import COMMITTED, State
-from workflows.states import FINAL as CASE_FINAL
+from workflows.states import SETTLED
 from workflows.vocab import ApplicationKind, ClosingReason, UnionKind
 
 
 def in_progress(archive: Archive) -> list[Case]:
     """Its applications still being handled: not yet paid, forfeited or withdrawn."""
-    return [case for case in archive.cases if case.state not in CASE_FINAL]
+    return [case for case in archive.cases if case.state not in SETTLED]
 
 
 def turn_reasons(archive: Archive, move: Move, actor: Actor) -> list[Reason]:

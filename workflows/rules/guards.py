@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from workflows.actors import Actor
 from workflows.errors import Reason
 from workflows.infra.clock import local_date
-from workflows.infra.expr import negate, one_of, some
+from workflows.infra.expr import is_set, is_unset, negate, one_of, some
 from workflows.inputs import case_input
 from workflows.models import Campaign, Case
 from workflows.rules.caps import money_reasons
@@ -77,6 +77,15 @@ EXTRA: dict[Trigger, tuple[Check, ...]] = {
               lambda case, actor: Reason("objection", "公示期间有未处理的异议，须由负责人处理后才能录入")),
         Check(lambda case, campaign, actor, now: negate(case.upheld_objection),
               lambda case, actor: Reason("objection", "异议成立，须退回修改或撤回，不能录入")),
+    ),
+    # A returned payment goes out again only to a corrected account, and never on the word of the one person who
+    # corrected it (DOMAIN.md: confirmed by finance, never by the person who changed it).
+    Trigger.reissue: (
+        Check(lambda case, campaign, actor, now: is_set(case.account_corrected_at),
+              lambda case, actor: Reason("account", "退票后尚未更正银行账号：请先更正账号，再由另一位财务人员重新发放")),
+        Check(lambda case, campaign, actor, now: some(is_unset(case.account_corrected_by_id),
+                                                      case.account_corrected_by_id != actor.id),
+              lambda case, actor: Reason("four_eyes", "银行账号是您更正的，须由另一位财务人员确认并重新发放")),
     ),
 }
 

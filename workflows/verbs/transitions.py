@@ -51,7 +51,7 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     # The effects read lazy relations (`enter` reads case.union): they must run while nothing is dirty, or the
     # autoflush of that load writes the new state outside audit.record's flush (a raw StaleDataError for a racing
     # loser) and a second UPDATE follows, raising the version twice for one transition.
-    effects = EFFECTS.get(transition.trigger, _no_effect)(case, actor, now, payment_reference)
+    effects = EFFECTS.get(transition.trigger, _no_effect)(case, actor, now, payment_reference, comment)
     case.state = step(before, trigger)
     changes = {"state": [audit.text(before), audit.text(case.state)]}
     changes |= audit.diff({name: getattr(case, name) for name in effects}, effects)
@@ -67,19 +67,26 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     if transition.tells_drafter:
         # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
         notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,
-               case_id=case.id, text=f"案件「{case.applicant_name}」被{actor.name}退回修改：{mask_numbers(comment)}")
+               case_id=case.id, text=TOLD[transition.trigger].format(name=case.applicant_name, actor=actor.name,
+                                                                     comment=mask_numbers(comment)))
     return case
 
 
-def _no_effect(case, actor, now, payment_reference) -> dict[str, Any]:
+# What the drafter is told of a move that tells them (Transition.tells_drafter).
+TOLD = {Trigger.return_: "案件「{name}」被{actor}退回修改：{comment}",
+        Trigger.district_return: "案件「{name}」被{actor}退回修改：{comment}",
+        Trigger.bounce: "案件「{name}」的帮扶金被银行退回（退票）：{comment}。请核对并更正银行账号"}
+
+
+def _no_effect(case, actor, now, payment_reference, comment) -> dict[str, Any]:
     return {}
 
 
-def _back_to_draft(case, actor, now, payment_reference) -> dict[str, Any]:
+def _back_to_draft(case, actor, now, payment_reference, comment) -> dict[str, Any]:
     return {"documented_by_id": None, "approved_by_id": None, "publicized_at": None, "notice_closes_at": None}
 
 
-def _publicize(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, Any]:
+def _publicize(case: Case, actor, now: dt.datetime, payment_reference, comment) -> dict[str, Any]:
     opened = local_date(now)
     if case.campaign.publicity_days == 0:
         closes = now
@@ -89,18 +96,22 @@ def _publicize(case: Case, actor, now: dt.datetime, payment_reference) -> dict[s
     return {"publicized_at": to_db(now), "notice_closes_at": to_db(closes)}
 
 
-def _enter(case: Case, actor, now: dt.datetime, payment_reference) -> dict[str, Any]:
+def _enter(case: Case, actor, now: dt.datetime, payment_reference, comment) -> dict[str, Any]:
     year = rules.campaign_year(case.campaign)
     return {"entered_at": to_db(now), "file_number": case.file_number or f"{year}-{case.union.code}-{case.id:06d}"}
 
 
 # What a move writes on the case besides its state.
 EFFECTS = {
-    Trigger.document: lambda case, actor, now, ref: {"documented_by_id": actor.id},
-    Trigger.approve: lambda case, actor, now, ref: {"approved_by_id": actor.id},
+    Trigger.document: lambda case, actor, now, ref, comment: {"documented_by_id": actor.id},
+    Trigger.approve: lambda case, actor, now, ref, comment: {"approved_by_id": actor.id},
     Trigger.return_: _back_to_draft,
     Trigger.district_return: _back_to_draft,
     Trigger.publicize: _publicize,
     Trigger.enter: _enter,
-    Trigger.disburse: lambda case, actor, now, ref: {"payment_reference": ref, "disbursed_at": to_db(now)},
+    Trigger.disburse: lambda case, actor, now, ref, comment: {"payment_reference": ref, "disbursed_at": to_db(now)},
+    # The bank's reason is kept; the account must be corrected after the return (by whom is kept too).
+    Trigger.bounce: lambda case, actor, now, ref, comment: {
+        "returned_at": to_db(now), "return_reason": comment, "account_corrected_by_id": None,
+        "account_corrected_at": None},
 }
