@@ -9,6 +9,7 @@ import datetime as dt
 import random
 import secrets
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import rules, verbs
@@ -18,6 +19,7 @@ from workflows.infra.clock import LOCAL, UTC, FixedClock
 from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
 from workflows.models import Account, Archive, Case
+from workflows.rules.payments import ResultRow
 from workflows.states import MAIN_PATH, State
 from workflows.vocab import Cause, DocumentKind
 
@@ -239,8 +241,101 @@ def build_demo(session: Session, uploads: Uploads, now: dt.datetime | None = Non
     _not_fitting(demo, current.id)
     _ledger(demo)
     _reviews(demo, households)
+    _summaries(demo, current.id)
+    _money(demo, current.id)
+    _bank(demo, current.id)
     clock.set(now)
     return demo.passwords
+
+
+# What two unions state in their summaries so far (资金来源, 元); JC003 has not handed one in yet.
+SUMMARY_FUNDS = {
+    "JC001": ("本院工会走访慰问困难职工家庭，资金由区总工会拨付和本级工会经费列支，职工自愿捐款补充。",
+              {"upper": "6000", "own": "3000", "government": "", "society": "", "donations": "1200"}),
+    "JC002": ("本厂工会结合春节慰问困难职工和困难农民工，街道、社区和驻地企业给予了支持。",
+              {"upper": "5000", "own": "4500.50", "government": "2000", "society": "800", "donations": ""}),
+}
+
+
+def _summaries(demo: _Demo, campaign_id: int) -> None:
+    """Two unions hand in this winter's summary with where the money came from: the statistics table's sources."""
+    for code, (text, funds) in SUMMARY_FUNDS.items():
+        verbs.submit_summary(demo.session, demo.accounts[f"cadre_{code.lower()}"], demo.clock, demo.uploads,
+                             campaign_id, text, funds=funds)
+        demo.tick(minutes=13)
+
+
+def _notices(demo: _Demo, campaign_id: int) -> None:
+    """Each union posts its notice list where its workers see it and records it with a photo (公示张贴), before
+    any of its cases can be entered."""
+    for union in EMPLOYERS:
+        verbs.record_notice(demo.session, demo.accounts[f"cadre_{union.lower()}"], demo.clock, demo.uploads,
+                            campaign_id, f"{EMPLOYERS[union]}职工之家公告栏", demo.clock.now().astimezone(LOCAL).date(),
+                            "公示张贴照片.pdf", _pdf(f"Songnuan demo: notice posted, {union}"))
+        demo.tick(minutes=3)
+
+
+GOODS = {"kind": "goods", "goods_items": "大米25公斤、食用油5升、棉被一床", "goods_value": "600", "medical": False}
+
+
+def _goods(demo: _Demo, cases: list) -> None:
+    """The first new household planned to be approved by the district is given goods (送实物) rather than money."""
+    _goal, union, case = next(item for item in cases if item[0] == State.district_approved
+                              and item[2].application_kind == "new")
+    verbs.edit_case(demo.session, demo.accounts[f"cadre_{union.lower()}"], demo.clock, case.id, case.version,
+                    {"aid": {**GOODS, "amount": None}})
+
+
+def _money(demo: _Demo, campaign_id: int) -> None:
+    """This winter's tariffs (标准) by category and worker group, and the goods case's real-name receipt (实名签收)."""
+    for category, amount in (("deep", 2000), ("relative", 1000), ("accident", 1500)):
+        for group, more in (("hardship_worker", 0), ("migrant_worker", 0), ("model_worker", 500), ("other", 0)):
+            verbs.set_tariff(demo.session, demo.actor("admin"), demo.clock, campaign_id, category, group,
+                             min(amount + more, 2000))
+    goods = demo.session.scalars(select(Case).where(Case.campaign_id == campaign_id, Case.aid_kind == "goods",
+                                                    Case.state == State.district_approved)).first()
+    if goods is not None:
+        cadre = demo.accounts[f"cadre_{goods.union.code.lower()}"]
+        verbs.record_receipt(demo.session, cadre, demo.clock, demo.uploads, goods.id, cadre.display_name,
+                             goods.applicant_name, demo.clock.now().astimezone(LOCAL).date(), "实物签收单.pdf",
+                             _pdf("Songnuan demo: goods receipt, signed"))
+        demo.tick(minutes=4)
+
+
+def _bank(demo: _Demo, campaign_id: int) -> None:
+    """批量代发 this morning: the district approves one more entered case, finance sends it with the 返困 household's
+    in a batch, and the bank returns both (退票). The 返困 household's account is corrected by its cadre, reissued by
+    finance and paid in a later batch; the other waits on the 退票 list, its account not corrected yet."""
+    session, finance = demo.session, demo.actor("finance")
+    entered = session.scalars(select(Case).where(Case.campaign_id == campaign_id, Case.state == State.entered,
+                                                 Case.application_kind == "new").order_by(Case.id.desc())).first()
+    demo.fire(entered, "reviewer", "district_approve")
+    came_back = session.scalars(select(Case).where(Case.campaign_id == campaign_id, Case.application_kind == "returned",
+                                                   Case.state == State.district_approved)).one()
+    reasons = {entered.id: "账户已销户", came_back.id: "户名与账号不符"}
+    first = verbs.create_batch(session, finance, demo.clock, [came_back.id, entered.id])
+    verbs.bank_file(session, finance, demo.clock, first.id, "xlsx")
+    verbs.send_batch(session, finance, demo.clock, first.id)
+    demo.tick(minutes=40)
+    verbs.bank_result(session, finance, demo.clock, first.id, _bank_rows(first, reasons))
+    demo.tick(minutes=9)
+    cadre = demo.accounts[f"cadre_{came_back.union.code.lower()}"]
+    verbs.correct_account(session, cadre, demo.clock, came_back.id, came_back.version,
+                          luhn_complete(f"62220210{came_back.id:010d}"))
+    demo.tick(minutes=6)
+    demo.fire(came_back, "finance", "reissue")
+    later = verbs.create_batch(session, finance, demo.clock, [came_back.id])
+    verbs.bank_file(session, finance, demo.clock, later.id, "csv")
+    verbs.send_batch(session, finance, demo.clock, later.id)
+    demo.tick(minutes=30)
+    verbs.bank_result(session, finance, demo.clock, later.id, _bank_rows(later, {}))
+    demo.tick(minutes=3)
+
+
+def _bank_rows(batch, failed: dict[int, str]) -> list:
+    """The bank's result file of `batch`, as its rows: 失败 with the bank's reason for the cases in `failed`."""
+    return [ResultRow(n, line.bank_account, line.name, line.amount, "失败" if line.case_id in failed else "成功",
+                      failed.get(line.case_id)) for n, line in enumerate(batch.lines, 2)]
 
 
 def _standards(demo: _Demo, years: range) -> None:
@@ -265,6 +360,7 @@ def _last_season(demo: _Demo, campaign_id: int, year: int) -> list[tuple[str, Ca
         demo.fire(case, f"cadre_{u}", "document")
         demo.fire(case, f"head_{u}", "approve")
         demo.fire(case, f"cadre_{u}", "publicize")
+    _notices(demo, campaign_id)
     demo.tick(days=12)
     for union, case in cases[:-2]:
         demo.fire(case, f"cadre_{union.lower()}", "enter")
@@ -353,6 +449,7 @@ def _this_season(demo: _Demo, campaign_id: int, year: int, now: dt.datetime,
     plan = [(goal, list(EMPLOYERS)[i % 3]) for i, goal in enumerate(PLAN)]
     cases += [(goal, union, demo.new_case(campaign_id, union, medical=i % 4 == 0))
               for i, (goal, union) in enumerate(plan)]
+    _goods(demo, cases)
 
     def reaches(goal, state: State) -> bool:
         stage = {"window_over": State.publicized, "returned": State.publicized, "objection": State.publicized,
@@ -372,6 +469,7 @@ def _this_season(demo: _Demo, campaign_id: int, year: int, now: dt.datetime,
             demo.fire(case, f"cadre_{u}", "publicize")
         if goal == "returned":
             demo.fire(case, f"head_{u}", "return", comment="家庭年收入与证明材料不一致，请核实后重新提交")
+    _notices(demo, campaign_id)
     demo.tick(days=14)  # five working days of public notice, even across a holiday week
     for goal, union, case in cases:
         if reaches(goal, State.entered):

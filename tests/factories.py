@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import rules, verbs
@@ -15,7 +16,7 @@ from workflows.identity import id_check_digit, luhn_complete
 from workflows.infra.clock import FixedClock, to_db
 from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
-from workflows.models import Account, Campaign, Case, Union
+from workflows.models import Account, Campaign, Case, NoticePosting, Union
 from workflows.states import NEEDS_PAYMENT, State, Trigger, path_to
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -24,7 +25,8 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 _serial = itertools.count(1)
 
-COMMENTS = {"reject": "不合格", "withdraw": "本人申请撤回", "return": "请补充材料", "district_return": "请补充材料"}
+COMMENTS = {"reject": "不合格", "withdraw": "本人申请撤回", "return": "请补充材料", "district_return": "请补充材料",
+            "bounce": "账户已销户"}  # the bank's reason of a returned payment
 
 
 def id_number(born: dt.date = dt.date(1975, 6, 1), male: bool = True, region: str = "110105") -> str:
@@ -65,6 +67,7 @@ class Factory:
         self._district: Union | None = None
         self._campaign: Campaign | None = None
         self._people: dict[tuple[int | None, str], Account] = {}
+        self._noticed: set[tuple[int, int]] = set()
 
     # ------------------------------------------------------------ organisation
 
@@ -143,8 +146,25 @@ class Factory:
         verbs.record_visit(self.session, self.person("cadre", union), self.clock, archive_id,
                            self.clock.now().date(), "张干部、李干部", "家中确有困难，与申报一致")
 
+    def notice(self, campaign: Campaign, union: Union) -> None:
+        """The proof of the union's public notice (where, when, a photo) that `enter` waits for; once per union."""
+        if (campaign.id, union.id) in self._noticed:
+            return
+        self._noticed.add((campaign.id, union.id))
+        if not self.session.scalar(select(NoticePosting.id).where(NoticePosting.campaign_id == campaign.id,
+                                                                  NoticePosting.union_id == union.id).limit(1)):
+            verbs.record_notice(self.session, self.person("cadre", union), self.clock, self.uploads, campaign.id,
+                                "厂区公告栏", self.clock.now().date(), "notice.pdf", PDF)
+
     def fire(self, case: Case, trigger: str, actor: Any, **kwargs: Any) -> Case:
+        if trigger in (Trigger.publicize, Trigger.enter):  # the union posts its list when the notice begins
+            self.notice(case.campaign, case.union)
         kwargs.setdefault("comment", COMMENTS.get(trigger))
         if trigger in NEEDS_PAYMENT:
             kwargs.setdefault("payment_reference", f"PAY-{next(_serial)}")
         return verbs.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
+
+    def correct_account(self, case: Case, actor: Any = None) -> Case:
+        """A returned case's account corrected (by its union's cadre unless told), as `reissue` needs."""
+        return verbs.correct_account(self.session, actor or self.person("cadre", case.union), self.clock, case.id,
+                                     case.version, bank_account())

@@ -103,6 +103,11 @@ class AidIn(_In):
     kind: AidKind | None = None
     amount: Money | None = None
     medical: bool = False
+    # Why the amount is not the campaign's tariff for the household (rules/tariffs.py).
+    amount_reason: str | None = Field(default=None, max_length=500)
+    # Goods (送实物): what is handed over and its value (物资折款).
+    goods_items: str | None = Field(default=None, max_length=500)
+    goods_value: Money | None = None
 
 
 class HouseholdData(_In):
@@ -234,7 +239,9 @@ def _household(record: Any) -> dict[str, Any]:
 def case_input(case: Any) -> CaseIn:
     """A stored case (models.Case) as the input that would create it: for edits and for re-checking fields."""
     return CaseIn.model_construct(
-        **_household(case), aid=AidIn.model_construct(kind=case.aid_kind, amount=case.aid_amount, medical=case.medical))
+        **_household(case), aid=AidIn.model_construct(kind=case.aid_kind, amount=case.aid_amount, medical=case.medical,
+                                                amount_reason=case.amount_reason, goods_items=case.goods_items,
+                                                goods_value=case.goods_value))
 
 
 def archive_input(archive: Any) -> ArchiveIn:

@@ -22,9 +22,10 @@ from sqlalchemy import (
     UniqueConstraint,
     exists,
     false,
+    select,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
 
 from workflows.identity import mask_account, mask_id
 from workflows.infra.clock import local_date, to_db
@@ -502,6 +503,18 @@ class Case(HouseholdColumns, Base):
         return exists().where(Objection.case_id == cls.id, Objection.status == ObjectionStatus.open)
 
     @hybrid_property
+    def notice_posted(self) -> bool:
+        """Its union recorded where and when the campaign's notice list was posted (NoticePosting)."""
+        session = object_session(self)
+        return session is not None and bool(session.scalar(select(exists().where(
+            NoticePosting.campaign_id == self.campaign_id, NoticePosting.union_id == self.union_id))))
+
+    @notice_posted.inplace.expression
+    @classmethod
+    def _notice_posted(cls):
+        return exists().where(NoticePosting.campaign_id == cls.campaign_id, NoticePosting.union_id == cls.union_id)
+
+    @hybrid_property
     def upheld_objection(self) -> bool:
         """An objection upheld during the current public notice (whenever it was recorded: one left open when the
         case was returned is decided in its next notice): the case must be returned or withdrawn."""
@@ -526,6 +539,8 @@ class PaymentBatch(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # When its payments were recorded (each case `disburse`d with the batch's reference); None while being put together.
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     result_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     lines: Mapped[list[PaymentLine]] = relationship(back_populates="batch", order_by="PaymentLine.id")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from workflows import verbs
+from workflows import rules, verbs
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.infra.clock import local_date
 from workflows.models import Account, Campaign, Union
@@ -19,7 +19,7 @@ from workflows.money import yuan
 from workflows.reads import organisation
 from workflows.reads import standards as living_standards
 from workflows.rules import deadline_text
-from workflows.vocab import UnionKind
+from workflows.vocab import Category, UnionKind, WorkerGroup
 
 from ..areas import gate
 from ..current import actor, clock
@@ -253,6 +253,52 @@ def _campaign_form(campaign: Campaign | None):
     status = 400 if form.is_submitted() else 200
     return render_template("admin/campaign_form.html", form=form, campaign=campaign, problems=problems,
                            union_names=names), status
+
+
+# ---------------------------------------------------------------- tariffs (标准) of a campaign
+
+def _cell(category, group) -> str:
+    return f"tariff.{category.value}.{group.value}"
+
+
+@bp.route("/campaigns/<int:campaign_id>/tariffs", methods=["GET", "POST"])
+def campaign_tariffs(campaign_id: int):
+    """The campaign's amounts as a grid of category × worker group; an empty cell has no tariff. Saved all or
+    none: one verb call per cell (a cell left as it was writes nothing), one commit."""
+    session = db()
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("找不到该活动")
+    form = ButtonForm()
+    stored = {(t.category, t.worker_group): t.amount for t in rules.tariffs.campaign_tariffs(session, campaign.id)}
+    cells = [(category, group, _cell(category, group)) for category in Category for group in WorkerGroup]
+    typed = {name: (request.form.get(name) or "").strip()[:40] for _c, _g, name in cells}
+
+    def save() -> None:
+        problems = {}
+        for category, group, name in cells:
+            try:
+                verbs.set_tariff(session, actor(), clock(), campaign.id, category.value, group.value,
+                                 typed[name] or None)
+            except Invalid as error:
+                problems[name] = error.fields.get("amount") or "；".join(error.fields.values())
+        if problems:
+            raise Invalid(problems)
+
+    problems: dict[str, str] = {}
+    if form.validate_on_submit():
+        try:
+            perform(save)
+            flash(_("已保存%(name)s的帮扶标准", name=campaign.name), "success")
+            return redirect(url_for(".campaign_tariffs", campaign_id=campaign.id))
+        except Invalid as error:
+            problems = error.fields
+    else:
+        typed = {name: (yuan(stored[(c.value, g.value)]).replace(",", "") if (c.value, g.value) in stored else "")
+                 for c, g, name in cells}
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/tariffs.html", campaign=campaign, form=form, categories=list(Category),
+                           groups=list(WorkerGroup), typed=typed, problems=problems, cell=_cell), status
 
 
 # ---------------------------------------------------------------- minimum living standards (低保标准)

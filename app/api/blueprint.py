@@ -19,7 +19,7 @@ api = APIBlueprint("api", __name__, url_prefix="/api/v1", abp_security=[{"bearer
 # Reached without a token: signing in, and the description of the API itself.
 PUBLIC = {"api.create_token"}
 # Endpoints that take multipart/form-data rather than JSON.
-MULTIPART = {"api.add_document", "api.import_ledger"}
+MULTIPART = {"api.add_document", "api.import_ledger", "api.record_receipt", "api.record_notice", "api.bank_result"}
 
 
 class UnsupportedMediaType(DomainError):

@@ -23,10 +23,11 @@ from pydantic import (
 )
 
 from workflows.archive_states import ARCHIVE_TRIGGERS, Status
-from workflows.identity import mask_id, mask_numbers
+from workflows.identity import mask_account, mask_id, mask_numbers
 from workflows.infra.clock import from_db
 from workflows.inputs import NATIONAL_FIELDS, AidIn, ApplicantIn, ArchiveIn, CaseIn, CausesIn, HouseholdIn, NationalIn
 from workflows.models import Archive, ArchiveReview, Case, Document, HomeVisit, Notification, Objection
+from workflows.money import plain
 from workflows.reads import reviews as review_reads
 from workflows.reads.archives import Application
 from workflows.reads.trail import Entry
@@ -437,6 +438,9 @@ class AidOut(BaseModel):
     kind: str | None
     amount: Decimal | None
     medical: bool
+    amount_reason: str | None = Field(None, description="Why the amount is not the campaign's tariff")
+    goods_items: str | None = Field(None, description="Goods (送实物): what is handed over")
+    goods_value: Decimal | None = Field(None, description="Goods: their value (物资折款), yuan")
 
 
 class ObjectionOut(BaseModel):
@@ -748,7 +752,9 @@ def standard_out(row: Any) -> dict[str, Any]:
 
 def case_out(case: Case, triggers: list[str], blocked: dict[str, str], *, recognition: Recognition) -> dict[str, Any]:
     return {**summary(case), **_household(case), "recognition": recognition_out(recognition, case),
-            "aid": {"kind": case.aid_kind, "amount": case.aid_amount, "medical": case.medical},
+            "aid": {"kind": case.aid_kind, "amount": case.aid_amount, "medical": case.medical,
+                    "amount_reason": case.amount_reason, "goods_items": case.goods_items,
+                    "goods_value": case.goods_value},
             "documents": [document_out(d) for d in case.documents],
             "missing_documents": missing_documents(case),
             "objections": [objection_out(o) for o in case.objections],
@@ -970,3 +976,144 @@ def progress_out(row: review_reads.Progress) -> dict[str, Any]:
             "active": row.active, "reviewed": row.reviewed, "reviewed_percent": row.reviewed_share, "due": row.due,
             "proposals": row.proposals, "drawn": row.drawn, "checked": row.checked,
             "discrepancies": row.discrepancies}
+
+
+# ------------------------------------------------------------------ tariffs, goods receipts, notice postings
+
+class TariffPath(BaseModel):
+    campaign_id: int = Field(ge=1, lt=2**31)
+    category: str = Field(max_length=32, description="A category code (vocab.Category)")
+    worker_group: str = Field(max_length=32, description="A worker group code (vocab.WorkerGroup)")
+
+
+class CampaignPath(BaseModel):
+    campaign_id: int = Field(ge=1, lt=2**31)
+
+
+class TariffIn(_In):
+    amount: Decimal | None = Field(description="Yuan, more than 0, at most two decimals; null deletes the tariff")
+
+
+class TariffOut(BaseModel):
+    campaign: int
+    category: str
+    worker_group: str
+    amount: Decimal | None
+
+
+class TariffList(RootModel[list[TariffOut]]):
+    pass
+
+
+class ReceiptOut(BaseModel):
+    case: int
+    handed_by: str
+    received_by: str
+    received_on: dt.date
+    document: str | None = Field(description="The signed scan: a document of the case (kind goods_receipt)")
+    recorded_at: dt.datetime
+
+
+class NoticeQuery(BaseModel):
+    campaign: int = Field(ge=1, lt=2**31)
+    union: str | None = Field(None, max_length=32, description="A grassroots union's code (district roles)")
+
+
+class NoticeOut(BaseModel):
+    id: int
+    campaign: int
+    union: str
+    place: str
+    posted_on: dt.date
+    file_name: str
+    file_sha256: str
+    recorded_at: dt.datetime
+
+
+class NoticeList(RootModel[list[NoticeOut]]):
+    pass
+
+
+def receipt_out(receipt) -> dict[str, Any]:
+    return {"case": receipt.case_id, "handed_by": receipt.handed_by, "received_by": receipt.received_by,
+            "received_on": receipt.received_on, "document": receipt.document_id,
+            "recorded_at": _utc(receipt.recorded_at)}
+
+
+def notice_out(posting, union_code: str) -> dict[str, Any]:
+    return {"id": posting.id, "campaign": posting.campaign_id, "union": union_code, "place": posting.place,
+            "posted_on": posting.posted_on, "file_name": posting.file_name, "file_sha256": posting.file_sha256,
+            "recorded_at": _utc(posting.recorded_at)}
+
+
+# ------------------------------------------------------------------ payment batches (批量代发)
+
+class BatchCreate(_In):
+    cases: list[Annotated[int, Field(ge=1, lt=2**31)]] = Field(min_length=1, max_length=2000,
+                                                               description="District-approved cases to pay")
+
+
+class BatchPath(BaseModel):
+    batch_id: int = Field(ge=1, lt=2**31)
+
+
+class BankFileQuery(BaseModel):
+    format: Literal["xlsx", "csv"] = "xlsx"
+
+
+class PaymentLineOut(BaseModel):
+    case: int
+    file_number: str | None
+    bank_account: str = Field(description="Masked: the last 4 digits (the bank file alone carries the full number)")
+    name: str
+    amount: str = Field(description="元, two decimals")
+    status: Literal["pending", "paid", "returned"]
+    reason: str | None = Field(description="The bank's reason of a returned payment")
+
+
+class BatchSummaryOut(BaseModel):
+    id: int
+    reference: str
+    created_by: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = Field(description="When its payments were recorded (the cases disbursed)")
+    exported_at: dt.datetime | None
+    result_at: dt.datetime | None
+    count: int
+    amount: str
+    paid: int
+    returned: int
+    pending: int
+
+
+class BatchOut(BatchSummaryOut):
+    lines: list[PaymentLineOut]
+
+
+class BatchList(RootModel[list[BatchSummaryOut]]):
+    pass
+
+
+class BankResultOut(BaseModel):
+    paid: int = Field(description="The batch's lines paid, by this result and any before")
+    returned: int = Field(description="The batch's lines returned (their cases bounced to payment_returned)")
+
+
+class BankResultError(Error):
+    rows: list[LedgerRowError] | None = Field(None, description="invalid result file: every row that matches no "
+                                                                "payment, or several (nothing applied)")
+
+
+def batch_summary_out(summary) -> dict[str, Any]:
+    batch = summary.batch
+    return {"id": batch.id, "reference": batch.reference, "created_by": summary.created_by,
+            "created_at": _utc(batch.created_at), "sent_at": _utc(batch.sent_at),
+            "exported_at": _utc(batch.exported_at), "result_at": _utc(batch.result_at), "count": summary.count,
+            "amount": plain(summary.amount), **{k: summary.statuses.get(k, 0) for k in ("paid", "returned", "pending")}}
+
+
+def batch_out(detail) -> dict[str, Any]:
+    return {**batch_summary_out(detail.summary), "lines": [
+        {"case": line.case_id, "file_number": line.case.file_number, "bank_account": mask_account(line.bank_account),
+         "name": line.name, "amount": plain(line.amount), "status": line.status, "reason": line.reason}
+        for line in detail.lines]}

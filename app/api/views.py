@@ -17,18 +17,21 @@ from workflows.infra import audit
 from workflows.infra.clock import LOCAL, to_db
 from workflows.models import Account, Campaign, Notification, Union
 from workflows.reads import archives, reports, trail, worklists
+from workflows.reads import payments as payment_reads
 from workflows.reads import reviews as review_reads
 from workflows.reads import standards as living_standards
 from workflows.reads.notifications import listing, unread
 from workflows.rules import reviews as review_rules
-from workflows.states import UNION_ROLES
-from workflows.verbs import imports, signin
+from workflows.states import UNION_ROLES, Role, State
+from workflows.verbs import imports, notices, signin
 from workflows.verbs.imports import IMPORTERS, LedgerInvalid
+from workflows.verbs.payments import ResultInvalid
 
 from .. import ledger
 from ..archive_exports import archive_workbook, archives_to_export
 from ..db import db
 from ..exports import statistics_workbook
+from ..finance import bankfile
 from ..respond import perform
 from . import schemas as s
 from .blueprint import actor, api, clock, uploads
@@ -148,8 +151,17 @@ def get_case(path: s.CasePath):
            summary="Change fields of a draft; objects are merged, the member list is replaced whole")
 def edit_case(path: s.CasePath, body: s.CasePatch):
     data = body.model_dump(mode="json", exclude={"version"}, exclude_unset=True)
-    case = perform(lambda: verbs.edit_case(db(), actor(), clock(), path.case_id, body.version, data))
+    case = perform(lambda: _edit_or_correct(path.case_id, body.version, data))
     return _case_response(case)
+
+
+def _edit_or_correct(case_id: int, version: int, data: dict):
+    """A draft's fields; or, for a returned payment (退票待处理), its corrected bank account alone."""
+    if verbs.get_case(db(), actor(), case_id).state != State.payment_returned:
+        return verbs.edit_case(db(), actor(), clock(), case_id, version, data)
+    if others := sorted(set(data) - {"bank_account"}):
+        raise Invalid({name: "退票待处理的案件只能更正银行账号" for name in others})
+    return verbs.correct_account(db(), actor(), clock(), case_id, version, data.get("bank_account"))
 
 
 class DocumentForm(BaseModel):
@@ -537,3 +549,144 @@ def review_report(query: s.ReviewReportQuery):
     *unions, total = review_reads.progress(db(), now, year)
     return s.ReviewReport.model_validate({"year": year, "as_of": now, "unions": [s.progress_out(r) for r in unions],
                                          "total": s.progress_out(total)}).model_dump(mode="json")
+
+
+# ------------------------------------------------------------------ tariffs, goods receipts, notice postings
+
+@api.get("/campaigns/<int:campaign_id>/tariffs", tags=[OTHER], responses=s.responses({200: s.TariffList}, 404),
+         summary="A campaign's tariffs (标准) by category and worker group (any signed-in role)")
+def list_tariffs(path: s.CampaignPath):
+    if db().get(Campaign, path.campaign_id) is None:
+        raise NotFound("找不到该活动")
+    return [s.TariffOut.model_validate({"campaign": t.campaign_id, "category": t.category,
+                                        "worker_group": t.worker_group, "amount": t.amount}).model_dump(mode="json")
+            for t in rules.tariffs.campaign_tariffs(db(), path.campaign_id)]
+
+
+@api.put("/campaigns/<int:campaign_id>/tariffs/<category>/<worker_group>", tags=[OTHER],
+         responses=s.responses({200: s.TariffOut}, 403, 404),
+         summary="Set a campaign's amount for a category and worker group; amount null deletes it (administrators)")
+def set_tariff(path: s.TariffPath, body: s.TariffIn):
+    tariff = perform(lambda: verbs.set_tariff(db(), actor(), clock(), path.campaign_id, path.category,
+                                              path.worker_group, body.amount))
+    return s.TariffOut.model_validate({"campaign": path.campaign_id, "category": path.category,
+                                       "worker_group": path.worker_group,
+                                       "amount": tariff.amount if tariff else None}).model_dump(mode="json")
+
+
+class ReceiptForm(BaseModel):
+    handed_by: str = Field(max_length=200)
+    received_by: str = Field(max_length=200)
+    received_on: str = Field(max_length=32, description="ISO 8601, 2018-01-05")
+    file: FileStorage
+
+
+@api.post("/cases/<int:case_id>/receipt", tags=[CASES],
+          responses=s.responses({201: s.ReceiptOut}, 403, 404, 409, 413, 415),
+          summary="Record the real-name receipt of a goods case (送实物) with the signed scan (its union's people)")
+def record_receipt(path: s.CasePath, form: ReceiptForm):
+    if not isinstance(form.file, UploadedFile):
+        raise Invalid({"file": "请选择文件"})
+    content = form.file.stream.read(uploads().max_bytes + 1)
+    receipt = perform(lambda: verbs.record_receipt(db(), actor(), clock(), uploads(), path.case_id, form.handed_by,
+                                                   form.received_by, form.received_on, form.file.filename or "",
+                                                   content))
+    return s.ReceiptOut.model_validate(s.receipt_out(receipt)).model_dump(mode="json"), 201
+
+
+class NoticeForm(BaseModel):
+    campaign: int = Field(ge=1, lt=2**31)
+    place: str = Field(max_length=400)
+    posted_on: str = Field(max_length=32, description="ISO 8601, 2018-01-05")
+    file: FileStorage
+
+
+@api.post("/notices", tags=[CASES], responses=s.responses({201: s.NoticeOut}, 403, 404, 413, 415),
+          summary="Record where and when the union's notice list was posted, with a photo or scan (its people)")
+def record_notice(form: NoticeForm):
+    if not isinstance(form.file, UploadedFile):
+        raise Invalid({"file": "请选择文件"})
+    content = form.file.stream.read(uploads().max_bytes + 1)
+    posting = perform(lambda: verbs.record_notice(db(), actor(), clock(), uploads(), form.campaign, form.place,
+                                                  form.posted_on, form.file.filename or "", content))
+    return s.NoticeOut.model_validate(s.notice_out(posting, actor_union_code())).model_dump(mode="json"), 201
+
+
+@api.get("/notices", tags=[CASES], responses=s.responses({200: s.NoticeList}, 403, 404),
+         summary="Where and when the notice lists of a campaign were posted: a union's own, or any for the district")
+def list_notices(query: s.NoticeQuery):
+    rules.require_role(actor(), rules.NOTICE_READERS, "查看公示张贴情况")
+    campaign, union = reports.scope(db(), actor(), query.campaign, query.union)
+    codes = dict(db().execute(select(Union.id, Union.code)).all())
+    return [s.NoticeOut.model_validate(s.notice_out(p, codes[p.union_id])).model_dump(mode="json")
+            for p in notices.postings(db(), campaign.id, union.id if union else None)]
+
+
+def actor_union_code() -> str:
+    return db().get(Union, actor().union_id).code
+
+
+# ---------------------------------------------------------------- payment batches (批量代发)
+
+MONEY = Tag(name="发放 Money")
+
+
+@api.get("/payments/batches", tags=[MONEY], responses=s.responses({200: s.BatchList}, 403),
+         summary="The payment batches, the newest first (finance)")
+def list_batches():
+    return [s.BatchSummaryOut.model_validate(s.batch_summary_out(b)).model_dump(mode="json")
+            for b in payment_reads.batches(db(), actor())]
+
+
+@api.post("/payments/batches", tags=[MONEY], responses=s.responses({201: s.BatchOut}, 403, 404, 409),
+          summary="Put district-approved cases with an account in a new batch: one line per case (finance)")
+def create_batch(body: s.BatchCreate):
+    batch = perform(lambda: verbs.create_batch(db(), actor(), clock(), body.cases))
+    return _batch_response(batch.id, 201)
+
+
+@api.get("/payments/batches/<int:batch_id>", tags=[MONEY], responses=s.responses({200: s.BatchOut}, 403, 404))
+def get_batch(path: s.BatchPath):
+    return _batch_response(path.batch_id)
+
+
+def _batch_response(batch_id: int, status: int = 200):
+    detail = payment_reads.batch_detail(db(), actor(), batch_id)
+    return s.BatchOut.model_validate(s.batch_out(detail)).model_dump(mode="json"), status
+
+
+@api.get("/payments/batches/<int:batch_id>/bank-file", tags=[MONEY], responses=s.responses({200: None}, 403, 404),
+         summary="The bank's file (账号, 户名, 金额, 备注; one sheet, one header row) with the full accounts: finance "
+                 "only, every download audited")
+def bank_file(path: s.BatchPath, query: s.BankFileQuery):
+    batch = perform(lambda: verbs.bank_file(db(), actor(), clock(), path.batch_id, query.format))
+    return send_file(io.BytesIO(bankfile.write(batch, query.format)), as_attachment=True,
+                     download_name=bankfile.filename(batch, query.format), mimetype=bankfile.MIMETYPES[query.format])
+
+
+class BankResultForm(BaseModel):
+    file: FileStorage
+
+
+@api.post("/payments/batches/<int:batch_id>/bank-result", tags=[MONEY],
+          responses={**s.responses({200: s.BankResultOut}, 403, 404, 409, 413, 415), 400: s.BankResultError},
+          summary="The bank's result (.xlsx or CSV: 账号, 户名, 金额, 状态 成功|失败, 原因): each row matched to its "
+                  "payment, paid or bounced; a row matching no payment or several answers 400 with \"rows\" and "
+                  "nothing is applied")
+def bank_result(path: s.BatchPath, form: BankResultForm):
+    if not isinstance(form.file, UploadedFile):
+        raise Invalid({"file": "请选择文件"})
+    rules.require_role(actor(), (Role.finance,), "导入银行回单")  # before the file is read at all
+    limit = uploads().max_bytes
+    content = form.file.stream.read(limit + 1)
+
+    def refused(error):
+        if isinstance(error, ResultInvalid):
+            return jsonify({**error_body(error), "rows": [problem.as_dict() for problem in error.rows]}), 400
+        return domain_response(error)
+
+    batch = perform(lambda: verbs.bank_result(db(), actor(), clock(), path.batch_id,
+                                              bankfile.read_result(content, limit)), refused)
+    return s.BankResultOut(paid=sum(line.status == "paid" for line in batch.lines),
+                           returned=sum(line.status == "returned" for line in batch.lines)).model_dump(mode="json")
+

@@ -94,12 +94,18 @@ def stays(flow: Flow) -> dict[str, list[StrEnum]]:
 
 def main_path(pairs, order: list[StrEnum] | None = None) -> list[StrEnum]:
     """The longest chain of forward moves from the first state; forward moves only go up the order of the states,
-    so they form no cycle and a pass from the last state back finds it."""
+    so they form no cycle and a pass from the last state back finds it. A detour, a state whose every move goes
+    back (a case's returned payment), is drawn below as a side exit, not at the end of the row."""
     order = order or list(case_flow().states)
     rank = {state: i for i, state in enumerate(order)}
+    outs: dict[StrEnum, list[StrEnum]] = {}
+    for source, dest in pairs:
+        outs.setdefault(source, []).append(dest)
+    detours = {s for s, dests in outs.items() if all(rank[d] < rank[s] for d in dests)}
     longest: dict[StrEnum, list[StrEnum]] = {}
     for state in reversed(order):
-        onwards = [longest[dest] for source, dest in pairs if source == state and rank[dest] > rank[state]]
+        onwards = [longest[dest] for source, dest in pairs
+                   if source == state and rank[dest] > rank[state] and dest not in detours]
         longest[state] = [state] + max(onwards, key=len, default=[])
     return longest[order[0]]
 

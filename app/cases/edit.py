@@ -137,6 +137,8 @@ def _submit(form: CaseForm, case: Case | None, save: Callable[[dict[str, Any]], 
         flash(_("修改已保存"), "success")
     else:
         flash(_("没有需要保存的修改"), "info")
+    for warning in amount_notes(saved)["warnings"]:  # saved, but `document` will refuse it: say so now
+        flash(_("帮扶金额：%(warning)s", warning=warning), "warning")
     return redirect(url_for("cases.show", case_id=saved.id))
 
 
@@ -158,7 +160,16 @@ def _page(form: CaseForm, case: Case | None, *, errors: dict[str, str] | None = 
     return render_template("cases/form.html", form=form, case=case, campaigns=campaigns, errors=errors,
                            summary=labelled_errors(form, errors), problem=problem, stale=stale,
                            kept=kept_numbers(form, case), prototype=member_prototype(), needed=set(FIELD_LABELS),
-                           needs=document_needs(case)), status
+                           needs=document_needs(case), amount=amount_notes(case)), status
+
+
+def amount_notes(case: Case | None) -> dict[str, Any]:
+    """Beside the amount of a saved draft: the campaign's tariff for the household, and what is wrong with the
+    amount as saved (over a cap, or not the tariff without a reason): the rule `document` refuses with."""
+    if case is None:
+        return {"tariff": None, "warnings": []}
+    warnings = rules.tariffs.amount_reasons(db(), case) if case.state == State.drafted else []
+    return {"tariff": rules.tariffs.tariff_for(db(), case), "warnings": [reason.message for reason in warnings]}
 
 
 def document_needs(case: Case | None) -> dict[str, Any]:

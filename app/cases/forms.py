@@ -92,6 +92,9 @@ class AidForm(Form):
     kind = select_field(_l("帮扶方式"), AidKind)
     amount = text_field(_l("帮扶金额（元）"))
     medical = BooleanField(_l("医疗救助案件（需另附重大疾病证明和住院结算单）"))
+    amount_reason = text_field(_l("金额与标准不同的理由"))
+    goods_items = text_field(_l("实物名称及数量（送实物）"))
+    goods_value = text_field(_l("物资折款（元）"))
 
 
 class HouseholdFields(FlaskForm):
@@ -188,7 +191,10 @@ def household_data(form: HouseholdFields, record: Any | None = None) -> dict[str
 def case_data(form: CaseForm, case: Case | None = None) -> dict[str, Any]:
     """The input of create_case / edit_case (CaseIn's shape) from the form."""
     return {**household_data(form, case), "aid": {"kind": _value(form.aid.kind), "amount": _value(form.aid.amount),
-                                                   "medical": bool(form.aid.medical.data)}}
+                                                   "medical": bool(form.aid.medical.data),
+                                                   "amount_reason": _value(form.aid.amount_reason),
+                                                   "goods_items": _value(form.aid.goods_items),
+                                                   "goods_value": _value(form.aid.goods_value)}}
 
 
 def kept_numbers(form: HouseholdFields, record: Any | None) -> dict[str, str]:

@@ -18,10 +18,12 @@ from workflows import rules, verbs
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Account, AuditEvent
 from workflows.reads import standards as living_standards
-from workflows.states import BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, State, label_of_action
-from workflows.vocab import ObjectionStatus
+from workflows.rules.payments import correction_reasons
+from workflows.states import BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, State, label_of_action
+from workflows.verbs import goods
+from workflows.vocab import AidKind, ObjectionStatus
 
-from ..current import actor, clock
+from ..current import actor, clock, uploads
 from ..db import db
 from ..requests import safe_next
 from ..respond import error_text, perform, status_of
@@ -39,7 +41,8 @@ def _timeline(case_id: int) -> list[dict[str, Any]]:
 
 
 def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, error: str | None = None,
-            typed: dict[str, str] | None = None, objection_error: str | None = None):
+            typed: dict[str, str] | None = None, objection_error: str | None = None,
+            receipt_error: str | None = None, account_error: str | None = None):
     me, now = actor(), clock().now()
     allowed, blocked = rules.available(db(), case, me, now)
     timeline = _timeline(case.id)
@@ -68,7 +71,18 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         # Recognition: the income against the standard of the campaign's year; the visit its notice waits for.
         "shown": living_standards.shown(rules.guards.case_recognition(db(), case), case),
         "needs_visit": case.state in BEFORE_NOTICE and rules.recognition.needs_visit(case.archive),
+        # The amount of a draft as `document` will judge it (caps, tariff), beside the amount.
+        "amount_warnings": [r.message for r in rules.tariffs.amount_reasons(db(), case)]
+        if case.state == State.drafted else [],
+        # Goods: the real-name receipt, and its form for the union's people once the district has approved.
+        "receipt": goods.receipt_of(db(), case) if case.aid_kind == AidKind.goods else None,
+        "receipt_error": receipt_error,
     }
+    # A returned payment (退票): its account corrected on this page by those who may (rules.payments).
+    context["may_correct_account"] = not correction_reasons(case, me)
+    context["account_error"] = account_error
+    context["may_record_receipt"] = (me.role in UNION_ROLES and context["receipt"] is None
+                                     and not goods.receipt_reasons(case))
     return render_template("cases/show.html", **context), status
 
 
@@ -148,6 +162,34 @@ def resolve_objection(case_id: int, objection_id: int):
     else:
         flash(_("异议不成立，案件可继续办理"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#objections")
+
+
+@bp.post("/<int:case_id>/receipt")
+@login_required
+def record_receipt(case_id: int):
+    """实名签收 of a goods case: who handed over, who received, when, and the signed scan."""
+    typed = {name: request.form.get(name, "") for name in ("handed_by", "received_by", "received_on")}
+    scan = request.files.get("file")
+    content = scan.stream.read(uploads().max_bytes + 1) if scan else b""
+    perform(lambda: verbs.record_receipt(db(), actor(), clock(), uploads(), case_id, typed["handed_by"],
+                                         typed["received_by"], typed["received_on"],
+                                         (scan.filename or "") if scan else "", content),
+            _refused(case_id, receipt_error=typed), passing=(NotFound,))
+    flash(_("已登记实物签收"), "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#receipt")
+
+
+@bp.post("/<int:case_id>/account")
+@login_required
+def correct_account(case_id: int):
+    """更正银行账号 of a returned payment; finance, someone else, then reissues it."""
+    typed = {"bank_account": request.form.get("bank_account", "")}
+    version = request.form.get("version", "")
+    perform(lambda: verbs.correct_account(db(), actor(), clock(), case_id, int(version) if version.isdigit() else -1,
+                                          typed["bank_account"]),
+            _refused(case_id, account_error=typed), passing=(NotFound,))
+    flash(_("已更正银行账号，须由另一位财务人员确认后重新发放"), "success")
+    return redirect(url_for("cases.show", case_id=case_id) + "#returned")
 
 
 @bp.post("/<int:case_id>/claim")

@@ -9,4 +9,4 @@ from ..areas import gate
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 gate(bp)
 
-from . import views  # noqa: E402,F401  (the views register on bp)
+from . import batches, views  # noqa: E402,F401  (the views register on bp)

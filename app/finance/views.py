@@ -109,6 +109,9 @@ def act():
                                     f"（案件编号：{'、'.join(map(str, forgotten))}）"})
         return verbs.disburse_batch(db(), me, clock(), [Payment(i, versions.get(i), refs.get(i)) for i in selected],
                                     reference)
+    if action in ("select_all", "select_none"):
+        # Only the ticks change: the references typed, the batch's included, come back as they were.
+        return _render(filters, refs=refs, reference=reference, select_all=action == "select_all")
     if action == "export":
         return perform(lambda: _export(selected), refused)
     paid = perform(pay, refused)

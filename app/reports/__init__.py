@@ -18,6 +18,7 @@ from workflows.infra.clock import LOCAL
 from workflows.models import Campaign, Union
 from workflows.reads import reports
 from workflows.states import UNION_ROLES
+from workflows.vocab import WorkerGroup
 
 from ..areas import gate
 from ..current import actor, clock
@@ -60,14 +61,16 @@ def _pickers(campaign: Campaign | None, union: Union | None, everything: list[Ca
 @bp.get("/")
 @login_required
 def index():
-    """The statistics table on screen, laid out as the .xlsx: the unit and date, the key figures, one block per
-    breakdown with its totals, and one row per union."""
+    """The statistics table on screen, laid out as the .xlsx: the unit and date, the table as the unions report it
+    (a row per union and the totals), then how the cases stand: one block per breakdown, the stages per union."""
     campaign, union, everything = _chosen()
     context = _pickers(campaign, union, everything)
     if campaign is None:
         return render_template("reports/statistics.html", table=None, **context)
     table = reports.statistics(db(), campaign.id, union)
     return render_template("reports/statistics.html", table=table, sections=SECTIONS,
+                           groups=[(group.value, group.label) for group in WorkerGroup],
+                           sources=[(key, label) for key, _column, label in reports.SOURCES],
                            day=chinese_date(clock().now().astimezone(LOCAL).date()),
                            totals={key: _totals(table[key]) for key, _label in SECTIONS},
                            union_totals=_union_totals(table["by_union"]), **context)
@@ -136,7 +139,8 @@ def _totals(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _union_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    counts = ("cases", "in_progress", "entered", "district_approved", "disbursed", "overdue", "rejected", "withdrawn")
+    counts = ("cases", "in_progress", "entered", "district_approved", "disbursed", "payment_returned", "overdue",
+              "rejected", "withdrawn")
     totals: dict[str, Any] = {key: sum(row[key] for row in rows) for key in counts}
     totals.update({key: sum((Decimal(row[key]) for row in rows), Decimal(0)) for key in ("approved", "paid")})
     return totals

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -12,9 +13,11 @@ from workflows import verbs
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.infra.uploads import TooLarge, UnsupportedType
 from workflows.models import Campaign
+from workflows.money import plain
 from workflows.reads import summaries
 from workflows.rules import past_report_deadline, require_role
 from workflows.states import UNION_ROLES
+from workflows.verbs.summaries import FUNDS
 
 from ..areas import gate
 from ..cases.documents import send_stored
@@ -24,6 +27,9 @@ from ..respond import perform, status_of
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 gate(bp)
+# The sources of money the form asks for (in 元) and the district's table shows: key, column, label.
+FUND_LABELS = tuple((key, column, label) for (key, column, _), label in zip(FUNDS, (
+    _l("上级工会拨付"), _l("本级工会"), _l("党政支持"), _l("社会募集"), _l("职工捐款"))))
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -46,7 +52,7 @@ def index():
     campaign = next((c for c in campaigns if str(c.id) == chosen), campaigns[0] if campaigns else None)
     rows = summaries.status(db(), campaign.id) if campaign else []
     return render_template("summaries/district.html", campaigns=campaigns, campaign=campaign, rows=rows,
-                           handed_in=sum(1 for r in rows if r.summary is not None))
+                           handed_in=sum(1 for r in rows if r.summary is not None), fund_fields=FUND_LABELS)
 
 
 @bp.route("/<int:campaign_id>", methods=["GET", "POST"])
@@ -57,8 +63,11 @@ def edit(campaign_id: int):
     campaign = _campaign(campaign_id)
     current = summaries.for_union(db(), campaign.id, me.union_id)
     text, errors, status = (current.text if current else ""), {}, 200
+    funds = {key: (plain(getattr(current, column)) if current and getattr(current, column) is not None else "")
+             for key, column, _label in FUNDS}
     if request.method == "POST":
         text = request.form.get("text", "")
+        funds = {key: request.form.get(f"funds.{key}", "")[:32] for key, _column, _label in FUNDS}
         upload = request.files.get("file")
         file = (upload.filename or "", upload.read()) if upload and upload.filename else None
 
@@ -66,16 +75,17 @@ def edit(campaign_id: int):
             errors = error.fields if isinstance(error, Invalid) else {"form": error.message}
             if isinstance(error, (TooLarge, UnsupportedType)):  # about the file: said beside it
                 errors = {"file": error.message}
-            return _form(campaign, current, text, errors, status_of(error))
-        perform(lambda: verbs.submit_summary(db(), me, clock(), uploads(), campaign.id, text, file), refused)
+            return _form(campaign, current, text, funds, errors, status_of(error))
+        perform(lambda: verbs.submit_summary(db(), me, clock(), uploads(), campaign.id, text, file, funds=funds),
+                refused)
         flash(_("活动总结已提交"), "success")
         return redirect(url_for("summaries.index"))
-    return _form(campaign, current, text, errors, status)
+    return _form(campaign, current, text, funds, errors, status)
 
 
-def _form(campaign, current, text: str, errors: dict[str, str], status: int):
+def _form(campaign, current, text: str, funds: dict[str, str], errors: dict[str, str], status: int):
     return render_template("summaries/form.html", campaign=campaign, current=current, text=text, errors=errors,
-                           max_text=verbs.summaries.MAX_TEXT,
+                           funds=funds, fund_fields=FUND_LABELS, max_text=verbs.summaries.MAX_TEXT,
                            past=past_report_deadline(campaign, clock().now())), status
 
 

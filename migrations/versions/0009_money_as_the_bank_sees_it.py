@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('exported_at', sa.DateTime(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('result_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['accounts.id'], name=op.f('fk_payment_batches_created_by_id_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_batches')),

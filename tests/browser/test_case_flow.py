@@ -100,6 +100,16 @@ def test_a_case_from_draft_to_disbursed_through_the_screens(browser, people, wor
     assert "基层已审核" in page.inner_text("#case-state")
     press(page, "开始公示")
     assert "公示中" in page.inner_text("#case-state")
+    # The list is posted on the notice board: where, when and a photo, recorded on the list's page (enter waits).
+    browser.go(f"/cases/notice?campaign={world.default_campaign().id}")
+    photo = tmp_path / "notice.pdf"
+    photo.write_bytes(PDF)
+    page.fill("#place", "厂区公告栏")
+    page.fill("#posted_on", "2018-01-08")
+    page.set_input_files("#notice-file", str(photo))
+    page.get_by_role("button", name="登记张贴情况").click()
+    page.wait_for_load_state()
+    assert "厂区公告栏" in page.inner_text("#postings")
     browser.go("/inbox")
     assert group_count(page, "待审核") == 0
     browser.sign_out()

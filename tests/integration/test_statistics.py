@@ -1,6 +1,7 @@
-"""The statistics table (送温暖活动统计表) as the .xlsx a union office hands in, opened back with openpyxl: its
-totals are the database's, counted here with plain SQL; a union's file counts that union (and those under it)
-only; and the figures of the dashboard (funnel, forfeited by union, budget) are what the cases say."""
+"""The statistics table (送温暖活动统计表) as the .xlsx a union office hands in, opened back with openpyxl: how the cases
+stand (sheets 办理情况 and 分单位办理情况), its totals the database's, counted here with plain SQL; a union's file
+counts that union (and those under it) only; and the figures of the dashboard (funnel, forfeited by union, budget)
+are what the cases say. The unions' own layout (sheet 统计表) is tests/integration/test_statistics_table.py's."""
 
 from __future__ import annotations
 
@@ -23,10 +24,13 @@ from workflows.models import Campaign, Union
 from workflows.reads import reports
 from workflows.states import State
 
-from ..factories import Factory
+from ..factories import Factory, id_number
 
 CENT = Decimal("0.01")
 AFTER_DEADLINE = dt.datetime(2018, 1, 26, 9, 0, tzinfo=LOCAL)
+# Each 4,950 元 of 本级工会 is 0.50 万元 rounded, the two together 0.99 万元: the totals row is the 元's, rounded once.
+FUNDS_A = {"upper": "3000", "own": "4950", "government": "1000.50", "society": "", "donations": "120"}
+FUNDS_B = {"upper": "2000", "own": "4950", "society": "500"}
 
 
 @dataclass
@@ -52,26 +56,39 @@ def build_season(make: Factory) -> Season:
     campaign = make.campaign(budget="50000", union_budgets={a.code: "20000", b.code: "10000"})
     other = make.campaign()
 
-    def case(state: State, union: Union, amount: str | None, kind: str | None = "funds", **data: Any):
-        return make.case(state, union=union, campaign=campaign,
-                         aid={"kind": kind, "amount": amount, "medical": False}, **data)
+    def case(state: State, union: Union, amount: str | None, kind: str | None = "funds", medical: bool = False,
+             **data: Any):
+        aid = {"kind": kind, "amount": amount, "medical": medical}
+        aid.update({key: data.pop(key) for key in ("goods_items", "goods_value") if key in data})
+        return make.case(state, union=union, campaign=campaign, aid=aid, **data)
 
     case(State.drafted, a, "500")
     case(State.drafted, a, None, kind=None, worker_group=None, category=None)  # nothing chosen yet
     case(State.documented, a, "600", category="relative")
     case(State.entered, a, "800", worker_group="migrant_worker")
-    case(State.district_approved, a, "1200.50", category="accident")
-    case(State.disbursed, a, "1500")
+    case(State.district_approved, a, "1200.50", category="accident", household=household(3))
+    case(State.disbursed, a, "1500", medical=True)
     case(State.forfeited, a, "700")  # rejected: 不合格
     case(State.withdrawn, a, "300")
     case(State.disbursed, b, "2000", kind="education", worker_group="model_worker")
-    case(State.district_approved, b, "900.25", kind="goods")
+    case(State.district_approved, b, None, kind="goods", goods_items="大米一袋、食用油一桶", goods_value="900.25")
     late = case(State.publicized, b, "400")
     make.case(State.disbursed, union=a, campaign=other)
+    # Where the money came from, as unions A and B state it in their summaries (C hands in none).
+    for union, funds in ((a, FUNDS_A), (b, FUNDS_B)):
+        verbs.submit_summary(session, make.person("cadre", union), clock, make.uploads, campaign.id,
+                             "走访慰问困难职工，详见统计表。", funds=funds)
     clock.set(AFTER_DEADLINE)
     verbs.fire(session, SYSTEM, clock, late.id, "forfeit", None)  # 逾期未报
     session.flush()
     return Season(campaign, other, federation, a, b, c)
+
+
+def household(members: int) -> dict[str, Any]:
+    """A household of the applicant and `members` others."""
+    return {"annual_income": "24000", "housing": "租住公房",
+            "members": [{"name": f"成员{i}", "relation": "子女", "id_number": id_number(dt.date(2005, 1, 1 + i)),
+                         "monthly_income": "0", "health": "良好", "occupation": "学生"} for i in range(members)]}
 
 
 @pytest.fixture
@@ -120,8 +137,8 @@ class Book:
 
 def read(data: bytes) -> Book:
     workbook = load_workbook(io.BytesIO(data))
-    sheet = workbook["统计表"]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    head = [list(row) for row in workbook["统计表"].iter_rows(max_row=2, values_only=True)]
+    rows = [list(row) for row in workbook["办理情况"].iter_rows(values_only=True)]
     blocks: dict[str, list[list[Any]]] = {}
     current = None
     for row in rows[3:]:
@@ -131,8 +148,9 @@ def read(data: bytes) -> Book:
             current = blocks.setdefault(row[0], [])
         elif current is not None:
             current.append(row)
-    union_rows = [list(row) for row in workbook["分单位统计"].iter_rows(min_row=6, values_only=True)]
-    return Book(rows[0][0], rows[1][0], rows[1][2], blocks, union_rows, workbook)
+    union_rows = [list(row) for row in workbook["分单位办理情况"].iter_rows(min_row=6, values_only=True)]
+    date = next(value for value in head[1][1:] if value)
+    return Book(head[0][0], head[1][0], date, blocks, union_rows, workbook)
 
 
 def workbook_for(session, campaign: Campaign, union: Union | None, now=AFTER_DEADLINE) -> bytes:
@@ -169,11 +187,12 @@ def test_the_workbook_totals_equal_the_database(session, season, scope):
         assert sum(row[1] for row in rows) == totals[1]  # the rows add up to the totals row
     unions, totals = book.unions[:-1], book.unions[-1]
     assert totals[0] == "合计"
-    assert [totals[2], money(totals[10]), money(totals[11])] == [expected["cases"], expected["approved"],
+    assert [totals[2], money(totals[11]), money(totals[12])] == [expected["cases"], expected["approved"],
                                                                   expected["paid"]]
     assert sum(row[2] for row in unions) == totals[2]  # the unions' rows add up to the totals row
-    assert [totals[7], totals[8]] == [expected["overdue"], expected["rejected"]]
-    assert sum(totals[3:10]) == totals[2]  # every case is at one stage or one exit
+    assert [totals[8], totals[9]] == [expected["overdue"], expected["rejected"]]
+    assert totals[7] == expected["by_state"].get("payment_returned", 0)
+    assert sum(totals[3:11]) == totals[2]  # every case is at one stage or one exit
 
 
 def test_each_union_row_is_that_union_s_cases(session, season):
@@ -184,9 +203,9 @@ def test_each_union_row_is_that_union_s_cases(session, season):
     for row in book.unions[:-1]:
         union = next(u for u in (season.a, season.b, season.c) if u.name == row[1])
         expected = sql_figures(session, season.campaign, [union])
-        assert [row[2], money(row[10]), money(row[11]), row[7], row[8]] == \
+        assert [row[2], money(row[11]), money(row[12]), row[8], row[9]] == \
             [expected["cases"], expected["approved"], expected["paid"], expected["overdue"], expected["rejected"]]
-        assert row[9] == expected["by_state"].get("withdrawn", 0)
+        assert row[10] == expected["by_state"].get("withdrawn", 0)
 
 
 def test_a_union_s_file_counts_that_union_only(session, season):
@@ -200,7 +219,9 @@ def test_a_union_s_file_counts_that_union_only(session, season):
 
 def test_the_layout_is_the_one_a_union_office_hands_in(session, season):
     book = read(workbook_for(session, season.campaign, None))
-    sheet = book.workbook["统计表"]
+    assert book.workbook.sheetnames == ["统计表", "办理情况", "分单位办理情况"]  # the unions' table first
+    sheet = book.workbook["办理情况"]
+    assert sheet["A1"].value == f"{season.campaign.name}活动办理情况"
     assert book.title == f"{season.campaign.name}活动统计表"
     assert book.unit == "填报单位：某区总工会"  # the district's own name
     assert book.date == "填报日期：2018年1月26日"
@@ -212,8 +233,9 @@ def test_the_layout_is_the_one_a_union_office_hands_in(session, season):
     assert money_cells and all(cell.number_format == "#,##0.00" for cell in money_cells)
     assert all(sheet.column_dimensions[c].width >= 12 for c in "ABCDE")
     assert int(sheet.page_setup.paperSize) == 9 and sheet.page_setup.fitToWidth == 1  # A4, one page wide
-    unions = book.workbook["分单位统计"]
-    assert unions["A4"].value == "序号" and unions["C4"].value == "案件数（件）" and unions["K4"].value == "金额（元）"
+    unions = book.workbook["分单位办理情况"]
+    assert unions["A4"].value == "序号" and unions["C4"].value == "案件数（件）" and unions["L4"].value == "金额（元）"
+    assert unions["H5"].value == "退票待处理"
     assert unions.print_title_rows == "$4:$5" and unions.page_setup.orientation == "landscape"
 
 
@@ -238,8 +260,12 @@ def test_the_funnel_counts_how_far_each_case_got(session, season):
 
 def test_the_budget_is_what_district_approval_spoke_for(session, season):
     district = reports.budget(session, season.campaign)
-    assert district == {"total": Decimal("50000.00"), "approved": Decimal("5600.75"), "paid": Decimal("3500.00"),
-                        "committed": Decimal("2100.75"), "left": Decimal("44399.25")}
+    # the goods case (900.25 of goods) is not cash: the campaign does not count goods in its budget
+    assert district == {"total": Decimal("50000.00"), "approved": Decimal("4700.50"), "paid": Decimal("3500.00"),
+                        "committed": Decimal("1200.50"), "left": Decimal("45299.50")}
+    season.campaign.goods_in_budget = True
+    assert reports.budget(session, season.campaign)["approved"] == Decimal("5600.75")
+    season.campaign.goods_in_budget = False
     assert reports.budget(session, season.campaign, season.a)["left"] == Decimal("20000") - Decimal("2700.50")
     assert reports.budget(session, season.campaign, season.federation)["total"] == Decimal("10000")
     assert reports.budget(session, season.campaign, season.c)["total"] is None  # no share of its own

@@ -382,9 +382,12 @@ def test_grassroots_moves_are_refused_from_the_deadline_on(session, make, clock,
 
 @pytest.mark.parametrize("transition", AFTER_DEADLINE_TOO, ids=lambda t: t.trigger)
 def test_the_district_and_finance_go_on_after_the_deadline(session, make, clock, transition):
-    """After the deadline an unqualified case is rejected (never returned), and approved cases are paid."""
+    """After the deadline an unqualified case is rejected (never returned), approved cases are paid, and a payment
+    the bank returned is corrected and paid again."""
     case = make.case(transition.sources[0])
     clock.set(DEADLINE + SECOND)
+    if transition.trigger == "reissue":
+        make.correct_account(case)
     make.fire(case, transition.trigger, make.person(transition.roles[0].value))
     assert case.state == transition.dest
 
@@ -566,13 +569,20 @@ def test_objections_are_recorded_only_during_the_notice(session, make, clock):
 
 # ---------------------------------------------------------------- money: caps and budget
 
-def test_cap_per_payment_at_district_approve(session, make):
+def test_cap_per_payment_at_document_and_district_approve(session, make):
     campaign = make.campaign(cap_per_payment="1000")
     reviewer = make.person("reviewer")
-    over = make.case(State.entered, campaign=campaign, aid=funds("1000.01"))
-    error = refused(session, make, over, "district_approve", reviewer, "cap_payment")
+    over = make.draft(campaign=campaign, aid=funds("1000.01"))
+    make.attach(over)
+    # Refused as soon as the union says the papers are complete, not only when the district looks at it.
+    error = refused(session, make, over, "document", make.person("cadre", over.union), "cap_payment")
     assert error.message == "帮扶金额1,000.01元超过单次上限1,000.00元"
     at_cap = make.case(State.entered, campaign=campaign, aid=funds("1000"))
+    campaign.cap_per_payment = Decimal("999")  # the cap is lowered while the case is under review
+    session.flush()
+    refused(session, make, at_cap, "district_approve", reviewer, "cap_payment")
+    campaign.cap_per_payment = Decimal("1000")
+    session.flush()
     make.fire(at_cap, "district_approve", reviewer)
     assert at_cap.state == State.district_approved
     campaign.cap_per_payment = Decimal("800")  # the cap is lowered before the payment: finance checks again
@@ -588,8 +598,9 @@ def test_cap_per_person_per_year_counts_every_campaign_of_the_year(session, make
     opened = dt.date(2017, 12, 1)  # all three take cases already
     summer = make.campaign(cap_per_year="1500", deadline=parse_deadline("2018-06-30"), starts_on=opened)
     next_year = make.campaign(cap_per_year="1500", deadline=parse_deadline("2019-01-25"), starts_on=opened)
-    make.case(State.district_approved, campaign=new_year, applicant=applicant(number), aid=funds("1000"))
+    # Two applications of one household under way at once: each fits the cap when documented.
     over = make.case(State.entered, campaign=summer, applicant=applicant(number), aid=funds("600"))
+    make.case(State.district_approved, campaign=new_year, applicant=applicant(number), aid=funds("1000"))
     error = refused(session, make, over, "district_approve", reviewer, "cap_year")
     assert error.message == "该户2018年已获帮扶1,000.00元，加上本次600.00元超过年度上限1,500.00元"
     later = make.case(State.entered, campaign=next_year, applicant=applicant(number), aid=funds("600"))
@@ -598,6 +609,8 @@ def test_cap_per_person_per_year_counts_every_campaign_of_the_year(session, make
     # The amount of a case under review is changed by the union: the district returns it first.
     make.fire(over, "district_return", reviewer, comment="超过年度上限，请改为500元")
     cadre = make.person("cadre", over.union)
+    # Until it is changed, the union cannot say it is complete again (the yearly cap checked at `document`).
+    refused(session, make, over, "document", cadre, "cap_year")
     verbs.edit_case(session, cadre, make.clock, over.id, over.version, {"aid": {"amount": "500"}})
     for role, trigger in [("cadre", "document"), ("head", "approve"), ("cadre", "publicize"), ("cadre", "enter"),
                           ("reviewer", "district_approve")]:
@@ -608,14 +621,14 @@ def test_cap_per_person_per_year_counts_every_campaign_of_the_year(session, make
 def test_a_campaign_due_on_new_years_eve_belongs_to_the_year_it_ends_in(session, make, clock):
     """parse_deadline("2018-12-31") is the end of that day, stored as midnight starting 2019-01-01: still 2018."""
     number = id_number()
-    reviewer = make.person("reviewer")
     new_year = make.campaign(cap_per_year="1500")
     year_end = make.campaign(cap_per_year="1500", deadline=parse_deadline("2018-12-31"))
     make.case(State.district_approved, campaign=new_year, applicant=applicant(number), aid=funds("1000"))
     clock.set(dt.datetime(2018, 12, 1, 9, 0, tzinfo=LOCAL))
-    case = make.case(State.entered, campaign=year_end, applicant=applicant(number), aid=funds("600"))
-    assert case.file_number.startswith("2018-")
-    refused(session, make, case, "district_approve", reviewer, "cap_year")
+    case = make.draft(campaign=year_end, applicant=applicant(number), aid=funds("600"))
+    make.attach(case)
+    error = refused(session, make, case, "document", make.person("cadre", case.union), "cap_year")
+    assert error.message.startswith("该户2018年已获帮扶1,000.00元")
 
 
 def test_the_campaign_budget_at_district_approve(session, make):
@@ -942,3 +955,48 @@ def test_a_case_returned_by_the_district_is_the_unions_again_until_it_is_entered
     for actor, trigger in [(cadre, "document"), (head, "approve"), (cadre, "publicize"), (cadre, "enter")]:
         make.fire(case, trigger, actor)
     assert verbs.get_case(session, reviewer, case.id) is case
+
+
+# ---------------------------------------------------------------- returned payments (退票)
+
+def test_a_returned_payment_is_reissued_only_to_a_corrected_account_by_someone_else(session, make, clock):
+    case = make.case(State.payment_returned)
+    assert (case.return_reason, case.account_corrected_at) == ("账户已销户", None)
+    finance, other = make.person("finance"), make.account("finance")
+    error = refused(session, make, case, "reissue", finance, "account")
+    assert "尚未更正银行账号" in error.message
+    old = case.bank_account
+    make.correct_account(case, finance)  # finance heard the bank: it may correct, but not confirm its own correction
+    assert case.bank_account != old and case.account_corrected_by_id == finance.id
+    error = refused(session, make, case, "reissue", finance, "four_eyes")
+    assert "须由另一位财务人员" in error.message
+    make.fire(case, "reissue", other)
+    assert case.state == State.district_approved
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "correct_account")).one()
+    assert event.changes["bank_account"] == [mask_account(old), mask_account(case.bank_account)]
+    assert old not in json.dumps(event.changes) and case.bank_account not in json.dumps(event.changes)
+
+
+def test_an_account_is_corrected_only_on_a_returned_case_by_its_people(session, make, clock):
+    case = make.case(State.disbursed)
+    with pytest.raises(Refused) as caught:
+        verbs.correct_account(session, make.person("finance"), clock, case.id, case.version, bank_account())
+    assert caught.value.rule == "state"
+    make.fire(case, "bounce", make.person("finance"))
+    for role in ("reviewer", "auditor"):
+        with pytest.raises(Forbidden):
+            verbs.correct_account(session, make.person(role), clock, case.id, case.version, bank_account())
+    with pytest.raises(NotFound):
+        verbs.correct_account(session, make.person("cadre", make.union("别家工会")), clock, case.id, case.version,
+                              bank_account())
+    with pytest.raises(Invalid) as bad:
+        verbs.correct_account(session, make.person("head", case.union), clock, case.id, case.version,
+                              "6222 0200 0000 0000 001")
+    assert bad.value.fields["bank_account"] == "银行账号校验位错误，请核对"
+    with pytest.raises(Conflict):
+        verbs.correct_account(session, make.person("head", case.union), clock, case.id, case.version - 1,
+                              bank_account())
+    number = bank_account()
+    spaced = " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    verbs.correct_account(session, make.person("head", case.union), clock, case.id, case.version, spaced)
+    assert case.bank_account == number  # normalised as the case form does

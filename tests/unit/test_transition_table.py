@@ -51,9 +51,10 @@ def sees(role: Role, state: State) -> bool:
     if role in (Role.cadre, Role.head, Role.auditor, Role.system):
         return True
     if role == Role.reviewer:
-        return state in (State.entered, State.district_approved, State.disbursed, State.forfeited)
+        return state in (State.entered, State.district_approved, State.disbursed, State.forfeited,
+                         State.payment_returned)
     if role == Role.finance:
-        return state in (State.district_approved, State.disbursed)
+        return state in (State.district_approved, State.disbursed, State.payment_returned)
     return False  # admin: manages unions, accounts and campaigns; no action on cases
 
 
@@ -88,6 +89,8 @@ def build(make, clock, start: dt.datetime, state: State, trigger: str):
         make.attach(case)  # a complete draft, so that `document` has nothing but the table to stop it
     if trigger == "forfeit":
         clock.set(DEADLINE)  # the only trigger that needs the deadline passed; before it, it is refused (test_guards)
+    if state == State.payment_returned:
+        make.correct_account(case)  # `reissue` needs the account corrected, by someone else (test_guards)
     return case
 
 
@@ -231,7 +234,8 @@ def test_the_facts_derived_from_the_rows():
     assert CLAIM_STATES == {Role.reviewer: State.entered, Role.finance: State.district_approved}
     assert [t.trigger for t in TRANSITIONS if t.spends] == [Trigger.district_approve, Trigger.disburse]
     assert NEEDS_PAYMENT == (Trigger.disburse,)
-    assert {t.trigger for t in TRANSITIONS if t.tells_drafter} == {Trigger.return_, Trigger.district_return}
+    assert {t.trigger for t in TRANSITIONS if t.tells_drafter} == {Trigger.return_, Trigger.district_return,
+                                                                    Trigger.bounce}
     assert TASK_ROLES == (Role.cadre, Role.head, Role.reviewer, Role.finance)
     # The factories' way to each state is along the table, by the first role of each row.
     for state in State:

@@ -37,7 +37,7 @@ from workflows.infra.clock import to_db
 from workflows.models import Archive, Case, Notification, SpotCheck
 from workflows.states import State
 
-from ..factories import PDF, case_data
+from ..factories import PDF, bank_account, case_data
 from ..ledger_data import ledger, workbook
 
 CALLERS = ("anon", "cadre", "cadre_B", "head", "head_B", "reviewer", "finance", "auditor", "admin")
@@ -146,7 +146,44 @@ def _signer(given: Given) -> None:
     given.ids["signer"] = world._signer.username
 
 
+def _goods_case(given: Given) -> None:
+    """A goods case (送实物) approved by the district: its receipt may be recorded."""
+    given.case = given.world.case(State.district_approved, union=given.union, campaign=given.campaign,
+                                  aid={"kind": "goods", "goods_items": "米面油各一份", "goods_value": "300"})
+    given.ids["case"] = given.case.id
+
+
+def _returned(corrected: bool):
+    """A case of union A whose payment the bank returned; its account corrected by the union's cadre if told."""
+    def build(given: Given) -> None:
+        _case(State.payment_returned)(given)
+        if corrected:
+            given.world.correct_account(given.case)
+    return build
+
+
+def _batch(sent: bool):
+    """A payment batch of a case of union A, made by finance; sent (its case disbursed) if told, with the bank's
+    result file of it."""
+    def build(given: Given) -> None:
+        _case(State.district_approved)(given)
+        world, finance = given.world, given.world.person("finance")
+        batch = verbs.create_batch(world.session, finance, world.clock, [given.case.id])
+        if sent:
+            verbs.send_batch(world.session, finance, world.clock, batch.id)
+        line = batch.lines[0]
+        text = f"账号,户名,金额,状态,原因\r\n{line.bank_account},{line.name},{line.amount},成功,\r\n"
+        given.ids["batch"], given.ids["result"] = batch.id, text.encode("utf-8-sig")
+    return build
+
+
 GIVEN: dict[str | None, Callable[[Given], None]] = {
+    "payment_returned": _returned(False),
+    "payment_returned+corrected": _returned(True),
+    "disbursed": _case(State.disbursed),
+    "batch": _batch(False),
+    "batch:sent": _batch(True),
+    "district_approved:goods": _goods_case,
     None: lambda given: None,
     "signer": _signer,
     "notification": _notification,
@@ -291,6 +328,21 @@ ROWS = [
     Row("GET",    "/standards?year=2018",                  None,             "401 200 200 200 200 200 200 200 200"),
     Row("PUT",    "/standards/2018/110000",                None,             "401 403 403 403 403 403 403 403 200",
         body({"monthly": "1000"})),
+    # a campaign's tariffs: everyone signed in reads them; administrators set them
+    Row("GET",    "/campaigns/{campaign}/tariffs",         None,             "401 200 200 200 200 200 200 200 200"),
+    Row("PUT",    "/campaigns/{campaign}/tariffs/deep/hardship_worker", None,
+                                                                             "401 403 403 403 403 403 403 403 200",
+        body({"amount": "1500"})),
+    # goods: the real-name receipt, by the case's union once the district approved it
+    Row("POST",   "/cases/{case}/receipt",                 "district_approved:goods",
+                                                                             "401 201 404 201 404 403 403 403 404",
+        lambda given: {"data": {"handed_by": "张干部", "received_by": "李师傅", "received_on": "2018-01-08",
+                                "file": (io.BytesIO(PDF), "receipt.pdf")}, "content_type": "multipart/form-data"}),
+    # proof of the public notice: the unions record their own; they and the district's readers read them
+    Row("POST",   "/notices",                              None,             "401 201 201 201 201 403 403 403 403",
+        lambda given: {"data": {"campaign": str(given.campaign.id), "place": "厂区公告栏", "posted_on": "2018-01-08",
+                                "file": (io.BytesIO(PDF), "notice.pdf")}, "content_type": "multipart/form-data"}),
+    Row("GET",    "/notices?campaign={campaign}",          None,             "401 200 200 200 200 200 403 200 403"),
     # the annual review: the union's cadres and heads; the spot check and its report: the district's reviewers
     # (auditors read them)
     Row("GET",    "/archives/reviews",                     None,             "401 200 200 200 200 403 403 403 403"),
@@ -335,6 +387,25 @@ ROWS = [
     Row("POST",   "/cases/{case}/transitions",             "district_approved",
                                                                              "401 403 404 403 404 403 200 403 404",
         fire("disburse", payment_reference="ICBC-0001"), "disburse"),
+    Row("POST",   "/cases/{case}/transitions",             "disbursed",      "401 403 404 403 404 403 200 403 404",
+        fire("bounce", comment="账户已销户"), "bounce"),
+    Row("POST",   "/cases/{case}/transitions",             "payment_returned+corrected",
+                                                                             "401 403 404 403 404 403 200 403 404",
+        fire("reissue"), "reissue"),
+    # a returned payment (退票): its union's people and finance correct the account (API.md, Money)
+    Row("PATCH",  "/cases/{case}",                         "payment_returned",
+                                                                             "401 200 404 200 404 403 200 403 404",
+        body(lambda given: {"version": given.case.version, "bank_account": bank_account()}), "correct the account"),
+    # payment batches and the bank's files: finance alone
+    Row("GET",    "/payments/batches",                     None,             "401 403 403 403 403 403 200 403 403"),
+    Row("POST",   "/payments/batches",                     "district_approved",
+                                                                             "401 403 403 403 403 403 201 403 403",
+        body(lambda given: {"cases": [given.case.id]})),
+    Row("GET",    "/payments/batches/{batch}",             "batch",          "401 403 403 403 403 403 200 403 403"),
+    Row("GET",    "/payments/batches/{batch}/bank-file?format=csv", "batch", "401 403 403 403 403 403 200 403 403"),
+    Row("POST",   "/payments/batches/{batch}/bank-result", "batch:sent",     "401 403 403 403 403 403 200 403 403",
+        lambda given: {"data": {"file": (io.BytesIO(given.ids["result"]), "回单.csv")},
+                       "content_type": "multipart/form-data"}),
     # claims
     Row("POST",   "/cases/{case}/claim",                   "entered",        "401 403 404 403 404 200 404 403 404"),
     Row("POST",   "/cases/{case}/claim",                   "district_approved",
@@ -432,7 +503,7 @@ def test_the_table_covers_every_route(app):
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     adapter = app.url_map.bind("localhost")
     dummy = {"case": 1, "document": "0" * 32, "objection": 1, "notification": 1, "campaign": 1, "union": "U1",
-             "archive": 1, "item": 1}
+             "archive": 1, "item": 1, "batch": 1}
     covered = set()
     for row in ROWS:
         rule, _ = adapter.match(urlsplit("/api/v1" + row.path.format(**dummy)).path, method=row.method,

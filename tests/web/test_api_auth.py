@@ -305,10 +305,11 @@ def test_the_statistics_as_a_workbook(api, world, union, season):
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "attachment" in response.headers["Content-Disposition"]
-    sheet = load_workbook(io.BytesIO(response.get_data())).active
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    book = load_workbook(io.BytesIO(response.get_data()))
+    assert book.active.title == "统计表" and book.active["A1"].value == f"{campaign.name}活动统计表"
+    rows = [list(row) for row in book["办理情况"].iter_rows(values_only=True)]  # how the cases stand
     expected = expected_statistics(world, campaign, union)
-    assert rows[0][0] == f"{campaign.name}活动统计表"
+    assert rows[0][0] == f"{campaign.name}活动办理情况"
     assert union.name in rows[1][0]
     labels = {row[0]: row[1] for row in rows if row and row[0]}
     assert labels["审定金额合计（元）"] == float(expected["approved_amount"])

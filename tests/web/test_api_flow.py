@@ -32,6 +32,12 @@ def test_a_case_from_draft_to_disbursed_through_the_api(api, world):
     visited = api.call("POST", f"/archives/{case['archive']}/visits", cadre,
                        json={"visited_on": "2018-01-05", "visitors": "周丽华", "findings": "入户核实，情况属实"})
     assert visited.status_code == 201, visited.json
+    # The union's proof of its public notice, which `enter` waits for.
+    posted = api.call("POST", "/notices", cadre, data={"campaign": str(case["campaign"]), "place": "厂区公告栏",
+                                                        "posted_on": "2018-01-05",
+                                                        "file": (__import__("io").BytesIO(PDF), "notice.pdf")},
+                      content_type="multipart/form-data")
+    assert posted.status_code == 201, posted.json
 
     steps = [(cadre, "document", {}), (head, "approve", {}), (cadre, "publicize", {}), (cadre, "enter", {}),
              (reviewer, "district_approve", {}), (finance, "disburse", {"payment_reference": "ICBC-0001"})]

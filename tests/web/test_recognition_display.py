@@ -112,6 +112,8 @@ def test_with_a_stated_reason_it_is_documented_and_the_reviewer_reads_the_reason
 
     drafted = world.session.get(Case, case["id"])
     world.visit(drafted.archive_id, desk.union)
+    world.notice(desk.campaign, desk.union)  # the proof of the union's public notice, which `enter` waits for
+    world.session.commit()
     for account, trigger in ((desk.head, "approve"), (desk.cadre, "publicize"), (desk.cadre, "enter")):
         assert fire(api, account, case, trigger).status_code == 200
     page = text(pages.as_(desk.reviewer).get(f"/cases/{case['id']}"))

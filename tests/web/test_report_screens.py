@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from workflows.states import State
 
 from ..integration.test_statistics import build_season, sql_figures, workbook_for
+from ..integration.test_statistics_table import sql_table
 
 CHARTS = ("funnel", "forfeited", "aid-kind", "worker-group", "budget")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -90,9 +91,33 @@ def test_the_table_on_screen_is_the_database_s(world, pages, season):
     for union in (season.a, season.b, season.c):
         mine = sql_figures(world.session, season.campaign, [union])
         row = unions[union.name]
-        assert [int(row[2]), int(row[7]), int(row[8]), amount(row[10]), amount(row[11])] == \
-            [mine["cases"], mine["overdue"], mine["rejected"], mine["approved"], mine["paid"]], union.name
+        assert [int(row[2]), int(row[7]), int(row[8]), int(row[9]), amount(row[11]), amount(row[12])] == \
+            [mine["cases"], mine["by_state"].get("payment_returned", 0), mine["overdue"], mine["rejected"],
+             mine["approved"], mine["paid"]], union.name
     assert tables["by_union"][-1][0] == "合计" and int(tables["by_union"][-1][1]) == expected["cases"]
+
+
+def test_the_screen_leads_with_the_table_as_the_unions_report_it(world, pages, season):
+    page = text(pages.as_(world.person("auditor")).get(f"/reports/?campaign={season.campaign.id}"))
+    report = Tables(page).tables["report"]
+    assert page.index('id="report"') < page.index('id="by_state"')  # first, before how the cases stand
+    assert report[0][:4] == ["序号", "单位", "帮扶户数（户）", "帮扶人数（人）"] and "资金来源（万元）" in report[0]
+    assert report[1] == ["困难职工", "困难农民工", "困难劳模", "其他职工", "万元", "元", "万元", "元",
+                         "上级工会拨付", "本级工会", "党政支持", "社会募集", "职工捐款"]
+    expected = sql_table(world.session, season.campaign)
+    rows = {row[1]: row for row in report[2:-1]}
+    totals = report[-1]
+    # 合计, households, persons, 4 groups, medical, cash 万元 and 元, goods 万元 and 元, the five sources in 万元
+    assert totals[0] == "合计"
+    assert [int(totals[1]), int(totals[2]), int(totals[7])] == \
+        [expected["households"], expected["persons"], expected["medical"]]
+    assert [amount(totals[9]), amount(totals[11])] == [expected["cash"], expected["goods"]]
+    assert [totals[8], totals[10]] == ["0.47", "0.09"]
+    assert totals[12:] == ["0.50", "0.99", "0.10", "0.05", "0.01"]
+    assert sum(int(row[2]) for row in rows.values()) == int(totals[1])  # the unions add up to the district
+    assert sum(amount(row[10]) for row in rows.values()) == amount(totals[9])  # a row has 序号 and 单位
+    assert rows[season.c.name][2:] == ["0"] * 7 + ["0.00"] * 9  # a union with nothing approved and no summary
+    assert re.search(r'id="figure-households">(\d+)<', page).group(1) == str(expected["households"])
 
 
 def test_the_download_is_the_table_to_hand_in(world, pages, season):
@@ -178,12 +203,13 @@ def test_the_dashboard_shows_the_figures_beside_the_charts(world, pages, season)
     assert forfeited == {season.a.name: ["0", "1", "1"], season.b.name: ["1", "0", "1"], "合计": ["1", "1", "2"]}
     by_kind = {row[0]: row[1:] for row in tables["aid-kind"][1:]}
     assert by_kind["送资金"] == ["8", "2,700.50", "1,500.00"] and by_kind["送助学"] == ["1", "2,000.00", "2,000.00"]
-    assert by_kind["合计"] == ["11", "5,600.75", "3,500.00"]
+    assert by_kind["送实物"] == ["1", "0.00", "0.00"]  # goods: a value (物资折款), no amount of money
+    assert by_kind["合计"] == ["11", "4,700.50", "3,500.00"]
     by_group = {row[0]: row[1:] for row in tables["worker-group"][1:]}
     assert by_group["困难劳模"] == ["1", "2,000.00", "2,000.00"] and by_group["合计"][0] == "11"
     budget = {row[0]: row[1] for row in tables["budget"]}
-    assert budget == {"预算总额（元）": "50,000.00", "已审定（含已发放）（元）": "5,600.75", "其中已发放（元）": "3,500.00",
-                      "已审定待发放（元）": "2,100.75", "剩余（元）": "44,399.25", "使用率": "11.2%"}
+    assert budget == {"预算总额（元）": "50,000.00", "已审定（含已发放）（元）": "4,700.50", "其中已发放（元）": "3,500.00",
+                      "已审定待发放（元）": "1,200.50", "剩余（元）": "45,299.50", "使用率": "9.4%"}
     for name in CHARTS:  # each chart is an image of its own address, for this campaign
         assert f'src="/reports/charts/{name}.svg?campaign={season.campaign.id}"' in page
     # what the Content-Security-Policy forbids in a page: no inline script, no style attribute, no <style>
@@ -201,7 +227,7 @@ def test_a_union_s_dashboard_is_its_own(world, pages, season):
 @pytest.mark.parametrize("name, labels", [
     ("funnel", ["案件办理漏斗", "已起草", "资料齐全", "已发放", "曾到达此环节", "现处此环节"]),
     ("forfeited", ["视为自动放弃的案件（按工会）", "华光机械厂工会", "红星纺织厂工会", "逾期未报", "审核不合格"]),
-    ("aid-kind", ["审定与发放金额（按帮扶方式）", "送资金", "送助学", "送实物", "审定金额（元）", "发放金额（元）"]),
+    ("aid-kind", ["审定与发放金额（按帮扶方式）", "送资金", "送助学", "审定金额（元）", "发放金额（元）"]),
     ("worker-group", ["审定与发放金额（按职工类别）", "困难职工", "困难劳模"]),
     ("budget", ["预算使用（预算 50,000.00 元）", "已发放", "已审定待发放", "剩余"]),
 ])

@@ -5,9 +5,11 @@ reachable by accident. (The JSON API has its own matrix in test_api_access.py.)"
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from workflows import verbs
 from workflows.infra.outbox import notify
+from workflows.models import NoticePosting
 from workflows.states import State
 
 from ..factories import PDF
@@ -49,6 +51,9 @@ TABLE = {
     "cases.release":             ("POST", "/cases/{A}/release", {},                 "302 403 403 404 404 409 409 403 403"),
     "cases.printable":           ("GET", "/cases/{E}/print", {},                    "302 200 200 404 404 200 404 200 403"),
     "cases.notice_list":         ("GET", "/cases/notice?campaign={C}&union={U}", {}, "302 200 200 404 404 200 403 200 403"),
+    "cases.record_notice":       ("POST", "/cases/notice/postings", {},            "302 400 400 400 400 403 403 403 403"),
+    "cases.notice_photo":        ("GET", "/cases/notice/postings/{NP}", {},         "302 200 200 404 404 200 403 200 403"),
+    "cases.record_receipt":      ("POST", "/cases/{A}/receipt", {},                 "302 400 400 404 404 403 403 403 403"),
     "cases.upload":              ("POST", "/cases/{D}/documents", {"kind": "application"},
                                                                                     "302 302 403 404 404 404 404 403 403"),
     "cases.remove_document":     ("POST", "/cases/{D}/documents/{doc}/remove", {},  "302 302 403 404 404 404 404 403 403"),
@@ -88,6 +93,16 @@ TABLE = {
                                                                                     "302 200 200 404 404 200 200 200 200"),
     "finance.index":             ("GET", "/finance/", {},                           "302 403 403 403 403 403 200 403 403"),
     "finance.act":               ("POST", "/finance/batch", {},                     "302 403 403 403 403 403 400 403 403"),
+    "finance.batches":           ("GET", "/finance/batches", {},                    "302 403 403 403 403 403 200 403 403"),
+    "finance.create_batch":      ("POST", "/finance/batches", {},                   "302 403 403 403 403 403 400 403 403"),
+    "finance.batch":             ("GET", "/finance/batches/{B}", {},                "302 403 403 403 403 403 200 403 403"),
+    "finance.bank_file":         ("POST", "/finance/batches/{B}/bank-file", {"format": "pdf"},
+                                                                                    "302 403 403 403 403 403 400 403 403"),
+    "finance.send":              ("POST", "/finance/batches/{B}/send", {},          "302 403 403 403 403 403 302 403 403"),
+    "finance.bank_result":       ("POST", "/finance/batches/{B}/result", {},        "302 403 403 403 403 403 400 403 403"),
+    "finance.returned":          ("GET", "/finance/returned", {},                   "302 403 403 403 403 403 200 403 403"),
+    "cases.correct_account":     ("POST", "/cases/{RT}/account", {"bank_account": "", "version": "999"},
+                                                                                    "302 409 409 404 404 403 409 403 403"),
     "fraud.index":               ("GET", "/fraud/", {},                             "302 403 403 403 403 200 403 200 403"),
     "audit.index":               ("GET", "/audit/", {},                             "302 403 403 403 403 403 403 200 403"),
     "audit.event":               ("GET", "/audit/events/1", {},                     "302 403 403 403 403 403 403 200 403"),
@@ -113,6 +128,7 @@ TABLE = {
     "admin.standards":           ("GET", "/admin/standards", {},                    "302 403 403 403 403 403 403 403 200"),
     "admin.campaign_new":        ("GET", "/admin/campaigns/new", {},                "302 403 403 403 403 403 403 403 200"),
     "admin.campaign_edit":       ("GET", "/admin/campaigns/{C}/edit", {},           "302 403 403 403 403 403 403 403 200"),
+    "admin.campaign_tariffs":    ("GET", "/admin/campaigns/{C}/tariffs", {},        "302 403 403 403 403 403 403 403 200"),
 }
 
 
@@ -132,10 +148,13 @@ def scene(world):
                   now=world.clock.now(), case_id=draft.id)
     summary = verbs.submit_summary(world.session, people["cadre"], world.clock, world.uploads, world.default_campaign().id,
                                "本单位活动总结", ("总结.pdf", PDF))
+    returned = world.case(State.payment_returned)
+    batch = verbs.create_batch(world.session, people["finance"], world.clock, [world.case(State.district_approved).id])
     world.session.commit()
-    ids = {"D": draft.id, "doc": draft.documents[0].id, "E": entered.id, "P": publicized.id, "O": objection.id,
+    ids = {"RT": returned.id, "B": batch.id, "D": draft.id, "doc": draft.documents[0].id, "E": entered.id, "P": publicized.id, "O": objection.id,
            "A": approved.id, "N": note.id, "S": summary.id, "C": world.default_campaign().id, "U": union.code,
-           "me": people["admin"].id, "R": draft.archive_id}
+           "me": people["admin"].id, "R": draft.archive_id,
+           "NP": world.session.scalar(select(NoticePosting.id).where(NoticePosting.union_id == union.id))}
     return people, ids
 
 

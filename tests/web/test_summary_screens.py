@@ -187,7 +187,7 @@ HTML = b"<!doctype html><html><script>alert(1)</script></html>"
 @pytest.mark.parametrize("text,content,name,field,message", [
     ("   ", None, None, "text", "请填写活动总结"),
     ("长" * 5001, None, None, "text", "太长，最多5000个字"),
-    (TEXT, HTML, "统计表.png", "file", "只能上传PDF、JPEG或PNG文件（按文件内容判断）"),
+    (TEXT, HTML, "统计表.png", "file", "只能上传PDF、JPEG、PNG或Excel（.xlsx）文件（按文件内容判断）"),
     (TEXT, b"", "空.pdf", "file", "文件是空的"),
     (TEXT, PDF, "../../etc/统计表.pdf", "file", "文件名不能包含路径或特殊字符"),
     (TEXT, b"%PDF-" + b"0" * (10 * 1024 * 1024), "大扫描件.pdf", "file", "文件太大，不能超过10MB"),

@@ -7,8 +7,10 @@ A removed document's file is deleted only once the removal has committed.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,14 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a case's documents may be (the default), and a union's summary: the statistics workbook too.
+DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+SUMMARY_TYPES = (*DOCUMENT_TYPES, XLSX)
+TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", XLSX: "Excel（.xlsx）"}
+# An .xlsx is a ZIP whose [Content_Types].xml names a workbook without macros; that part is read only when small.
+XLSX_MAIN = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+MAX_CONTENT_TYPES = 64 * 1024
 
 
 class TooLarge(DomainError):
@@ -35,11 +45,27 @@ class UnsupportedType(DomainError):
 
 
 def sniff(content: bytes) -> str | None:
-    """The type of a file judged by its first bytes, whatever its name says."""
+    """The type of a file judged by its content, whatever its name says: its first bytes, and for a ZIP what it
+    holds (an .xlsx workbook, not a macro-enabled one or any other archive)."""
     for magic, content_type in SIGNATURES:
         if content.startswith(magic):
             return content_type
+    if content.startswith(b"PK\x03\x04") and _is_xlsx(content):
+        return XLSX
     return None
+
+
+def _is_xlsx(content: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            if not {"[Content_Types].xml", "xl/workbook.xml"} <= names or "xl/vbaProject.bin" in names:
+                return False
+            if archive.getinfo("[Content_Types].xml").file_size > MAX_CONTENT_TYPES:
+                return False  # never inflate a large part just to look at it
+            return XLSX_MAIN in archive.read("[Content_Types].xml")
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError, EOFError):
+        return False
 
 
 def clean_filename(name: str) -> str:
@@ -70,19 +96,21 @@ class Uploads:
             raise ValueError("bad document id")
         return self.root / document_id
 
-    def check(self, content: bytes) -> str:
+    def check(self, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES) -> str:
+        """The type of `content` judged by its content, if it is one of `allowed` (a case's documents by default)."""
         if len(content) > self.max_bytes:
             raise TooLarge(f"文件太大，不能超过{self.max_bytes // (1024 * 1024)}MB")
         if not content:
             raise Invalid({"file": "文件是空的"})
         content_type = sniff(content)
-        if content_type is None:
-            raise UnsupportedType("只能上传PDF、JPEG或PNG文件（按文件内容判断）")
+        if content_type not in allowed:
+            names = [TYPE_NAMES[t] for t in allowed]
+            raise UnsupportedType(f"只能上传{'、'.join(names[:-1])}或{names[-1]}文件（按文件内容判断）")
         return content_type
 
-    def save(self, session: Session, content: bytes) -> Stored:
+    def save(self, session: Session, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES) -> Stored:
         """Write the file; it is removed again if `session` rolls back."""
-        content_type = self.check(content)
+        content_type = self.check(content, allowed)
         self.root.mkdir(parents=True, exist_ok=True)
         document_id = secrets.token_hex(16)
         path = self.path(document_id)

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import case as when
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.actors import Actor
 from workflows.errors import NotFound
-from workflows.models import AuditEvent, Campaign, Case, Union, UnionBudget
+from workflows.models import AuditEvent, Campaign, Case, Member, Summary, Union, UnionBudget
 from workflows.money import plain
-from workflows.states import COMMITTED, GRASSROOTS, LIVE, TRANSITIONS, UNION_ROLES, Role, State
+from workflows.rules.caps import budget_column
+from workflows.states import COMMITTED, GRASSROOTS, LIVE, RETURNED, TRANSITIONS, UNION_ROLES, Role, State
 from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
 
 # A draft may not have its worker group, category or aid kind yet: counted under this key so that every
@@ -22,6 +23,11 @@ from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
 UNSET, UNSET_LABEL = "unset", "未填写"
 # A forfeited case is overdue (逾期未报) when the system forfeited it, rejected (不合格) when a person did.
 OVERDUE_TRIGGERS = {t.trigger for t in TRANSITIONS if t.dest == State.forfeited and Role.system in t.roles}
+# Where the money came from, as each union's summary states it (Summary.fund_*): key, column, label.
+SOURCES = (("upper", Summary.fund_upper, "上级工会拨付"), ("own", Summary.fund_own, "本级工会"),
+           ("government", Summary.fund_government, "党政支持"), ("society", Summary.fund_society, "社会募集"),
+           ("donations", Summary.fund_donations, "职工捐款"))
+WAN = Decimal(10000)
 
 
 def union_and_below(session: Session, union: Union) -> list[int]:
@@ -94,7 +100,8 @@ def _amount(*states: State):
 
 def statistics(session: Session, campaign_id: int, union: Union | None = None) -> dict[str, Any]:
     """Cases by state, worker group, category and aid kind (each with the amounts approved and paid and the cases
-    forfeited); the totals; and one row per union. Amounts are strings with two decimals, as the API gives them."""
+    forfeited); the totals; one row per union (each with its `helped` figures); and `helped`, the table as the unions
+    report it for the whole view (helped()). Amounts are strings with two decimals, as the API gives them."""
     where = _where(session, campaign_id, union)
     measures = (func.count(), _amount(*COMMITTED), _amount(State.disbursed), _count(State.forfeited))
 
@@ -121,6 +128,7 @@ def statistics(session: Session, campaign_id: int, union: Union | None = None) -
         "paid_amount": plain(paid_sum),
         "forfeited": by_state.get(State.forfeited.value, 0),
         "by_union": by_union(session, campaign_id, union),
+        "helped": helped(session, campaign_id, union),
     }
 
 
@@ -138,7 +146,7 @@ def by_union(session: Session, campaign_id: int, union: Union | None = None) -> 
     rows = {union_id: row for union_id, *row in session.execute(
         select(Case.union_id, func.count(), _count(*GRASSROOTS), _count(State.entered),
                _count(State.district_approved), _count(State.disbursed), _count(State.forfeited),
-               _count(State.withdrawn), _amount(*COMMITTED), _amount(State.disbursed))
+               _count(State.withdrawn), _amount(*COMMITTED), _amount(State.disbursed), _count(*RETURNED))
         .where(*where).group_by(Case.union_id))}
     how: dict[tuple[int, str], int] = {}
     for union_id, action, n in session.execute(  # the one transition into `forfeited` of each forfeited case
@@ -153,16 +161,93 @@ def by_union(session: Session, campaign_id: int, union: Union | None = None) -> 
         shown = shown.where(Union.id.in_(in_view))
     unions = {u.id: u for u in session.scalars(shown)}
     unions.update({u.id: u for u in session.scalars(select(Union).where(Union.id.in_(set(rows) - set(unions))))})
+    figures = _helped_by_union(session, campaign_id, where, list(unions))
     result = []
     for u in sorted(unions.values(), key=lambda u: u.code):
-        cases, in_progress, entered, approved_n, disbursed, forfeited, withdrawn, approved, paid = \
-            rows.get(u.id, (0,) * 9)
+        cases, in_progress, entered, approved_n, disbursed, forfeited, withdrawn, approved, paid, returned = \
+            rows.get(u.id, (0,) * 10)
         result.append({"code": u.code, "name": u.name, "cases": cases, "in_progress": in_progress,
                        "entered": entered, "district_approved": approved_n, "disbursed": disbursed,
                        "forfeited": forfeited, "overdue": how.get((u.id, "overdue"), 0),
                        "rejected": how.get((u.id, "rejected"), 0), "withdrawn": withdrawn,
-                       "approved": plain(approved), "paid": plain(paid)})
+                       "payment_returned": returned, "approved": plain(approved), "paid": plain(paid),
+                       "helped": figures[u.id]})
     return result
+
+
+# ------------------------------------------------------------------ the table as the unions report it
+
+def wan(amount: Any) -> str:
+    """元 as 万元 with two decimals (what the unions' tables show), from the amount rounded to the fen first."""
+    return str((Decimal(plain(amount)) / WAN).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def money_pair(amount: Any) -> dict[str, str]:
+    """An amount as the unions' table gives it: 万元 with the 元 beside."""
+    return {"yuan": plain(amount), "wan": wan(amount)}
+
+
+def _helped_measures():
+    """The figures of the cases the district approved (COMMITTED: paid or not, a returned payment too): households,
+    persons (the household's size: the applicant and each member of the case), households by worker group and the
+    medical ones (大病), cash (慰问金: the amounts of the cases that are not goods) and goods (物资折款: the value of
+    the goods cases)."""
+    members = (select(Member.case_id, func.count().label("n")).group_by(Member.case_id).subquery())
+    approved = Case.state.in_(COMMITTED)
+    goods = Case.aid_kind == AidKind.goods
+    measures = [
+        func.coalesce(func.sum(when((approved, 1), else_=0)), 0),
+        func.coalesce(func.sum(when((approved, 1 + func.coalesce(members.c.n, 0)), else_=0)), 0),
+        *[func.coalesce(func.sum(when((approved & (Case.worker_group == group.value), 1), else_=0)), 0)
+          for group in WorkerGroup],
+        func.coalesce(func.sum(when((approved & Case.medical.is_(True), 1), else_=0)), 0),
+        func.coalesce(func.sum(when((approved & or_(Case.aid_kind.is_(None), ~goods), Case.aid_amount), else_=0)), 0),
+        func.coalesce(func.sum(when((approved & goods, Case.goods_value), else_=0)), 0),
+    ]
+    return members, measures
+
+
+def _helped_row(row, funds: dict[str, Any]) -> dict[str, Any]:
+    households, persons, *rest = row
+    groups, (medical, cash, goods) = rest[:len(WorkerGroup)], rest[len(WorkerGroup):]
+    return {"households": households, "persons": persons,
+            "by_worker_group": {group.value: n for group, n in zip(WorkerGroup, groups)},
+            "medical": medical, "cash": money_pair(cash), "goods": money_pair(goods),
+            "sources": {key: money_pair(funds.get(key) or 0) for key, _column, _label in SOURCES}}
+
+
+def _funds(session: Session, campaign_id: int, union_ids: list[int] | None) -> dict[int, dict[str, Any]]:
+    query = select(Summary.union_id, *[column for _key, column, _label in SOURCES]).where(
+        Summary.campaign_id == campaign_id)
+    if union_ids is not None:
+        query = query.where(Summary.union_id.in_(union_ids))
+    return {union_id: dict(zip((key for key, _c, _l in SOURCES), values))
+            for union_id, *values in session.execute(query)}
+
+
+def _helped_by_union(session: Session, campaign_id: int, where: list[Any],
+                     union_ids: list[int]) -> dict[int, dict[str, Any]]:
+    members, measures = _helped_measures()
+    rows = {union_id: row for union_id, *row in session.execute(
+        select(Case.union_id, *measures).outerjoin(members, members.c.case_id == Case.id)
+        .where(*where).group_by(Case.union_id))}
+    funds = _funds(session, campaign_id, union_ids)
+    empty = (0,) * (5 + len(WorkerGroup))
+    return {union_id: _helped_row(rows.get(union_id, empty), funds.get(union_id, {})) for union_id in union_ids}
+
+
+def helped(session: Session, campaign_id: int, union: Union | None = None) -> dict[str, Any]:
+    """The table as the unions report it, for the whole view (its totals row): counted over the cases and the
+    summaries of the view, not added up from the unions' rows, so that a test can hold one against the other."""
+    members, measures = _helped_measures()
+    row = session.execute(select(*measures).outerjoin(members, members.c.case_id == Case.id)
+                          .where(*_where(session, campaign_id, union))).one()
+    in_view = union_and_below(session, union) if union is not None else None
+    totals: dict[str, Any] = {}
+    for funds in _funds(session, campaign_id, in_view).values():
+        for key, value in funds.items():
+            totals[key] = totals.get(key, Decimal(0)) + Decimal(value or 0)
+    return _helped_row(row, totals)
 
 
 def funnel(session: Session, campaign_id: int, union: Union | None = None) -> list[dict[str, Any]]:
@@ -181,9 +266,13 @@ def funnel(session: Session, campaign_id: int, union: Union | None = None) -> li
 
 def budget(session: Session, campaign: Campaign, union: Union | None = None) -> dict[str, Decimal | None]:
     """The budget in view (the campaign's, or the shares of the union and those under it; None when there is
-    none), what district approval has spoken for (paid or not, as rules.money_reasons counts it), and what is left."""
+    none), what district approval has spoken for (paid or not, as rules.money_reasons counts it: goods only when
+    the campaign counts them in the budget), and what is left."""
     where = _where(session, campaign.id, union)
-    approved, paid = session.execute(select(_amount(*COMMITTED), _amount(State.disbursed)).where(*where)).one()
+    spent = budget_column(campaign)
+    approved, paid = session.execute(select(
+        func.coalesce(func.sum(when((Case.state.in_(COMMITTED), spent), else_=0)), 0),
+        func.coalesce(func.sum(when((Case.state == State.disbursed, spent), else_=0)), 0)).where(*where)).one()
     approved, paid = Decimal(plain(approved)), Decimal(plain(paid))  # SQLite sums in floats
     if union is None:
         total = campaign.budget

@@ -5,7 +5,7 @@ caps.py (caps and budget), guards.py (the guards of the transition table), tasks
 archives.py (the guards of an archive's life cycle, used as rules.archives.NAME).
 """
 
-from . import archives, recognition
+from . import archives, recognition, tariffs
 from .access import (
     ADMINS,
     ARCHIVE_EDITORS,

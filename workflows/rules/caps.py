@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import case as when
+from sqlalchemy import exists, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
-from workflows.models import Archive, ArchiveNumber, Campaign, Case, Member, UnionBudget
+from workflows.models import Archive, ArchiveNumber, Campaign, Case, Member, Money, UnionBudget
 from workflows.money import yuan
 from workflows.rules.timing import campaign_year
 from workflows.states import COMMITTED, State
+from workflows.vocab import AidKind
 
 
 def _sum_amounts(session: Session, *where) -> Decimal:
     return session.execute(select(func.coalesce(func.sum(Case.aid_amount), 0)).where(*where)).scalar_one()
 
 
-def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> list[Reason]:
-    """Caps and budget. `counted` are the states whose amounts are already spoken for (Transition.spends)."""
+def cap_reasons(session: Session, case: Case) -> list[Reason]:
+    """The campaign's caps on one payment and on a household's year (checked from the saved draft on: the case
+    form warns, `document` refuses; rules/tariffs.amount_reasons)."""
     reasons: list[Reason] = []
     campaign = case.campaign
     amount = case.aid_amount or Decimal(0)
@@ -34,19 +37,46 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
         if used + amount > campaign.cap_per_year:
             reasons.append(Reason("cap_year", f"该户{year}年已获帮扶{yuan(used)}元，加上本次{yuan(amount)}元"
                                               f"超过年度上限{yuan(campaign.cap_per_year)}元"))
+    return reasons
+
+
+def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> list[Reason]:
+    """Caps and budget. `counted` are the states whose amounts are already spoken for (Transition.spends)."""
+    reasons = cap_reasons(session, case)
+    campaign = case.campaign
+    amount = budget_amount(case)
     others = (Case.campaign_id == campaign.id, Case.id != case.id, Case.state.in_(counted))
     if campaign.budget is not None:
-        used = _sum_amounts(session, *others)
+        used = _sum_budget(session, campaign, *others)
         if used + amount > campaign.budget:
             reasons.append(Reason("budget", f"超出活动预算：剩余{yuan(campaign.budget - used)}元，"
                                             f"本次需要{yuan(amount)}元"))
     share = session.get(UnionBudget, (campaign.id, case.union_id))
     if share is not None:
-        used = _sum_amounts(session, *others, Case.union_id == case.union_id)
+        used = _sum_budget(session, campaign, *others, Case.union_id == case.union_id)
         if used + amount > share.amount:
             reasons.append(Reason("budget", f"超出本工会的预算额度：剩余{yuan(share.amount - used)}元，"
                                             f"本次需要{yuan(amount)}元"))
     return reasons
+
+
+def budget_amount(case: Case) -> Decimal:
+    """What a case takes from the cash budget: its amount; a goods case (送实物) its value (物资折款), and that only
+    when the campaign counts goods in the budget (DOMAIN.md, Goods). budget_column() is the same for a query."""
+    if case.aid_kind == AidKind.goods:
+        return (case.goods_value or Decimal(0)) if case.campaign.goods_in_budget else Decimal(0)
+    return case.aid_amount or Decimal(0)
+
+
+def budget_column(campaign: Campaign):
+    """budget_amount() of each case of `campaign`, as a column to sum."""
+    goods = func.coalesce(Case.goods_value, 0) if campaign.goods_in_budget else literal(0)
+    # Typed as money: SQLite would otherwise hand the sum back as a float.
+    return type_coerce(when((Case.aid_kind == AidKind.goods, goods), else_=func.coalesce(Case.aid_amount, 0)), Money)
+
+
+def _sum_budget(session: Session, campaign: Campaign, *where) -> Decimal:
+    return session.execute(select(func.coalesce(func.sum(budget_column(campaign)), 0)).where(*where)).scalar_one()
 
 
 def household_cases(case: Case):

@@ -32,6 +32,8 @@ FIELD_LABELS = {
     "household.housing": "住房情况",
     "aid.kind": "帮扶方式",
     "aid.amount": "帮扶金额",
+    "aid.goods_items": "实物名称及数量",
+    "aid.goods_value": "物资折款",
     "bank_account": "工商银行账号",
 }
 
@@ -75,6 +77,9 @@ def missing_fields(case: Case) -> list[str]:
     missing = [FIELD_LABELS[name] for name, value in values.items() if value in (None, "")]
     if case.aid_kind == AidKind.funds and not case.aid_amount:
         missing.append(FIELD_LABELS["aid.amount"])
+    if case.aid_kind == AidKind.goods:
+        missing += [FIELD_LABELS[name] for name, value in (("aid.goods_items", case.goods_items),
+                                                          ("aid.goods_value", case.goods_value)) if not value]
     for i, member in enumerate(case.members, 1):
         if not member.id_number:
             missing.append(f"家庭成员{i}（{member.name}）的身份证号码")

@@ -33,6 +33,7 @@ from workflows.rules.fields import (
     missing_fields,
 )
 from workflows.rules.recognition import category_reasons, exclusion_reasons, recognise, visit_reasons
+from workflows.rules.tariffs import amount_reasons
 from workflows.rules.timing import campaign_year, deadline_reason, not_yet_reason, notice_reason
 from workflows.states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
 from workflows.vocab import DocumentKind
@@ -73,6 +74,10 @@ EXTRA: dict[Trigger, tuple[Check, ...]] = {
               lambda case, actor: Reason("four_eyes", "不能审核自己起草或提交的案件，须由另一位负责人审核")),),
     Trigger.enter: (
         Check(lambda case, campaign, actor, now: case.notice_over(now), lambda case, actor: notice_reason(case)),
+        # Proof of the public notice (DOMAIN.md): where and when the union posted its list, with a photo or scan.
+        Check(lambda case, campaign, actor, now: case.notice_posted,
+              lambda case, actor: Reason("notice_posting", "本工会尚未登记本活动公示名单的张贴情况（地点、日期和照片），"
+                                                           "请先在「公示名单」页登记")),
         Check(lambda case, campaign, actor, now: negate(case.open_objection),
               lambda case, actor: Reason("objection", "公示期间有未处理的异议，须由负责人处理后才能录入")),
         Check(lambda case, campaign, actor, now: negate(case.upheld_objection),
@@ -153,6 +158,7 @@ def _document(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
     if problems := field_problems(case_input(case), local_date(now)):
         reasons.append(Reason("fields", "；".join(problems.values())))
     reasons += exclusion_reasons(case) + category_reasons(case_recognition(session, case), case)
+    reasons += amount_reasons(session, case)
     return reasons + _duplicates(session, case)
 
 

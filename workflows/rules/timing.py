@@ -7,6 +7,7 @@ import datetime as dt
 
 from workflows.errors import Reason
 from workflows.infra.clock import LOCAL, from_db, to_db
+from workflows.infra.expr import at_or_after
 from workflows.models import Campaign, Case
 
 
@@ -51,3 +52,13 @@ def past_report_deadline(campaign: Campaign, now: dt.datetime) -> bool:
 def report_deadline_reason(campaign: Campaign) -> Reason:
     return Reason("report_deadline",
                   f"已过活动总结的提交截止时间（{deadline_text(campaign.report_deadline)}），不能再提交或修改")
+
+
+# How long a closed notice stays on the printed 公示名单 (the list on the wall is the current one, not a record).
+NOTICE_LIST_DAYS = 7
+
+
+def on_notice_list(case, now: dt.datetime):
+    """The 公示名单 lists a case whose notice is open, or closed at most NOTICE_LIST_DAYS ago; one expression for a
+    case (a bool) and for the Case class (SQL), like the models' rules."""
+    return at_or_after(case.notice_closes_at, to_db(now - dt.timedelta(days=NOTICE_LIST_DAYS)))

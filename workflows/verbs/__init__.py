@@ -14,15 +14,26 @@ from .cases import get_case, reveal
 from .claims import claim, release
 from .deadline import sweep
 from .documents import add_document, document_for_download, remove_document
+from .goods import record_receipt
 from .imports import import_archives
+from .notices import record_notice
 from .notifications import mark_all_read, mark_read
 from .objections import record_objection, resolve_objection
-from .payments import disburse_batch, payment_export
+from .payments import (
+    bank_file,
+    bank_result,
+    correct_account,
+    create_batch,
+    disburse_batch,
+    payment_export,
+    send_batch,
+)
 from .reminders import queue_reminders
 from .reviews import check_spot_item, draw_spot_check, review_archive
 from .signin import account_for_token, authenticate, issue_token, revoke_token
 from .standards import set_standard
 from .summaries import submit_summary
+from .tariffs import set_tariff
 from .transitions import fire
 from .unions import create_union
 from .visits import record_visit

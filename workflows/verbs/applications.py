@@ -49,6 +49,8 @@ def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, 
                 application_kind=rules.archives.application_kind(session, archive), created_by_id=actor.id,
                 created_at=to_db(now), updated_at=to_db(now), **values)
     case.members = people
+    if (tariff := rules.tariffs.default_amount(session, case)) is not None:  # the amount defaults to the tariff
+        case.aid_amount = values["aid_amount"] = tariff
     return opened(session, actor, now, case, households.given(values))
 
 
@@ -86,8 +88,14 @@ def apply_for(session: Session, actor: Actor, clock: Clock, campaign_id: int, ar
                     created_at=to_db(now), updated_at=to_db(now))
         households.copy(archive, case, Member)
         case.aid_kind, case.aid_amount, case.medical = given_aid.kind, given_aid.amount, given_aid.medical
+        case.amount_reason = given_aid.amount_reason or None
+        case.goods_items, case.goods_value = given_aid.goods_items or None, given_aid.goods_value
+        if (tariff := rules.tariffs.default_amount(session, case)) is not None:
+            case.aid_amount = tariff
         values = households.given({name: getattr(case, name) for name in households.HOUSEHOLD}
-                                  | {"aid_kind": case.aid_kind, "aid_amount": case.aid_amount})
+                                  | {"aid_kind": case.aid_kind, "aid_amount": case.aid_amount,
+                                     "amount_reason": case.amount_reason, "goods_items": case.goods_items,
+                                     "goods_value": case.goods_value})
         cases.append(opened(session, actor, now, case, values))
     return cases
 

@@ -59,7 +59,9 @@ def clean_comment(comment: str | None, field: str = "comment", limit: int = MAX_
 def case_columns(data: CaseIn) -> dict[str, Any]:
     """The case's columns from its input."""
     return {**households.columns(data),
-            "aid_kind": data.aid.kind, "aid_amount": data.aid.amount, "medical": data.aid.medical}
+            "aid_kind": data.aid.kind, "aid_amount": data.aid.amount, "medical": data.aid.medical,
+            "amount_reason": data.aid.amount_reason or None, "goods_items": data.aid.goods_items or None,
+            "goods_value": data.aid.goods_value}
 
 
 def validated(model: type, data: Any, today: dt.date) -> Any:

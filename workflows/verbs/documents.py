@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import Forbidden, Invalid, NotFound, Reason
+from workflows.errors import Forbidden, Invalid, NotFound, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
 from workflows.infra.uploads import Uploads, clean_filename
@@ -26,6 +26,15 @@ def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads,
     editable(case, now, "上传资料")
     if kind not in DocumentKind.__members__.values():
         raise Invalid({"kind": "不是可选的资料类别"})
+    document = store(session, actor, now, uploads, case, kind, filename, content)
+    audit.record(session, actor, now, Action.add_document, case=case, state=case.state,
+                 changes={"document": [None, label(document)]})
+    return document
+
+
+def store(session: Session, actor: Actor, now, uploads: Uploads, case: Case, kind: str, filename: str,
+          content: bytes) -> Document:
+    """Keep a file as a document of `case` (judged by its content; removed again on rollback): the caller audits."""
     filename = clean_filename(filename)
     uploads.check(content)
     stored = uploads.save(session, content)
@@ -33,9 +42,12 @@ def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads,
                         size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id, uploaded_at=to_db(now))
     session.add(document)
     touch(case, now)  # a new checklist is a new version of the case
-    audit.record(session, actor, now, Action.add_document, case=case, state=case.state,
-                 changes={"document": [None, f"{DocumentKind(kind).label}：{filename}（SHA-256 {stored.sha256}）"]})
     return document
+
+
+def label(document: Document) -> str:
+    """A document as the trail names it."""
+    return f"{DocumentKind(document.kind).label}：{document.filename}（SHA-256 {document.sha256}）"
 
 
 def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int,
@@ -48,13 +60,15 @@ def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploa
     document = session.get(Document, document_id)
     if document is None or document.case_id != case.id:
         raise NotFound("找不到该资料")
-    label = f"{DocumentKind(document.kind).label}：{document.filename}（SHA-256 {document.sha256}）"
+    if document.kind == DocumentKind.goods_receipt:  # the receipt's proof (GoodsReceipt) stays with it
+        raise Refused(Reason("documents", "实物签收单是签收记录的凭证，不能删除"))
+    removed = label(document)
     case.documents.remove(document)
     session.delete(document)
     uploads.delete_on_commit(session, document_id)
     touch(case, now)
     audit.record(session, actor, now, Action.remove_document, case=case, state=case.state,
-                 changes={"document": [label, None]})
+                 changes={"document": [removed, None]})
     return case
 
 

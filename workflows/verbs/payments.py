@@ -1,4 +1,5 @@
-"""Payments: the export for the bank, and the payments of a whole batch recorded in one action.
+"""Payments: the export for the bank, the payments of a whole batch recorded in one action, the batches sent to the
+bank (批量代发) with the bank's file and its result, and the returned payments (退票) with their corrected account.
 
 Every payment is fire(..., "disburse", ...): the caps, the budget and the claims hold for a batch exactly as for
 one case. Each payment is flushed (by its audit event) before the next one is checked, so the budget guard
@@ -6,21 +7,26 @@ one case. Each payment is flushed (by its audit event) before the next one is ch
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import DomainError, Invalid, Reason, Refused
+from workflows.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
+from workflows.identity import bank_account_problem, normalize_account
 from workflows.infra import audit
-from workflows.infra.clock import Clock
-from workflows.models import Case, Union
+from workflows.infra.clock import Clock, local_date, to_db
+from workflows.models import Case, PaymentBatch, PaymentLine, Union
 from workflows.reads.payments import PENDING
+from workflows.rules.payments import PAID, RETURNED, WAITING, ResultRow, correction_reasons, match_result
 from workflows.states import Action, Role, State, Trigger
+from workflows.verbs.cases import check_version, get_case, touch
+from workflows.verbs.imports import RowError
 from workflows.verbs.transitions import fire
 
 
@@ -102,3 +108,158 @@ def disburse_batch(session: Session, actor: Actor, clock: Clock, payments: Seque
             raise BatchRefused(payment.case_id, labels.get(payment.case_id, f"案件{payment.case_id}"), error) \
                 from error
     return paid
+
+
+# ---------------------------------------------------------------- returned payments (退票)
+
+def correct_account(session: Session, actor: Actor, clock: Clock, case_id: int, version: int | None,
+                    bank_account: str | None) -> Case:
+    """The corrected bank account of a returned case (退票), checked as the case form checks it. Who corrected it is
+    kept: `reissue` then needs another finance officer (rules.guards EXTRA). One event, both numbers masked."""
+    case = get_case(session, actor, case_id)
+    if reasons := correction_reasons(case, actor):
+        raise (Forbidden if reasons[0].rule == "role" else Refused)(*reasons)
+    check_version(case, version)
+    number = normalize_account(bank_account or "")
+    if not number:
+        raise Invalid({"bank_account": "请填写更正后的工商银行账号"})
+    if problem := bank_account_problem(number):
+        raise Invalid({"bank_account": problem})
+    now = clock.now()
+    # The same number again is a confirmation (the account was reopened): still a correction, shown as such.
+    changes = audit.diff({"bank_account": case.bank_account}, {"bank_account": number}) or \
+        {"bank_account": [audit.text(case.bank_account, "bank_account"), audit.text(number, "bank_account")]}
+    case.bank_account = number
+    case.account_corrected_by_id = actor.id
+    case.account_corrected_at = to_db(now)
+    touch(case, now)
+    audit.record(session, actor, now, Action.correct_account, case=case, state=case.state, changes=changes)
+    return case
+
+
+# ---------------------------------------------------------------- payment batches (批量代发)
+
+BATCH_PREFIX = "PC"
+
+
+def _batch(session: Session, actor: Actor, batch_id: int, what: str) -> PaymentBatch:
+    rules.require_role(actor, (Role.finance,), what)
+    batch = session.get(PaymentBatch, batch_id)
+    if batch is None:
+        raise NotFound("找不到该发放批次")
+    return batch
+
+
+def _next_reference(session: Session, now: dt.datetime) -> str:
+    prefix = f"{BATCH_PREFIX}-{local_date(now):%Y%m%d}-"
+    taken = session.scalar(select(func.count()).where(PaymentBatch.reference.like(prefix + "%")))
+    return f"{prefix}{taken + 1:03d}"
+
+
+def queued_case_ids(session: Session, case_ids: Sequence[int] | None = None) -> set[int]:
+    """The cases already in a batch whose payments are not recorded yet."""
+    query = select(PaymentLine.case_id).join(PaymentBatch).where(PaymentBatch.sent_at.is_(None))
+    if case_ids is not None:
+        query = query.where(PaymentLine.case_id.in_(case_ids))
+    return set(session.scalars(query))
+
+
+def create_batch(session: Session, actor: Actor, clock: Clock, case_ids: Sequence[int]) -> PaymentBatch:
+    """A batch of district-approved cases with an account, none in another batch not yet sent: one line per case
+    keeping the account, name and amount the bank file will carry. Finance only; one event."""
+    rules.require_role(actor, (Role.finance,), "新建发放批次")
+    ids = _unique(case_ids)
+    if not ids:
+        raise Invalid({"cases": "请先勾选要放入批次的案件"})
+    now = clock.now()
+    # Locked: two batches made at once cannot take the same case.
+    cases = session.scalars(select(Case).where(Case.id.in_(ids), Case.visible_to(actor))
+                            .order_by(Case.union_id, Case.file_number, Case.id).with_for_update(of=Case)).all()
+    found = {case.id for case in cases}
+    if missing := [i for i in ids if i not in found]:
+        raise Refused(Reason("state", f"找不到案件{'、'.join(map(str, missing))}，或您无权发放"))
+    queued = queued_case_ids(session, ids)
+    for case in cases:
+        if case.state != PENDING:
+            raise Refused(Reason("state", f"{_label(case)}当前为「{State(case.state).label}」，只有待发放的案件可以放入批次"))
+        if not case.bank_account:
+            raise Refused(Reason("fields", f"{_label(case)}没有工商银行账号"))
+        if case.id in queued:
+            raise Refused(Reason("batch", f"{_label(case)}已在另一个尚未发放的批次中"))
+        if turn := [r for r in rules.guards.turn_reasons(case, Trigger.disburse, actor, now) if r.rule != "state"]:
+            raise Refused(Reason(turn[0].rule, f"{_label(case)}：{turn[0].message}"))
+    batch = PaymentBatch(reference=_next_reference(session, now), created_by_id=actor.id, created_at=to_db(now))
+    batch.lines = [PaymentLine(case_id=case.id, bank_account=case.bank_account, name=case.applicant_name,
+                               amount=case.aid_amount or Decimal(0), status=WAITING) for case in cases]
+    session.add(batch)
+    session.flush()
+    total = sum((line.amount for line in batch.lines), Decimal(0))
+    audit.record(session, actor, now, Action.create_batch, changes=audit.created(
+        {"batch": batch.reference, "cases": [case.id for case in cases], "count": len(cases), "total": total}))
+    return batch
+
+
+def send_batch(session: Session, actor: Actor, clock: Clock, batch_id: int) -> PaymentBatch:
+    """The batch's payments recorded: every case `disburse`d with the batch's reference (disburse_batch: the caps,
+    budget and claims hold as for one case), all or nothing."""
+    batch = _batch(session, actor, batch_id, "记录发放")
+    if batch.sent_at is not None:
+        raise Refused(Reason("state", f"批次{batch.reference}已记录发放"))
+    disburse_batch(session, actor, clock, [Payment(line.case_id) for line in batch.lines], batch.reference)
+    batch.sent_at = to_db(clock.now())
+    session.flush()
+    return batch
+
+
+BANK_FORMATS = ("xlsx", "csv")
+
+
+def bank_file(session: Session, actor: Actor, clock: Clock, batch_id: int, fmt: str) -> PaymentBatch:
+    """The batch for the bank's file (its lines carry the full accounts): finance only, each export one event
+    naming the batch, the format, the count and the total, never an account number. The caller writes the file."""
+    batch = _batch(session, actor, batch_id, "导出银行代发文件")
+    if fmt not in BANK_FORMATS:
+        raise Invalid({"format": "格式只能是xlsx或csv"})
+    now = clock.now()
+    batch.exported_at = to_db(now)
+    total = sum((line.amount for line in batch.lines), Decimal(0))
+    audit.record(session, actor, now, Action.bank_file, changes=audit.created(
+        {"batch": batch.reference, "format": fmt, "count": len(batch.lines), "total": total}))
+    return batch
+
+
+class ResultInvalid(Invalid):
+    """The bank's result file has rows that match no payment, or several, or cannot be read: nothing applied."""
+
+    def __init__(self, problems: list[tuple[int, str, str]]) -> None:
+        self.rows = [RowError(row, column, message) for row, column, message in problems]
+        super().__init__({"file": f"银行回单有{len(problems)}处问题，没有导入任何结果；请核对后重新上传"})
+
+
+def bank_result(session: Session, actor: Actor, clock: Clock, batch_id: int,
+                rows: Sequence[ResultRow]) -> PaymentBatch:
+    """The bank's result of a sent batch, all rows or none: each matched to its line (rules.payments.match_result);
+    成功 marks the line paid, 失败 marks it returned and `bounce`s its case with the bank's reason. One event for
+    the batch, besides the bounces' own."""
+    batch = _batch(session, actor, batch_id, "导入银行回单")
+    if batch.sent_at is None:
+        raise Refused(Reason("state", f"批次{batch.reference}尚未记录发放，不能导入银行回单"))
+    if not rows:
+        raise Invalid({"file": "回单中没有付款记录"})
+    outcomes, problems = match_result(batch.lines, rows)
+    if problems:
+        raise ResultInvalid(problems)
+    now = clock.now()
+    for outcome in outcomes:
+        outcome.line.status, outcome.line.reason = (PAID, None) if outcome.paid else (RETURNED, outcome.reason)
+        if not outcome.paid:
+            case = outcome.line.case
+            try:
+                fire(session, actor, clock, case.id, Trigger.bounce, None, comment=outcome.reason)
+            except DomainError as error:
+                raise BatchRefused(case.id, _label(case), error) from error
+    batch.result_at = to_db(now)
+    paid = sum(1 for o in outcomes if o.paid)
+    audit.record(session, actor, now, Action.bank_result, changes=audit.created(
+        {"batch": batch.reference, "paid": paid, "returned": len(outcomes) - paid}))
+    return batch

@@ -1,7 +1,10 @@
-"""活动总结: a grassroots union hands in its campaign summary (text, and a file if it likes) by the report deadline,
-and may replace it until then. Audited."""
+"""活动总结: a grassroots union hands in its campaign summary (text, where the money came from as figures, and a file if
+it likes: a PDF, an image or the statistics workbook) by the report deadline, and may replace it until then. Audited."""
 
 from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,13 +14,31 @@ from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, Invalid, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
-from workflows.infra.uploads import TooLarge, UnsupportedType, Uploads, clean_filename
+from workflows.infra.uploads import SUMMARY_TYPES, TooLarge, UnsupportedType, Uploads, clean_filename
 from workflows.models import Campaign, Summary, Union
+from workflows.money import plain
 from workflows.rules import past_report_deadline, report_deadline_reason
 from workflows.states import UNION_ROLES, Action
 from workflows.vocab import UnionKind
 
 MAX_TEXT = 5000
+# Where the money came from (the statistics table's 资金来源), in 元: the key of the form and the API, the column.
+FUNDS = (("upper", "fund_upper", "上级工会拨付"), ("own", "fund_own", "本级工会"),
+         ("government", "fund_government", "党政支持"), ("society", "fund_society", "社会募集"),
+         ("donations", "fund_donations", "职工捐款"))
+
+
+def _fund(value: Any) -> Decimal | None:
+    """A figure in 元: empty is none stated; otherwise not negative, at most two decimals (raises ValueError)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("应为金额（元）") from None
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10:
+        raise ValueError("应为不小于0、最多两位小数的金额（元）")
+    return amount
 
 
 def _own_union(session: Session, actor: Actor) -> Union:
@@ -34,10 +55,12 @@ def _file_label(name: str | None, sha256: str | None) -> str | None:
 
 
 def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Uploads, campaign_id: int, text: str,
-           file: tuple[str, bytes] | None = None, *, remove_file: bool = False) -> Summary:
+           file: tuple[str, bytes] | None = None, *, remove_file: bool = False,
+           funds: Mapping[str, Any] | None = None) -> Summary:
     """Hand in, or replace, the summary of the actor's union for a campaign. `file` is (filename, content);
     without one, a file handed in before is kept unless `remove_file`. A form sent with no file chosen gives an
-    empty name and no content: that counts as no file."""
+    empty name and no content: that counts as no file. `funds` are the sources of money in 元 by FUNDS key (an
+    empty one: none stated); without `funds`, the figures handed in before are kept."""
     union = _own_union(session, actor)
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
@@ -52,13 +75,19 @@ def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Upload
         problems["text"] = "请填写活动总结"
     elif len(text) > MAX_TEXT:
         problems["text"] = f"太长，最多{MAX_TEXT}个字"
+    figures: dict[str, Decimal | None] = {}
+    for key, column, _label in FUNDS if funds is not None else ():
+        try:
+            figures[column] = _fund(funds.get(key))
+        except ValueError as error:
+            problems[f"funds.{key}"] = str(error)
     if file is not None and not file[0] and not file[1]:
         file = None
     filename = None
     if file is not None:
         try:
             filename = clean_filename(file[0])
-            uploads.check(file[1])
+            uploads.check(file[1], SUMMARY_TYPES)
         except Invalid as error:
             problems.update(error.fields)
         except (TooLarge, UnsupportedType) as error:  # beside the file field, with the text's message if any
@@ -72,19 +101,22 @@ def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Upload
                              .with_for_update())
     before_text = summary.text if summary else None
     before_file = _file_label(summary.file_name, summary.file_sha256) if summary else None
+    before_funds = {column: getattr(summary, column) if summary else None for _key, column, _label in FUNDS}
     if summary is None:
         summary = Summary(campaign_id=campaign.id, union_id=union.id)
         session.add(summary)
     elif summary.file_id and (file is not None or remove_file):
         uploads.delete_on_commit(session, summary.file_id)
     if file is not None:
-        stored = uploads.save(session, file[1])
+        stored = uploads.save(session, file[1], SUMMARY_TYPES)
         summary.file_id, summary.file_name, summary.file_type = stored.id, filename, stored.content_type
         summary.file_sha256, summary.file_size = stored.sha256, stored.size
     elif remove_file:
         summary.file_id = summary.file_name = summary.file_type = summary.file_sha256 = None
         summary.file_size = None
     summary.text = text
+    for column, amount in figures.items():
+        setattr(summary, column, amount)
     summary.submitted_by_id = actor.id
     summary.submitted_at = to_db(now)
     try:
@@ -98,6 +130,10 @@ def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Upload
     after_file = _file_label(summary.file_name, summary.file_sha256)
     if before_file != after_file:
         changes["file"] = [before_file, after_file]
+    for _key, column, _label in FUNDS:
+        before, after = before_funds[column], getattr(summary, column)
+        if (None if before is None else Decimal(before)) != after:
+            changes[column] = [None if before is None else plain(before), None if after is None else plain(after)]
     audit.record(session, actor, now, Action.summary_submit,
                  comment="修改活动总结" if before_text is not None else "提交活动总结", changes=changes)
     return summary

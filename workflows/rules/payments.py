@@ -1,0 +1,106 @@
+"""Returned payments and the bank's result file (DOMAIN.md, Money as the bank and the unions see it): who corrects
+a returned case's account, and how each line of the bank's result is matched to its payment, never guessed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from workflows.actors import Actor
+from workflows.errors import Reason
+from workflows.identity import normalize_account
+from workflows.models import Case, PaymentLine
+from workflows.states import Role, State
+
+# The union's people who keep the household's data, and finance, who heard the bank's reason.
+CORRECTORS = (Role.cadre, Role.head, Role.finance)
+PAID, RETURNED, WAITING = "paid", "returned", "pending"  # PaymentLine.status
+SUCCESS, FAILURE = "成功", "失败"
+RESULT_COLUMNS = ("账号", "户名", "金额", "状态", "原因")
+MAX_REASON = 200  # PaymentLine.reason and Case.return_reason
+
+
+def correction_reasons(case: Case, actor: Actor) -> list[Reason]:
+    """Why `actor` may not correct the bank account of `case` now (empty when they may)."""
+    if actor.role not in CORRECTORS:
+        return [Reason("role", "只有" + "、".join(r.label for r in CORRECTORS) + "可以更正银行账号")]
+    if case.state != State.payment_returned:
+        return [Reason("state", f"案件当前为「{State(case.state).label}」，只有退票待处理的案件可以更正银行账号")]
+    return []
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One line of the bank's result file as read: `number` is its row in the file (the header is row 1)."""
+
+    number: int
+    account: Any
+    name: Any
+    amount: Any
+    status: Any
+    reason: Any = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    line: PaymentLine
+    paid: bool
+    reason: str | None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _amount(value: Any) -> Decimal | None:
+    try:
+        amount = Decimal(_text(value).replace(",", ""))
+    except InvalidOperation:
+        return None
+    return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+
+
+def match_result(lines: Sequence[PaymentLine], rows: Sequence[ResultRow]) -> tuple[list[Outcome], list[tuple[int, str, str]]]:
+    """Each row of the result matched to the one line of the batch with the same account, name and amount. The
+    problems are (row, column, message): a row unreadable, matching no line or several, or naming a line another
+    row already named or an earlier result settled. The caller applies nothing when there is any problem."""
+    by_key: dict[tuple[str, str, Decimal], list[PaymentLine]] = {}
+    for line in lines:
+        by_key.setdefault((line.bank_account, line.name.strip(), Decimal(line.amount).quantize(Decimal("0.01"))),
+                          []).append(line)
+    outcomes, problems, seen = [], [], {}
+    for row in rows:
+        account, name, amount = normalize_account(_text(row.account)), _text(row.name), _amount(row.amount)
+        status = _text(row.status)
+        if amount is None:
+            problems.append((row.number, "金额", f"金额「{_text(row.amount)}」不是数字"))
+            continue
+        if status not in (SUCCESS, FAILURE):
+            problems.append((row.number, "状态", f"状态应为「{SUCCESS}」或「{FAILURE}」，不是「{status}」"))
+            continue
+        found = by_key.get((account, name, amount), [])
+        if not found:
+            problems.append((row.number, "账号", "批次中没有账号、户名、金额都相同的付款明细"))
+        elif len(found) > 1:
+            problems.append((row.number, "账号", f"批次中有{len(found)}笔账号、户名、金额都相同的付款明细，无法确定是哪一笔"))
+        elif found[0].id in seen:
+            problems.append((row.number, "账号", f"与第{seen[found[0].id]}行是同一笔付款明细"))
+        elif found[0].status != WAITING:
+            problems.append((row.number, "状态", "这笔付款的结果已在此前的回单中导入"))
+        else:
+            seen[found[0].id] = row.number
+            reason = _text(row.reason) or None
+            if status == FAILURE and not reason:
+                problems.append((row.number, "原因", "失败的付款须写明银行的退票原因"))
+                continue
+            if reason and len(reason) > MAX_REASON:
+                problems.append((row.number, "原因", f"原因太长，最多{MAX_REASON}个字"))
+                continue
+            outcomes.append(Outcome(found[0], status == SUCCESS, reason))
+    return outcomes, problems

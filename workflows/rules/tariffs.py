@@ -1,0 +1,58 @@
+"""Tariffs (标准): the amount a campaign gives a household of a category and worker group; and the one money check
+of a draft's amount (caps and tariff), which the case form shows as a warning beside the amount once saved and
+`document` refuses with (rules/guards.py). The budget is district approval's (Transition.spends)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.errors import Reason
+from workflows.models import Case, Tariff
+from workflows.money import yuan
+from workflows.rules.caps import cap_reasons
+from workflows.vocab import AidKind
+
+
+def tariff_for(session: Session, case: Case) -> Decimal | None:
+    """The campaign's amount for the case's category and worker group; None without one (or without both)."""
+    if not case.category or not case.worker_group:
+        return None
+    # The campaign object, not campaign_id: a case being opened has no campaign_id until it is flushed (and must
+    # not be flushed half-built by this look-up).
+    with session.no_autoflush:
+        tariff = session.get(Tariff, (case.campaign.id, str(case.category), str(case.worker_group)))
+    return tariff.amount if tariff is not None else None
+
+
+def default_amount(session: Session, case: Case) -> Decimal | None:
+    """What a new funds case without an amount starts with: the tariff (None when there is none to give)."""
+    if case.aid_kind != AidKind.funds or case.aid_amount is not None:
+        return None
+    return tariff_for(session, case)
+
+
+def tariff_reasons(session: Session, case: Case) -> list[Reason]:
+    """A funds amount other than the tariff needs a stated reason (Case.amount_reason)."""
+    if case.aid_kind != AidKind.funds or case.aid_amount is None or (case.amount_reason or "").strip():
+        return []
+    tariff = tariff_for(session, case)
+    if tariff is None or Decimal(case.aid_amount) == tariff:
+        return []
+    return [Reason("tariff", f"帮扶金额{yuan(case.aid_amount)}元与本活动的标准{yuan(tariff)}元不同，"
+                             f"请填写「金额与标准不同的理由」")]
+
+
+def amount_reasons(session: Session, case: Case) -> list[Reason]:
+    """What is wrong with the case's amount: over a cap, or not the tariff without a reason."""
+    if case.aid_amount is None:
+        return []
+    return cap_reasons(session, case) + tariff_reasons(session, case)
+
+
+def campaign_tariffs(session: Session, campaign_id: int) -> list[Tariff]:
+    """A campaign's tariffs, by category and worker group."""
+    return list(session.scalars(select(Tariff).where(Tariff.campaign_id == campaign_id)
+                                .order_by(Tariff.category, Tariff.worker_group)))
