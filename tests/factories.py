@@ -157,12 +157,15 @@ class Factory:
                                 "厂区公告栏", self.clock.now().date(), "notice.pdf", PDF)
 
     def fire(self, case: Case, trigger: str, actor: Any, **kwargs: Any) -> Case:
-        if trigger in (Trigger.publicize, Trigger.enter):  # the union posts its list when the notice begins
+        if trigger == Trigger.enter:  # a case publicized elsewhere (a screen, the API): its list is posted by now
             self.notice(case.campaign, case.union)
         kwargs.setdefault("comment", COMMENTS.get(trigger))
         if trigger in NEEDS_PAYMENT:
             kwargs.setdefault("payment_reference", f"PAY-{next(_serial)}")
-        return verbs.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
+        moved = verbs.fire(self.session, actor, self.clock, case.id, trigger, case.version, **kwargs)
+        if trigger == Trigger.publicize:  # the union posts its list once the notice begins (`enter` waits for it)
+            self.notice(case.campaign, case.union)
+        return moved
 
     def correct_account(self, case: Case, actor: Any = None) -> Case:
         """A returned case's account corrected (by its union's cadre unless told), as `reissue` needs."""
