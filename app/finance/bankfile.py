@@ -63,7 +63,8 @@ def _csv(batch: PaymentBatch) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     for account, name, amount, note in _lines(batch):
-        writer.writerow([account, csv_safe(name), f"{amount:.2f}", csv_safe(note)])
+        # The name as recorded (create_batch refuses one a spreadsheet would run): the bank matches its result by it.
+        writer.writerow([account, name, f"{amount:.2f}", csv_safe(note)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM: Excel then reads the Chinese as UTF-8
 
 

@@ -223,3 +223,70 @@ def test_a_batch_is_sent_once_and_its_result_waits_for_it(session, make, clock):
     verbs.send_batch(session, finance, clock, batch.id)
     with pytest.raises(Refused):
         verbs.send_batch(session, finance, clock, batch.id)
+
+
+# ---------------------------------------------------------------- what a hostile reading found
+
+def test_a_result_for_a_case_bounced_by_hand_and_reissued_applies_nothing(session, make, clock):
+    finance, other = make.person("finance"), make.account("finance")
+    cases = ready(make, n=2)
+    first = verbs.create_batch(session, finance, clock, [c.id for c in cases])
+    verbs.send_batch(session, finance, clock, first.id)
+    make.fire(cases[0], "bounce", finance, comment="柜面退回")  # by hand, before the bank's file came
+    make.correct_account(cases[0])
+    make.fire(cases[0], "reissue", other)
+    second = verbs.create_batch(session, finance, clock, [cases[0].id])
+    verbs.send_batch(session, finance, clock, second.id)
+    for outcome in ("成功", "失败"):  # either would record a second payment or return the later one
+        rows = [(line.bank_account, line.name, float(line.amount), outcome, "户名不符") for line in first.lines]
+        with pytest.raises(ResultInvalid) as refused:
+            verbs.bank_result(session, finance, clock, first.id, bankfile.read_result(result_xlsx(rows), MAX))
+        assert "已不在本批次的发放中" in refused.value.rows[0].message
+    assert cases[0].state == State.disbursed and cases[0].payment_reference == second.reference
+    assert {line.status for line in first.lines} == {"pending"}
+
+
+def test_a_case_waiting_in_a_batch_is_paid_by_that_batch_only(session, make, clock):
+    finance = make.person("finance")
+    [case] = ready(make, n=1)
+    verbs.create_batch(session, finance, clock, [case.id])
+    with pytest.raises(Refused, match="已在尚未发放的批次中"):
+        verbs.payment_export(session, finance, clock, [case.id])
+    with pytest.raises(Refused, match="已在尚未发放的批次中"):
+        verbs.disburse_batch(session, finance, clock, [verbs.payments.Payment(case.id, case.version)], "ICBC-1")
+    assert case.state == State.district_approved
+
+
+def test_a_goods_case_or_a_formula_name_is_kept_out_of_a_bank_batch(session, make, clock):
+    finance = make.person("finance")
+    [case] = ready(make, n=1)
+    case.aid_amount = None  # goods: handed over against a receipt
+    with pytest.raises(Refused, match="没有现金帮扶金额"):
+        verbs.create_batch(session, finance, clock, [case.id])
+    case.aid_amount, case.applicant_name = Decimal("1000"), "=HYPERLINK(1)"
+    with pytest.raises(Refused, match="户名不能以"):
+        verbs.create_batch(session, finance, clock, [case.id])
+
+
+def test_an_amount_too_large_to_read_is_a_problem_of_its_row(session, make, clock):
+    finance = make.person("finance")
+    cases = ready(make, n=1)
+    batch = verbs.create_batch(session, finance, clock, [c.id for c in cases])
+    verbs.send_batch(session, finance, clock, batch.id)
+    line = batch.lines[0]
+    content = ("\ufeff账号,户名,金额,状态,原因\r\n" + f"{line.bank_account},{line.name},1e999999999,成功,\r\n").encode()
+    with pytest.raises(ResultInvalid) as refused:
+        verbs.bank_result(session, finance, clock, batch.id, bankfile.read_result(content, MAX))
+    assert refused.value.rows[0].message == "金额「1e999999999」不是数字"
+
+
+def test_the_banks_reason_is_kept_masked(session, make, clock):
+    finance = make.person("finance")
+    cases = ready(make, n=1)
+    batch = verbs.create_batch(session, finance, clock, [c.id for c in cases])
+    verbs.send_batch(session, finance, clock, batch.id)
+    account = batch.lines[0].bank_account
+    rows = outcome_rows(batch, {cases[0].id: f"账号{account}已销户"})
+    verbs.bank_result(session, finance, clock, batch.id, bankfile.read_result(result_xlsx(rows), MAX))
+    assert account not in cases[0].return_reason and account[-4:] in cases[0].return_reason
+    assert all(account not in (e.comment or "") for e in session.scalars(select(AuditEvent)))

@@ -10,8 +10,7 @@ from workflows.actors import Actor
 from workflows.archive_states import APPLICABLE, BY_TRIGGER, ArchiveTrigger, Move, Status, moves_from
 from workflows.errors import Reason
 from workflows.models import Archive, Campaign, Case, Member, Union
-from workflows.states import COMMITTED, State
-from workflows.states import SETTLED
+from workflows.states import COMMITTED, SETTLED, State
 from workflows.vocab import ApplicationKind, ClosingReason, UnionKind
 
 

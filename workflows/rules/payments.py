@@ -61,9 +61,15 @@ def _text(value: Any) -> str:
 def _amount(value: Any) -> Decimal | None:
     try:
         amount = Decimal(_text(value).replace(",", ""))
-    except InvalidOperation:
+        return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+    except InvalidOperation:  # not a number, or one too large to hold in cents (1e999999999)
         return None
-    return amount.quantize(Decimal("0.01")) if amount.is_finite() else None
+
+
+def in_this_payment(line: PaymentLine) -> bool:
+    """The line's case still stands paid by the line's batch: disbursed with the batch's reference."""
+    case = line.case
+    return case.state == State.disbursed and case.payment_reference == line.batch.reference
 
 
 def match_result(lines: Sequence[PaymentLine], rows: Sequence[ResultRow]) -> tuple[list[Outcome], list[tuple[int, str, str]]]:
@@ -93,6 +99,10 @@ def match_result(lines: Sequence[PaymentLine], rows: Sequence[ResultRow]) -> tup
             problems.append((row.number, "账号", f"与第{seen[found[0].id]}行是同一笔付款明细"))
         elif found[0].status != WAITING:
             problems.append((row.number, "状态", "这笔付款的结果已在此前的回单中导入"))
+        elif not in_this_payment(found[0]):
+            # Bounced by hand since, or reissued and paid in a later batch: applying this line would record a
+            # second payment of the case, or return the later one.
+            problems.append((row.number, "状态", "该案件已不在本批次的发放中（已退票或已在其他批次重新发放），请核对"))
         else:
             seen[found[0].id] = row.number
             reason = _text(row.reason) or None

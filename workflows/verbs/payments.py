@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from workflows import rules
 from workflows.actors import Actor
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
-from workflows.identity import bank_account_problem, normalize_account
+from workflows.identity import bank_account_problem, mask_numbers, normalize_account
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
 from workflows.models import Case, PaymentBatch, PaymentLine, Union
@@ -54,9 +54,12 @@ def payment_export(session: Session, actor: Actor, clock: Clock, case_ids: Seque
     found = {case.id for case in cases}
     if missing := [i for i in ids if i not in found]:
         raise Refused(Reason("state", f"找不到案件{'、'.join(map(str, missing))}，或您无权导出"))
+    queued = queued_case_ids(session, ids)
     for case in cases:
         if case.state != PENDING:
             raise Refused(Reason("state", f"{_label(case)}当前为「{State(case.state).label}」，只有待发放的案件可以导出付款"))
+        if case.id in queued:  # its batch's own bank file carries it: a second file would pay it twice
+            raise Refused(Reason("batch", f"{_label(case)}已在尚未发放的批次中，请从该批次导出银行代发文件"))
         if not case.bank_account:
             raise Refused(Reason("fields", f"{_label(case)}没有工商银行账号"))
     total = sum((case.aid_amount or Decimal(0) for case in cases), Decimal(0))
@@ -99,6 +102,13 @@ def disburse_batch(session: Session, actor: Actor, clock: Clock, payments: Seque
         select(Case.id, Case.applicant_name, Case.file_number)
         .where(Case.id.in_([p.case_id for p in unique]), Case.visible_to(actor)))}
     batch_reference = (reference or "").strip() or None
+    # A case waiting in a batch is paid by that batch only (send_batch names it), never by hand meanwhile.
+    queued = queued_case_ids(session, [p.case_id for p in unique]) if batch_reference is None or not \
+        session.scalar(select(PaymentBatch.id).where(PaymentBatch.reference == batch_reference)) else set()
+    if queued:
+        case_id = min(queued)
+        raise BatchRefused(case_id, labels.get(case_id, f"案件{case_id}"),
+                           Refused(Reason("batch", "已在尚未发放的批次中，请在该批次记录发放")))
     paid = []
     for payment in unique:
         try:
@@ -164,6 +174,11 @@ def queued_case_ids(session: Session, case_ids: Sequence[int] | None = None) -> 
     return set(session.scalars(query))
 
 
+# A bank file carries the name exactly as recorded (the bank matches its result by it), so a name a spreadsheet would
+# take for a formula is refused when the batch is made, never rewritten in the file.
+UNSAFE_NAME_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def create_batch(session: Session, actor: Actor, clock: Clock, case_ids: Sequence[int]) -> PaymentBatch:
     """A batch of district-approved cases with an account, none in another batch not yet sent: one line per case
     keeping the account, name and amount the bank file will carry. Finance only; one event."""
@@ -184,6 +199,10 @@ def create_batch(session: Session, actor: Actor, clock: Clock, case_ids: Sequenc
             raise Refused(Reason("state", f"{_label(case)}当前为「{State(case.state).label}」，只有待发放的案件可以放入批次"))
         if not case.bank_account:
             raise Refused(Reason("fields", f"{_label(case)}没有工商银行账号"))
+        if case.applicant_name.startswith(UNSAFE_NAME_STARTS):
+            raise Refused(Reason("name", f"{_label(case)}：户名不能以=、+、-、@开头，请先核对姓名"))
+        if not case.aid_amount:  # goods (送实物) are handed over against a receipt, never a bank transfer
+            raise Refused(Reason("amount", f"{_label(case)}没有现金帮扶金额（送实物的案件凭实名签收发放），不能放入银行代发批次"))
         if case.id in queued:
             raise Refused(Reason("batch", f"{_label(case)}已在另一个尚未发放的批次中"))
         if turn := [r for r in rules.guards.turn_reasons(case, Trigger.disburse, actor, now) if r.rule != "state"]:
@@ -251,11 +270,13 @@ def bank_result(session: Session, actor: Actor, clock: Clock, batch_id: int,
         raise ResultInvalid(problems)
     now = clock.now()
     for outcome in outcomes:
-        outcome.line.status, outcome.line.reason = (PAID, None) if outcome.paid else (RETURNED, outcome.reason)
+        # The bank's words may carry an account number: kept masked, as every text outside the bank file.
+        outcome.line.status, outcome.line.reason = (PAID, None) if outcome.paid else (RETURNED,
+                                                                                     mask_numbers(outcome.reason))
         if not outcome.paid:
             case = outcome.line.case
             try:
-                fire(session, actor, clock, case.id, Trigger.bounce, None, comment=outcome.reason)
+                fire(session, actor, clock, case.id, Trigger.bounce, None, comment=mask_numbers(outcome.reason))
             except DomainError as error:
                 raise BatchRefused(case.id, _label(case), error) from error
     batch.result_at = to_db(now)
