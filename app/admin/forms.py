@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TimeField
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Optional
 
 from workflows.infra.clock import LOCAL, from_db
@@ -110,6 +110,7 @@ class CampaignForm(FlaskForm):
     cap_per_payment = StringField(_l("单次帮扶上限（元，不填为不限）"))
     cap_per_year = StringField(_l("每人每年帮扶上限（元，不填为不限）"))
     budget = StringField(_l("活动总预算（元，不填为不限）"))
+    goods_in_budget = BooleanField(_l("送实物的物资折款也计入活动预算（不选则只计入统计表）"))
     shares = FieldList(FormField(ShareForm), max_entries=5000)
 
     def settings(self) -> dict:
@@ -120,7 +121,8 @@ class CampaignForm(FlaskForm):
                 "report_deadline": deadline_at(self.report_day.data, self.report_time.data),
                 "publicity_days": (self.publicity_days.data or "").strip(),
                 "reminder_days": self.reminder_days.data or "", "cap_per_payment": self.cap_per_payment.data,
-                "cap_per_year": self.cap_per_year.data, "budget": self.budget.data, "union_budgets": shares}
+                "cap_per_year": self.cap_per_year.data, "budget": self.budget.data, "union_budgets": shares,
+                "goods_in_budget": bool(self.goods_in_budget.data)}
 
     def load(self, campaign: Campaign | None, unions: Iterable[Union], shares: Mapping[int, object]) -> None:
         """Fill an unsubmitted form: a campaign's settings, or the usual ones for a new campaign."""
@@ -134,6 +136,7 @@ class CampaignForm(FlaskForm):
             for name in ("cap_per_payment", "cap_per_year", "budget"):
                 value = getattr(campaign, name)
                 getattr(self, name).data = "" if value is None else f"{value:.2f}"
+            self.goods_in_budget.data = campaign.goods_in_budget
         else:
             self.publicity_days.data, self.reminder_days.data = "5", "7,3,1"
         for union in unions:

@@ -650,6 +650,14 @@ def get_batch(path: s.BatchPath):
     return _batch_response(path.batch_id)
 
 
+@api.post("/payments/batches/<int:batch_id>/send", tags=[MONEY], responses=s.responses({200: s.BatchOut}, 403, 404, 409),
+          summary="Record the batch sent to the bank: every case disbursed with the batch's reference, all or none "
+                  "(finance; once)")
+def send_batch(path: s.BatchPath):
+    perform(lambda: verbs.send_batch(db(), actor(), clock(), path.batch_id))
+    return _batch_response(path.batch_id)
+
+
 def _batch_response(batch_id: int, status: int = 200):
     detail = payment_reads.batch_detail(db(), actor(), batch_id)
     return s.BatchOut.model_validate(s.batch_out(detail)).model_dump(mode="json"), status

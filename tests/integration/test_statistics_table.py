@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from workflows.models import Union
+from workflows import verbs
+from workflows.models import AuditEvent, Union
 from workflows.reads import reports
 from workflows.rules.caps import money_reasons
 from workflows.states import COMMITTED, State
@@ -182,7 +183,10 @@ def test_goods_stay_out_of_the_cash_budget_unless_the_campaign_says_so(session, 
     goods = make.case(State.entered, campaign=campaign,
                       aid={"kind": "goods", "goods_items": "棉被两床", "goods_value": "600", "medical": False})
     assert money_reasons(session, goods, COMMITTED) == []  # the budget is spent, but not on goods
-    campaign.goods_in_budget = True
+    admin = make.person("admin")
+    verbs.update_campaign(session, admin, make.clock, campaign.id, goods_in_budget=True)  # the admin's setting
+    event = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert event.action == "update_campaign" and event.changes["goods_in_budget"] == ["False", "True"]
     reasons = money_reasons(session, goods, COMMITTED)
     assert [r.rule for r in reasons] == ["budget"] and "600.00" in reasons[0].message
     campaign.goods_in_budget = False

@@ -403,6 +403,7 @@ ROWS = [
         body(lambda given: {"cases": [given.case.id]})),
     Row("GET",    "/payments/batches/{batch}",             "batch",          "401 403 403 403 403 403 200 403 403"),
     Row("GET",    "/payments/batches/{batch}/bank-file?format=csv", "batch", "401 403 403 403 403 403 200 403 403"),
+    Row("POST",   "/payments/batches/{batch}/send",        "batch",          "401 403 403 403 403 403 200 403 403"),
     Row("POST",   "/payments/batches/{batch}/bank-result", "batch:sent",     "401 403 403 403 403 403 200 403 403",
         lambda given: {"data": {"file": (io.BytesIO(given.ids["result"]), "回单.csv")},
                        "content_type": "multipart/form-data"}),

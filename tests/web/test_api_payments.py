@@ -39,9 +39,12 @@ def test_a_batch_its_bank_file_and_the_bank_s_result(api, world):
     rows = list(csv.reader(io.StringIO(file.data.decode("utf-8-sig"))))
     assert rows[0] == ["账号", "户名", "金额", "备注"] and [r[0] for r in rows[1:]] == [c.bank_account for c in cases]
 
-    # The payments are recorded (the cases disbursed with the batch's reference), then the bank answers.
-    verbs.send_batch(world.session, finance, world.clock, batch["id"])
-    world.session.commit()
+    # The payments are recorded (the cases disbursed with the batch's reference), once; then the bank answers.
+    sent = api.call("POST", f"/payments/batches/{batch['id']}/send", finance)
+    assert sent.status_code == 200 and sent.json["sent_at"], sent.json
+    assert states(world, [c.id for c in cases]) == [State.disbursed, State.disbursed]
+    again = api.call("POST", f"/payments/batches/{batch['id']}/send", finance)
+    assert again.status_code == 409 and "已记录发放" in again.json["message"]
     result = "账号,户名,金额,状态,原因\r\n" + "".join(
         f"{r[0]},{r[1]},{r[2]},{'失败' if i == 0 else '成功'},{'账户已冻结' if i == 0 else ''}\r\n"
         for i, r in enumerate(rows[1:]))

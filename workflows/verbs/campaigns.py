@@ -111,7 +111,7 @@ def _check_campaign(session: Session, s: dict[str, Any], campaign: Campaign | No
         raise Invalid(problems)
     values = {"name": name, "starts_on": starts_on, "ends_on": ends_on, "deadline": to_db(deadline),
               "report_deadline": to_db(report or deadline), "publicity_days": publicity_days,
-              "reminder_days": reminder_days, **money}
+              "reminder_days": reminder_days, **money, "goods_in_budget": bool(s.get("goods_in_budget"))}
     return values, shares
 
 
@@ -133,8 +133,9 @@ def _shares(session: Session, given: Mapping[str, Any], problems: dict[str, str]
 def _not_below_committed(session: Session, campaign: Campaign, budget: Decimal | None,
                          shares: dict[Union, Decimal], problems: dict[str, str]) -> None:
     """A budget cut below what is already approved or paid would leave the books overspent."""
+    # What the budget counts of each case, as approvals count it (goods only where the campaign says so).
     used = dict(session.execute(
-        select(Case.union_id, func.coalesce(func.sum(Case.aid_amount), 0))
+        select(Case.union_id, func.coalesce(func.sum(rules.caps.budget_column(campaign)), 0))
         .where(Case.campaign_id == campaign.id, Case.state.in_(COMMITTED)).group_by(Case.union_id)).all())
     total = sum(used.values(), Decimal(0))
     if budget is not None and budget < total:
@@ -163,7 +164,7 @@ def create_campaign(session: Session, actor: Actor, clock: Clock, *, name: str, 
                     starts_on: dt.date | None = None, ends_on: dt.date | None = None, publicity_days: Any = 5,
                     reminder_days: Any = None, cap_per_payment: Any = None, cap_per_year: Any = None,
                     budget: Any = None, report_deadline: dt.datetime | None = None,
-                    union_budgets: Mapping[str, Any] | None = None) -> Campaign:
+                    union_budgets: Mapping[str, Any] | None = None, goods_in_budget: bool = False) -> Campaign:
     """A campaign. Without a period given: from the first of the month two months before the deadline (Nov 1 for
     Jan 25) to 30 days after it. `union_budgets` splits the budget: {grassroots union code: amount}."""
     rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
@@ -176,7 +177,8 @@ def create_campaign(session: Session, actor: Actor, clock: Clock, *, name: str, 
                 "publicity_days": publicity_days,
                 "reminder_days": [7, 3, 1] if reminder_days is None else reminder_days,
                 "cap_per_payment": cap_per_payment, "cap_per_year": cap_per_year, "budget": budget,
-                "report_deadline": report_deadline, "union_budgets": union_budgets}
+                "report_deadline": report_deadline, "union_budgets": union_budgets,
+                "goods_in_budget": goods_in_budget}
     values, shares = _check_campaign(session, settings, None, clock.now())
     campaign = Campaign(**values)
     _set_shares(session, campaign, shares)
@@ -188,7 +190,8 @@ def create_campaign(session: Session, actor: Actor, clock: Clock, *, name: str, 
 
 
 CAMPAIGN_SETTINGS = ("name", "starts_on", "ends_on", "deadline", "report_deadline", "publicity_days",
-                     "reminder_days", "cap_per_payment", "cap_per_year", "budget", "union_budgets")
+                     "reminder_days", "cap_per_payment", "cap_per_year", "budget", "union_budgets",
+                     "goods_in_budget")
 
 
 def update_campaign(session: Session, actor: Actor, clock: Clock, campaign_id: int, **changes: Any) -> Campaign:
