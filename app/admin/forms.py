@@ -11,7 +11,17 @@ from collections.abc import Iterable, Mapping
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TimeField,
+)
 from wtforms.validators import InputRequired, Optional
 
 from workflows.infra.clock import LOCAL, from_db

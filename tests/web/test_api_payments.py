@@ -9,7 +9,6 @@ import io
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows import verbs
 from workflows.identity import mask_account
 from workflows.models import AuditEvent, Case
 from workflows.states import State
