@@ -255,6 +255,16 @@ def archive_input(archive: Any) -> ArchiveIn:
 YEARS = (2000, 2100)
 
 
+def parse_day(value: Any) -> dt.date | None:
+    """A date as typed or sent (2018-01-05); None for anything else."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+
+
 def parse_year(value: Any) -> int | None:
     """A year as typed or sent (four ASCII digits within YEARS); None for anything else. ASCII only: str.isdigit
     takes superscripts, which int() refuses."""

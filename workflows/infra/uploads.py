@@ -108,6 +108,24 @@ class Uploads:
             raise UnsupportedType(f"只能上传{'、'.join(names[:-1])}或{names[-1]}文件（按文件内容判断）")
         return content_type
 
+    def problems(self, name: str | None, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES,
+                 field: str = "file") -> tuple[str | None, dict[str, str]]:
+        """A file given with other fields: its clean name, and what is wrong with it by field (checked before
+        anything is written, so that every problem of a form is said at once)."""
+        try:
+            return clean_filename(name or ""), self.problems_of(content, allowed, field)
+        except Invalid as error:
+            return None, error.fields | self.problems_of(content, allowed, field)
+
+    def problems_of(self, content: bytes, allowed: tuple[str, ...], field: str) -> dict[str, str]:
+        try:
+            self.check(content, allowed)
+        except Invalid as error:
+            return {field: message for message in error.fields.values()}
+        except (TooLarge, UnsupportedType) as error:
+            return {field: error.message}
+        return {}
+
     def save(self, session: Session, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES) -> Stored:
         """Write the file; it is removed again if `session` rolls back."""
         content_type = self.check(content, allowed)

@@ -3,7 +3,6 @@ received them, when, and the signed scan, kept as a document of the case. One au
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +13,8 @@ from workflows.actors import Actor
 from workflows.errors import Invalid, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
-from workflows.infra.uploads import TooLarge, UnsupportedType, Uploads, clean_filename
+from workflows.infra.uploads import Uploads
+from workflows.inputs import parse_day
 from workflows.models import GoodsReceipt
 from workflows.states import UNION_ROLES, Action, State
 from workflows.verbs.cases import get_case
@@ -51,18 +51,12 @@ def record_receipt(session: Session, actor: Actor, clock: Clock, uploads: Upload
         elif len(text) > NAME:
             problems[field] = f"太长，最多{NAME}个字"
         names[field] = text
-    day = _day(received_on)
+    day = parse_day(received_on)
     if day is None:
         problems["received_on"] = "请填写签收日期，格式如 2018-01-05"
     elif day > local_date(now):
         problems["received_on"] = "签收日期不能晚于今天"
-    try:
-        clean_filename(scan_file_name)
-        uploads.check(scan_bytes)
-    except Invalid as error:
-        problems |= error.fields
-    except (TooLarge, UnsupportedType) as error:
-        problems["file"] = error.message
+    problems |= uploads.problems(scan_file_name, scan_bytes)[1]
     if problems:
         raise Invalid(problems)
     if reasons := receipt_reasons(case):
@@ -83,11 +77,3 @@ def record_receipt(session: Session, actor: Actor, clock: Clock, uploads: Upload
 def receipt_of(session: Session, case) -> GoodsReceipt | None:
     return session.scalar(select(GoodsReceipt).where(GoodsReceipt.case_id == case.id))
 
-
-def _day(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None

@@ -14,10 +14,10 @@ from workflows.actors import Actor
 from workflows.errors import Forbidden, Invalid, NotFound, Reason
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
-from workflows.infra.uploads import TooLarge, UnsupportedType, Uploads, clean_filename
+from workflows.infra.uploads import Uploads
+from workflows.inputs import parse_day
 from workflows.models import Campaign, NoticePosting, Union
 from workflows.states import UNION_ROLES, Action
-from workflows.verbs.goods import _day
 from workflows.vocab import UnionKind
 
 PLACE = 200
@@ -41,19 +41,13 @@ def record_notice(session: Session, actor: Actor, clock: Clock, uploads: Uploads
         problems["place"] = "请填写张贴地点"
     elif len(place) > PLACE:
         problems["place"] = f"太长，最多{PLACE}个字"
-    day = _day(posted_on)
+    day = parse_day(posted_on)
     if day is None:
         problems["posted_on"] = "请填写张贴日期，格式如 2018-01-05"
     elif day > local_date(now):
         problems["posted_on"] = "张贴日期不能晚于今天"
-    filename = None
-    try:
-        filename = clean_filename(file_name)
-        uploads.check(content)
-    except Invalid as error:
-        problems |= error.fields
-    except (TooLarge, UnsupportedType) as error:
-        problems["file"] = error.message
+    filename, wrong = uploads.problems(file_name, content)
+    problems |= wrong
     if problems:
         raise Invalid(problems)
     stored = uploads.save(session, content)

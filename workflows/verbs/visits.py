@@ -3,7 +3,6 @@ notice: rules.recognition.visit_reasons)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from workflows.actors import Actor
 from workflows.errors import Invalid, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
+from workflows.inputs import parse_day
 from workflows.models import HomeVisit
 from workflows.states import Action
 from workflows.verbs.archives import get_archive
@@ -28,7 +28,7 @@ def record_visit(session: Session, actor: Actor, clock: Clock, archive_id: int, 
     archive = get_archive(session, actor, archive_id)
     now = clock.now()
     problems: dict[str, str] = {}
-    day = _day(visited_on)
+    day = parse_day(visited_on)
     if day is None:
         problems["visited_on"] = "请填写调查日期，格式如 2018-01-05"
     elif day > local_date(now):
@@ -56,11 +56,3 @@ def record_visit(session: Session, actor: Actor, clock: Clock, archive_id: int, 
                  comment=findings, changes=audit.created({"visited_on": day, "visitors": visitors}))
     return visit
 
-
-def _day(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
