@@ -105,4 +105,7 @@ def browser(chromium, server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield Browser(page, server)
+    # Let the last requests (a favicon, a stylesheet) finish before the tab goes: a response cut off mid-file
+    # leaves the dev server's file unclosed, which the suite's warnings-as-errors would report as this test's.
+    page.wait_for_load_state("networkidle")
     context.close()

@@ -88,6 +88,9 @@ def build_world(world) -> dict[str, Any]:
     archives = sorted({case.archive for case in cases}, key=lambda archive: archive.id)
     # The district's spot check of 2018 (over the archives made active by the approved cases): its items.
     spot = verbs.draw_spot_check(world.session, accounts["reviewer"], world.clock, 2018, seed="schemathesis")
+    # A payment batch of a district-approved case, for finance's batch routes.
+    approved = next(c for c in cases if c.state == State.district_approved)
+    batch = verbs.create_batch(world.session, accounts["finance"], world.clock, [approved.id])
     ids = {"accounts": accounts,
            "cases": cases,
            "case_id": [c.id for c in cases],
@@ -98,7 +101,9 @@ def build_world(world) -> dict[str, Any]:
                                                            key=lambda d: (d.case_id, d.kind))],
            "objection_id": [(objection.case_id, objection.id)],
            "notification_id": [(n.account_id, n.id) for n in notifications],
-           "item_id": [item.id for item in spot.items]}
+           "item_id": [item.id for item in spot.items],
+           "campaign_id": [world.default_campaign().id],
+           "batch_id": [batch.id]}
     world.session.commit()
     return ids
 
@@ -112,11 +117,12 @@ def visible_to(account, ids) -> dict[str, list]:
         "documents": [pair for pair in ids["documents"] if pair[0] in seen],
         "objection_id": [i for case_id, i in ids["objection_id"] if case_id in seen],
         "notification_id": [i for owner, i in ids["notification_id"] if owner == account.id],
-        "item_id": ids["item_id"],
+        "item_id": ids["item_id"], "campaign_id": ids["campaign_id"], "batch_id": ids["batch_id"],
     }
     everything = {"case_id": ids["case_id"], "archive_id": ids["archive_id"], "documents": ids["documents"],
                   "objection_id": [i for _, i in ids["objection_id"]],
-                  "notification_id": [i for _, i in ids["notification_id"]], "item_id": ids["item_id"]}
+                  "notification_id": [i for _, i in ids["notification_id"]], "item_id": ids["item_id"],
+                  "campaign_id": ids["campaign_id"], "batch_id": ids["batch_id"]}
     return {name: mine[name] or everything[name] for name in mine}
 
 
@@ -129,6 +135,10 @@ def existing(operation, ids) -> st.SearchStrategy[dict[str, Any]] | None:
         return st.sampled_from(ids["documents"]).map(lambda pair: {"case_id": pair[0], "document_id": pair[1]})
     if names == {"year", "area"}:  # a minimum living standard: a real year and area code
         return st.sampled_from([{"year": 2018, "area": "110000"}, {"year": 2018, "area": "110105"}])
+    if names == {"campaign_id", "category", "worker_group"}:  # a tariff: the campaign's, of real codes
+        return st.sampled_from(ids["campaign_id"]).flatmap(lambda campaign: st.fixed_dictionaries(
+            {"campaign_id": st.just(campaign), "category": st.sampled_from(["deep", "relative", "accident"]),
+             "worker_group": st.sampled_from(["hardship_worker", "migrant_worker", "model_worker", "other"])}))
     (name,) = names
     return st.sampled_from(ids[name]).map(lambda value: {name: value})
 
