@@ -761,7 +761,7 @@ class Summary(Base):
     text: Mapped[str] = mapped_column(Text)
     file_id: Mapped[str | None] = mapped_column(String(32))
     file_name: Mapped[str | None] = mapped_column(String(255))
-    file_type: Mapped[str | None] = mapped_column(String(64))
+    file_type: Mapped[str | None] = mapped_column(String(100))  # an .xlsx type is 65 characters
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     file_size: Mapped[int | None] = mapped_column(Integer)
     # Where the money came from (DOMAIN.md, the statistics table), in yuan: 上级工会拨付, 本级工会, 党政支持, 社会募集,

@@ -30,6 +30,9 @@ def upgrade() -> None:
     op.add_column('campaigns', sa.Column('goods_in_budget', sa.Boolean(), nullable=False, server_default=sa.false()))
     for name in FUNDS:
         op.add_column('summaries', sa.Column(name, MONEY, nullable=True))
+    # A summary's file may now be the statistics workbook, whose type's name is 65 characters long.
+    with op.batch_alter_table('summaries', schema=None) as batch_op:
+        batch_op.alter_column('file_type', existing_type=sa.String(length=64), type_=sa.String(length=100))
 
     op.create_table('tariffs',
     sa.Column('campaign_id', sa.Integer(), nullable=False),
@@ -112,6 +115,8 @@ def downgrade() -> None:
     op.drop_table('payment_lines')
     op.drop_table('payment_batches')
     op.drop_table('tariffs')
+    with op.batch_alter_table('summaries', schema=None) as batch_op:
+        batch_op.alter_column('file_type', existing_type=sa.String(length=100), type_=sa.String(length=64))
     # ALTER TABLE ... DROP COLUMN on both (SQLite 3.35 and later), as 0008 does: no rebuild of `cases`.
     for table, column in [*(('cases', name) for name, _ in CASE_COLUMNS), ('campaigns', 'goods_in_budget'),
                           *(('summaries', name) for name in FUNDS)]:

@@ -199,6 +199,8 @@ def test_different_cases_all_go_through_and_the_chain_has_no_gap(racers, setup, 
     # Two unions, so that the threads also differ in who acts.
     unions = [make.union("华光机械厂工会"), make.union("红星纺织厂工会")]
     cases = [make.case(State.documented, union=unions[i % 2]) for i in range(THREADS)]
+    for union in unions:  # each union's notice list is posted: `enter` waits for it
+        make.notice(make.default_campaign(), union)
     people = {(union.id, role): make.person(role, union) for union in unions for role, _ in ROAD}
     session.commit()
     before = len(chain(racers)[0])

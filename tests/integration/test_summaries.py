@@ -209,9 +209,9 @@ class MeetingUploads(Uploads):
         super().__init__(root)
         self.meeting = meeting
 
-    def save(self, session, content):
+    def save(self, session, content, *allowed):
         self.meeting.wait(timeout=10)
-        return super().save(session, content)
+        return super().save(session, content, *allowed)
 
 
 @pytest.mark.postgres
