@@ -25,11 +25,12 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship, validates
 
 from workflows.identity import mask_account, mask_id
 from workflows.infra.clock import local_date, to_db
 from workflows.infra.expr import at_or_after, at_or_before, constant, every, is_set, is_unset, negate, one_of, some
+from workflows.infra.sealing import Sealed, digest
 from workflows.states import COMMITTED, DISTRICT, UNION_ROLES, Role, State
 from workflows.vocab import ObjectionStatus
 
@@ -162,7 +163,11 @@ class HouseholdColumns:
 
     applicant_name: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str | None] = mapped_column(String(8))
-    id_number: Mapped[str | None] = mapped_column(String(18))
+    # The personal numbers are sealed at rest (workflows/infra/sealing.py); equality goes by their keyed digest and
+    # the screens show the stored mask, both kept by _personal_number below whenever a number is set.
+    id_number: Mapped[str | None] = mapped_column(Sealed)
+    id_digest: Mapped[str | None] = mapped_column(String(64))
+    id_masked: Mapped[str | None] = mapped_column(String(18))
     phone: Mapped[str | None] = mapped_column(String(20))
     employer: Mapped[str | None] = mapped_column(String(100))
     worker_group: Mapped[str | None] = mapped_column(String(24))
@@ -171,7 +176,9 @@ class HouseholdColumns:
     secondary_causes: Mapped[list[str]] = mapped_column(JSON, default=list)
     annual_income: Mapped[Decimal | None] = mapped_column(Money)
     housing: Mapped[str | None] = mapped_column(String(200))
-    bank_account: Mapped[str | None] = mapped_column(String(19))
+    bank_account: Mapped[str | None] = mapped_column(Sealed)
+    bank_digest: Mapped[str | None] = mapped_column(String(64))
+    bank_masked: Mapped[str | None] = mapped_column(String(19))
     # Recognition (DOMAIN.md): the household's rigid spending a year (illness, disability, schooling), the
     # compensation and insurance it received (an accident is judged after them), why a category that does not fit
     # the minimum living standard was chosen, and the exclusions (vocab.Exclusion) that apply to it.
@@ -182,13 +189,17 @@ class HouseholdColumns:
     category_reason: Mapped[str | None] = mapped_column(Text)
     exclusions: Mapped[list[str] | None] = mapped_column(JSON, default=list)
 
+    @validates("id_number", "bank_account")
+    def _personal_number(self, key: str, value: str | None) -> str | None:
+        return sealed_number(self, key, value)
+
     @property
     def masked_id_number(self) -> str | None:
-        return mask_id(self.id_number)
+        return self.id_masked
 
     @property
     def masked_bank_account(self) -> str | None:
-        return mask_account(self.bank_account)
+        return self.bank_masked
 
     @property
     def household_size(self) -> int:
@@ -206,12 +217,31 @@ class HouseholdColumns:
         """Every ID number of the household: its head's and its members'."""
         return {n for n in [self.id_number, *(m.id_number for m in self.members)] if n}
 
+    @property
+    def digests(self) -> list[str]:
+        """The keyed digests of `numbers`, which the lookups compare (sealing.py), in order."""
+        return sorted({d for d in [self.id_digest, *(m.id_digest for m in self.members)] if d})
+
+
+def sealed_number(row: Any, key: str, value: str | None) -> str | None:
+    """Keep a personal number's digest and mask beside it (the columns `id_*` or `bank_*`)."""
+    prefix, mask = ("id", mask_id) if key == "id_number" else ("bank", mask_account)
+    setattr(row, f"{prefix}_digest", digest(value))
+    setattr(row, f"{prefix}_masked", mask(value))
+    return value
+
 
 class MemberColumns:
+    @validates("id_number")
+    def _personal_number(self, key: str, value: str | None) -> str | None:
+        return sealed_number(self, key, value)
+
     position: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(50))
     relation: Mapped[str] = mapped_column(String(20))
-    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    id_number: Mapped[str | None] = mapped_column(Sealed)
+    id_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_masked: Mapped[str | None] = mapped_column(String(18))
     monthly_income: Mapped[Decimal | None] = mapped_column(Money)
     health: Mapped[str | None] = mapped_column(String(100))
     occupation: Mapped[str | None] = mapped_column(String(100))
@@ -269,7 +299,7 @@ class Archive(HouseholdColumns, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_archives_union_status", "union_id", "status"),
-                      Index("ix_archives_id_number", "id_number"))
+                      Index("ix_archives_id_digest", "id_digest"))
 
     @hybrid_method
     def visible_to(self, actor):
@@ -397,7 +427,7 @@ class ArchiveNumber(Base):
 
     __tablename__ = "archive_numbers"
 
-    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # the number's keyed digest
     archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"), index=True)
 
 
@@ -459,7 +489,8 @@ class Case(HouseholdColumns, Base):
     __table_args__ = (
         Index("ix_cases_campaign_state", "campaign_id", "state"),
         Index("ix_cases_union_state", "union_id", "state"),
-        Index("ix_cases_id_number", "id_number"),
+        Index("ix_cases_id_digest", "id_digest"),
+        Index("ix_cases_bank_digest", "bank_digest"),
     )
 
     # Rules that decide one case and select many, each one expression for both (workflows/infra/expr.py). The guards
@@ -554,7 +585,8 @@ class PaymentLine(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batches.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    bank_account: Mapped[str] = mapped_column(String(19))
+    bank_account: Mapped[str] = mapped_column(Sealed)
+    bank_masked: Mapped[str | None] = mapped_column(String(19))
     name: Mapped[str] = mapped_column(String(50))
     amount: Mapped[Decimal] = mapped_column(Money)
     # pending (sent), paid or returned, by the bank's result file.
@@ -563,6 +595,11 @@ class PaymentLine(Base):
 
     batch: Mapped[PaymentBatch] = relationship(back_populates="lines")
     case: Mapped[Case] = relationship()
+
+    @validates("bank_account")
+    def _personal_number(self, key: str, value: str | None) -> str | None:
+        self.bank_masked = mask_account(value)
+        return value
 
 
 class GoodsReceipt(Base):

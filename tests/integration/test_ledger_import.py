@@ -18,6 +18,7 @@ from workflows import verbs
 from workflows.archive_states import Status
 from workflows.errors import Forbidden, Invalid, Refused
 from workflows.infra import audit
+from workflows.infra.sealing import digest
 from workflows.infra.uploads import TooLarge, UnsupportedType
 from workflows.models import Archive, ArchiveIncome, ArchiveMember, ArchiveNumber, AuditEvent
 from workflows.verbs import imports
@@ -111,8 +112,8 @@ def test_a_filled_template_imports_one_active_archive_per_household(make, sessio
     assert [(m.name, m.relation, m.id_number, m.monthly_income) for m in first.members] == [
         (r["姓名"], r["与户主关系"], r["身份证号码"], Decimal(800)) for r in rows[1:3]]
     # One household, one archive: every number held; the income history started.
-    held = dict(session.execute(select(ArchiveNumber.id_number, ArchiveNumber.archive_id)).all())
-    assert held == {r["身份证号码"]: archives[i // 3].id for i, r in enumerate(rows)}
+    held = dict(session.execute(select(ArchiveNumber.id_digest, ArchiveNumber.archive_id)).all())
+    assert held == {digest(r["身份证号码"]): archives[i // 3].id for i, r in enumerate(rows)}
     assert session.scalar(select(func.count()).select_from(ArchiveIncome)) == 3
     # Exactly one event per archive, a creation's changes with the numbers masked; the chain holds.
     events = session.scalars(select(AuditEvent).where(AuditEvent.archive_id.is_not(None))).all()

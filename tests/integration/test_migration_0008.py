@@ -49,7 +49,9 @@ def test_nothing_is_lost_or_changed(migrated):
         assert len(now[name]) == len(loaded[name]) > 0, name
     for name, rows in loaded.items():
         assert len(now[name]) == len(rows), name
-        key = sa.inspect(engine).get_pk_constraint(name)["constrained_columns"]
+        # archive_numbers is keyed by the numbers' digests since 0010: _rows gives the numbers back.
+        key = [k.replace("id_digest", "id_number")
+               for k in sa.inspect(engine).get_pk_constraint(name)["constrained_columns"]]
         after = {tuple(r[k] for k in key): r for r in now[name]}
         for row in rows:
             for column, value in row.items():

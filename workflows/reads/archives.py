@@ -13,7 +13,7 @@ from workflows.actors import Actor
 from workflows.archive_states import Status
 from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
-from workflows.reads.worklists import MAX_PER_PAGE, name_or_last4
+from workflows.reads.worklists import MAX_PER_PAGE, name_or_number
 from workflows.rules import DRAFTERS, campaign_year
 from workflows.states import State
 
@@ -53,8 +53,8 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
     if q := (filters.q or "").strip():
         # The head, or any member of the household (the same rule, on the members).
         member = exists().where(ArchiveMember.archive_id == Archive.id,
-                                name_or_last4(ArchiveMember.name, ArchiveMember.id_number, q))
-        where = where.where(or_(name_or_last4(Archive.applicant_name, Archive.id_number, q), member))
+                                name_or_number(ArchiveMember, q))
+        where = where.where(or_(name_or_number(Archive, q), member))
     total = session.scalar(select(func.count()).select_from(where.with_only_columns(Archive.id).subquery()))
     items = session.scalars(where.options(joinedload(Archive.union))
                             .order_by(Archive.updated_at.desc(), Archive.id.desc())

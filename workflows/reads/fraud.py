@@ -27,7 +27,6 @@ from sqlalchemy import String, and_, distinct, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from workflows.actors import Actor
-from workflows.identity import mask_account, mask_id
 from workflows.models import Account, AuditEvent, Campaign, Case, Member, Objection, Union
 from workflows.money import yuan
 from workflows.rules import DISTRICT_READERS, campaign_year, require_role
@@ -104,17 +103,19 @@ def shared_ids(session: Session, campaign_ids: list[int]) -> list[Finding]:
     """Every ID number held by two cases or more (applicant or household member): one query."""
     scope = _scope(campaign_ids)
     holders = union_all(
-        select(Case.id_number.label("number"), Case.id.label("case_id"), literal("申请人", String).label("held_as"))
-        .where(*scope, Case.id_number.is_not(None)),
-        select(Member.id_number, Member.case_id, literal("家庭成员", String))
-        .join(Case, Member.case_id == Case.id).where(*scope, Member.id_number.is_not(None)),
+        select(Case.id_digest.label("number"), Case.id_masked.label("masked"), Case.id.label("case_id"),
+               literal("申请人", String).label("held_as"))
+        .where(*scope, Case.id_digest.is_not(None)),
+        select(Member.id_digest, Member.id_masked, Member.case_id, literal("家庭成员", String))
+        .join(Case, Member.case_id == Case.id).where(*scope, Member.id_digest.is_not(None)),
     ).cte("holders")
     shared = select(holders.c.number).group_by(holders.c.number).having(func.count(distinct(holders.c.case_id)) > 1)
-    rows = session.execute(select(holders.c.number, holders.c.case_id, holders.c.held_as)
-                           .where(holders.c.number.in_(shared)).order_by(holders.c.number, holders.c.case_id)).all()
+    rows = session.execute(select(holders.c.number, holders.c.masked, holders.c.case_id, holders.c.held_as)
+                           .where(holders.c.number.in_(shared))
+                           .order_by(holders.c.masked, holders.c.number, holders.c.case_id)).all()
     found: dict[str, Finding] = {}
-    for number, case_id, held_as in rows:
-        finding = found.setdefault(number, Finding("shared_id", f"身份证号码 {mask_id(number)}", "", []))
+    for number, masked, case_id, held_as in rows:
+        finding = found.setdefault(number, Finding("shared_id", f"身份证号码 {masked}", "", []))
         if case_id not in finding.notes:
             finding.case_ids.append(case_id)
         finding.notes[case_id] = "、".join(filter(None, [finding.notes.get(case_id), held_as]))
@@ -126,14 +127,15 @@ def shared_ids(session: Session, campaign_ids: list[int]) -> list[Finding]:
 def shared_accounts(session: Session, campaign_ids: list[int]) -> list[Finding]:
     """Every bank account given by cases of two applicants or more: one query."""
     scope = _scope(campaign_ids)
-    shared = select(Case.bank_account).where(*scope, Case.bank_account.is_not(None)) \
-        .group_by(Case.bank_account).having(func.count(distinct(Case.id_number)) > 1)
-    rows = session.execute(select(Case.bank_account, Case.id, Case.id_number)
-                           .where(*scope, Case.bank_account.in_(shared)).order_by(Case.bank_account, Case.id)).all()
+    shared = select(Case.bank_digest).where(*scope, Case.bank_digest.is_not(None)) \
+        .group_by(Case.bank_digest).having(func.count(distinct(Case.id_digest)) > 1)
+    rows = session.execute(select(Case.bank_digest, Case.bank_masked, Case.id, Case.id_digest)
+                           .where(*scope, Case.bank_digest.in_(shared))
+                           .order_by(Case.bank_masked, Case.bank_digest, Case.id)).all()
     found: dict[str, Finding] = {}
     people: dict[str, set[str]] = defaultdict(set)
-    for account, case_id, number in rows:
-        finding = found.setdefault(account, Finding("shared_account", f"银行账号 {mask_account(account)}", "", []))
+    for account, masked, case_id, number in rows:
+        finding = found.setdefault(account, Finding("shared_account", f"银行账号 {masked}", "", []))
         finding.case_ids.append(case_id)
         if number:
             people[account].add(number)
@@ -204,19 +206,19 @@ def caps(session: Session, campaign_ids: list[int]) -> list[Finding]:
                                 f"帮扶金额{yuan(amount)}元，单次上限{yuan(cap)}元（{_percent(amount, cap)}）",
                                 [case_id]))
     total, cap = func.sum(Case.aid_amount), func.min(Campaign.cap_per_year)
-    people = select(Case.id_number, total.label("total"), cap.label("cap")) \
+    people = select(Case.id_digest, total.label("total"), cap.label("cap")) \
         .join(Campaign, Case.campaign_id == Campaign.id) \
-        .where(*scope, Case.id_number.is_not(None)).group_by(Case.id_number) \
+        .where(*scope, Case.id_digest.is_not(None)).group_by(Case.id_digest) \
         .having(cap.is_not(None), total * 10 >= cap * 9).subquery()
-    rows = session.execute(select(people.c.id_number, people.c.total, people.c.cap, Case.id)
-                           .join(Case, Case.id_number == people.c.id_number)
-                           .where(*scope).order_by(people.c.id_number, Case.id)).all()
+    rows = session.execute(select(people.c.id_digest, Case.id_masked, people.c.total, people.c.cap, Case.id)
+                           .join(Case, Case.id_digest == people.c.id_digest)
+                           .where(*scope).order_by(Case.id_masked, people.c.id_digest, Case.id)).all()
     year: dict[str, Finding] = {}
-    for number, amount, cap, case_id in rows:
+    for number, masked, amount, cap, case_id in rows:
         amount, cap = Decimal(amount), Decimal(cap)
         over = "超过" if amount > cap else "接近"
         finding = year.setdefault(number, Finding(
-            "cap_year", f"{mask_id(number)} 年度帮扶金额{over}上限",
+            "cap_year", f"{masked} 年度帮扶金额{over}上限",
             f"本年合计{yuan(amount)}元，年度上限{yuan(cap)}元（{_percent(amount, cap)}）", []))
         finding.case_ids.append(case_id)
     return findings + list(year.values())
@@ -237,10 +239,10 @@ def _refs(session: Session, ids: set[int]) -> dict[int, CaseRef]:
         return {}
     rows = session.execute(
         select(Case.id, Case.file_number, Case.applicant_name, Union.name, Campaign.name, Case.state,
-               Case.aid_amount, Case.id_number, Case.bank_account)
+               Case.aid_amount, Case.id_masked, Case.bank_masked)
         .join(Union, Case.union_id == Union.id).join(Campaign, Case.campaign_id == Campaign.id)
         .where(Case.id.in_(sorted(ids)))).all()
-    return {row[0]: CaseRef(*row[:7], mask_id(row[7]), mask_account(row[8])) for row in rows}
+    return {row[0]: CaseRef(*row) for row in rows}
 
 
 def report(session: Session, actor: Actor, year: int | None = None, today: dt.date | None = None) -> Report:

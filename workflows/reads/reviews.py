@@ -110,7 +110,7 @@ def worklist(session: Session, actor: Actor, now: dt.datetime, page: int = 1, pe
     # The area whose standard applies: the 户口所在地, else where the head's ID was issued (recognition.area_of).
     active = [(archive_id, area_of(hukou_area, id_number)[0], reviewed_at)
               for archive_id, hukou_area, id_number, reviewed_at in session.execute(
-                  select(Archive.id, Archive.hukou_area, Archive.id_number, Archive.reviewed_at)
+                  select(Archive.id, Archive.hukou_area, Archive.id_masked, Archive.reviewed_at)
                   .where(mine, Archive.status == Status.active))]
     lookup = rules.standards(session, {area for _, area, _ in active}
                              | {area_of(a.hukou_area, a.id_number)[0] for a in archives})

@@ -14,6 +14,8 @@ from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflows.actors import Actor
+from workflows.identity import normalize_id
+from workflows.infra.sealing import digest
 from workflows.models import Campaign, Case, Union
 from workflows.rules import task_clause, task_label
 from workflows.states import tasks_of
@@ -56,16 +58,23 @@ def _filtered(query: Select, filters: Filters, actor: Actor) -> Select:
     if filters.claimed_by_me:
         query = query.where(Case.claimed_by_id == actor.id)
     if q := (filters.q or "").strip():
-        query = query.where(name_or_last4(Case.applicant_name, Case.id_number, q))
+        query = query.where(name_or_number(Case, q))
     return query
 
 
-def name_or_last4(name, number, q: str):
-    """Part of the name, or the last four digits of the ID number, as the screens ask for them: never a run of
+def name_or_number(row, q: str):
+    """Part of the name, the whole ID number or its last four digits, as the screens ask for them: never a run of
     digits inside it, which would let someone who sees only masks recover whole numbers a few searches at a time.
-    `name` and `number` are the columns searched."""
-    last4 = q.upper()
-    by_number = number.endswith(last4) if re.fullmatch(r"\d{3}[\dX]", last4) else false()
+    `row` is the class searched (a case, an archive or a member of either), its number sealed (sealing.py): the
+    whole number is found by its digest, the last four in the stored mask."""
+    name = row.name if hasattr(row, "relation") else row.applicant_name
+    number = normalize_id(q)
+    if re.fullmatch(r"[0-9]{17}[0-9X]", number):
+        by_number = row.id_digest == digest(number)
+    elif re.fullmatch(r"[0-9]{3}[0-9X]", number):
+        by_number = row.id_masked.endswith(number)
+    else:
+        by_number = false()
     return or_(name.contains(q, autoescape=True), by_number)
 
 

@@ -90,13 +90,13 @@ def application_kind(session: Session, archive: Archive) -> ApplicationKind:
 
 def _helped_before(session: Session, archive: Archive) -> bool:
     """An approved case names one of the household's numbers (as applicant or member), under any archive."""
-    numbers = sorted(archive.numbers)
-    if not numbers:
+    digests = archive.digests
+    if not digests:
         return False
     approved = Case.state.in_(COMMITTED)
     return session.scalar(select(
-        exists().where(approved, Case.id_number.in_(numbers))
-        | exists().where(approved, Member.case_id == Case.id, Member.id_number.in_(numbers)))) or False
+        exists().where(approved, Case.id_digest.in_(digests))
+        | exists().where(approved, Member.case_id == Case.id, Member.id_digest.in_(digests)))) or False
 
 
 def merge_reasons(archive: Archive, other: Archive) -> list[Reason]:

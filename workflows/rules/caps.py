@@ -82,16 +82,16 @@ def _sum_budget(session: Session, campaign: Campaign, *where) -> Decimal:
 def household_cases(case: Case):
     """The cases of the household of `case`: of its archive, or naming any of its ID numbers (as applicant or as
     member), so that the yearly cap counts every person of the household (DOMAIN.md, Household archive)."""
-    numbers = sorted(case.numbers)
-    if not numbers:
+    digests = case.digests
+    if not digests:
         return Case.archive_id == case.archive_id
-    return or_(Case.archive_id == case.archive_id, Case.id_number.in_(numbers),
-               exists().where(Member.case_id == Case.id, Member.id_number.in_(numbers)))
+    return or_(Case.archive_id == case.archive_id, Case.id_digest.in_(digests),
+               exists().where(Member.case_id == Case.id, Member.id_digest.in_(digests)))
 
 
 def lock_household(session: Session, case: Case) -> None:
     """Lock the archives of the household (its own, and those holding any of its numbers), in id order, before its
     yearly sum is read: two approvals of one household in two campaigns of a year then follow each other."""
     ids = {case.archive_id, *session.scalars(select(ArchiveNumber.archive_id)
-                                             .where(ArchiveNumber.id_number.in_(sorted(case.numbers))))}
+                                             .where(ArchiveNumber.id_digest.in_(case.digests)))}
     session.execute(select(Archive.id).where(Archive.id.in_(sorted(ids))).order_by(Archive.id).with_for_update())

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
 from workflows.identity import bank_account_problem, id_number_problem, mask_id, normalize_id
+from workflows.infra.sealing import digest
 from workflows.inputs import HouseholdData
 from workflows.models import Archive, ArchiveNumber, Case, Member, Union
 from workflows.rules.recognition import required_documents
@@ -91,44 +92,44 @@ def missing_documents(case: Case) -> list[str]:
     return [kind for kind in required_documents(case) if kind not in have]
 
 
-# Every case holding one of the ID numbers, as applicant or as member, whatever its campaign and state.
-# The numbers are the only condition, so that the lookup goes by ix_cases_id_number and ix_members_id_number on
-# every database: with the campaign and the states in the WHERE clause too, SQLite (which has no statistics until
+# Every case holding one of the ID numbers (by their digests), as applicant or as member, whatever its campaign and
+# state. The digests are the only condition, so that the lookup goes by ix_cases_id_digest and ix_members_id_digest
+# on every database: with the campaign and the states in the WHERE clause too, SQLite (which has no statistics until
 # someone runs ANALYZE) walked ix_cases_campaign_state instead, reading every live case of the campaign and its
 # members on each check. A number is held by a handful of cases at most, so the rest is filtered here.
 # Built once: the statement and its cache key are reused on every call.
-_NUMBERS = bindparam("numbers", expanding=True)
+_DIGESTS = bindparam("digests", expanding=True)
 _HOLDERS = union_all(
-    select(Case.id_number, Union.name, Case.campaign_id, Case.id, Case.state)
-    .join(Union, Case.union_id == Union.id).where(Case.id_number.in_(_NUMBERS)),
-    select(Member.id_number, Union.name, Case.campaign_id, Case.id, Case.state)
+    select(Case.id_masked, Union.name, Case.campaign_id, Case.id, Case.state)
+    .join(Union, Case.union_id == Union.id).where(Case.id_digest.in_(_DIGESTS)),
+    select(Member.id_masked, Union.name, Case.campaign_id, Case.id, Case.state)
     .join(Case, Member.case_id == Case.id).join(Union, Case.union_id == Union.id)
-    .where(Member.id_number.in_(_NUMBERS)),
+    .where(Member.id_digest.in_(_DIGESTS)),
 )
 
 
 def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
     """No ID number of this case (applicant or member) may appear in another live case of the campaign."""
-    numbers = case.numbers
-    if not numbers:
+    digests = case.digests
+    if not digests:
         return []
-    found = sorted({(number, union) for number, union, campaign_id, case_id, state
-                    in session.execute(_HOLDERS, {"numbers": sorted(numbers)})
+    found = sorted({(masked, union) for masked, union, campaign_id, case_id, state
+                    in session.execute(_HOLDERS, {"digests": digests})
                     if campaign_id == case.campaign_id and case_id != case.id and state in LIVE})
-    return [Reason("duplicate", f"身份证号码{mask_id(number)}已在本活动的另一个案件中（{union}）")
-            for number, union in found]
+    return [Reason("duplicate", f"身份证号码{masked}已在本活动的另一个案件中（{union}）") for masked, union in found]
 
 
 def archive_holders(session: Session, numbers, other_than: int | None = None) -> list[tuple[str, str, int]]:
     """(number, union name, archive id) for each of `numbers` held by a live archive other than `other_than`: the
     one-household-one-archive rule (DOMAIN.md), anywhere in the district."""
-    if not numbers:
+    by_digest = {digest(n): n for n in numbers if n}
+    if not by_digest:
         return []
     rows = session.execute(
-        select(ArchiveNumber.id_number, Union.name, Archive.id)
+        select(ArchiveNumber.id_digest, Union.name, Archive.id)
         .join(Archive, ArchiveNumber.archive_id == Archive.id).join(Union, Archive.union_id == Union.id)
-        .where(ArchiveNumber.id_number.in_(sorted(numbers))).order_by(ArchiveNumber.id_number))
-    return [(number, union, archive_id) for number, union, archive_id in rows if archive_id != other_than]
+        .where(ArchiveNumber.id_digest.in_(sorted(by_digest))))
+    return sorted((by_digest[key], union, archive_id) for key, union, archive_id in rows if archive_id != other_than)
 
 
 def holder_reasons(session: Session, numbers, other_than: int | None = None) -> list[Reason]:

@@ -76,20 +76,22 @@ def hold_numbers(session: Session, archive: Archive) -> None:
     """Make archive_numbers hold exactly the archive's numbers (none once it is deregistered); Refused, naming the
     holding union, when another archive holds one of them."""
     wanted = archive.numbers if archive.status in LIVE else set()
+    wanted_digests = set(archive.digests) if wanted else set()
     # One query for both: the rows this archive holds, and any other archive's of the numbers wanted.
-    rows = session.execute(select(ArchiveNumber.id_number, ArchiveNumber.archive_id).where(
-        or_(ArchiveNumber.archive_id == archive.id, ArchiveNumber.id_number.in_(sorted(wanted))))).all()
+    rows = session.execute(select(ArchiveNumber.id_digest, ArchiveNumber.archive_id).where(
+        or_(ArchiveNumber.archive_id == archive.id, ArchiveNumber.id_digest.in_(sorted(wanted_digests))))).all()
     if any(holder != archive.id for _, holder in rows):
         raise Refused(*rules.holder_reasons(session, wanted, archive.id))
-    held = {number for number, _ in rows}
-    if held - wanted:
+    held = {key for key, _ in rows}
+    if held - wanted_digests:
         session.execute(delete(ArchiveNumber).where(ArchiveNumber.archive_id == archive.id,
-                                                    ArchiveNumber.id_number.in_(sorted(held - wanted))))
-    if not wanted - held:
+                                                    ArchiveNumber.id_digest.in_(sorted(held - wanted_digests))))
+    if not wanted_digests - held:
         return
     try:
         with session.begin_nested():
-            session.add_all(ArchiveNumber(id_number=n, archive_id=archive.id) for n in sorted(wanted - held))
+            session.add_all(ArchiveNumber(id_digest=key, archive_id=archive.id)
+                            for key in sorted(wanted_digests - held))
     except IntegrityError:
         # Another writer committed one of the numbers after the check above: its union is named now.
         raise Refused(*(rules.holder_reasons(session, wanted, archive.id)

@@ -653,14 +653,13 @@ def _store(session: Session, actor: Actor, now: dt.datetime, union: Union,
 def _hold(session: Session, archives: list[Archive]) -> None:
     """Their numbers in archive_numbers, in bulk, in a savepoint: a number another writer took since the check is
     refused by the database's key, and named."""
-    rows = [{"id_number": number, "archive_id": archive.id}
-            for archive in archives for number in sorted(archive.numbers)]
+    rows = [{"id_digest": key, "archive_id": archive.id} for archive in archives for key in archive.digests]
     try:
         with session.begin_nested():
             for start in range(0, len(rows), CHUNK):
                 session.execute(insert(ArchiveNumber.__table__), rows[start:start + CHUNK])
     except IntegrityError:
-        numbers = [row["id_number"] for row in rows]
+        numbers = sorted(number for archive in archives for number in archive.numbers)
         reasons = [reason for start in range(0, len(numbers), CHUNK)
                    for reason in rules.holder_reasons(session, numbers[start:start + CHUNK])]
         raise Refused(*(reasons or [Reason("archive_duplicate", "台账中的身份证号码刚被另一个档案登记，请重新检查后再导入")])) \
