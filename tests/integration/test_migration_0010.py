@@ -1,0 +1,148 @@
+"""Revision 0010 (personal numbers sealed at rest) on the demo as revision 0009 held it: nothing lost, no full number
+left in any column, the chain still verifies, the lookups find the migrated numbers, and the downgrade gives the rows
+back.
+
+The fixture tests/fixtures/demo_0009.json was made as demo_0006.json was (see test_migration_0007.py), from a
+worktree of commit a006e61 (the last at revision 0009), on 2026-12-07.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.orm import Session
+
+from workflows import verbs
+from workflows.errors import Refused
+from workflows.identity import mask_account, mask_id
+from workflows.infra import audit
+from workflows.infra.clock import UTC, FixedClock
+from workflows.infra.migrate import alembic_config
+from workflows.infra.sealing import digest
+from workflows.models import Account, Archive, AuditEvent, Case, Union
+from workflows.reads import worklists
+
+from .test_migration_0007 import _rows, _upgrade, at_revision
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "demo_0009.json"
+SEALED = {"archives": ("id_number", "bank_account"), "cases": ("id_number", "bank_account"),
+          "archive_members": ("id_number",), "members": ("id_number",), "payment_lines": ("bank_account",)}
+
+
+def _tables() -> dict[str, list[dict]]:
+    return json.loads(FIXTURE.read_text())["tables"]
+
+
+def _numbers(tables: dict[str, list[dict]]) -> set[str]:
+    return {row[column] for table, columns in SEALED.items() for row in tables[table] for column in columns
+            if row[column]}
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    with at_revision("0009", _tables(), tmp_path_factory.mktemp("migration")) as (engine, loaded):
+        _upgrade(engine, "head")
+        yield engine, loaded
+
+
+def test_nothing_is_lost(migrated):
+    engine, loaded = migrated
+    now = _rows(engine)  # the numbers opened, archive_numbers' digests given back as numbers
+    for name, rows in loaded.items():
+        assert len(now[name]) == len(rows), name
+        key = [k.replace("id_digest", "id_number")
+               for k in sa.inspect(engine).get_pk_constraint(name)["constrained_columns"]]
+        after = {tuple(r[k] for k in key): r for r in now[name]}
+        for row in rows:
+            for column, value in row.items():
+                assert after[tuple(row[k] for k in key)][column] == value, (name, column)
+
+
+def test_no_full_number_is_left_in_any_column(migrated):
+    engine, loaded = migrated
+    numbers = _numbers(loaded)
+    assert len(numbers) > 100
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    with engine.connect() as connection:
+        stored = " ".join(str(value) for table in meta.tables.values()
+                          for row in connection.execute(sa.select(table)) for value in row)
+        for table, columns in SEALED.items():
+            for column in columns:
+                values = connection.execute(sa.text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"))
+                assert all(re.fullmatch(r"s1:test1:[A-Za-z0-9+/=]+", value) for value, in values), (table, column)
+    assert not [number for number in numbers if number in stored]
+
+
+def test_each_number_has_its_digest_and_mask(migrated):
+    engine, _ = migrated
+    with Session(engine) as session:
+        for model in (Archive, Case):
+            for row in session.scalars(sa.select(model)):
+                assert (row.id_digest, row.id_masked) == (digest(row.id_number), mask_id(row.id_number))
+                assert row.bank_masked == mask_account(row.bank_account)
+                assert all((m.id_digest, m.id_masked) == (digest(m.id_number), mask_id(m.id_number))
+                           for m in row.members)
+
+
+def test_the_chain_still_verifies(migrated):
+    engine, loaded = migrated
+    with Session(engine) as session:
+        verification = audit.verify(session)
+    assert verification.ok and verification.events == len(loaded["audit_events"])
+
+
+@pytest.fixture
+def work(migrated):
+    engine, _ = migrated
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        latest = session.scalar(sa.select(sa.func.max(AuditEvent.occurred_at)))
+        yield session, FixedClock(latest.replace(tzinfo=UTC))
+        session.close()
+        outer.rollback()
+
+
+def test_a_migrated_number_still_blocks_a_second_archive(work):
+    session, clock = work
+    archive = session.scalars(sa.select(Archive).where(Archive.members.any()).order_by(Archive.id)).first()
+    other = session.scalar(sa.select(Account).where(Account.role == "cadre", Account.union_id != archive.union_id))
+    holder = session.get(Union, archive.union_id)
+    for number in (archive.id_number, archive.members[0].id_number):
+        with pytest.raises(Refused) as refused:
+            verbs.create_archive(session, other, clock, {
+                "applicant": {"name": "王建国", "gender": "male", "id_number": number}})
+        assert refused.value.rule == "archive_duplicate"
+        assert holder.name in refused.value.message and mask_id(number) in refused.value.message
+        assert number not in refused.value.message
+
+
+def test_a_migrated_case_is_found_by_its_whole_number_or_last_four_only(work):
+    session, _ = work
+    case = session.scalars(sa.select(Case).where(Case.id_number.is_not(None)).order_by(Case.id)).first()
+
+    def found(q: str) -> set[int]:
+        return set(session.scalars(sa.select(Case.id).where(worklists.name_or_number(Case, q))))
+
+    assert case.id in found(case.id_number) and case.id in found(case.id_number[-4:])
+    assert case.id not in found(case.id_number[6:14])  # a run from the middle never matches
+
+
+def test_the_downgrade_gives_back_the_0009_rows(tmp_path):
+    with at_revision("0009", _tables(), tmp_path) as (engine, loaded):
+        _upgrade(engine, "head")
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0009")
+        now = _rows(engine)
+        for name, rows in loaded.items():
+            key = sa.inspect(engine).get_pk_constraint(name)["constrained_columns"]
+            assert {tuple(r[k] for k in key): r for r in now[name]} == {tuple(r[k] for k in key): r for r in rows}, \
+                name
