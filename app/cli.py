@@ -15,6 +15,7 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import runner
 from scheduler.jobs import run_once
@@ -23,7 +24,7 @@ from workflows.actors import CONSOLE
 from workflows.errors import DomainError, Invalid
 from workflows.infra import audit
 from workflows.infra.clock import LOCAL, FixedClock, SystemClock
-from workflows.infra.db import make_engine, session_factory
+from workflows.infra.db import make_engine, race_refusal, session_factory
 from workflows.infra.migrate import upgrade
 from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline
@@ -58,6 +59,11 @@ def _domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
         except DomainError as error:
             click.echo(f"错误：{error.message}", err=True)
+            sys.exit(1)
+        except SQLAlchemyError as error:  # the same done at the same moment elsewhere, as on the screens
+            if (refusal := race_refusal(error)) is None:
+                raise
+            click.echo(f"错误：{refusal.message}", err=True)
             sys.exit(1)
 
     return wrapper
@@ -451,3 +457,35 @@ def archive_import(file: str, union_code: str, dry_run: bool) -> None:
     else:
         click.echo(f"已从台账导入{result.households}户（{result.people}人）的档案，状态为在档")
     click.echo(result.households)
+
+
+@main.group("keys", help="The keys that seal ID numbers and bank accounts at rest (README: personal data at rest).")
+def keys_group() -> None:
+    pass
+
+
+@keys_group.command("new", help="Make a new data key and put it first: in instance/data_keys, or print the "
+                                "SONGNUAN_DATA_KEYS value to set. Then run `songnuan keys rotate`.")
+def keys_new() -> None:
+    import os
+
+    from workflows.infra import sealing
+
+    entry = sealing.new_data_key()
+    if current := os.environ.get("SONGNUAN_DATA_KEYS"):
+        click.echo("请把 SONGNUAN_DATA_KEYS 设为以下值（新密钥在前，旧密钥保留到重新加密完成），"
+                   "在所有服务器上生效后运行 songnuan keys rotate：", err=True)
+        click.echo(f"{entry},{current}")
+        return
+    path = sealing.INSTANCE / "data_keys"
+    sealing.keyring()  # makes the file when there was none
+    path.write_text(f"{entry}\n{path.read_text().strip()}\n")
+    click.echo(f"已生成新密钥{entry.split(':')[0]}并置于{path}首位；请运行 songnuan keys rotate 重新加密")
+
+
+@keys_group.command("rotate", help="Seal again under the first data key every number another key sealed.")
+@_domain_errors
+def keys_rotate() -> None:
+    with _transaction() as session:
+        counts = verbs.rotate_keys(session, CONSOLE, SystemClock())
+    click.echo(f"已重新加密{sum(counts.values())}个号码（{'，'.join(f'{k}：{n}' for k, n in counts.items())}）")

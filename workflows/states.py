@@ -130,6 +130,7 @@ class Action(StrEnum):
     reveal = "reveal"
     sign_in = "sign_in"
     sign_out = "sign_out"
+    sign_in_failed = "sign_in_failed"
     token_create = "token_create"
     token_revoke = "token_revoke"
     create_union = "create_union"
@@ -160,6 +161,8 @@ class Action(StrEnum):
     correct_account = "correct_account"
     record_receipt = "record_receipt"
     record_notice = "record_notice"
+    download_document = "download_document"
+    rotate_keys = "rotate_keys"
 
     @property
     def label(self) -> str:
@@ -170,6 +173,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.create: "起草申请", Action.edit: "修改申请", Action.add_document: "上传资料",
     Action.remove_document: "删除资料", Action.object: "登记异议", Action.resolve_objection: "处理异议",
     Action.claim: "认领", Action.release: "放弃认领", Action.reveal: "查看完整号码", Action.sign_in: "登录",
+    Action.sign_in_failed: "登录失败",
     Action.sign_out: "退出登录", Action.token_create: "创建API令牌", Action.token_revoke: "吊销API令牌",
     Action.create_union: "新建工会", Action.create_account: "新建账号", Action.create_campaign: "新建活动",
     Action.update_campaign: "修改活动", Action.summary_submit: "提交活动总结", Action.enable_account: "启用账号",
@@ -180,7 +184,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.review_archive: "年度复核", Action.draw_spot_check: "抽取抽查档案", Action.check_spot_item: "登记抽查结果",
     Action.set_tariff: "设定帮扶标准", Action.create_batch: "新建发放批次", Action.bank_file: "导出银行代发文件",
     Action.bank_result: "导入银行回单", Action.correct_account: "更正银行账号", Action.record_receipt: "登记实物签收",
-    Action.record_notice: "登记公示张贴",
+    Action.record_notice: "登记公示张贴", Action.download_document: "下载证件资料",
+    Action.rotate_keys: "更换号码加密密钥",
 }
 
 

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.errors import Conflict, DomainError
+
+log = logging.getLogger(__name__)
+
+# The SQLSTATEs of a write another transaction made impossible meanwhile: a unique key taken, a referenced row
+# removed (or one referring to it added), and PostgreSQL's serialization failures and deadlocks.
+LOST_RACE = {"23505", "23503", "40001", "40P01"}
+RACE_MESSAGE = "操作未能完成：有人同时进行了相同或相冲突的操作，请刷新页面查看最新情况后再试"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -28,6 +43,9 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # What an update or delete frees is zeroed, not left in the file: a number sealed since (revision 0010) or
+        # a removed row cannot be read back from the file's free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -43,3 +61,43 @@ def session_factory(engine: Engine, writes: bool = False) -> sessionmaker[Sessio
     """Sessions for reading, or (writes=True) for a unit of work that will write: on SQLite those serialise at
     BEGIN; on PostgreSQL the option changes nothing (row locks and versions do the work)."""
     return sessionmaker(engine.execution_options(writes=True) if writes else engine, expire_on_commit=False)
+
+
+def lost_race(error: BaseException) -> bool:
+    """Whether `error` is the database refusing a write that a concurrent transaction made impossible (two people
+    doing the same thing at once), rather than a bug: a NOT NULL or CHECK violation is not one."""
+    if isinstance(error, StaleDataError):  # a versioned row changed meanwhile
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    code = getattr(error.orig, "sqlstate", None)  # psycopg
+    if code is not None:
+        return code in LOST_RACE
+    # SQLite serialises its writers, so there this is a duplicate that no check before it saw.
+    return isinstance(error, IntegrityError) and str(error.orig).startswith(
+        ("UNIQUE constraint failed", "FOREIGN KEY constraint failed"))
+
+
+def race_refusal(error: BaseException) -> Conflict | None:
+    """The refusal a person reads (409) for a write that lost a race, or None for any other error. The database's
+    message is never shown, nor logged whole (it may quote a key's values): only its code and constraint."""
+    if not lost_race(error):
+        return None
+    diag = getattr(getattr(error, "orig", None), "diag", None)
+    log.warning("a concurrent write was refused: %s %s %s", type(error).__name__,
+                getattr(getattr(error, "orig", None), "sqlstate", ""), getattr(diag, "constraint_name", "") or "")
+    return Conflict(RACE_MESSAGE)
+
+
+@contextmanager
+def unique(session: Session, refusal: DomainError) -> Iterator[None]:
+    """Flush the block's writes in a savepoint: where another transaction took the same unique key since the
+    verb checked it (and committed first), they are undone and `refusal` is raised, with the verb's own words,
+    instead of the database's error; the session stays usable."""
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as error:
+        if not lost_race(error):
+            raise
+        raise refusal from None

@@ -16,6 +16,7 @@ from .deadline import sweep
 from .documents import add_document, document_for_download, remove_document
 from .goods import record_receipt
 from .imports import import_archives
+from .keys import rotate_keys
 from .notices import record_notice
 from .notifications import mark_all_read, mark_read
 from .objections import record_objection, resolve_objection
