@@ -666,6 +666,9 @@ class Document(Base):
 
     case: Mapped[Case] = relationship(back_populates="documents")
 
+    # The daily upload quota counts an account's documents of the day (verbs/documents.py).
+    __table_args__ = (Index("ix_documents_uploaded_by_at", "uploaded_by_id", "uploaded_at"),)
+
 
 class Objection(Base):
     """异议: a statement against a case during its public notice, and how the head resolved it."""

@@ -1,5 +1,6 @@
 """personal numbers sealed at rest: ID numbers and bank accounts are stored sealed (AES-GCM), with a keyed digest for
-equality lookups and the mask the screens show; archive_numbers is keyed by the digest
+equality lookups and the mask the screens show; archive_numbers is keyed by the digest; an index for the daily
+upload quota
 
 Revision ID: 0010
 Revises: 0009
@@ -87,6 +88,7 @@ def upgrade() -> None:
                 mask: masker(plain), **({digest: ring.digest(plain)} if digest else {})})
     for name, table, column in NEW_INDEXES:
         op.create_index(name, table, [column])
+    op.create_index('ix_documents_uploaded_by_at', 'documents', ['uploaded_by_id', 'uploaded_at'])
 
     # One household, one archive: the held numbers become held digests.
     held = op.get_bind().execute(sa.text("SELECT id_number, archive_id FROM archive_numbers")).all()
@@ -105,6 +107,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     ring = keyring()
+    op.drop_index('ix_documents_uploaded_by_at', table_name='documents')
     connection = op.get_bind()
     # The held digests back to numbers: each is the digest of a number of its own archive.
     plain_of = {}
