@@ -15,7 +15,7 @@ from workflows.verbs import signin
 
 from .config import Settings
 from .extensions import babel, csrf
-from .requests import refuse_odd_input
+from .requests import AsciiInt, refuse_odd_input
 from .templating import init_templates
 
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                   doc_prefix="/api/v1", doc_url="/openapi.json",
                   validation_error_status=400, validation_error_callback=validation_response)
     app.config["SECRET_KEY"] = settings.secret_key
+    app.url_map.converters["int"] = AsciiInt  # before any route is added
     if settings.trusted_proxies:
         # Behind an https proxy: the client's address (for sign-in throttling) and scheme come from its headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         "engine": engine,
         "sessions": session_factory(engine),
         "writing_sessions": session_factory(engine, writes=True),
-        "uploads": Uploads(settings.upload_dir),
+        "uploads": Uploads(settings.upload_dir, quota=settings.upload_quota),
         "clock": SystemClock(),
     }
 
@@ -93,7 +94,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         if secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint and not request.path.startswith("/static/"):
-            headers.setdefault("Cache-Control", "no-store")  # pages hold personal data: no copy left in caches
+            # Pages, answers and downloads hold personal data: no copy left in caches (send_file's own default,
+            # no-cache, still lets a browser or a proxy keep one).
+            if "no-store" not in headers.get("Cache-Control", ""):
+                headers["Cache-Control"] = "no-store"
+            headers.setdefault("Pragma", "no-cache")
         return response
 
     return app

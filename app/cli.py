@@ -27,7 +27,7 @@ from workflows.infra.clock import LOCAL, FixedClock, SystemClock
 from workflows.infra.db import make_engine, race_refusal, session_factory
 from workflows.infra.migrate import upgrade
 from workflows.infra.uploads import Uploads
-from workflows.inputs import parse_deadline
+from workflows.inputs import parse_deadline, parse_number
 from workflows.models import Account
 from workflows.verbs.signin import issue_token
 
@@ -251,10 +251,10 @@ def campaign() -> None:
 
 
 def _reminder_days(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise Invalid({"reminder_days": "应为逗号分隔的天数，例如 7,3,1"}) from None
+    days = [parse_number(part) for part in text.split(",") if part.strip()]
+    if None in days:
+        raise Invalid({"reminder_days": "应为逗号分隔的天数，例如 7,3,1"})
+    return days
 
 
 def _date(text: str | None, field: str):
@@ -358,11 +358,11 @@ def stats_export(campaign_id: str, out: str, union_code: str | None) -> None:
 
     from .exports import statistics_workbook
 
-    if not campaign_id.isdigit() or len(campaign_id) > 9:
+    if (number := parse_number(campaign_id)) is None:
         raise Invalid({"campaign": "活动编号应为数字"})
     target = _xlsx_target(out)
     with _transaction(writes=False) as session:
-        campaign, union = reports.scope(session, CONSOLE, int(campaign_id), union_code)
+        campaign, union = reports.scope(session, CONSOLE, number, union_code)
         table = reports.statistics(session, campaign.id, union)
         data = statistics_workbook(table, campaign, union, SystemClock().now())
     _write(target, data)

@@ -8,10 +8,12 @@ import logging
 from flask import Flask, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from workflows.errors import DomainError
+from workflows.infra.db import race_refusal
 
 from .api.errors import domain_response, http_response, internal_response
 from .respond import domain_error_page, error_page, http_error_page
@@ -37,6 +39,12 @@ def register(app: Flask) -> None:
         if error.code is None or error.code < 400 or isinstance(error, RequestRedirect):
             return error  # a redirect, or a page a view answered with (app.respond.perform)
         return http_response(error) if _is_api() else http_error_page(error.code)
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(error: SQLAlchemyError):
+        """A write that lost a race outside app.respond.perform (which translates its own): 409 in words."""
+        refusal = race_refusal(error)
+        return _unexpected(error) if refusal is None else _domain(refusal)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

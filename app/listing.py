@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workflows.inputs import parse_number
 from workflows.reads.worklists import Filters
 from workflows.states import State
 from workflows.vocab import AidKind, Category, WorkerGroup
@@ -13,15 +14,14 @@ def read_filters(args) -> Filters:
         value = args.get(name, "")
         return value if value in {item.value for item in allowed} else None
 
-    campaign = args.get("campaign", "")
     q = (args.get("q") or "").strip()[:50] or None
     return Filters(state=pick("state", State), union=(args.get("union") or "").strip()[:32] or None,
-                   campaign=int(campaign) if campaign.isdigit() and len(campaign) < 10 else None,
+                   campaign=parse_number(args.get("campaign")),
                    worker_group=pick("worker_group", WorkerGroup), category=pick("category", Category),
                    aid_kind=pick("aid_kind", AidKind), q=q,
                    claimed_by_me=args.get("mine") == "1")
 
 
 def page_number(args) -> int:
-    value = args.get("page", "1")
-    return min(int(value), 100_000) if value.isdigit() and len(value) < 7 else 1
+    """The page asked for, at most 100000; page 1 for a missing, garbled or zero one."""
+    return min(parse_number(args.get("page"), digits=6) or 1, 100_000)

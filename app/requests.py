@@ -7,10 +7,25 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import abort, flash, redirect, request
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 from workflows.errors import Invalid
+from workflows.inputs import parse_number
 
 MAX_ID = 2**31 - 1  # the largest id the database's integer columns hold
+STALE = -1  # a version no record has
+
+
+def seen_version(value: str | None) -> int:
+    """The version of the record the form showed; a missing or garbled one is stale, never "any version"."""
+    version = parse_number(value)
+    return STALE if version is None else version
+
+
+class AsciiInt(IntegerConverter):
+    """<int:...> in a path, ASCII digits only: Werkzeug's own takes any script's (\\d), so /cases/١٢ was case 12."""
+
+    regex = r"[0-9]+"
 
 
 def safe_next(target: str | None, default: str) -> str:

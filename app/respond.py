@@ -10,6 +10,7 @@ from flask import abort, make_response, render_template
 from flask_babel import gettext as _
 
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
+from workflows.infra.db import race_refusal
 
 from .current import uploads
 from .db import db
@@ -24,18 +25,22 @@ def perform(run: Callable[[], T], refused: Callable[[DomainError], Any] | None =
     """Run a verb and commit once. On any error roll back (files written on the way go with it) and, for a
     refusal the view shows itself (`refused(error)`: the form again, the message beside it), answer with that.
     Anything else goes on to the error handlers: a refusal without `refused`, and the `passing` ones (by default a
-    record not found and a forbidden role, which get their error page)."""
+    record not found and a forbidden role, which get their error page). A write the database refused because
+    another request did the same thing first (a unique key taken, a version moved on) is a refusal too, a Conflict
+    (409) in words, whichever verb it escaped from: never a 500, never the database's message."""
     try:
         result = run()
         db().commit()
-    except DomainError as error:
+    except BaseException as error:
         db().rollback()
-        if refused is None or isinstance(error, passing):
+        refusal = error if isinstance(error, DomainError) else race_refusal(error)
+        if refusal is None:
             raise
-        abort(make_response(refused(error)))
-    except BaseException:
-        db().rollback()
-        raise
+        if refused is None or isinstance(refusal, passing):
+            if refusal is error:
+                raise
+            raise refusal from None
+        abort(make_response(refused(refusal)))
     return result
 
 

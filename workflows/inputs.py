@@ -274,6 +274,14 @@ def parse_year(value: Any) -> int | None:
     return int(text)
 
 
+def parse_number(value: Any, digits: int = 9) -> int | None:
+    """A whole number from an address, a form or a console (an id, a version, a page): ASCII digits only, at most
+    `digits` of them (9 stay within the database's integers), spaces around them aside; None for anything else.
+    Never str.isdigit(): it takes "²", which int() refuses, and "١٢", which int() reads as another number."""
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if re.fullmatch(f"[0-9]{{1,{digits}}}", text) else None
+
+
 def parse_deadline(text: str) -> dt.datetime:
     """An ISO-8601 instant; without a zone it is local time; a bare date means the end of that day."""
     text = (text or "").strip()

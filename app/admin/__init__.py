@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from workflows import rules, verbs
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.infra.clock import local_date
+from workflows.inputs import parse_year
 from workflows.models import Account, Campaign, Union
 from workflows.money import yuan
 from workflows.reads import organisation
@@ -308,8 +309,7 @@ def standards():
     """The standards of every year (or of the year asked for), and the form that sets one."""
     session = db()
     form = StandardForm()
-    typed = request.args.get("year", "").strip()
-    year = int(typed) if typed.isdigit() and len(typed) == 4 else None
+    year = parse_year(request.args.get("year", ""))
     if not form.is_submitted():
         form.year.data = str(year or local_date(clock().now()).year)
     done, standard, problems = _run(form, lambda: verbs.set_standard(

@@ -29,7 +29,8 @@ from workflows.verbs.payments import ResultInvalid
 
 from .. import ledger
 from ..archive_exports import archive_workbook, archives_to_export
-from ..db import db
+from ..cases.documents import send_stored
+from ..db import db, writes
 from ..exports import statistics_workbook
 from ..finance import bankfile
 from ..respond import perform
@@ -172,7 +173,8 @@ class DocumentForm(BaseModel):
 
 @api.post("/cases/<int:case_id>/documents", tags=[CASES],
           responses=s.responses({201: s.DocumentOut}, 400, 403, 404, 409, 413, 415),
-          summary="Attach a document: PDF, JPEG or PNG, judged by its content")
+          summary="Attach a document: PDF, JPEG or PNG, judged by its content; over the upload quota (per case, "
+                  "per account and day) 409 refused, rule upload_quota")
 def add_document(path: s.CasePath, form: DocumentForm):
     if not isinstance(form.file, UploadedFile):  # flask-openapi3 lets a plain text field named "file" through
         raise Invalid({"file": "请选择文件"})
@@ -183,16 +185,18 @@ def add_document(path: s.CasePath, form: DocumentForm):
 
 
 @api.get("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
-         responses=s.responses({200: None}, 403, 404), summary="Download a document (the people working on the case)")
+         responses=s.responses({200: None}, 403, 404),
+         summary="Download a document (the people working on the case; each download of an ID or bank card copy "
+                 "is audited)")
+@writes
 def get_document(path: s.DocumentPath):
-    document = verbs.document_for_download(db(), actor(), path.document_id)
-    if document.case_id != path.case_id:
-        raise NotFound("找不到该资料")
-    data = uploads().path(document.id).read_bytes()
-    response = send_file(io.BytesIO(data), mimetype=document.content_type, as_attachment=True,
-                         download_name=document.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    def find():
+        document = verbs.document_for_download(db(), actor(), clock(), path.document_id)  # audited, if a card copy
+        if document.case_id != path.case_id:
+            raise NotFound("找不到该资料")
+        return document
+    document = perform(find)
+    return send_stored(document.id, document.content_type, document.filename)  # as the screen sends it
 
 
 @api.delete("/cases/<int:case_id>/documents/<document_id>", tags=[CASES],
@@ -666,6 +670,7 @@ def _batch_response(batch_id: int, status: int = 200):
 @api.get("/payments/batches/<int:batch_id>/bank-file", tags=[MONEY], responses=s.responses({200: None}, 403, 404),
          summary="The bank's file (账号, 户名, 金额, 备注; one sheet, one header row) with the full accounts: finance "
                  "only, every download audited")
+@writes
 def bank_file(path: s.BatchPath, query: s.BankFileQuery):
     batch = perform(lambda: verbs.bank_file(db(), actor(), clock(), path.batch_id, query.format))
     return send_file(io.BytesIO(bankfile.write(batch, query.format)), as_attachment=True,

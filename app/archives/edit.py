@@ -22,6 +22,7 @@ from ..cases.edit import refusal_page, row_action
 from ..cases.forms import drop_empty_rows, initial_data, input_errors, kept_numbers, labelled_errors, member_prototype
 from ..current import actor, clock
 from ..db import db
+from ..requests import seen_version
 from ..respond import perform
 from . import bp
 from .forms import ArchiveForm, archive_data
@@ -62,8 +63,7 @@ def edit(archive_id: int):
     require_role(me, ARCHIVE_EDITORS, "修改档案")
     archive = verbs.get_archive(db(), me, archive_id)
     form = ArchiveForm()
-    version = form.version.data or ""
-    seen = int(version) if version.isdigit() and len(version) < 10 else -1
+    seen = seen_version(form.version.data)
     return _submit(form, archive, lambda data: verbs.edit_archive(db(), me, clock(), archive_id, seen, data))
 
 

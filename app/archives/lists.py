@@ -13,6 +13,7 @@ from sqlalchemy import select
 from workflows import verbs
 from workflows.archive_states import Status
 from workflows.errors import DomainError, Invalid
+from workflows.inputs import parse_number
 from workflows.models import Campaign, Case, Union
 from workflows.reads import archives
 from workflows.reads.archives import ArchiveFilters
@@ -64,15 +65,15 @@ def index():
 def _campaign_choice(campaigns: list[Campaign], value: str | None) -> Campaign | None:
     """The open campaign asked for; or the first (the nearest deadline) in which households are waiting, or the
     first; None when none is open."""
-    value = (value or "").strip()
-    chosen = next((c for c in campaigns if value.isdigit() and c.id == int(value)), None)
+    asked = parse_number(value)
+    chosen = next((c for c in campaigns if c.id == asked), None)
     found = None if chosen or not campaigns else archives.waiting(db(), actor(), clock().now())
     return chosen or next((c for c in campaigns if found and c.id == found.campaign), campaigns[0] if campaigns else None)
 
 
 def _created(value: str | None) -> list[Case]:
     """The drafts a carry-over just made (named in the address after it), those this person may see."""
-    ids = [int(part) for part in (value or "").split(",")[:MAX_CREATED] if part.isdigit() and len(part) < 10]
+    ids = [i for i in map(parse_number, (value or "").split(",")[:MAX_CREATED]) if i is not None]
     if not ids:
         return []
     return list(db().scalars(select(Case).where(Case.id.in_(ids), Case.visible_to(actor())).order_by(Case.id)))
@@ -104,12 +105,12 @@ def apply_many():
     me = actor()
     require_role(me, DRAFTERS, "结转申请")
     campaign = (request.form.get("campaign") or "").strip()
-    ticked = [int(v) for v in request.form.getlist("archive") if v.isdigit() and len(v) < 10]
+    ticked = [i for i in map(parse_number, request.form.getlist("archive")) if i is not None]
 
     def run() -> list[Case]:
-        if not (campaign.isdigit() and len(campaign) < 10):
+        if (campaign_id := parse_number(campaign)) is None:
             raise Invalid({"campaign": _("请选择活动")})
-        return verbs.apply_for(db(), me, clock(), int(campaign), ticked)
+        return verbs.apply_for(db(), me, clock(), campaign_id, ticked)
 
     def refused(error: DomainError):
         return _carry_over_page(campaign, status=status_of(error), error=error_text(error), selected=set(ticked))

@@ -21,6 +21,7 @@ from workflows import rules, verbs
 from workflows.archive_states import ARCHIVE_FLOW, BY_TRIGGER, LIVE, ArchiveTrigger, Status
 from workflows.errors import DomainError, Invalid, NotFound
 from workflows.infra.clock import local_date
+from workflows.inputs import parse_number
 from workflows.models import Account, Union
 from workflows.reads import archives
 from workflows.reads import reviews as review_reads
@@ -33,6 +34,7 @@ from ..cases import diagram
 from ..cases.edit import open_campaigns
 from ..current import actor, clock
 from ..db import db
+from ..requests import seen_version
 from ..respond import error_text, perform, status_of
 from . import bp
 
@@ -47,8 +49,7 @@ VISIT = "visit"
 
 
 def _number(value: str | None) -> int | None:
-    value = (value or "").strip().lstrip("#")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return parse_number((value or "").strip().lstrip("#"))  # an archive is written #12 on the screens
 
 
 def _render(archive, *, status: int = 200, error: tuple[str, str, str] | None = None,
@@ -125,9 +126,8 @@ def act(archive_id: int):
     trigger = request.form.get("trigger", "")
     typed = {"comment": request.form.get("comment", ""), "reason": request.form.get("reason", ""),
              "union": request.form.get("union", "")}
-    version = request.form.get("version", "")  # missing or garbled: stale, never "any version"
-    archive = perform(lambda: verbs.fire_archive(db(), actor(), clock(), archive_id, trigger,
-                                                 int(version) if version.isdigit() else -1,
+    version = seen_version(request.form.get("version"))
+    archive = perform(lambda: verbs.fire_archive(db(), actor(), clock(), archive_id, trigger, version,
                                                  comment=typed["comment"], reason=typed["reason"] or None,
                                                  union=typed["union"] or None),
                       _refused(archive_id, MOVE, trigger, typed), passing=(NotFound,))
@@ -148,7 +148,7 @@ def act(archive_id: int):
 def merge(archive_id: int):
     """A reviewer merges another archive of the same household into this one."""
     typed = {"other": request.form.get("other", ""), "merge_comment": request.form.get("comment", "")}
-    version = request.form.get("version", "")
+    version = seen_version(request.form.get("version"))
 
     def run():
         rules.require_role(actor(), rules.MERGERS, "合并档案")
@@ -159,8 +159,8 @@ def merge(archive_id: int):
             verbs.get_archive(db(), actor(), other)
         except NotFound:  # the other one, said beside the form (this one not found stays a 404)
             raise Invalid({"other": _("找不到档案#%(id)s", id=other)}) from None
-        return verbs.merge_archives(db(), actor(), clock(), archive_id, other,
-                                    int(version) if version.isdigit() else -1, comment=typed["merge_comment"])
+        return verbs.merge_archives(db(), actor(), clock(), archive_id, other, version,
+                                    comment=typed["merge_comment"])
 
     perform(run, _refused(archive_id, MERGE, "", typed), passing=(NotFound,))
     flash(_("已把档案#%(other)s并入本档案：其申请和办理记录已转入，原档案已注销（合并）",

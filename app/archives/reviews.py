@@ -19,7 +19,7 @@ from flask_login import login_required
 from workflows import rules, verbs
 from workflows.errors import DomainError, Invalid
 from workflows.infra.clock import LOCAL, to_db
-from workflows.inputs import parse_year
+from workflows.inputs import parse_number, parse_year
 from workflows.reads import reviews as reads
 from workflows.rules import reviews as review_rules
 from workflows.rules.recognition import recognise
@@ -28,6 +28,7 @@ from workflows.vocab import ReviewOutcome, SpotCheckOutcome
 from ..current import actor, clock
 from ..db import db
 from ..listing import page_number
+from ..requests import seen_version
 from ..respond import error_text, perform, status_of
 from . import bp
 
@@ -38,11 +39,6 @@ RATES = list(range(30, 101, 5))
 def _year(value: str | None) -> int:
     """A year asked for in the address or a form; this year (local) when missing or garbled."""
     return parse_year(value) or clock().now().astimezone(LOCAL).year
-
-
-def _number(value: str | None) -> int:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else -1  # missing or garbled: stale, never "any"
 
 
 # ---------------------------------------------------------------- the union's worklist and the review form
@@ -69,7 +65,7 @@ def review(archive_id: int):
     if request.method == "GET":
         return _review_page(verbs.get_archive(db(), me, archive_id))
     typed = {name: request.form.get(name, "") for name in ("outcome", "comment", "reason")}
-    version = _number(request.form.get("version"))
+    version = seen_version(request.form.get("version"))
 
     def refused(error: DomainError):
         archive = verbs.get_archive(db(), me, archive_id)
@@ -131,8 +127,8 @@ def draw():
     rules.require_role(actor(), review_rules.SPOT_CHECKERS, "抽取抽查档案")
     typed = {name: request.form.get(name, "") for name in ("year", "rate", "seed")}
     year = _year(typed["year"])
-    percent = typed["rate"].strip()
-    rate = Decimal(percent) / 100 if percent.isdigit() and len(percent) < 4 else percent
+    percent = parse_number(typed["rate"], digits=3)  # the picker's whole percent; anything else, the verb judges
+    rate = Decimal(percent) / 100 if percent is not None else typed["rate"].strip()
 
     def refused(error: DomainError):
         if isinstance(error, Invalid):

@@ -2,14 +2,18 @@
 
 The session cookie carries a random key whose hash is stored (workflows.signin, kind "web"); signing out revokes it,
 so a copy of the cookie taken before is dead too. Failed sign-ins are throttled in the database, as for the API.
+Session keys and API tokens end unused or old (the settings' token_lifetime): token_account, for both.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, redirect, render_template, request, session, url_for
+import logging
+
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import OperationalError
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -19,12 +23,13 @@ from workflows.states import Role
 from workflows.verbs import signin
 
 from ..current import actor, clock
-from ..db import db
+from ..db import db, writing
 from ..extensions import login
 from ..requests import safe_next
 from ..respond import perform
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -54,11 +59,37 @@ def init_app(app: Flask) -> None:
     login.login_message_category = "info"
     # "basic" only marks a session as not fresh when the address changes; the server-side key is what protects it.
     login.session_protection = "basic"
+    login.localize_callback = _sign_in_message
+
+
+def _sign_in_message(message) -> str:
+    """What the sign-in page says to someone sent there: that their session has ended, where it has."""
+    return _("登录已过期（长时间未操作或已超过有效期），请重新登录") if g.get("session_expired") else str(message)
+
+
+def token_account(token: str, kind: str):
+    """The account and the row of an API token (kind "api") or a session key ("web"), or None; signin.Expired
+    for one that has ended. The use is noted: by a writing request in its own transaction, by a reading one in a
+    short one apart, since the request's own writes nothing."""
+    lifetime = current_app.extensions["songnuan"]["settings"].token_lifetime
+    found = verbs.account_for_token(db(), clock(), token, writing=writing(), kind=kind, lifetime=lifetime)
+    if found is not None and not writing() and signin.needs_note(found[1], clock(), lifetime):
+        try:
+            with current_app.extensions["songnuan"]["writing_sessions"]() as apart:
+                signin.note_use(apart, clock(), found[1].id)
+                apart.commit()
+        except OperationalError:  # the database busy: noted by a later request (the idle time is long beside it)
+            log.warning("the last use of a token could not be noted now")
+    return found
 
 
 @login.user_loader
 def _load(key: str):
-    found = verbs.account_for_token(db(), clock(), key, kind="web")
+    try:
+        found = token_account(key, "web")
+    except signin.Expired:
+        g.session_expired = True  # the sign-in page says so (_sign_in_message)
+        return None
     if found is None:
         return None
     account, g.web_session = found

@@ -1,13 +1,13 @@
 """The documents of a case: the checklist the case page shows, upload, removal and download.
 
 Upload and removal go back to the case page with a flash, whatever happened: the cadre is working down the
-checklist there. Only a case they may not see (404) or a role that may not do this (403) gets an error page.
+checklist there; an upload over the quota shows the case page again with the message beside the upload control.
+Only a case they may not see (404) or a role that may not do this (403) gets an error page.
 """
 
 from __future__ import annotations
 
 import io
-from pathlib import PurePath
 from typing import Any
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -15,18 +15,19 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from workflows import rules, verbs
-from workflows.errors import NotFound
+from workflows.errors import DomainError, NotFound, Refused
+from workflows.infra.uploads import download_name
 from workflows.models import Case
+from workflows.verbs.documents import QUOTA
 from workflows.vocab import DocumentKind
 
 from ..current import actor, clock, uploads
-from ..db import db
-from ..respond import error_text, perform
+from ..db import db, writes
+from ..respond import error_text, perform, status_of
 from . import bp
 
-# What a browser may show itself, with the extensions a file of each type may have (the first one is added
-# to a name that has none of them).
-INLINE = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
+# What a browser may show itself.
+INLINE = ("application/pdf", "image/jpeg", "image/png")
 # A document's own page: nothing runs. Chrome's PDF viewer needs object-src and its own inline styles.
 DOCUMENT_CSP = ("default-src 'none'; object-src 'self'; img-src 'self'; style-src 'unsafe-inline'; "
                 "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
@@ -65,6 +66,17 @@ def _failed(case_id: int, message: str):
     return _back(case_id)
 
 
+def _refused(case_id: int, kind: str, error: DomainError):
+    """An upload over the quota: the case page again, the message beside the upload control and the kind chosen
+    kept (the cadre decides what to remove or waits for tomorrow); any other refusal is flashed."""
+    if isinstance(error, Refused) and error.rule == QUOTA:
+        from .page import _render  # the case page's module imports this one
+
+        return _render(verbs.get_case(db(), actor(), case_id), status=status_of(error),
+                       upload_error=error_text(error), typed={"kind": kind})
+    return _failed(case_id, _("上传失败：%(reason)s", reason=error_text(error)))
+
+
 @bp.post("/<int:case_id>/documents")
 @login_required
 def upload(case_id: int):
@@ -72,9 +84,9 @@ def upload(case_id: int):
     name = (file.filename or "") if file else ""
     # One byte over the limit is enough for the verb to say it is too large, without reading the rest.
     content = file.stream.read(uploads().max_bytes + 1) if file else b""
-    document = perform(lambda: verbs.add_document(db(), actor(), clock(), uploads(), case_id,
-                                                  request.form.get("kind", ""), name, content),
-                       lambda error: _failed(case_id, _("上传失败：%(reason)s", reason=error_text(error))))
+    kind = request.form.get("kind", "")
+    document = perform(lambda: verbs.add_document(db(), actor(), clock(), uploads(), case_id, kind, name, content),
+                       lambda error: _refused(case_id, kind, error))
     flash(_("已上传「%(kind)s」：%(name)s", kind=_(DocumentKind(document.kind).label), name=document.filename),
           "success")
     return _back(case_id)
@@ -90,28 +102,21 @@ def remove_document(case_id: int, doc_id: str):
     return _back(case_id)
 
 
-def download_name(filename: str, content_type: str) -> str:
-    """The name a saved copy gets: the one given at upload, with an extension that says what the file really is
-    (a PDF uploaded as 通知.html is saved as 通知.html.pdf, never opened as a page)."""
-    filename = "".join(c for c in filename if c.isprintable()) or "document"  # a header takes no line breaks
-    suffixes = INLINE.get(content_type)
-    if suffixes and PurePath(filename).suffix.lower() not in suffixes:
-        return filename + suffixes[0]
-    return filename
-
-
 @bp.get("/documents/<doc_id>")
 @login_required
+@writes  # the download of an ID or bank card copy is audited
 def download(doc_id: str):
     if not (doc_id.isalnum() and len(doc_id) <= 32):
         abort(404)
-    document = verbs.document_for_download(db(), actor(), doc_id)  # 404 / 403 unless entitled to the case
+    # 404 / 403 unless entitled to the case; the download of an ID or bank card copy is audited (committed first).
+    document = perform(lambda: verbs.document_for_download(db(), actor(), clock(), doc_id))
     return send_stored(document.id, document.content_type, document.filename)
 
 
 def send_stored(file_id: str, content_type: str, filename: str):
-    """A stored upload (a case's document, a union's summary file) as the answer, shown inline when it is a PDF or
-    an image, never run as a page."""
+    """A stored upload (a case's document, a union's summary file) as the answer of the screens and the API, shown
+    inline when it is a PDF or an image, never run as a page; its name ends as the type its content was judged to
+    be at upload, whatever the uploader named it."""
     path = uploads().path(file_id)
     if not path.is_file():
         raise NotFound("资料文件已丢失，请联系系统管理员")
@@ -125,4 +130,5 @@ def send_stored(file_id: str, content_type: str, filename: str):
     response.headers["Content-Security-Policy"] = DOCUMENT_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Pragma"] = "no-cache"
     return response

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from workflows import rules, verbs
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
+from workflows.inputs import parse_number
 from workflows.models import Campaign, Case
 from workflows.rules import DRAFTERS, require_role
 from workflows.rules.fields import FIELD_LABELS
@@ -26,6 +27,7 @@ from workflows.vocab import REQUIRED_DOCUMENTS
 
 from ..current import actor, clock
 from ..db import db
+from ..requests import seen_version
 from ..respond import perform
 from . import bp
 from .forms import (
@@ -62,10 +64,10 @@ def new():
         form.campaign.data = str(campaigns[0].id)
 
     def create(data: dict[str, Any]) -> Case:
-        choice = form.campaign.data or ""
-        if not (choice.isdigit() and len(choice) < 10):
+        campaign_id = parse_number(form.campaign.data)
+        if campaign_id is None:
             raise Invalid({"campaign": _("请选择活动")})
-        return verbs.create_case(db(), me, clock(), int(choice), data)
+        return verbs.create_case(db(), me, clock(), campaign_id, data)
 
     if request.method == "POST":
         return _submit(form, None, create, campaigns=campaigns)
@@ -95,9 +97,8 @@ def edit(case_id: int):
 
     case = verbs.get_case(db(), me, case_id)
     form = CaseForm()
-    version = form.version.data or ""
     # A version that is not a number was not sent by this form: treat it as stale rather than skip the check.
-    seen = int(version) if version.isdigit() and len(version) < 10 else -1
+    seen = seen_version(form.version.data)
     return _submit(form, case, lambda data: verbs.edit_case(db(), me, clock(), case_id, seen, data))
 
 
@@ -109,9 +110,9 @@ def row_action(form: HouseholdFields) -> bool:
             members.append_entry()
         return True
     if "remove_member" in request.form:
-        index = request.form["remove_member"]
-        if index.isdigit() and int(index) < len(members.entries):
-            members.pop_entry(int(index))
+        index = parse_number(request.form["remove_member"])
+        if index is not None and index < len(members.entries):
+            members.pop_entry(index)
         return True
     return False
 

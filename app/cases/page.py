@@ -25,7 +25,7 @@ from workflows.vocab import AidKind, ObjectionStatus
 
 from ..current import actor, clock, uploads
 from ..db import db
-from ..requests import safe_next
+from ..requests import safe_next, seen_version
 from ..respond import error_text, perform, status_of
 from . import bp, diagram, documents
 
@@ -42,7 +42,7 @@ def _timeline(case_id: int) -> list[dict[str, Any]]:
 
 def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, error: str | None = None,
             typed: dict[str, str] | None = None, objection_error: str | None = None,
-            receipt_error: str | None = None, account_error: str | None = None):
+            receipt_error: str | None = None, account_error: str | None = None, upload_error: str | None = None):
     me, now = actor(), clock().now()
     allowed, blocked = rules.available(db(), case, me, now)
     timeline = _timeline(case.id)
@@ -81,6 +81,7 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
     # A returned payment (退票): its account corrected on this page by those who may (rules.payments).
     context["may_correct_account"] = not correction_reasons(case, me)
     context["account_error"] = account_error
+    context["upload_error"] = upload_error  # an upload over the quota (app.cases.documents)
     context["may_record_receipt"] = (me.role in UNION_ROLES and context["receipt"] is None
                                      and not goods.receipt_reasons(case))
     return render_template("cases/show.html", **context), status
@@ -116,9 +117,8 @@ def act(case_id: int):
     """Fire one trigger of the transition table: the button pressed names it."""
     trigger = request.form.get("trigger", "")
     typed = {"comment": request.form.get("comment", ""), "payment_reference": request.form.get("payment_reference", "")}
-    version = request.form.get("version", "")  # missing or garbled: stale, never "any version"
-    case = perform(lambda: verbs.fire(db(), actor(), clock(), case_id, trigger,
-                                      int(version) if version.isdigit() else -1, comment=typed["comment"],
+    version = seen_version(request.form.get("version"))
+    case = perform(lambda: verbs.fire(db(), actor(), clock(), case_id, trigger, version, comment=typed["comment"],
                                       payment_reference=typed["payment_reference"] or None),
                    _refused(case_id, error=typed), passing=(NotFound,))
     flash(_("已完成：%(action)s。案件现为「%(state)s」", action=_(BY_TRIGGER[trigger].label),
@@ -184,9 +184,8 @@ def record_receipt(case_id: int):
 def correct_account(case_id: int):
     """更正银行账号 of a returned payment; finance, someone else, then reissues it."""
     typed = {"bank_account": request.form.get("bank_account", "")}
-    version = request.form.get("version", "")
-    perform(lambda: verbs.correct_account(db(), actor(), clock(), case_id, int(version) if version.isdigit() else -1,
-                                          typed["bank_account"]),
+    version = seen_version(request.form.get("version"))
+    perform(lambda: verbs.correct_account(db(), actor(), clock(), case_id, version, typed["bank_account"]),
             _refused(case_id, account_error=typed), passing=(NotFound,))
     flash(_("已更正银行账号，须由另一位财务人员确认后重新发放"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#returned")

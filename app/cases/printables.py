@@ -15,6 +15,7 @@ from workflows import verbs
 from workflows.errors import NotFound
 from workflows.identity import mask_id
 from workflows.infra.clock import LOCAL, from_db
+from workflows.inputs import parse_number
 from workflows.models import Campaign, Case, Union
 from workflows.reads import reports
 from workflows.rules import NOTICE_READERS, require_role
@@ -64,9 +65,8 @@ def printable(case_id: int):
 
 def _campaign_id(value: str | None) -> int:
     """The campaign asked for, or the latest one."""
-    value = (value or "").strip()
-    if value.isdigit() and len(value) < 10:
-        return int(value)
+    if (chosen := parse_number(value)) is not None:
+        return chosen
     latest = db().scalar(select(Campaign.id).order_by(Campaign.deadline.desc()).limit(1))
     if latest is None:
         raise NotFound("还没有送温暖活动")
@@ -118,7 +118,7 @@ def record_notice():
     content = photo.stream.read(uploads().max_bytes + 1) if photo else b""
 
     def record():  # a campaign that is no number is none: the verb asks who first, then names it
-        campaign_id = int(choice) if choice.isdigit() and len(choice) < 10 else 0
+        campaign_id = parse_number(choice) or 0
         return verbs.record_notice(db(), actor(), clock(), uploads(), campaign_id, typed["place"],
                                    typed["posted_on"], (photo.filename or "") if photo else "", content)
 

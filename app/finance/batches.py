@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from workflows import verbs
 from workflows.errors import DomainError
+from workflows.inputs import parse_number
 from workflows.reads import payments
 from workflows.verbs.payments import BANK_FORMATS, ResultInvalid
 
@@ -17,12 +18,11 @@ from ..current import actor, clock, uploads
 from ..db import db
 from ..respond import error_text, perform, status_of
 from . import bankfile, bp
-from .views import _number
 
 
 def _list(*, status: int = 200, error: str | None = None, selected: set[int] | None = None):
     me, now = actor(), clock().now()
-    campaign = _number(request.values.get("campaign"))
+    campaign = parse_number(request.values.get("campaign"))
     return render_template("finance/batches.html", batches=payments.batches(db(), me),
                            cases=payments.batchable(db(), me, now, campaign), error=error,
                            selected=selected or set()), status
@@ -37,7 +37,7 @@ def batches():
 @bp.post("/batches")
 @login_required
 def create_batch():
-    selected = [i for i in (_number(v) for v in request.form.getlist("case")) if i is not None]
+    selected = [i for i in map(parse_number, request.form.getlist("case")) if i is not None]
     batch = perform(lambda: verbs.create_batch(db(), actor(), clock(), selected),
                     lambda error: _list(status=status_of(error), error=error_text(error), selected=set(selected)))
     flash(_("已新建发放批次 %(reference)s", reference=batch.reference), "success")

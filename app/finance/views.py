@@ -14,6 +14,7 @@ from sqlalchemy import select
 from workflows import verbs
 from workflows.errors import DomainError, Invalid
 from workflows.infra.clock import LOCAL
+from workflows.inputs import parse_number
 from workflows.models import Campaign, Union
 from workflows.money import yuan
 from workflows.reads import payments
@@ -23,6 +24,7 @@ from workflows.vocab import UnionKind
 
 from ..current import actor, clock
 from ..db import db
+from ..requests import STALE
 from ..respond import error_text, perform, status_of
 from . import bp
 from .export import payment_workbook
@@ -30,14 +32,9 @@ from .export import payment_workbook
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _number(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 def read_filters(values) -> BatchFilters:
     state = values.get("state", "")
-    return BatchFilters(campaign=_number(values.get("campaign")),
+    return BatchFilters(campaign=parse_number(values.get("campaign")),
                         union=(values.get("union") or "").strip()[:32] or None,
                         state=state if state in (PENDING, PAID) else PENDING)
 
@@ -71,19 +68,20 @@ def index():
 
 
 def _posted_rows() -> tuple[list[int], dict[int, str], dict[int, int]]:
-    """The ticked case ids, in page order; each row's typed reference and the version the page showed."""
-    selected = [i for i in (_number(v) for v in request.form.getlist("case")) if i is not None]
+    """The ticked case ids, in page order; each row's typed reference and the version the page showed (a row
+    whose version is missing or garbled counts as changed since: STALE, never "any version")."""
+    selected = [i for i in map(parse_number, request.form.getlist("case")) if i is not None]
     refs, versions = {}, {}
     for key, value in request.form.items():
         name, _sep, raw_id = key.partition("-")
-        case_id = _number(raw_id)
+        case_id = parse_number(raw_id)
         if case_id is None:
             continue
         if name == "ref" and value.strip():
             refs[case_id] = value.strip()
-        elif name == "version" and (version := _number(value)) is not None:
+        elif name == "version" and (version := parse_number(value)) is not None:
             versions[case_id] = version
-    return selected, refs, versions
+    return selected, refs, {case_id: versions.get(case_id, STALE) for case_id in selected}
 
 
 @bp.post("/batch")
@@ -107,7 +105,7 @@ def act():
         if forgotten := sorted(set(refs) - set(selected)):
             raise Invalid({"cases": "有案件填写了付款凭证号但没有勾选，请勾选或清空其凭证号"
                                     f"（案件编号：{'、'.join(map(str, forgotten))}）"})
-        return verbs.disburse_batch(db(), me, clock(), [Payment(i, versions.get(i), refs.get(i)) for i in selected],
+        return verbs.disburse_batch(db(), me, clock(), [Payment(i, versions[i], refs.get(i)) for i in selected],
                                     reference)
     if action in ("select_all", "select_none"):
         # Only the ticks change: the references typed, the batch's included, come back as they were.

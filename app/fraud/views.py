@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext
 from flask_login import login_required
 
 from workflows.infra.clock import local_date
+from workflows.inputs import parse_year
 from workflows.reads import fraud
 
 from ..current import actor, clock
@@ -34,7 +35,5 @@ SECTIONS = {
 @bp.get("/")
 @login_required
 def index():
-    year = request.args.get("year", "")
-    report = fraud.report(db(), actor(), int(year) if year.isdigit() and len(year) == 4 else None,
-                          local_date(clock().now()))
+    report = fraud.report(db(), actor(), parse_year(request.args.get("year")), local_date(clock().now()))
     return render_template("fraud/index.html", report=report, sections=SECTIONS)

@@ -15,6 +15,7 @@ from flask_login import login_required
 
 from workflows.errors import NotFound
 from workflows.infra.clock import LOCAL
+from workflows.inputs import parse_number
 from workflows.models import Campaign, Union
 from workflows.reads import reports
 from workflows.states import UNION_ROLES
@@ -44,10 +45,10 @@ def _chosen() -> tuple[Campaign | None, Union | None, list[Campaign]]:
         if not everything:
             return None, None, everything
         given = str(everything[0].id)
-    if not given.isdigit() or len(given) > 9:
+    if (campaign_id := parse_number(given)) is None:
         raise NotFound("找不到该活动")
     union_code = request.args.get("union", "").strip()[:32] or None
-    campaign, union = reports.scope(db(), actor(), int(given), union_code)
+    campaign, union = reports.scope(db(), actor(), campaign_id, union_code)
     return campaign, union, everything
 
 

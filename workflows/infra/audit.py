@@ -23,6 +23,7 @@ from workflows.actors import Actor
 from workflows.errors import Conflict
 from workflows.identity import mask_account, mask_id
 from workflows.infra.clock import UTC, to_db
+from workflows.inputs import parse_number
 from workflows.models import AuditEvent, AuditHead
 from workflows.money import plain
 
@@ -188,9 +189,10 @@ def digest(session: Session) -> str:
 
 def parse_digest(text: str) -> tuple[int, str]:
     seq, _, head = text.strip().partition(":")
-    if not seq.isdigit() or len(head) != 64:
+    number = parse_number(seq, digits=18)
+    if number is None or len(head) != 64:
         raise ValueError("摘要格式应为 序号:哈希值")
-    return int(seq), head.lower()
+    return number, head.lower()
 
 
 def verify(session: Session, digest: str | None = None, batch: int = 2000) -> Verification:

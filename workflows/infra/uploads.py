@@ -31,6 +31,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 SUMMARY_TYPES = (*DOCUMENT_TYPES, XLSX)
 TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", XLSX: "Excel（.xlsx）"}
+# The extensions a file of each type may have; the first one is added to a name that has none of them.
+EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), XLSX: (".xlsx",)}
 # An .xlsx is a ZIP whose [Content_Types].xml names a workbook without macros; that part is read only when small.
 XLSX_MAIN = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 MAX_CONTENT_TYPES = 64 * 1024
@@ -78,6 +80,34 @@ def clean_filename(name: str) -> str:
     return name
 
 
+def download_name(filename: str, content_type: str | None) -> str:
+    """The name a saved copy gets: the one given at upload, ending with the extension of the type the content was
+    judged to be (a PDF uploaded as 通知.html is saved as 通知.html.pdf, never opened as a page)."""
+    filename = "".join(c for c in filename if c.isprintable()) or "document"  # a header takes no line breaks
+    suffixes = EXTENSIONS.get(content_type or "", (".bin",))
+    if not filename.lower().endswith(suffixes):
+        return filename + suffixes[0]
+    return filename
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """A new file readable by its owner only: the papers are personal (ID cards, bank cards)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """How much may be kept as a case's documents: per case, and per account in one local day (files and bytes).
+    0 is no limit, the default here; the application takes its limits from the settings (app.config)."""
+
+    case_files: int = 0
+    case_bytes: int = 0
+    daily_files: int = 0
+    daily_bytes: int = 0
+
+
 @dataclass(frozen=True)
 class Stored:
     id: str
@@ -87,9 +117,10 @@ class Stored:
 
 
 class Uploads:
-    def __init__(self, root: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, root: str | os.PathLike[str], max_bytes: int = MAX_BYTES, quota: Quota = Quota()) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
+        self.quota = quota
 
     def path(self, document_id: str) -> Path:
         if not document_id.isalnum():
@@ -129,11 +160,11 @@ class Uploads:
     def save(self, session: Session, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES) -> Stored:
         """Write the file; it is removed again if `session` rolls back."""
         content_type = self.check(content, allowed)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         document_id = secrets.token_hex(16)
         path = self.path(document_id)
         partial = path.with_suffix(".part")
-        partial.write_bytes(content)
+        _write_private(partial, content)
         os.replace(partial, path)  # never a half-written file under the final name
         session.info.setdefault("uploads_written", []).append(path)
         return Stored(document_id, content_type, len(content), hashlib.sha256(content).hexdigest())

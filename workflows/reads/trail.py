@@ -24,6 +24,7 @@ from workflows.errors import Invalid
 from workflows.identity import mask_numbers
 from workflows.infra.audit import HASHED_FIELDS, event_hash
 from workflows.infra.clock import LOCAL, to_db
+from workflows.inputs import parse_number
 from workflows.models import AuditEvent, Campaign, Case, Union
 from workflows.states import TRIGGERS, Action, Role, State, label_of_action
 from workflows.vocab import (
@@ -269,10 +270,10 @@ def _number(args: Mapping[str, str], name: str, problems: dict[str, str], messag
     text = (args.get(name) or "").strip().lstrip("#")
     if not text:
         return None
-    if not text.isdigit() or len(text) > 9 or int(text) == 0:
+    if not (number := parse_number(text)):  # 0 is no record either
         problems[name] = message
         return None
-    return int(text)
+    return number
 
 
 def parse_filters(args: Mapping[str, str]) -> EventFilters:

@@ -12,9 +12,10 @@ from werkzeug.security import generate_password_hash
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import Invalid, Reason, Refused
+from workflows.errors import Conflict, Invalid, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
+from workflows.infra.db import unique
 from workflows.models import Account, ApiToken, Union
 from workflows.reads.organisation import account, union_by_code
 from workflows.states import UNION_ROLES, Action, Role
@@ -85,10 +86,11 @@ def create_account(session: Session, actor: Actor, clock: Clock, username: str, 
     problems.update(_profile_problems(email, display_name))
     if problems:
         raise Invalid(problems)
-    account = Account(username=username, password_hash=generate_password_hash(password), role=role, union=union,
-                      email=email or None, display_name=display_name, created_at=to_db(clock.now()))
-    session.add(account)
-    session.flush()
+    password_hash = generate_password_hash(password)
+    with unique(session, Conflict(f"账号已存在：用户名{username}刚刚已由他人新建")):  # two at once: one is made
+        account = Account(username=username, password_hash=password_hash, role=role, union=union,
+                          email=email or None, display_name=display_name, created_at=to_db(clock.now()))
+        session.add(account)
     audit.record(session, actor, clock.now(), Action.create_account,
                  changes=audit.created({"username": username, "role": role, "union": union_code}))
     return account

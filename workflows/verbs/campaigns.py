@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import Invalid, NotFound
+from workflows.errors import Conflict, Invalid, NotFound
 from workflows.infra import audit
 from workflows.infra.clock import LOCAL, Clock, from_db, to_db
-from workflows.inputs import YEARS
+from workflows.infra.db import unique
+from workflows.inputs import YEARS, parse_number
 from workflows.models import Campaign, Case, Union, UnionBudget
 from workflows.money import yuan
 from workflows.rules import due_day
@@ -43,8 +44,7 @@ def _whole(value: Any) -> int | None:
     """A whole number of days from an int or its digits ("5"); None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = str(value).strip() if isinstance(value, str) else ""
-    return int(text) if re.fullmatch(r"\d{1,4}", text) else None
+    return parse_number(value, digits=4)  # ASCII only: \d would take any script's digits
 
 
 def _reminders(value: Any, problems: dict[str, str]) -> list[int]:
@@ -146,6 +146,11 @@ def _not_below_committed(session: Session, campaign: Campaign, budget: Decimal |
                 f"不能少于该工会已审定和已发放的金额合计{yuan(Decimal(used[union.id]))}元"
 
 
+def _name_taken(name: str) -> Conflict:
+    """Another campaign took the name since it was checked (the database's key on names caught it)."""
+    return Conflict(f"活动名称已存在：「{name}」刚刚已由他人使用")
+
+
 def _budget_lines(campaign: Campaign, codes: Mapping[int, str]) -> dict[str, Decimal]:
     return {f"union_budget.{codes[b.union_id]}": b.amount for b in campaign.union_budgets}
 
@@ -180,10 +185,10 @@ def create_campaign(session: Session, actor: Actor, clock: Clock, *, name: str, 
                 "report_deadline": report_deadline, "union_budgets": union_budgets,
                 "goods_in_budget": goods_in_budget}
     values, shares = _check_campaign(session, settings, None, clock.now())
-    campaign = Campaign(**values)
-    _set_shares(session, campaign, shares)
-    session.add(campaign)
-    session.flush()
+    with unique(session, _name_taken(values["name"])):  # two of one name at once: one is made
+        campaign = Campaign(**values)
+        _set_shares(session, campaign, shares)
+        session.add(campaign)
     shares_given = {f"union_budget.{union.code}": amount for union, amount in shares.items()}
     audit.record(session, actor, clock.now(), Action.create_campaign, changes=audit.created(values | shares_given))
     return campaign
@@ -212,10 +217,10 @@ def update_campaign(session: Session, actor: Actor, clock: Clock, campaign_id: i
                    union_budgets={codes[b.union_id]: b.amount for b in campaign.union_budgets})
     values, shares = _check_campaign(session, {**current, **changes}, campaign, clock.now())
     before = {key: getattr(campaign, key) for key in values} | _budget_lines(campaign, codes)
-    for key, value in values.items():
-        setattr(campaign, key, value)
-    _set_shares(session, campaign, shares)
-    session.flush()
+    with unique(session, _name_taken(values["name"])):
+        for key, value in values.items():
+            setattr(campaign, key, value)
+        _set_shares(session, campaign, shares)
     after = dict(values) | {f"union_budget.{union.code}": amount for union, amount in shares.items()}
     audit.record(session, actor, clock.now(), Action.update_campaign,
                  changes=audit.diff(before, after, named=("campaign", campaign.id)))

@@ -3,13 +3,16 @@ and who may download them."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows import rules
 from workflows.actors import Actor
 from workflows.errors import Forbidden, Invalid, NotFound, Reason, Refused
 from workflows.infra import audit
-from workflows.infra.clock import Clock, to_db
+from workflows.infra.clock import LOCAL, Clock, local_date, to_db
 from workflows.infra.uploads import Uploads, clean_filename
 from workflows.models import Case, Document
 from workflows.states import Action
@@ -37,12 +40,58 @@ def store(session: Session, actor: Actor, now, uploads: Uploads, case: Case, kin
     """Keep a file as a document of `case` (judged by its content; removed again on rollback): the caller audits."""
     filename = clean_filename(filename)
     uploads.check(content)
+    check_quota(session, actor, now, uploads, case, len(content))
     stored = uploads.save(session, content)
     document = Document(id=stored.id, case=case, kind=kind, filename=filename, content_type=stored.content_type,
                         size=stored.size, sha256=stored.sha256, uploaded_by_id=actor.id, uploaded_at=to_db(now))
     session.add(document)
     touch(case, now)  # a new checklist is a new version of the case
     return document
+
+
+QUOTA = "upload_quota"  # the rule of a refusal over the quota (the API's "rule")
+
+
+def check_quota(session: Session, actor: Actor, now: dt.datetime, uploads: Uploads, case: Case, size: int) -> None:
+    """Refuse a file of `size` bytes that would take the case, or the actor's uploads of the local day, over the
+    quota (counted from the documents kept: a removed one no longer counts, its file being gone too)."""
+    quota = uploads.quota
+    if quota.case_files or quota.case_bytes:
+        files, used = _kept(session, Document.case_id == case.id)
+        if quota.case_files and files >= quota.case_files:
+            raise _over(f"每个案件最多上传{quota.case_files}份资料，该案件已有{files}份，不能再上传；"
+                        "可先删除不需要的资料")
+        if quota.case_bytes and used + size > quota.case_bytes:
+            raise _over(f"每个案件的资料合计不超过{_size(quota.case_bytes)}，该案件已有{_size(used)}，"
+                        f"还可上传{_size(max(quota.case_bytes - used, 0))}，这个文件有{_size(size)}")
+    if quota.daily_files or quota.daily_bytes:
+        day = local_date(now)
+        start = dt.datetime.combine(day, dt.time(), LOCAL)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL)
+        files, used = _kept(session, Document.uploaded_by_id == actor.id,
+                            Document.uploaded_at >= to_db(start), Document.uploaded_at < to_db(end))
+        if quota.daily_files and files >= quota.daily_files:
+            raise _over(f"每个账号每天最多上传{quota.daily_files}份资料，您今天已上传{files}份，请明天再上传")
+        if quota.daily_bytes and used + size > quota.daily_bytes:
+            raise _over(f"每个账号每天上传的资料合计不超过{_size(quota.daily_bytes)}，您今天已上传{_size(used)}，"
+                        f"还可上传{_size(max(quota.daily_bytes - used, 0))}，这个文件有{_size(size)}")
+
+
+def _kept(session: Session, *where) -> tuple[int, int]:
+    """How many documents match `where`, and their bytes."""
+    files, used = session.execute(select(func.count(), func.coalesce(func.sum(Document.size), 0)).where(*where)).one()
+    return files, int(used)
+
+
+def _over(message: str) -> Refused:
+    return Refused(Reason(QUOTA, message))
+
+
+def _size(size: int) -> str:
+    """Bytes as a cadre reads them: MB with one decimal (KB under 1 MB)."""
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)}KB"
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + "MB"
 
 
 def label(document: Document) -> str:
@@ -72,11 +121,20 @@ def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploa
     return case
 
 
-def document_for_download(session: Session, actor: Actor, document_id: str) -> Document:
-    """The document, if `actor` may see its case; downloads of personal papers go to the case's people only."""
+# Copies of ID cards and bank cards show whole numbers: each download is audited, as a reveal of a number is.
+AUDITED_DOWNLOADS = (DocumentKind.household_ids, DocumentKind.bank_card)
+
+
+def document_for_download(session: Session, actor: Actor, clock: Clock, document_id: str) -> Document:
+    """The document, if `actor` may see its case; downloads of personal papers go to the case's people only, and
+    each download of an ID or bank card copy is audited (one event per download: a refresh is another one)."""
     document = session.get(Document, document_id)
     if document is None:
         raise NotFound("找不到该资料")
-    if not rules.may_reveal(actor, get_case(session, actor, document.case_id)):
+    case = get_case(session, actor, document.case_id)
+    if not rules.may_reveal(actor, case):
         raise Forbidden(Reason("role", "个人证件资料只有办理该案件的人员可以下载"))
+    if document.kind in AUDITED_DOWNLOADS:
+        audit.record(session, actor, clock.now(), Action.download_document, case=case, state=case.state,
+                     changes={"document": [None, f"{DocumentKind(document.kind).label}（资料编号 {document.id}）"]})
     return document

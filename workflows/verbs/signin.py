@@ -2,15 +2,21 @@
 
 Failures are counted in the database, so every worker process sees the same count: after too many failures for
 one name, or from one address, within the window, sign-in is refused for a while, even with the right password.
+Each failure is also an event of the audit trail, which a later successful sign-in does not clear.
+
+A token (an API token or a browser session's key) ends when unused for a while, and at the latest some time after
+it was made (Lifetime; the settings SONGNUAN_TOKEN_IDLE_MINUTES and SONGNUAN_TOKEN_MAX_AGE_DAYS).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +31,10 @@ MAX_PER_NAME = 5
 MAX_PER_SOURCE = 20
 # The longest a browser session lives, "remember me" included: then one signs in again.
 WEB_SESSION = dt.timedelta(days=7)
+# The defaults of the settings: a token unused for a week ends, and any token after 30 days (a browser session's
+# after WEB_SESSION).
+IDLE = dt.timedelta(days=7)
+MAX_AGE = dt.timedelta(days=30)
 # Checked when the name is unknown, so that an unknown name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("songnuan-dummy-password")
 
@@ -36,12 +46,52 @@ class Unauthenticated(DomainError):
         super().__init__(message)
 
 
+class Expired(Unauthenticated):
+    """A token that was valid, unused too long or too old: its owner signs in again (or makes a new API token)."""
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a token lives: `idle` after its last use, `max_age` after it was made (None: no such limit)."""
+
+    idle: dt.timedelta | None = IDLE
+    max_age: dt.timedelta | None = MAX_AGE
+
+    def of(self, kind: str) -> dt.timedelta | None:
+        """The greatest age of a token of `kind`: a browser session's is WEB_SESSION at most."""
+        if kind != "web":
+            return self.max_age
+        return WEB_SESSION if self.max_age is None else min(self.max_age, WEB_SESSION)
+
+    def note_every(self) -> dt.timedelta:
+        """How stale the noted last use may get before it is noted again: hourly, or a tenth of the idle time if
+        that is shorter (a token may then end that much early, never late)."""
+        hour = dt.timedelta(hours=1)
+        return hour if self.idle is None else min(hour, self.idle / 10)
+
+
 class Throttled(DomainError):
     code = "throttled"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"登录失败次数过多，请{max(1, retry_after // 60)}分钟后再试")
         self.retry_after = retry_after
+
+
+def _lock_key(kind: str, value: str) -> int:
+    """A signed 64-bit key of PostgreSQL's advisory locks for one name or one address."""
+    return int.from_bytes(hashlib.sha256(f"songnuan-sign-in:{kind}:{value}".encode()).digest()[:8], "big",
+                          signed=True)
+
+
+def _one_at_a_time(session: Session, username: str, source: str) -> None:
+    """Attempts for one name, or from one address, take turns until their transactions end: the next one counts
+    the failures the previous one committed, so no more than the limit of passwords is ever tried in a window,
+    however many workers answer at once. On PostgreSQL by transaction-level advisory locks (name first, then
+    address, always in that order); on SQLite the writing session's BEGIN IMMEDIATE serialises them already."""
+    if session.get_bind().dialect.name == "postgresql":
+        for key in (_lock_key("name", username), _lock_key("source", source)):
+            session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def _throttle(session: Session, clock: Clock, username: str, source: str) -> None:
@@ -56,18 +106,44 @@ def _throttle(session: Session, clock: Clock, username: str, source: str) -> Non
 
 
 def authenticate(session: Session, clock: Clock, username: str, password: str, source: str) -> Account | None:
-    """The active account with this name and password, or None after recording the failure in `session`, which
-    the caller commits before it answers (the failure must count even though the request fails)."""
+    """The active account with this name and password, or None after recording the failure in `session` (and in
+    the audit trail), which the caller commits before it answers (the failure must count even though the request
+    fails). The caller's session is a writing one (SQLite: see _one_at_a_time)."""
     username = (username or "").strip()[:64]
     source = (source or "unknown")[:64]
+    _one_at_a_time(session, username, source)
     _throttle(session, clock, username, source)
     account = session.scalar(select(Account).where(Account.username == username))
     valid = check_password_hash(account.password_hash if account else _DUMMY_HASH, password or "")
     if not (account and valid and account.active):
-        session.add(SignInFailure(username=username, source=source, at=to_db(clock.now())))
+        now = clock.now()
+        session.add(SignInFailure(username=username, source=source, at=to_db(now)))
+        why = "没有该用户名" if account is None else "密码不正确" if not valid else "账号已停用"
+        audit.record(session, account or _Typed(_shown(username)), now, Action.sign_in_failed,
+                     comment=f"登录失败：{why}（来自{source}）")
         return None
     session.execute(delete(SignInFailure).where(SignInFailure.username == username))
     return account
+
+
+# A name as the trail shows it when no account has it: what a user name may be, or nothing (a password typed into
+# the name's box by mistake often is not one).
+_USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+def _shown(username: str) -> str:
+    return username if _USERNAME.fullmatch(username) else "（无效用户名）"
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """The actor of a failed sign-in under a name no account has: the name as typed, no account, no role."""
+
+    username: str
+    id: None = None
+    name: str = ""
+    role: str = ""
+    union_id: None = None
 
 
 def _digest(token: str) -> str:
@@ -83,21 +159,43 @@ def issue_token(session: Session, clock: Clock, account: Account, kind: str = "a
     return token
 
 
-def account_for_token(session: Session, clock: Clock, token: str, writing: bool = False,
-                      kind: str = "api") -> tuple[Account, ApiToken] | None:
-    """The active account a live token of `kind` belongs to, or None. A web session key lives WEB_SESSION_DAYS at
-    most. A writing request also notes when the token was last used (hourly is enough to see unused tokens); a
-    reading one writes nothing."""
+# What the owner of an expired token reads (401), by the token's kind.
+EXPIRED = {"api": "令牌已过期（长时间未使用或已超过有效期），请重新登录（POST /api/v1/tokens）或新建令牌",
+           "web": "登录已过期（长时间未操作或已超过有效期），请重新登录"}
+
+
+def _last_use(row: ApiToken) -> dt.datetime:
+    return from_db(row.last_used_at or row.created_at)
+
+
+def account_for_token(session: Session, clock: Clock, token: str, writing: bool = False, kind: str = "api",
+                      lifetime: Lifetime = Lifetime()) -> tuple[Account, ApiToken] | None:
+    """The active account a live token of `kind` belongs to; None for a token unknown, revoked or of a disabled
+    account; Expired for one unused longer than `lifetime.idle` or older than its greatest age. A writing request
+    notes the use in its own transaction when the last one noted is stale (needs_note); a reading one writes
+    nothing here, and its caller notes the use apart (note_use)."""
     row = session.scalar(select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.kind == kind,
                                                 ApiToken.revoked_at.is_(None)))
     if row is None or not row.account.active:
         return None
-    if kind == "web" and clock.now() - from_db(row.created_at) > WEB_SESSION:
-        return None
-    now = to_db(clock.now())
-    if writing and (row.last_used_at is None or now - row.last_used_at > dt.timedelta(hours=1)):
-        row.last_used_at = now
+    now, greatest = clock.now(), lifetime.of(kind)
+    if (greatest is not None and now - from_db(row.created_at) > greatest
+            or lifetime.idle is not None and now - _last_use(row) > lifetime.idle):
+        raise Expired(EXPIRED.get(kind, EXPIRED["api"]))
+    if writing and needs_note(row, clock, lifetime):
+        row.last_used_at = to_db(now)
     return row.account, row
+
+
+def needs_note(row: ApiToken, clock: Clock, lifetime: Lifetime) -> bool:
+    """Whether the token's last use noted is stale enough to note this one (the idle timeout counts from it)."""
+    return clock.now() - _last_use(row) >= lifetime.note_every()
+
+
+def note_use(session: Session, clock: Clock, token_id: int) -> None:
+    """Note that a token was used now, for a reading request: in a short transaction of the caller's own, apart
+    from the request's (which writes nothing)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=to_db(clock.now())))
 
 
 def revoke_token(session: Session, clock: Clock, token: ApiToken) -> None:

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import Invalid
+from workflows.errors import Conflict, Invalid
 from workflows.identity import PROVINCES
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
+from workflows.infra.db import unique
 from workflows.inputs import YEARS, parse_year
 from workflows.models import LivingStandard
 from workflows.states import Action
@@ -37,16 +38,17 @@ def set_standard(session: Session, actor: Actor, clock: Clock, year: Any, area: 
     now = clock.now()
     standard = session.get(LivingStandard, (year, area))
     key = {"year": year, "area_code": area}
-    if standard is None:
-        standard = LivingStandard(year=year, area_code=area, monthly=monthly)
-        session.add(standard)
-        changes = audit.created({**key, "monthly": monthly})
-    else:
-        changes = {name: [audit.text(value)] * 2 for name, value in key.items()}
-        changes |= audit.diff({"monthly": standard.monthly}, {"monthly": monthly})
-        standard.monthly = monthly
-    standard.set_by_id, standard.set_at = actor.id, to_db(now)
-    session.flush()
+    # Two administrators setting the same new standard at once: one of them sets it, the other is told.
+    with unique(session, Conflict(f"{year}年{area}的低保标准刚刚已由他人设定，请刷新后查看")):
+        if standard is None:
+            standard = LivingStandard(year=year, area_code=area, monthly=monthly)
+            session.add(standard)
+            changes = audit.created({**key, "monthly": monthly})
+        else:
+            changes = {name: [audit.text(value)] * 2 for name, value in key.items()}
+            changes |= audit.diff({"monthly": standard.monthly}, {"monthly": monthly})
+            standard.monthly = monthly
+        standard.set_by_id, standard.set_at = actor.id, to_db(now)
     audit.record(session, actor, now, Action.set_standard, changes=changes)
     return standard
 

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import Invalid
+from workflows.errors import Conflict, Invalid
 from workflows.infra import audit
 from workflows.infra.clock import Clock
+from workflows.infra.db import unique
 from workflows.models import Campaign, Tariff
 from workflows.states import Action
 from workflows.verbs.campaigns import _money
@@ -48,14 +49,15 @@ def set_tariff(session: Session, actor: Actor, clock: Clock, campaign_id: int, c
            "worker_group": WorkerGroup(worker_group).label}
     changes = {name: [audit.text(v)] * 2 for name, v in key.items()}
     changes |= audit.diff({"amount": before}, {"amount": value})
-    if value is None:
-        session.delete(tariff)
-        tariff = None
-    elif tariff is None:
-        tariff = Tariff(campaign_id=campaign.id, category=category, worker_group=worker_group, amount=value)
-        session.add(tariff)
-    else:
-        tariff.amount = value
-    session.flush()
+    # Two administrators setting the same new tariff at once: one of them sets it, the other is told.
+    with unique(session, Conflict("该帮扶标准刚刚已由他人设定，请刷新后查看")):
+        if value is None:
+            session.delete(tariff)
+            tariff = None
+        elif tariff is None:
+            tariff = Tariff(campaign_id=campaign.id, category=category, worker_group=worker_group, amount=value)
+            session.add(tariff)
+        else:
+            tariff.amount = value
     audit.record(session, actor, now, Action.set_tariff, changes=changes)
     return tariff

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import Invalid
+from workflows.errors import Conflict, Invalid
 from workflows.infra import audit
 from workflows.infra.clock import Clock
+from workflows.infra.db import unique
 from workflows.models import Union
 from workflows.reads.organisation import union_by_code
 from workflows.states import Action
@@ -46,9 +47,9 @@ def create_union(session: Session, actor: Actor, clock: Clock, code: str, name: 
         problems["kind"] = "区总工会没有上级工会"
     if problems:
         raise Invalid(problems)
-    union = Union(code=code, name=name, kind=kind, parent=parent)
-    session.add(union)
-    session.flush()
+    with unique(session, Conflict(f"工会代码已存在：{code}刚刚已由他人使用")):  # two at once: one is made
+        union = Union(code=code, name=name, kind=kind, parent=parent)
+        session.add(union)
     audit.record(session, actor, clock.now(), Action.create_union,
                  changes=audit.created({"code": code, "name": name, "kind": kind, "parent": parent_code}))
     return union
