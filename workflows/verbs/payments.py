@@ -8,11 +8,12 @@ one case. Each payment is flushed (by its audit event) before the next one is ch
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from workflows import rules
@@ -21,6 +22,7 @@ from workflows.errors import DomainError, Forbidden, Invalid, NotFound, Reason, 
 from workflows.identity import bank_account_problem, mask_numbers, normalize_account
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
+from workflows.infra.db import lost_race
 from workflows.models import Case, PaymentBatch, PaymentLine, Union
 from workflows.reads.payments import PENDING
 from workflows.rules.payments import PAID, RETURNED, WAITING, ResultRow, correction_reasons, match_result
@@ -166,6 +168,24 @@ def _next_reference(session: Session, now: dt.datetime) -> str:
     return f"{prefix}{taken + 1:03d}"
 
 
+def _numbered(session: Session, now: dt.datetime, make: Callable[[], PaymentBatch]) -> PaymentBatch:
+    """A batch made by `make`, with the day's next reference, flushed. Two batches made at once both count the
+    same batches before them: the one whose insert loses on the reference's key counts again (the winner has
+    committed by then, on PostgreSQL as on SQLite) and takes the number after it, so both are made."""
+    for attempt in range(5):
+        batch = make()
+        batch.reference = _next_reference(session, now)
+        try:
+            with session.begin_nested():
+                session.add(batch)
+                session.flush()
+            return batch
+        except IntegrityError as error:
+            if not lost_race(error) or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
 def queued_case_ids(session: Session, case_ids: Sequence[int] | None = None) -> set[int]:
     """The cases already in a batch whose payments are not recorded yet."""
     query = select(PaymentLine.case_id).join(PaymentBatch).where(PaymentBatch.sent_at.is_(None))
@@ -207,11 +227,10 @@ def create_batch(session: Session, actor: Actor, clock: Clock, case_ids: Sequenc
             raise Refused(Reason("batch", f"{_label(case)}已在另一个尚未发放的批次中"))
         if turn := [r for r in rules.guards.turn_reasons(case, Trigger.disburse, actor, now) if r.rule != "state"]:
             raise Refused(Reason(turn[0].rule, f"{_label(case)}：{turn[0].message}"))
-    batch = PaymentBatch(reference=_next_reference(session, now), created_by_id=actor.id, created_at=to_db(now))
-    batch.lines = [PaymentLine(case_id=case.id, bank_account=case.bank_account, name=case.applicant_name,
-                               amount=case.aid_amount or Decimal(0), status=WAITING) for case in cases]
-    session.add(batch)
-    session.flush()
+    batch = _numbered(session, now, lambda: PaymentBatch(
+        created_by_id=actor.id, created_at=to_db(now),
+        lines=[PaymentLine(case_id=case.id, bank_account=case.bank_account, name=case.applicant_name,
+                           amount=case.aid_amount or Decimal(0), status=WAITING) for case in cases]))
     total = sum((line.amount for line in batch.lines), Decimal(0))
     audit.record(session, actor, now, Action.create_batch, changes=audit.created(
         {"batch": batch.reference, "cases": [case.id for case in cases], "count": len(cases), "total": total}))
