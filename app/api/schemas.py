@@ -295,7 +295,7 @@ class LedgerError(Error):
 def _iso_8601(value: Any) -> Any:
     """A moment written as ISO 8601, as the document says: pydantic alone would take "0" or "1516870800" as
     seconds since 1970."""
-    if isinstance(value, str) and not re.match(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if isinstance(value, str) and not re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
         raise ValueError("应为 ISO 8601 时间，例如 2018-01-25T17:00:00+08:00")
     return value
 

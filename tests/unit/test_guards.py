@@ -156,6 +156,7 @@ def test_an_id_number_with_a_wrong_check_digit_is_refused_at_create_and_nothing_
 @pytest.mark.parametrize(("override", "field"), [
     ({"bank_account": "6222020000000000001"}, "bank_account"),
     ({"applicant": {"name": "王建国", "phone": "12345"}}, "applicant.phone"),
+    ({"applicant": {"name": "王建国", "phone": "١٣٩١٢٣٤٥٦٧٨"}}, "applicant.phone"),  # Arabic-Indic digits
     ({"causes": {"primary": "illness", "secondary": "illness"}}, "causes.secondary"),
     ({"aid": {"kind": "funds", "amount": "-1"}}, "aid.amount"),
     ({"worker_group": "nobody"}, "worker_group"),

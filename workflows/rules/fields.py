@@ -18,7 +18,7 @@ from workflows.rules.recognition import required_documents
 from workflows.states import LIVE
 from workflows.vocab import AidKind
 
-PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+PHONE = re.compile(r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$")  # ASCII digits only (\d takes any script's)
 
 FIELD_LABELS = {
     "applicant.name": "姓名",
