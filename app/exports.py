@@ -41,6 +41,13 @@ def cell_value(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
+def download_name(name: str) -> str:
+    """A file name for a download's header built from stored text (a campaign's or a union's name): without the
+    control characters and line breaks an old row may hold, which a header cannot carry (a 500 before), nor
+    slashes."""
+    return "".join(c for c in name if c.isprintable() and c not in "/\\") or "download"
+
+
 def workbook_bytes(book: Workbook) -> bytes:
     """The .xlsx file of a workbook of values. openpyxl takes any text starting with = for a formula: a name such
     as =HYPERLINK(...) is written as the text it is, never as a formula a spreadsheet would run."""
@@ -74,13 +81,15 @@ def statistics_workbook(table: dict[str, Any], campaign: Campaign, union: Union 
     """The workbook of workflows.reports.statistics(): sheet 统计表 (the table to hand in, as the unions report it),
     办理情况 and 分单位办理情况."""
     book = Workbook()
-    title = f"{campaign.name}活动统计表"
-    unit = table.get("unit") or (union.name if union else "全区")
+    # Names are stored text: an old row may hold a control character that a cell cannot (cell_value).
+    name = cell_value(campaign.name)
+    title = f"{name}活动统计表"
+    unit = cell_value(table.get("unit") or (union.name if union else "全区"))
     day = now.astimezone(LOCAL).date()
     book.properties.title, book.properties.creator = title, "送暖"
     _report_sheet(book.active, table, title, unit, day)
-    _main_sheet(book.create_sheet("办理情况"), table, f"{campaign.name}活动办理情况", unit, day)
-    _union_sheet(book.create_sheet("分单位办理情况"), table, f"{campaign.name}活动分单位办理情况", unit, day)
+    _main_sheet(book.create_sheet("办理情况"), table, f"{name}活动办理情况", unit, day)
+    _union_sheet(book.create_sheet("分单位办理情况"), table, f"{name}活动分单位办理情况", unit, day)
     return workbook_bytes(book)
 
 

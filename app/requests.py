@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
 from workflows.errors import Invalid
-from workflows.inputs import parse_number
+from workflows.inputs import parse_number, text_problem
 
 MAX_ID = 2**31 - 1  # the largest id the database's integer columns hold
 STALE = -1  # a version no record has
@@ -41,17 +41,22 @@ def safe_next(target: str | None, default: str) -> str:
 def refuse_odd_input():
     """What no screen can take, refused before any view runs (the API checks its own: app/api/blueprint.py):
     an id in the path beyond the database's integers is no record (404, not an overflow), and no text may hold a
-    NUL character, which PostgreSQL can neither store nor compare (a message, not a 500)."""
+    NUL character, which PostgreSQL can neither store nor compare, or any other control character but line breaks
+    and tabs, which no one means and an .xlsx cannot hold (a message, not a 500). One-line fields refuse line
+    breaks too: workflows.inputs."""
     if request.path.startswith("/api/"):
         return
     if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
         abort(404)
-    values = [*request.args.keys(), *request.args.values(), *map(str, (request.view_args or {}).values())]
+    values = [*request.args.keys(), *(v for _, vs in request.args.lists() for v in vs),
+              *map(str, (request.view_args or {}).values())]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        values += [*request.form.keys(), *request.form.values()]
-        values += [f.filename or "" for f in request.files.values()]
+        values += [*request.form.keys(), *(v for _, vs in request.form.lists() for v in vs)]
+        values += [f.filename or "" for _, fs in request.files.lists() for f in fs]
     if any("\x00" in value for value in values):
         raise Invalid({"form": "输入中含有不允许的空字符（U+0000），请删除后重试"})
+    if any(text_problem(value) for value in values):
+        raise Invalid({"form": "输入中含有不允许的控制字符，请删除后重试"})
     if request.method == "GET" and sum(c.isdigit() for c in request.args.get("q", "")) >= 15:
         # A whole ID or account number typed into a search: not searched for, and gone from the address (and so
         # from the history and every link of the page) at once.

@@ -32,6 +32,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from workflows.identity import mask_numbers
 from workflows.infra.clock import Clock, to_db
 from workflows.models import Account, Notification
 
@@ -144,7 +145,7 @@ def message(claimed: Claimed, sender: str) -> EmailMessage:
     mail["To"] = claimed.address
     # The same for every copy of one notification, so that a second copy (see above) can be recognised.
     mail["Message-ID"] = f"<notification-{claimed.id}@{sender.rpartition('@')[2] or 'songnuan'}>"
-    mail.set_content(claimed.text + FOOTER)
+    mail.set_content(mask_numbers(claimed.text) + FOOTER)  # free text may carry a number: the one mask, here too
     return mail
 
 

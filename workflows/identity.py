@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 from stdnum import luhn
@@ -22,9 +23,18 @@ PROVINCES = frozenset(
 )
 
 
-def normalize_id(number: str) -> str:
-    """Upper case, without the spaces or dashes people type to group the digits."""
-    return ric.compact("".join((number or "").split()).replace("-", ""))
+def _compact(number: str | None) -> str:
+    """The one normalisation of a personal number at every entrance (forms, API, CLI, ledger import): NFKC (full-width
+    digits and letters become ASCII, so that the duplicate rules and the caps see one number), without the spaces
+    and dashes people type to group the digits, upper case. Digits of other scripts (٠١٢) are left as they are, for
+    the *_problem functions to refuse."""
+    text = unicodedata.normalize("NFKC", number or "")
+    return "".join(c for c in text if not (c.isspace() or c == "\u2212" or unicodedata.category(c) == "Pd")).upper()
+
+
+def normalize_id(number: str | None) -> str:
+    """Upper case, without the spaces or dashes people type to group the digits, full-width characters as ASCII."""
+    return _compact(number)
 
 
 def id_number_problem(number: str, today: dt.date) -> str | None:
@@ -49,8 +59,8 @@ def id_number_problem(number: str, today: dt.date) -> str | None:
     return None
 
 
-def normalize_account(number: str) -> str:
-    return "".join((number or "").split()).replace("-", "")
+def normalize_account(number: str | None) -> str:
+    return _compact(number)
 
 
 def bank_account_problem(number: str) -> str | None:
@@ -95,30 +105,40 @@ def luhn_complete(digits: str) -> str:
 # them are masked as the fields are (the audit screens, the case page, notifications, the API).
 
 # Long hex strings with a letter in them (document and chain hashes) are set aside first: digits inside are no
-# personal number. Elsewhere, a run of 15 or more digits, possibly grouped by single spaces or dashes as people type
-# them. An X counts as a digit inside a run (an ID number ends with one), so that two numbers run together are
-# masked as one rather than split at the X.
+# personal number. Elsewhere, a run of 15 or more digits of any script (full-width ones too), possibly grouped as
+# people type them: by up to three spaces, tabs, dots, dashes, underscores or slashes, mixed (a file name such as
+# 身份证110105_19491231_002X.jpg as well). An X counts as a digit inside a run (an ID number ends with one), so that
+# two numbers run together are masked as one rather than split at the X. What is shown of a masked number is in
+# ASCII digits.
 _HEX = re.compile(r"((?<![0-9A-Za-z])(?=[0-9]*[a-fA-F])[0-9a-fA-F]{32,}(?![0-9A-Za-z]))")
-_NUMBER = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9Xx]){14,}(?![0-9])")
-_CONTIGUOUS = re.compile(r"(?<![0-9])[0-9][0-9Xx]{14,}(?![0-9])")
+_X = "XxＸｘ"
+_SEPARATOR = r"[\s.．。·・_/\-‐‑‒–—―−－]"
+_NUMBER = re.compile(rf"(?<!\d)\d(?:{_SEPARATOR}{{0,3}}[\d{_X}]){{14,}}(?!\d)")
+_CONTIGUOUS = re.compile(rf"(?<!\d)\d[\d{_X}]{{14,}}(?!\d)")
+
+
+def _digits(run: str) -> str:
+    """A run's digits and X as ASCII, without what grouped them."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else "X" if c in _X else "" for c in run)
 
 
 def _looks_like_id(digits: str) -> bool:
     if len(digits) == 15:
         return digits.isdigit()  # the old 15-digit ID numbers
     return len(digits) == 18 and digits[:17].isdigit() and (
-        digits[17] in "Xx" or ric.calc_check_digit(digits) == digits[17])
+        digits[17] == "X" or ric.calc_check_digit(digits) == digits[17])
 
 
-def _masked(digits: str) -> str:
-    return mask_id(digits.upper()) if _looks_like_id(digits) else mask_account(digits)
+def _masked(run: str) -> str:
+    digits = _digits(run)
+    return mask_id(digits) if _looks_like_id(digits) else mask_account(digits)
 
 
 def _mask_match(match: re.Match[str]) -> str:
     raw = match.group()
-    digits = re.sub(r"[ -]", "", raw)
-    if digits == raw or _looks_like_id(digits) or (digits.isdigit() and luhn.is_valid(digits)):
-        return _masked(digits)
+    digits = _digits(raw)
+    if _CONTIGUOUS.fullmatch(raw) or _looks_like_id(digits) or (digits.isdigit() and luhn.is_valid(digits)):
+        return _masked(raw)
     # Grouped digits that are neither an ID nor an account number as a whole (dates, phone lists): only the
     # long unbroken runs inside them are masked.
     return _CONTIGUOUS.sub(lambda run: _masked(run.group()), raw)

@@ -9,11 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from functools import cache
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from workflows.errors import Invalid
+from workflows.identity import normalize_account, normalize_id
 from workflows.infra.clock import LOCAL
 from workflows.vocab import (
     MAX_SECONDARY_CAUSES,
@@ -37,29 +50,88 @@ from workflows.vocab import (
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
+# ---------------------------------------------------------------- text
+# No text anyone types holds a control character (C0, DEL, C1): none is ever meant, and .xlsx cannot hold them. A
+# one-line text (a name, a code, a place) takes no line break or tab either: it is printed in headings, table cells
+# and sheet names. Only the free texts marked MULTILINE (comments, statements, reasons) take line breaks and tabs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LINE_MESSAGE = "不能包含换行或控制字符"
+TEXT_MESSAGE = "不能包含控制字符"
 
-class _In(BaseModel):
+
+def line_problem(value: Any) -> str | None:
+    """Why `value` cannot be a one-line text; None when it can (or is no text)."""
+    return LINE_MESSAGE if isinstance(value, str) and _CONTROL.search(value) else None
+
+
+def text_problem(value: Any) -> str | None:
+    """Why `value` cannot be a free text of several lines; None when it can (or is no text)."""
+    return TEXT_MESSAGE if isinstance(value, str) and _CONTROL_IN_TEXT.search(value) else None
+
+
+def _lines(value: Any) -> Any:
+    if text_problem(value):
+        raise PydanticCustomError("control_character_text", TEXT_MESSAGE)
+    return value
+
+
+# Marks a field whose text may have several lines: Annotated[str | None, MULTILINE].
+MULTILINE = AfterValidator(_lines)
+
+
+def _personal(normalize):
+    """The one normalisation of a personal number (workflows.identity) as a field's first step; what is not text
+    is left for the type check to refuse."""
+    return BeforeValidator(lambda value: normalize(value) if isinstance(value, str) else value)
+
+
+# A personal number as typed, normalised before its length is checked: rules.fields then refuses what is not ASCII.
+IdNumber = Annotated[str, _personal(normalize_id)]
+AccountNumber = Annotated[str, _personal(normalize_account)]
+
+
+def _marked(annotation: Any) -> bool:
+    return any(arg is MULTILINE or _marked(arg) for arg in get_args(annotation))
+
+
+@cache
+def _multiline(model: type[BaseModel], name: str) -> bool:
+    info = model.model_fields[name]
+    return MULTILINE in info.metadata or _marked(info.annotation)
+
+
+class Input(BaseModel):
+    """What every input model is: no unknown field, text stripped, and one line unless marked MULTILINE."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*")
+    @classmethod
+    def _one_line(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name and line_problem(value) and not _multiline(cls, info.field_name):
+            raise PydanticCustomError("control_character", LINE_MESSAGE)
+        return value
 
-class ApplicantIn(_In):
+
+class ApplicantIn(Input):
     name: str = Field(min_length=1, max_length=50)
     gender: Gender | None = None
-    id_number: str | None = Field(default=None, max_length=20)
+    id_number: IdNumber | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=20)
     employer: str | None = Field(default=None, max_length=100)
 
 
-class MemberIn(_In):
+class MemberIn(Input):
     name: str = Field(min_length=1, max_length=50)
     relation: str = Field(min_length=1, max_length=20)
-    id_number: str | None = Field(default=None, max_length=20)
+    id_number: IdNumber | None = Field(default=None, max_length=20)
     monthly_income: Money | None = None
     health: str | None = Field(default=None, max_length=100)
     occupation: str | None = Field(default=None, max_length=100)
 
 
-class SpendingIn(_In):
+class SpendingIn(Input):
     """The household's rigid spending a year, taken off its income (DOMAIN.md, Recognition)."""
 
     illness: Money | None = None
@@ -67,7 +139,7 @@ class SpendingIn(_In):
     schooling: Money | None = None
 
 
-class HouseholdIn(_In):
+class HouseholdIn(Input):
     annual_income: Money | None = None
     housing: str | None = Field(default=None, max_length=200)
     members: list[MemberIn] = Field(default_factory=list, max_length=20)
@@ -91,7 +163,7 @@ def _causes(value: Any) -> Any:
 NationalCause = Annotated[Cause, BeforeValidator(_national)]
 
 
-class CausesIn(_In):
+class CausesIn(Input):
     """One primary cause and up to three secondary ones, of the national code list."""
 
     primary: NationalCause | None = None
@@ -99,18 +171,18 @@ class CausesIn(_In):
                          Field(max_length=MAX_SECONDARY_CAUSES)] = Field(default_factory=list)
 
 
-class AidIn(_In):
+class AidIn(Input):
     kind: AidKind | None = None
     amount: Money | None = None
     medical: bool = False
     # Why the amount is not the campaign's tariff for the household (rules/tariffs.py).
-    amount_reason: str | None = Field(default=None, max_length=500)
+    amount_reason: Annotated[str | None, MULTILINE] = Field(default=None, max_length=500)
     # Goods (送实物): what is handed over and its value (物资折款).
-    goods_items: str | None = Field(default=None, max_length=500)
+    goods_items: Annotated[str | None, MULTILINE] = Field(default=None, max_length=500)
     goods_value: Money | None = None
 
 
-class HouseholdData(_In):
+class HouseholdData(Input):
     """The household as an archive holds it and a case copies it."""
 
     applicant: ApplicantIn
@@ -118,9 +190,9 @@ class HouseholdData(_In):
     category: Category | None = None
     causes: CausesIn = Field(default_factory=CausesIn)
     household: HouseholdIn = Field(default_factory=HouseholdIn)
-    bank_account: str | None = Field(default=None, max_length=30)
+    bank_account: AccountNumber | None = Field(default=None, max_length=30)
     # Why a category that does not fit the minimum living standard was chosen (the reviewer reads it).
-    category_reason: str | None = Field(default=None, max_length=500)
+    category_reason: Annotated[str | None, MULTILINE] = Field(default=None, max_length=500)
     exclusions: Annotated[list[Exclusion], Field(max_length=len(Exclusion))] = Field(default_factory=list)
 
 
@@ -130,7 +202,7 @@ class CaseIn(HouseholdData):
     aid: AidIn = Field(default_factory=AidIn)
 
 
-class NationalIn(_In):
+class NationalIn(Input):
     """The fields of the national archive form (DOMAIN.md, Household archive) beyond the case's."""
 
     archive_type: ArchiveType | None = None
@@ -188,6 +260,8 @@ MESSAGES = {
     "list_type": "应为列表",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
+    "control_character": LINE_MESSAGE,
+    "control_character_text": TEXT_MESSAGE,
 }
 
 

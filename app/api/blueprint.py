@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint
 
 from workflows.errors import DomainError, Invalid
 from workflows.infra.clock import Clock
+from workflows.inputs import text_problem
 from workflows.infra.uploads import Uploads
 from workflows.models import Account
 from workflows.verbs import signin
@@ -58,7 +59,8 @@ def _parse_json() -> None:
 @api.before_request
 def _refuse_nul() -> None:
     """No text the API takes may hold a NUL character: PostgreSQL refuses to store or even compare one (a 500
-    otherwise), and no name, statement or number has one. Path, query, JSON body and form fields alike: 400."""
+    otherwise), and no name, statement or number has one; nor any other control character but line breaks and tabs
+    (one-line fields refuse those too: workflows.inputs). Path, query, JSON body and form fields alike: 400."""
     stack: list[tuple[str, str, object]] = [("path", "", request.view_args or {}),
                                             ("query", "", request.args.to_dict(flat=False))]
     if request.is_json:
@@ -70,10 +72,12 @@ def _refuse_nul() -> None:
         where, name, value = stack.pop()
         if isinstance(value, str) and "\x00" in value:
             raise Invalid({name or where: "不能含有空字符（U+0000）"})
+        if isinstance(value, str) and (problem := text_problem(value)):
+            raise Invalid({name or where: problem})
         if isinstance(value, dict):
             for key, item in value.items():
-                if "\x00" in str(key):
-                    raise Invalid({name or where: "不能含有空字符（U+0000）"})
+                if "\x00" in str(key) or text_problem(str(key)):
+                    raise Invalid({name or where: "不能含有空字符或控制字符"})
                 stack.append((where, f"{name}.{key}" if name else str(key), item))
         elif isinstance(value, list):  # a list of query or form values keeps its parameter's name
             stack.extend((where, f"{name}.{i}" if isinstance(item, (dict, list)) else name, item)

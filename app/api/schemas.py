@@ -12,7 +12,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainValidator,
     RootModel,
@@ -25,7 +24,18 @@ from pydantic import (
 from workflows.archive_states import ARCHIVE_TRIGGERS, Status
 from workflows.identity import mask_account, mask_id, mask_numbers
 from workflows.infra.clock import from_db
-from workflows.inputs import NATIONAL_FIELDS, AidIn, ApplicantIn, ArchiveIn, CaseIn, CausesIn, HouseholdIn, NationalIn
+from workflows.inputs import (
+    MULTILINE,
+    NATIONAL_FIELDS,
+    AidIn,
+    ApplicantIn,
+    ArchiveIn,
+    CaseIn,
+    CausesIn,
+    HouseholdIn,
+    Input,
+    NationalIn,
+)
 from workflows.models import Archive, ArchiveReview, Case, Document, HomeVisit, Notification, Objection
 from workflows.money import plain
 from workflows.reads import reviews as review_reads
@@ -55,8 +65,8 @@ WorkerGroupCode = Literal[tuple(w.value for w in WorkerGroup)]  # type: ignore[v
 DocumentKindCode = Literal[tuple(k.value for k in DocumentKind)]  # type: ignore[valid-type]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _In(Input):
+    """As every input of the domain: one-line text unless a field is marked MULTILINE (workflows.inputs)."""
 
 
 # ------------------------------------------------------------------ errors
@@ -175,7 +185,7 @@ class ArchiveTransitionIn(_In):
     trigger: str = Field(max_length=32, description="One of: " + ", ".join(ARCHIVE_TRIGGERS)
                          + " (activate is the system's, on the district's approval of an application)")
     version: int = Field(ge=1, lt=2**31)
-    comment: str | None = Field(None, max_length=2000)
+    comment: Annotated[str | None, MULTILINE] = Field(None, max_length=2000)
     reason: str | None = Field(None, max_length=32, description="deregister: one of "
                                + ", ".join(r.value for r in ClosingReason))
     union: str | None = Field(None, max_length=32, description="transfer: the receiving grassroots union's code")
@@ -184,7 +194,7 @@ class ArchiveTransitionIn(_In):
 class MergeIn(_In):
     other: int = Field(gt=0, lt=2**31, description="The archive merged into this one (it is deregistered as merged)")
     version: int = Field(ge=1, lt=2**31, description="This archive's version")
-    comment: str | None = Field(None, max_length=2000)
+    comment: Annotated[str | None, MULTILINE] = Field(None, max_length=2000)
 
 
 class CarryOverIn(_In):
@@ -200,17 +210,17 @@ class CasePatch(CaseFields):  # type: ignore[misc, valid-type]
 class TransitionIn(_In):
     trigger: str = Field(max_length=32, description="One of: " + ", ".join(TRIGGERS))
     version: int = Field(ge=1, lt=2**31)
-    comment: str | None = Field(None, max_length=2000)
+    comment: Annotated[str | None, MULTILINE] = Field(None, max_length=2000)
     payment_reference: str | None = Field(None, max_length=64)
 
 
 class ObjectionIn(_In):
-    statement: str = Field(min_length=1, max_length=2000)
+    statement: Annotated[str, MULTILINE] = Field(min_length=1, max_length=2000)
 
 
 class ResolutionIn(_In):
     outcome: Literal["dismissed", "upheld"]
-    comment: str = Field(min_length=1, max_length=2000)
+    comment: Annotated[str, MULTILINE] = Field(min_length=1, max_length=2000)
 
 
 class RevealIn(_In):
@@ -247,7 +257,7 @@ class CaseQuery(PageQuery):
     state: StateCode | None = None  # type: ignore[valid-type]
     union: str | None = Field(None, max_length=32, description="A union's code")
     campaign: int | None = Field(None, ge=1, lt=2**31)
-    q: str | None = Field(None, max_length=50, description="Part of a name, or at least 4 digits of the ID number")
+    q: str | None = Field(None, max_length=50, description="Part of a name, or the last 4 digits of the ID number")
 
 
 class ArchiveQuery(PageQuery):
@@ -335,7 +345,7 @@ class VisitIn(_In):
     """A home visit (入户调查); the verb checks each field and names what is wrong in Chinese."""
     visited_on: str | None = Field(None, max_length=32, description="The day of the visit, ISO 8601 (2018-01-05)")
     visitors: str | None = Field(None, max_length=200, description="Who visited")
-    findings: str | None = Field(None, max_length=2000, description="What they found")
+    findings: Annotated[str | None, MULTILINE] = Field(None, max_length=2000, description="What they found")
 
 
 # ------------------------------------------------------------------ responses
@@ -359,7 +369,7 @@ class DocumentOut(BaseModel):
     id: str
     kind: str
     kind_label: str
-    filename: str
+    filename: str = Field(description="As uploaded, numbers in it masked")
     content_type: str
     size: int
     sha256: str
@@ -700,7 +710,7 @@ def summary(case: Case) -> dict[str, Any]:
 
 def document_out(document: Document) -> dict[str, Any]:
     return {"id": document.id, "kind": document.kind, "kind_label": DocumentKind(document.kind).label,
-            "filename": document.filename, "content_type": document.content_type, "size": document.size,
+            "filename": mask_numbers(document.filename), "content_type": document.content_type, "size": document.size,
             "sha256": document.sha256, "uploaded_at": _utc(document.uploaded_at)}
 
 
@@ -815,7 +825,7 @@ class ReviewIn(_In):
     outcome: str = Field(max_length=32, description="One of: " + ", ".join(o.value for o in ReviewOutcome))
     version: int = Field(ge=1, lt=2**31, description="The archive's version you read; a stale one is refused with "
                                                      "409 stale")
-    comment: str | None = Field(None, max_length=2000, description="Required to propose 脱困 or 注销")
+    comment: Annotated[str | None, MULTILINE] = Field(None, max_length=2000, description="Required to propose 脱困 or 注销")
     reason: str | None = Field(None, max_length=32, description="propose_deregister: one of "
                                + ", ".join(r.value for r in review_rules.PROPOSED_REASONS))
     data: ArchiveFields | None = Field(None, description="updated: the archive's changed fields, as in PATCH "  # type: ignore[valid-type]
@@ -835,7 +845,7 @@ class SpotCheckIn(_In):
 
 class SpotItemIn(_In):
     outcome: str = Field(max_length=32, description="One of: " + ", ".join(o.value for o in SpotCheckOutcome))
-    comment: str | None = Field(None, max_length=2000, description="Required for a discrepancy")
+    comment: Annotated[str | None, MULTILINE] = Field(None, max_length=2000, description="Required for a discrepancy")
 
 
 class SpotItemPath(BaseModel):
@@ -1025,7 +1035,7 @@ class NoticeOut(BaseModel):
     union: str
     place: str
     posted_on: dt.date
-    file_name: str
+    file_name: str = Field(description="As uploaded, numbers in it masked")
     file_sha256: str
     recorded_at: dt.datetime
 
@@ -1042,7 +1052,8 @@ def receipt_out(receipt) -> dict[str, Any]:
 
 def notice_out(posting, union_code: str) -> dict[str, Any]:
     return {"id": posting.id, "campaign": posting.campaign_id, "union": union_code, "place": posting.place,
-            "posted_on": posting.posted_on, "file_name": posting.file_name, "file_sha256": posting.file_sha256,
+            "posted_on": posting.posted_on, "file_name": mask_numbers(posting.file_name),
+            "file_sha256": posting.file_sha256,
             "recorded_at": _utc(posting.recorded_at)}
 
 

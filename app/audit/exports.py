@@ -21,7 +21,7 @@ from workflows.vocab import label_of
 
 from ..current import clock
 from ..db import db
-from ..exports import csv_safe
+from ..exports import cell_value, csv_safe
 from . import bp
 from .views import index, read_filters
 
@@ -51,7 +51,9 @@ def _stamp(fmt: str) -> str:
 
 
 def _text_cell(sheet, value):
-    """A cell that is never a formula: text starting with = stays the text it is."""
+    """A cell that is never a formula: text starting with = stays the text it is; without the control characters
+    an old event's text may hold, which a cell cannot."""
+    value = cell_value(value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"

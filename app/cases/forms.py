@@ -28,8 +28,14 @@ MAX_ROWS = 50
 
 
 def choices(items) -> list[SelectChoice]:
-    """(code, label) pairs as a select's options."""
+    """(code, label) pairs as a select's options; the template prints each label as it is (a campaign's name is
+    data: through gettext, a % in it was a format and the page a 500)."""
     return [SelectChoice(value, label) for value, label in items]
+
+
+def vocab_choices(kind) -> list[SelectChoice]:
+    """The codes of a vocabulary as options, each label translated when shown."""
+    return choices((item.value, _l(item.label)) for item in kind)
 
 
 def text_field(label) -> StringField:
@@ -38,8 +44,7 @@ def text_field(label) -> StringField:
 
 def select_field(label, kind) -> SelectField:
     # No choice check here: an unknown code reaches the schema, which names it in Chinese.
-    return SelectField(label, choices=choices((item.value, item.label) for item in kind),
-                       validate_choice=False)
+    return SelectField(label, choices=vocab_choices(kind), validate_choice=False)
 
 
 class ApplicantForm(Form):
@@ -55,7 +60,7 @@ class CausesForm(Form):
 
     primary = select_field(_l("主要致困原因"), Cause)
     secondary = SelectMultipleField(_l("次要致困原因（可不选，最多%(n)s项）", n=MAX_SECONDARY_CAUSES),
-                                    choices=choices((item.value, item.label) for item in Cause),
+                                    choices=vocab_choices(Cause),
                                     validate_choice=False)
 
 
@@ -107,7 +112,7 @@ class HouseholdFields(FlaskForm):
     household = FormField(HouseholdForm, separator=".")
     bank_account = text_field(_l("工商银行账号"))
     category_reason = text_field(_l("类别说明（所选困难类别与收入核算不符时填写理由）"))
-    exclusions = SelectMultipleField(_l("不予建档情形"), choices=choices((item.value, item.label) for item in Exclusion),
+    exclusions = SelectMultipleField(_l("不予建档情形"), choices=vocab_choices(Exclusion),
                                      validate_choice=False)
 
 

@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from workflows.infra.clock import LOCAL
 from workflows.models import Case
 
-from ..exports import workbook_bytes
+from ..exports import cell_value, workbook_bytes
 
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -25,12 +25,12 @@ def payment_workbook(cases: list[Case], exported_by: str, now: dt.datetime) -> b
     book = Workbook()
     sheet = book.active
     sheet.title = "付款清单"
-    campaigns = "、".join(dict.fromkeys(case.campaign.name for case in cases))
+    campaigns = cell_value("、".join(dict.fromkeys(case.campaign.name for case in cases)))
     sheet.append([f"{campaigns}帮扶资金付款清单"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
     sheet["A1"].font = Font(size=14, bold=True)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([f"导出人：{exported_by}", "", "", f"导出时间：{now.astimezone(LOCAL):%Y年%m月%d日 %H:%M}"])
+    sheet.append([cell_value(f"导出人：{exported_by}"), "", "", f"导出时间：{now.astimezone(LOCAL):%Y年%m月%d日 %H:%M}"])
     sheet.append(HEADER)
     for cell in sheet[sheet.max_row]:
         cell.font, cell.border, cell.alignment = Font(bold=True), BOX, Alignment(horizontal="center")
@@ -38,8 +38,8 @@ def payment_workbook(cases: list[Case], exported_by: str, now: dt.datetime) -> b
     for number, case in enumerate(cases, 1):
         amount = case.aid_amount or Decimal(0)
         total += amount
-        sheet.append([number, case.file_number, case.union.name, case.applicant_name, case.bank_account, amount,
-                      case.campaign.name])
+        sheet.append([cell_value(v) for v in (number, case.file_number, case.union.name, case.applicant_name,
+                                              case.bank_account, amount, case.campaign.name)])
         _style_row(sheet)
     sheet.append(["合计", f"{len(cases)}件", "", "", "", total, ""])
     _style_row(sheet, bold=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from workflows import verbs
 from workflows.errors import Refused
+from workflows.infra.sealing import digest
 from workflows.inputs import parse_deadline
 from workflows.models import Archive, ArchiveNumber, Case
 from workflows.states import State
@@ -63,8 +64,8 @@ def test_twenty_cadres_of_two_unions_archive_one_household_once(racers, setup, c
     with Session(racers) as check:
         [archive] = check.scalars(select(Archive)).all()
         holder = archive.union.name
-        assert {r.id_number: r.archive_id for r in check.scalars(select(ArchiveNumber))} == {
-            head: archive.id, child: archive.id}
+        assert {r.id_digest: r.archive_id for r in check.scalars(select(ArchiveNumber))} == {
+            digest(head): archive.id, digest(child): archive.id}
     assert Counter(o.error.rule for o in refused) == {"archive_duplicate": THREADS - 1}
     assert all(holder in o.error.message and head not in o.error.message for o in refused)
     seqs, verification = chain(racers)

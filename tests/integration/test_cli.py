@@ -64,6 +64,11 @@ def test_organisation_from_the_command_line(cli, committed):
      "姓名最多64个字"),
     (["user", "create", "li", "--role", "auditor", "--email", "a" * 250 + "@b.cn", "--password-stdin"],
      "long enough pw\n", "电子邮箱格式不对"),
+    # A line break in a name (issue 15): refused, as on the screens, before it breaks a heading or a workbook.
+    (["union", "create", "JC9", "某工会\n第二行"], None, "名称不能包含换行或控制字符"),
+    (["campaign", "create", "--name", "测试\r活动", "--deadline", "2018-01-25"], None, "名称不能包含换行或控制字符"),
+    (["user", "create", "li", "--role", "auditor", "--name", "李\t四", "--password-stdin"], "long enough pw\n",
+     "姓名不能包含换行或控制字符"),
     (["campaign", "create", "--name", "测试活动", "--deadline", "25/01/2018"], None, "截止时间格式"),
     (["campaign", "create", "--name", "测试活动", "--deadline", "2018-01-25", "--budget", "很多"], None, "应为金额"),
     (["campaign", "create", "--name", "测试活动", "--deadline", "2018-01-25", "--reminder-days", "7,x"], None,

@@ -146,6 +146,13 @@ def test_while_the_server_is_down_attempts_back_off_and_it_is_sent_once_when_bac
     assert row(committed, note.id).emailed_at is not None
 
 
+def test_a_number_in_a_notification_leaves_masked_in_the_mail():
+    """An ID number typed into a comment, however written, is masked at this exit too (issue 15, hole 4)."""
+    claimed = mail.Claimed(1, "li@example.org", "returned", "退回：身份证１１０１０５ １９４９１２３１ ００２Ｘ有误", 0)
+    content = mail.message(claimed, "songnuan@example.org").get_content()
+    assert "110105********002X" in content and "１９４９" not in content and "19491231" not in content
+
+
 def test_the_back_off_doubles_up_to_an_hour():
     assert [mail.backoff(n).total_seconds() / 60 for n in range(1, 10)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
     assert mail.backoff(10_000) == mail.BACKOFF_CAP

@@ -15,6 +15,7 @@ from workflows.identity import (
     luhn_complete,
     mask_account,
     mask_id,
+    mask_numbers,
     normalize_account,
     normalize_id,
 )
@@ -140,3 +141,76 @@ def test_spaces_and_dashes_typed_inside_an_id_number_are_ignored():
 
     assert normalize_id(" 110105 19491231 002x ") == "11010519491231002X"
     assert normalize_id("110105-19491231-002X") == "11010519491231002X"
+
+
+# ---------------------------------------------------------------- one normalisation at every entrance
+
+ID = "11010519491231002X"
+ACCOUNT = luhn_complete("622202000012345678")
+
+
+def script(number: str, zero: str, x: str = "X") -> str:
+    """`number` written with the digits of another script (the one whose zero is `zero`)."""
+    return "".join(chr(ord(zero) + int(c)) if c.isdigit() else x for c in number)
+
+
+def test_full_width_digits_and_letters_are_the_same_ascii_number():
+    """Typed with a Chinese input method's full width: one number for the duplicate rules and the caps."""
+    assert normalize_id(script(ID, "０", "ｘ")) == ID
+    assert normalize_id("１１０１０５－１９４９１２３１　００２Ｘ") == ID  # full-width dash and ideographic space
+    assert id_number_problem(script(ID, "０", "Ｘ"), TODAY) is None
+    assert normalize_account(script(ACCOUNT, "０")) == ACCOUNT
+    assert normalize_account(ACCOUNT[:4] + "\u2212" + ACCOUNT[4:]) == ACCOUNT  # a minus sign between groups
+    assert bank_account_problem(script(ACCOUNT, "０")) is None
+
+
+@pytest.mark.parametrize("zero", ["\u0660", "\u06f0", "\u0966", "\u09e6"])  # Arabic-Indic, Persian, Devanagari, Bengali
+def test_digits_of_other_scripts_are_refused(zero):
+    """str.isdigit() takes them and int() reads them, but they are another number to the duplicate rules, the caps
+    and the fraud views, which compare stored text."""
+    assert id_number_problem(script(ID, zero), TODAY) == "身份证号码只能是数字，最后一位可以是X"
+    assert bank_account_problem(script(ACCOUNT, zero)) == "银行账号只能包含数字"
+
+
+@pytest.mark.parametrize("number", [ID + "\u200b", ID[:17] + "\u00d7", "11010519491231\u20020\u200c2X"])
+def test_what_is_not_an_ascii_digit_after_normalisation_is_refused(number):
+    """A zero-width character pasted along, a multiplication sign for the X: refused, never stored as another
+    number."""
+    assert id_number_problem(number, TODAY) is not None
+
+
+# ---------------------------------------------------------------- numbers in free text
+
+@pytest.mark.parametrize("typed", [
+    script(ID, "０", "Ｘ"),                       # full width
+    script(ID, "０", "ｘ"),
+    script(ID, "\u0660"),                         # Arabic-Indic digits
+    "110105  19491231  002X",                    # several spaces
+    "110105\t19491231\t002X",                    # tabs
+    "110105.1949.1231.002X",                     # dots
+    "110105 -\t19491231 . 002X",                 # mixed
+    "１１０１０５　１９４９１２３１　００２Ｘ",   # full width, ideographic spaces
+    "110105_19491231_002X",                      # as in a file name
+])
+def test_an_id_number_typed_in_free_text_is_masked_however_it_is_written(typed):
+    assert mask_numbers(f"申请人身份证：{typed}，请核对") == "申请人身份证：110105********002X，请核对"
+
+
+@pytest.mark.parametrize("typed", [
+    script(ACCOUNT, "０"),
+    " ".join(ACCOUNT[i:i + 4] for i in range(0, len(ACCOUNT), 4)).replace(" ", "  "),
+    ".".join(ACCOUNT[i:i + 4] for i in range(0, len(ACCOUNT), 4)),
+])
+def test_an_account_number_typed_in_free_text_is_masked_however_it_is_written(typed):
+    assert mask_numbers(f"卡号{typed}。") == f"卡号{mask_account(ACCOUNT)}。"
+
+
+@pytest.mark.parametrize("text", [
+    "2018.01.05 至 2018.02.06",          # dates
+    "电话 139 1234 5678，138 0000 1111",  # phone numbers
+    "金额 1,000.00 元",
+    "110105********002X",                 # already masked
+    "第 1  2  3  4  5 项",
+])
+def test_what_is_no_personal_number_is_left_alone(text):
+    assert mask_numbers(text) == text

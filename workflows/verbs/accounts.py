@@ -16,6 +16,7 @@ from workflows.errors import Conflict, Invalid, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
 from workflows.infra.db import unique
+from workflows.inputs import line_problem
 from workflows.models import Account, ApiToken, Union
 from workflows.reads.organisation import account, union_by_code
 from workflows.states import UNION_ROLES, Action, Role
@@ -48,10 +49,12 @@ def _password_problem(password: str) -> str | None:
 
 def _profile_problems(email: str | None, display_name: str | None) -> dict[str, str]:
     problems = {}
-    if email and (len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
+    if email and (len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) or line_problem(email)):
         problems["email"] = "电子邮箱格式不对"
     if len(display_name or "") > 64:  # the length of accounts.display_name
         problems["name"] = "姓名最多64个字"
+    elif problem := line_problem(display_name):
+        problems["name"] = f"姓名{problem}"
     return problems
 
 

@@ -18,7 +18,7 @@ from workflows.errors import Conflict, Invalid, NotFound
 from workflows.infra import audit
 from workflows.infra.clock import LOCAL, Clock, from_db, to_db
 from workflows.infra.db import unique
-from workflows.inputs import YEARS, parse_number
+from workflows.inputs import YEARS, line_problem, parse_number
 from workflows.models import Campaign, Case, Union, UnionBudget
 from workflows.money import yuan
 from workflows.rules import due_day
@@ -71,6 +71,8 @@ def _check_campaign(session: Session, s: dict[str, Any], campaign: Campaign | No
     name = (s["name"] or "").strip()
     if not 2 <= len(name) <= 100:
         problems["name"] = "名称为2到100个字"
+    elif problem := line_problem(name):
+        problems["name"] = f"名称{problem}"
     elif session.scalar(select(Campaign.id).where(Campaign.name == name,
                                                   Campaign.id != (campaign.id if campaign else -1))):
         problems["name"] = f"已有名为「{name}」的活动"

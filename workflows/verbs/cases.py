@@ -14,7 +14,7 @@ from workflows.actors import Actor
 from workflows.errors import Conflict, Forbidden, Invalid, NotFound, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
-from workflows.inputs import CaseIn, parse
+from workflows.inputs import CaseIn, line_problem, parse, text_problem
 from workflows.models import Case
 from workflows.states import Action
 from workflows.verbs import households
@@ -49,10 +49,15 @@ def editable(case: Case, now: dt.datetime, what: str) -> None:
         raise Refused(*reasons)
 
 
-def clean_comment(comment: str | None, field: str = "comment", limit: int = MAX_COMMENT) -> str | None:
+def clean_comment(comment: str | None, field: str = "comment", limit: int = MAX_COMMENT,
+                  one_line: bool = False) -> str | None:
+    """A free text (comments, statements, findings), stripped, within `limit`, of lines and tabs but no other
+    control character; `one_line`: not even those (a reference)."""
     comment = (comment or "").strip() or None
     if comment and len(comment) > limit:
         raise Invalid({field: f"太长，最多{limit}个字"})
+    if problem := (line_problem if one_line else text_problem)(comment):
+        raise Invalid({field: problem})
     return comment
 
 

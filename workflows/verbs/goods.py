@@ -14,7 +14,7 @@ from workflows.errors import Invalid, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
 from workflows.infra.uploads import Uploads
-from workflows.inputs import parse_day
+from workflows.inputs import line_problem, parse_day
 from workflows.models import GoodsReceipt
 from workflows.states import UNION_ROLES, Action, State
 from workflows.verbs.cases import get_case
@@ -50,6 +50,8 @@ def record_receipt(session: Session, actor: Actor, clock: Clock, uploads: Upload
             problems[field] = f"请填写{what}"
         elif len(text) > NAME:
             problems[field] = f"太长，最多{NAME}个字"
+        elif problem := line_problem(text):
+            problems[field] = problem
         names[field] = text
     day = parse_day(received_on)
     if day is None:

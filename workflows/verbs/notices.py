@@ -15,7 +15,7 @@ from workflows.errors import Forbidden, Invalid, NotFound, Reason
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
 from workflows.infra.uploads import Uploads
-from workflows.inputs import parse_day
+from workflows.inputs import line_problem, parse_day
 from workflows.models import Campaign, NoticePosting, Union
 from workflows.states import UNION_ROLES, Action
 from workflows.vocab import UnionKind
@@ -41,6 +41,8 @@ def record_notice(session: Session, actor: Actor, clock: Clock, uploads: Uploads
         problems["place"] = "请填写张贴地点"
     elif len(place) > PLACE:
         problems["place"] = f"太长，最多{PLACE}个字"
+    elif problem := line_problem(place):
+        problems["place"] = problem
     day = parse_day(posted_on)
     if day is None:
         problems["posted_on"] = "请填写张贴日期，格式如 2018-01-05"

@@ -34,7 +34,7 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     case = get_case(session, actor, case_id)
     check_version(case, version)
     comment = clean_comment(comment)
-    payment_reference = clean_comment(payment_reference, "payment_reference", MAX_PAYMENT_REFERENCE)
+    payment_reference = clean_comment(payment_reference, "payment_reference", MAX_PAYMENT_REFERENCE, one_line=True)
     now = clock.now()
     if transition.spends:
         # Caps and budget are sums over the campaign's other cases, and the yearly cap over the household's other

@@ -12,6 +12,7 @@ from workflows.errors import Conflict, Invalid
 from workflows.infra import audit
 from workflows.infra.clock import Clock
 from workflows.infra.db import unique
+from workflows.inputs import line_problem
 from workflows.models import Union
 from workflows.reads.organisation import union_by_code
 from workflows.states import Action
@@ -29,6 +30,8 @@ def create_union(session: Session, actor: Actor, clock: Clock, code: str, name: 
         problems["code"] = f"代码{code}已被使用"
     if not 1 <= len(name) <= 100:
         problems["name"] = "名称不能为空，最多100个字"
+    elif problem := line_problem(name):
+        problems["name"] = f"名称{problem}"
     parent = None
     if parent_code:
         parent = union_by_code(session, parent_code)

@@ -12,7 +12,7 @@ from workflows.actors import Actor
 from workflows.errors import Invalid, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
-from workflows.inputs import parse_day
+from workflows.inputs import line_problem, parse_day
 from workflows.models import HomeVisit
 from workflows.states import Action
 from workflows.verbs.archives import get_archive
@@ -38,6 +38,8 @@ def record_visit(session: Session, actor: Actor, clock: Clock, archive_id: int, 
         problems["visitors"] = "请填写调查人"
     elif len(visitors) > VISITORS:
         problems["visitors"] = f"太长，最多{VISITORS}个字"
+    elif problem := line_problem(visitors):
+        problems["visitors"] = problem
     try:
         findings = clean_comment(findings, "findings")
     except Invalid as error:
