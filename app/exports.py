@@ -41,13 +41,6 @@ def cell_value(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-def download_name(name: str) -> str:
-    """A file name for a download's header built from stored text (a campaign's or a union's name): without the
-    control characters and line breaks an old row may hold, which a header cannot carry (a 500 before), nor
-    slashes."""
-    return "".join(c for c in name if c.isprintable() and c not in "/\\") or "download"
-
-
 def workbook_bytes(book: Workbook) -> bytes:
     """The .xlsx file of a workbook of values. openpyxl takes any text starting with = for a formula: a name such
     as =HYPERLINK(...) is written as the text it is, never as a formula a spreadsheet would run."""

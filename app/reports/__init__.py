@@ -15,6 +15,7 @@ from flask_login import login_required
 
 from workflows.errors import NotFound
 from workflows.infra.clock import LOCAL
+from workflows.infra.uploads import header_name
 from workflows.inputs import parse_number
 from workflows.models import Campaign, Union
 from workflows.reads import reports
@@ -24,7 +25,7 @@ from workflows.vocab import WorkerGroup
 from ..areas import gate
 from ..current import actor, clock
 from ..db import db
-from ..exports import chinese_date, download_name, statistics_workbook
+from ..exports import chinese_date, statistics_workbook
 from . import charts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -86,7 +87,7 @@ def workbook():
         raise NotFound("找不到该活动")
     table = reports.statistics(db(), campaign.id, union)
     data = statistics_workbook(table, campaign, union, clock().now())
-    name = download_name(f"{campaign.name}活动统计表-{table['unit']}.xlsx")
+    name = header_name(f"{campaign.name}活动统计表-{table['unit']}.xlsx", "download.xlsx")
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
 
 

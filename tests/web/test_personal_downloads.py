@@ -17,7 +17,7 @@ from workflows.infra.uploads import Quota, Uploads
 from workflows.models import AuditEvent, Case
 from workflows.states import State
 
-from ..factories import JPEG, PDF, PNG
+from ..factories import JPEG, PDF, PNG, id_number
 from .conftest import snapshot
 
 # A PDF that is also a web page: a browser told it is HTML would run its script.
@@ -90,6 +90,18 @@ def test_the_api_and_the_screen_name_a_download_by_its_content(pages, api, world
         assert response.mimetype == mimetype and response.headers["X-Content-Type-Options"] == "nosniff"
         assert saved_name(response) == ending
     assert by_api.headers["Content-Disposition"] == on_screen.headers["Content-Disposition"]
+
+
+def test_a_download_named_after_an_id_number_carries_it_masked(pages, api, world, case, cadre):
+    number = id_number()
+    added = api_upload(api, cadre, case, kind="household_ids", name=f"{number}身份证.pdf")
+    assert added.status_code == 201, added.json
+    by_api = api.call("GET", f"/cases/{case.id}/documents/{added.json['id']}", cadre)
+    on_screen = pages.as_(cadre).get(f"/cases/documents/{added.json['id']}")
+    for response in (by_api, on_screen):
+        assert response.status_code == 200
+        assert saved_name(response) == f"{number[:6]}********{number[-4:]}身份证.pdf"
+        assert number not in response.headers["Content-Disposition"]
 
 
 # ------------------------------------------------------------------ hole 11: quotas

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from workflows.errors import DomainError, Invalid
+from workflows.identity import mask_numbers
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -80,10 +81,17 @@ def clean_filename(name: str) -> str:
     return name
 
 
+def header_name(name: str, fallback: str = "document") -> str:
+    """A stored name (a file's, a campaign's) as a download's header carries it: the personal numbers in it masked
+    (a scan named after its ID number), without the control characters and line breaks an old row may hold, which
+    a header cannot carry, nor slashes."""
+    return "".join(c for c in mask_numbers(name) if c.isprintable() and c not in "/\\") or fallback
+
+
 def download_name(filename: str, content_type: str | None) -> str:
     """The name a saved copy gets: the one given at upload, ending with the extension of the type the content was
     judged to be (a PDF uploaded as 通知.html is saved as 通知.html.pdf, never opened as a page)."""
-    filename = "".join(c for c in filename if c.isprintable()) or "document"  # a header takes no line breaks
+    filename = header_name(filename)
     suffixes = EXTENSIONS.get(content_type or "", (".bin",))
     if not filename.lower().endswith(suffixes):
         return filename + suffixes[0]
