@@ -12,6 +12,7 @@ from workflows import rules, verbs
 from workflows.archive_states import MOVES, Status
 from workflows.errors import Forbidden, Invalid, NotFound, Refused
 from workflows.infra import audit
+from workflows.infra.clock import FixedClock
 from workflows.infra.sealing import digest
 from workflows.inputs import parse_deadline
 from workflows.models import Archive, ArchiveNumber, AuditEvent
@@ -51,6 +52,20 @@ def fire(make, record: Archive, trigger: str, actor, **kwargs) -> Archive:
 
 
 # ---------------------------------------------------------------- opening one
+
+class Ticking(FixedClock):
+    """A clock that moves on a little every time it is read, as the system's does."""
+
+    def now(self):
+        return self.advance(microseconds=3)
+
+
+def test_a_draft_of_a_new_household_opens_its_archive_at_the_same_moment(session, make):
+    # The screens tell a new household from an archived one by that ("一户已有户档案" was said of every new one).
+    cadre, clock = make.person("cadre", make.default_union()), Ticking(make.clock.now())
+    case = verbs.create_case(session, cadre, clock, make.default_campaign().id, case_data())
+    assert case.archive.created_at == case.created_at and case.archive.cases == [case]
+
 
 def test_an_archive_holds_the_household_and_its_numbers(session, make):
     head, child = id_number(), id_number(dt.date(2005, 3, 1))

@@ -42,7 +42,7 @@ def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, 
     campaign = open_campaign(session, campaign_id, now)
     parsed = validated(CaseIn, data, local_date(now))
     values, people = case_columns(parsed), households.members(parsed, Member)
-    archive = archive_for(session, actor, clock, parsed)
+    archive = archive_for(session, actor, now, parsed)
     if reasons := rules.archives.application_reasons(archive, campaign):
         raise Refused(*reasons)
     case = Case(campaign=campaign, union_id=actor.union_id, archive=archive, state=State.drafted,

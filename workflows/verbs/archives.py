@@ -128,14 +128,15 @@ def _open(session: Session, actor: Actor, now: dt.datetime, parsed: HouseholdDat
     return archive
 
 
-def archive_for(session: Session, actor: Actor, clock: Clock, parsed: HouseholdData) -> Archive:
+def archive_for(session: Session, actor: Actor, now: dt.datetime, parsed: HouseholdData) -> Archive:
     """The archive of a household applied for with its whole data (the case body of before archives): the live
-    archive holding the applicant's number, if it is of the actor's union; otherwise a new one."""
+    archive holding the applicant's number, if it is of the actor's union; otherwise a new one, made at `now`, the
+    moment of the draft made with it (the screens tell a new household from an archived one by that)."""
     applicant = households.columns(parsed)["id_number"]
     numbers = {n for n in [applicant, *(m.id_number for m in households.members(parsed, ArchiveMember))] if n}
     holders = rules.archive_holders(session, [applicant] if applicant else [])
     if not holders:
-        return _open(session, actor, clock.now(), parsed, {})
+        return _open(session, actor, now, parsed, {})
     # Locked, as apply_for locks it: two drafts of one household at once make one application, and a transfer
     # waits for the draft (or the draft for the transfer).
     archive = session.scalar(select(Archive).where(Archive.id == holders[0][2]).with_for_update()
