@@ -129,15 +129,16 @@ def test_a_migrated_number_still_blocks_a_second_archive(work):
         assert number not in refused.value.message
 
 
-def test_a_migrated_case_is_found_by_its_whole_number_or_last_four_only(work):
+def test_a_migrated_case_is_found_by_the_last_four_digits_only(work):
     session, _ = work
     case = session.scalars(sa.select(Case).where(Case.id_number.is_not(None)).order_by(Case.id)).first()
 
     def found(q: str) -> set[int]:
         return set(session.scalars(sa.select(Case.id).where(worklists.name_or_number(Case, q))))
 
-    assert case.id in found(case.id_number) and case.id in found(case.id_number[-4:])
-    assert case.id not in found(case.id_number[6:14])  # a run from the middle never matches
+    assert case.id in found(case.id_number[-4:])
+    # Neither a run from the middle nor the whole number: guessing the birth date behind a mask would be an oracle.
+    assert case.id not in found(case.id_number[6:14]) and case.id not in found(case.id_number)
 
 
 def test_the_downgrade_gives_back_the_0009_rows(tmp_path):

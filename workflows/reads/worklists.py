@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from workflows.actors import Actor
 from workflows.identity import normalize_id
-from workflows.infra.sealing import digest
 from workflows.models import Campaign, Case, Union
 from workflows.rules import task_clause, task_label
 from workflows.states import tasks_of
@@ -63,18 +62,14 @@ def _filtered(query: Select, filters: Filters, actor: Actor) -> Select:
 
 
 def name_or_number(row, q: str):
-    """Part of the name, the whole ID number or its last four digits, as the screens ask for them: never a run of
-    digits inside it, which would let someone who sees only masks recover whole numbers a few searches at a time.
-    `row` is the class searched (a case, an archive or a member of either), its number sealed (sealing.py): the
-    whole number is found by its digest, the last four in the stored mask."""
+    """Part of the name, or the last four digits of the ID number, as the screens ask for them: never a run of
+    digits inside it, nor the whole number, either of which would let someone who sees only masks recover whole
+    numbers a search at a time (the mask shows all but the birth date: a few thousand guesses of the whole number,
+    none of them a reveal in the trail). `row` is the class searched (a case, an archive or a member of either):
+    the last four are looked for in its stored mask (its number is sealed, sealing.py)."""
     name = row.name if hasattr(row, "relation") else row.applicant_name
-    number = normalize_id(q)
-    if re.fullmatch(r"[0-9]{17}[0-9X]", number):
-        by_number = row.id_digest == digest(number)
-    elif re.fullmatch(r"[0-9]{3}[0-9X]", number):
-        by_number = row.id_masked.endswith(number)
-    else:
-        by_number = false()
+    last4 = normalize_id(q)
+    by_number = row.id_masked.endswith(last4) if re.fullmatch(r"[0-9]{3}[0-9X]", last4) else false()
     return or_(name.contains(q, autoescape=True), by_number)
 
 
