@@ -20,6 +20,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.finance import bankfile
 from app.config import Settings
 from workflows import verbs
 from workflows.actors import CONSOLE
@@ -30,6 +31,7 @@ from workflows.models import Account, AuditEvent
 from workflows.states import Action, State
 
 from ..factories import PDF, Factory
+from .test_bank_batches import outcome_rows, result_xlsx
 from .test_concurrency import race
 
 pytestmark = pytest.mark.postgres
@@ -119,6 +121,16 @@ def _two_batches(make: Factory) -> Act:
     return lambda s: verbs.create_batch(s, finance, make.clock, [next(cases)])
 
 
+def _bank_result(make: Factory) -> Act:
+    """The bank's result of a sent batch imported twice at once (two clerks, or a double click): applied once."""
+    cases = [make.case(State.district_approved) for _ in range(2)]
+    finance = make.person("finance")
+    batch = verbs.create_batch(make.session, finance, make.clock, [c.id for c in cases])
+    verbs.send_batch(make.session, finance, make.clock, batch.id)
+    rows = bankfile.read_result(result_xlsx(outcome_rows(batch, {cases[1].id: "账户已冻结"})), 10 * 2**20)
+    return lambda s: verbs.bank_result(s, finance, make.clock, batch.id, rows)
+
+
 def _correct_account(make: Factory) -> Act:
     case = make.case(State.district_approved)
     make.fire(case, "disburse", make.person("finance"))
@@ -151,6 +163,7 @@ DOUBLES = {
     "create_batch": Double(Action.create_batch, _batch, interleave=False),
     "create_batch_of_other_cases": Double(Action.create_batch, _two_batches, both=True),
     "correct_account": Double(Action.correct_account, _correct_account),
+    "bank_result": Double(Action.bank_result, _bank_result, interleave=False),
     "record_receipt": Double(Action.record_receipt, _receipt),
 }
 

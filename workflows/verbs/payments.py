@@ -154,9 +154,9 @@ def correct_account(session: Session, actor: Actor, clock: Clock, case_id: int, 
 BATCH_PREFIX = "PC"
 
 
-def _batch(session: Session, actor: Actor, batch_id: int, what: str) -> PaymentBatch:
+def _batch(session: Session, actor: Actor, batch_id: int, what: str, lock: bool = False) -> PaymentBatch:
     rules.require_role(actor, (Role.finance,), what)
-    batch = session.get(PaymentBatch, batch_id)
+    batch = session.get(PaymentBatch, batch_id, with_for_update=lock)
     if batch is None:
         raise NotFound("找不到该发放批次")
     return batch
@@ -279,7 +279,8 @@ def bank_result(session: Session, actor: Actor, clock: Clock, batch_id: int,
     """The bank's result of a sent batch, all rows or none: each matched to its line (rules.payments.match_result);
     成功 marks the line paid, 失败 marks it returned and `bounce`s its case with the bank's reason. One event for
     the batch, besides the bounces' own."""
-    batch = _batch(session, actor, batch_id, "导入银行回单")
+    # Locked: the same result imported twice at once is imported once, then refused case by case.
+    batch = _batch(session, actor, batch_id, "导入银行回单", lock=True)
     if batch.sent_at is None:
         raise Refused(Reason("state", f"批次{batch.reference}尚未记录发放，不能导入银行回单"))
     if not rows:
@@ -294,10 +295,11 @@ def bank_result(session: Session, actor: Actor, clock: Clock, batch_id: int,
                                                                                      mask_numbers(outcome.reason))
         if not outcome.paid:
             case = outcome.line.case
+            label = _label(case)  # read now: a refused bounce may leave the case expired
             try:
                 fire(session, actor, clock, case.id, Trigger.bounce, None, comment=mask_numbers(outcome.reason))
             except DomainError as error:
-                raise BatchRefused(case.id, _label(case), error) from error
+                raise BatchRefused(case.id, label, error) from error
     batch.result_at = to_db(now)
     paid = sum(1 for o in outcomes if o.paid)
     audit.record(session, actor, now, Action.bank_result, changes=audit.created(
