@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.infra.db import session_factory
+from workflows.infra.sealing import digest
 from workflows.models import AuditEvent, SignInFailure
 from workflows.states import Action
 from workflows.verbs import signin
@@ -95,7 +96,9 @@ def test_eight_guesses_at_once_try_five_passwords_and_lock_the_name(committed, c
 
 def test_each_failure_is_in_the_trail_and_stays_there_after_a_success(committed, setup, clock, cadre):
     session, _make = setup
-    for name, password in (("wang.cadre", "wrong-password"), ("nobody", PASSWORD), ("<b>x</b>", "hunter2-secret")):
+    # The last: a password typed into the name's box, then into the password's.
+    for name, password in (("wang.cadre", "wrong-password"), ("nobody", PASSWORD), ("<b>x</b>", "hunter2-secret"),
+                           ("Typed-In-Wrong-Box-9", "x")):
         assert verbs.authenticate(session, clock, name, password, ADDRESS) is None
         session.commit()
     verbs.set_account_active(session, CONSOLE, clock, cadre.id, False)
@@ -105,13 +108,16 @@ def test_each_failure_is_in_the_trail_and_stays_there_after_a_success(committed,
     assert verbs.authenticate(session, clock, "wang.cadre", PASSWORD, ADDRESS).id == cadre.id
     session.commit()
 
-    assert session.scalars(select(SignInFailure).where(SignInFailure.username == "wang.cadre")).all() == []
+    assert session.scalars(select(SignInFailure).where(SignInFailure.username == digest("wang.cadre"))).all() == []
     events = failures(committed)
     assert [(e.actor, e.actor_id, e.role) for e in events] == [
-        ("wang.cadre", cadre.id, "cadre"), ("nobody", None, ""), ("（无效用户名）", None, ""),
-        ("wang.cadre", cadre.id, "cadre")]
-    assert [e.comment for e in events] == [f"登录失败：{why}（来自{ADDRESS}）"
-                                           for why in ("密码不正确", "没有该用户名", "没有该用户名", "账号已停用")]
-    for event in events:  # no password, right or wrong, is ever written down
+        ("wang.cadre", cadre.id, "cadre"), ("（无此用户名）", None, ""), ("（无此用户名）", None, ""),
+        ("（无此用户名）", None, ""), ("wang.cadre", cadre.id, "cadre")]
+    assert [e.comment for e in events] == [f"登录失败：{why}（来自{ADDRESS}）" for why in (
+        "密码不正确", "没有该用户名", "没有该用户名", "没有该用户名", "账号已停用")]
+    # No password, right or wrong, nor a name no account has, is ever written down: in the trail or the counts.
+    typed = ("wrong-password", PASSWORD, "hunter2-secret", "Typed-In-Wrong-Box-9", "nobody")
+    for event in events:
         written = repr((event.actor, event.comment, event.changes))
-        assert not any(p in written for p in ("wrong-password", PASSWORD, "hunter2-secret"))
+        assert not any(p in written for p in typed)
+    assert not {f.username for f in session.scalars(select(SignInFailure))} & set(typed)

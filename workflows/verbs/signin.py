@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from workflows.errors import DomainError
 from workflows.infra import audit
 from workflows.infra.clock import Clock, from_db, to_db
+from workflows.infra.sealing import digest
 from workflows.models import Account, ApiToken, SignInFailure
 from workflows.states import Action
 
@@ -111,28 +111,22 @@ def authenticate(session: Session, clock: Clock, username: str, password: str, s
     fails). The caller's session is a writing one (SQLite: see _one_at_a_time)."""
     username = (username or "").strip()[:64]
     source = (source or "unknown")[:64]
-    _one_at_a_time(session, username, source)
-    _throttle(session, clock, username, source)
+    # Failures are counted by the name's keyed digest: what is typed in the name's box may be a password or an ID
+    # number typed in the wrong box, and is never written down.
+    name_key = digest(username) or ""
+    _one_at_a_time(session, name_key, source)
+    _throttle(session, clock, name_key, source)
     account = session.scalar(select(Account).where(Account.username == username))
     valid = check_password_hash(account.password_hash if account else _DUMMY_HASH, password or "")
     if not (account and valid and account.active):
         now = clock.now()
-        session.add(SignInFailure(username=username, source=source, at=to_db(now)))
+        session.add(SignInFailure(username=name_key, source=source, at=to_db(now)))
         why = "没有该用户名" if account is None else "密码不正确" if not valid else "账号已停用"
-        audit.record(session, account or _Typed(_shown(username)), now, Action.sign_in_failed,
+        audit.record(session, account or _Typed("（无此用户名）"), now, Action.sign_in_failed,
                      comment=f"登录失败：{why}（来自{source}）")
         return None
-    session.execute(delete(SignInFailure).where(SignInFailure.username == username))
+    session.execute(delete(SignInFailure).where(SignInFailure.username == name_key))
     return account
-
-
-# A name as the trail shows it when no account has it: what a user name may be, or nothing (a password typed into
-# the name's box by mistake often is not one).
-_USERNAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
-
-
-def _shown(username: str) -> str:
-    return username if _USERNAME.fullmatch(username) else "（无效用户名）"
 
 
 @dataclass(frozen=True)
