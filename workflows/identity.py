@@ -106,14 +106,16 @@ def luhn_complete(digits: str) -> str:
 
 # Long hex strings with a letter in them (document and chain hashes) are set aside first: digits inside are no
 # personal number. Elsewhere, a run of 15 or more digits of any script (full-width ones too), possibly grouped as
-# people type them: by up to three spaces, tabs, dots, dashes, underscores or slashes, mixed (a file name such as
+# people type them: by up to six spaces, tabs, dots, dashes, underscores or slashes, mixed (a file name such as
 # 身份证110105_19491231_002X.jpg as well). An X counts as a digit inside a run (an ID number ends with one), so that
 # two numbers run together are masked as one rather than split at the X. What is shown of a masked number is in
 # ASCII digits.
 _HEX = re.compile(r"((?<![0-9A-Za-z])(?=[0-9]*[a-fA-F])[0-9a-fA-F]{32,}(?![0-9A-Za-z]))")
 _X = "XxＸｘ"
-_SEPARATOR = r"[\s.．。·・_/\-‐‑‒–—―−－]"
-_NUMBER = re.compile(rf"(?<!\d)\d(?:{_SEPARATOR}{{0,3}}[\d{_X}]){{14,}}(?!\d)")
+# Also the commas, colons and plus signs of both widths, and the invisible characters (zero-width spaces and
+# joiners, soft hyphens) that would hide a number from the eye of a rule but not from a reader.
+_SEPARATOR = r"[\s.．。·・_/\-‐‑‒–—―−－,，、:：+＋\u00ad\u200b-\u200d\u2060\ufeff]"
+_NUMBER = re.compile(rf"(?<!\d)\d(?:{_SEPARATOR}{{0,6}}[\d{_X}]){{14,}}(?!\d)")
 _CONTIGUOUS = re.compile(rf"(?<!\d)\d[\d{_X}]{{14,}}(?!\d)")
 
 

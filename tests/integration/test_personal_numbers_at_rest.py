@@ -20,8 +20,10 @@ from workflows.infra import audit, sealing
 from workflows.infra.clock import LOCAL, FixedClock
 from workflows.infra.uploads import Uploads
 from workflows.models import Account, Archive, ArchiveMember, AuditEvent, Case, Member, PaymentLine
+from workflows.states import State
 
 from ..conftest import is_postgres
+from ..factories import PDF
 
 OLD_KEY = "old1:" + base64.b64encode(b"o" * 32).decode()
 NOW = dt.datetime(2026, 11, 29, 10, tzinfo=LOCAL)
@@ -155,3 +157,21 @@ def _key_ids(engine) -> set[str]:
         return {value.split(":")[1] for table, column in verbs.keys.sealed_columns()
                 for value in connection.scalars(sa.select(sa.type_coerce(column, sa.String)).where(
                     sa.type_coerce(column, sa.String).is_not(None)))}
+
+
+def test_numbers_typed_into_comments_and_file_names_are_kept_masked(session, make):
+    """The trail is written once and kept for years: a number typed into a comment or a file's name is masked
+    before it is stored, not only when shown."""
+    number, account = "11010519491231002X", "6222021234567890128"
+    case = make.case(State.documented)
+    head = make.person("head", case.union)
+    make.fire(case, "return", head, comment=f"身份证{number[:6]} {number[6:]}，银行卡{account}有误，请核对")
+    cadre = make.person("cadre", case.union)
+    document = verbs.add_document(session, cadre, make.clock, make.uploads, case.id, "application",
+                                  f"身份证{number}.pdf", PDF)
+    session.flush()
+    stored = " ".join(str(value) for table in ("audit_events", "documents") for row in session.execute(
+        sa.text(f"SELECT * FROM {table}")) for value in row)
+    assert number not in stored and account not in stored and number[6:] not in stored
+    assert "110105********002X" in stored and "***************0128" in stored
+    assert document.filename == "身份证110105********002X.pdf"

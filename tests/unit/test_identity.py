@@ -191,6 +191,11 @@ def test_what_is_not_an_ascii_digit_after_normalisation_is_refused(number):
     "110105 -\t19491231 . 002X",                 # mixed
     "１１０１０５　１９４９１２３１　００２Ｘ",   # full width, ideographic spaces
     "110105_19491231_002X",                      # as in a file name
+    "110105，19491231，002X",                    # full-width commas
+    "110105、19491231、002X",                    # enumeration commas
+    "110105:19491231+002X",                      # colons and plus signs
+    "110105\u200b19491231\u00ad002X",            # invisible: a zero-width space, a soft hyphen
+    "110105      19491231      002X",            # six spaces
 ])
 def test_an_id_number_typed_in_free_text_is_masked_however_it_is_written(typed):
     assert mask_numbers(f"申请人身份证：{typed}，请核对") == "申请人身份证：110105********002X，请核对"

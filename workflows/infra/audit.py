@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.actors import Actor
 from workflows.errors import Conflict
-from workflows.identity import mask_account, mask_id
+from workflows.identity import mask_account, mask_id, mask_numbers
 from workflows.infra.clock import UTC, to_db
 from workflows.inputs import parse_number
 from workflows.models import AuditEvent, AuditHead
@@ -67,14 +67,23 @@ MASKS = {"id_number": mask_id, "bank_account": mask_account}
 
 def text(value: Any, field: str | None = None) -> str | None:
     """A value as the trail keeps it, whatever the verb: money with two decimals, moments in UTC (ISO 8601, with
-    the zone), dates in ISO 8601, codes by their value, lists joined by commas; the numbers of `field` masked.
-    Text, so that the hash does not depend on how a database returns numbers."""
+    the zone), dates in ISO 8601, codes by their value, lists joined by commas; the numbers of `field` masked, and
+    any personal number typed into text (a file's name, a statement): the trail is written once and kept for
+    years, in every backup, so it holds masks only. Text, so that the hash does not depend on how a database
+    returns numbers."""
+    shown = _plain(value)
+    if shown is None:
+        return None
+    return MASKS[field](shown) if field in MASKS else mask_numbers(shown)
+
+
+def _plain(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, Enum):
         shown = str(value.value)
     elif isinstance(value, (list, tuple)):
-        shown = ",".join(text(v) or "" for v in value)
+        shown = ",".join(_plain(v) or "" for v in value)
     elif isinstance(value, dt.datetime):
         shown = (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
     elif isinstance(value, dt.date):
@@ -83,7 +92,7 @@ def text(value: Any, field: str | None = None) -> str | None:
         shown = plain(value)
     else:
         shown = str(value)
-    return MASKS[field](shown) if field in MASKS else shown
+    return shown
 
 
 def created(values: Mapping[str, Any]) -> dict[str, list[str | None]]:
@@ -98,7 +107,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any],
     before masking: a corrected middle digit of a bank account is a change even though its mask looks the same."""
     changes = {named[0]: [text(named[1]), text(named[1])]} if named else {}
     for name in dict.fromkeys([*before, *after]):
-        if text(before.get(name)) != text(after.get(name)):
+        if _plain(before.get(name)) != _plain(after.get(name)):
             changes[name] = [text(before.get(name), name), text(after.get(name), name)]
     return changes
 
@@ -109,7 +118,7 @@ def row(actor: Actor, now: dt.datetime, action: str, *, case_id: int | None = No
     """An event to append, as the hashed fields but its place in the chain."""
     return {"occurred_at": to_db(now), "actor_id": actor.id, "actor": actor.username, "role": str(actor.role),
             "case_id": case_id, "archive_id": archive_id, "action": str(action), "from_state": text(from_state), "to_state": text(to_state),
-            "comment": comment, "changes": changes or {}}
+            "comment": mask_numbers(comment), "changes": changes or {}}
 
 
 def record(session: Session, actor: Actor, now: dt.datetime, action: str, *, case: Any = None,

@@ -78,14 +78,14 @@ def clean_filename(name: str) -> str:
         raise Invalid({"file": "请选择文件"})
     if "/" in name or "\\" in name or ".." in name or any(ord(c) < 32 for c in name) or len(name) > 255:
         raise Invalid({"file": "文件名不能包含路径或特殊字符"})
-    return name
+    return mask_numbers(name)  # a scan named after its ID number is kept, and shown, by the mask
 
 
 def header_name(name: str, fallback: str = "document") -> str:
     """A stored name (a file's, a campaign's) as a download's header carries it: the personal numbers in it masked
     (a scan named after its ID number), without the control characters and line breaks an old row may hold, which
     a header cannot carry, nor slashes."""
-    return "".join(c for c in mask_numbers(name) if c.isprintable() and c not in "/\\") or fallback
+    return mask_numbers("".join(c for c in name if c.isprintable() and c not in "/\\")) or fallback
 
 
 def download_name(filename: str, content_type: str | None) -> str:
