@@ -89,6 +89,14 @@ def upgrade() -> None:
     for name, table, column in NEW_INDEXES:
         op.create_index(name, table, [column])
     op.create_index('ix_documents_uploaded_by_at', 'documents', ['uploaded_by_id', 'uploaded_at'])
+    if op.get_bind().dialect.name == 'postgresql':
+        # PostgreSQL's DROP COLUMN only hides the old plain numbers: they stay in every row's bytes on disk (and
+        # the updates left dead row versions). A type change with a USING expression rewrites the table into new
+        # files, without them; the old files go at commit. (SQLite zeroes what the updates free: secure_delete.)
+        for table, numbers in NUMBERS.items():
+            mask = numbers[0][2]
+            length = 18 if mask == 'id_masked' else 19
+            op.execute(sa.text(f"ALTER TABLE {table} ALTER COLUMN {mask} TYPE VARCHAR({length}) USING {mask} || ''"))
 
     # One household, one archive: the held numbers become held digests.
     held = op.get_bind().execute(sa.text("SELECT id_number, archive_id FROM archive_numbers")).all()

@@ -22,7 +22,7 @@ from workflows.errors import Refused
 from workflows.identity import mask_account, mask_id
 from workflows.infra import audit
 from workflows.infra.clock import UTC, FixedClock
-from workflows.infra.migrate import alembic_config
+from workflows.infra.migrate import alembic_config, upgrade
 from workflows.infra.sealing import digest
 from workflows.models import Account, Archive, AuditEvent, Case, Union
 from workflows.reads import worklists
@@ -77,12 +77,35 @@ def test_no_full_number_is_left_in_any_column(migrated):
                 values = connection.execute(sa.text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"))
                 assert all(re.fullmatch(r"s1:test1:[A-Za-z0-9+/=]+", value) for value, in values), (table, column)
     assert not [number for number in numbers if number in stored]
-    if engine.dialect.name == "sqlite":  # nor in the file's free pages (secure_delete zeroes what an update frees)
+    # Nor in the database's files: SQLite's free pages (secure_delete zeroes what an update frees), PostgreSQL's
+    # table files (DROP COLUMN alone leaves the old values in every row; the migration rewrites the tables).
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            files = [engine.url.database]
+        else:
+            connection.exec_driver_sql("CHECKPOINT")
+            base = connection.exec_driver_sql("SELECT current_setting('data_directory')").scalar()
+            files = [f"{base}/{connection.exec_driver_sql(f'SELECT pg_relation_filepath({table!r})').scalar()}"
+                     for table in SEALED]
+    for path in files:
+        with open(path, "rb") as file:
+            raw = file.read().decode("utf-8", "replace")
+        assert not [number for number in numbers if number in raw], path
+
+
+@pytest.mark.sqlite  # PostgreSQL's tables are rewritten by the migration itself (the test above)
+def test_a_sqlite_file_keeps_no_number_of_a_row_deleted_before_the_upgrade(tmp_path):
+    with at_revision("0009", _tables(), tmp_path) as (engine, loaded):
+        gone = loaded["members"][0]["id_number"]
+        with engine.begin() as connection:  # as the application deleted rows before revision 0010
+            connection.exec_driver_sql("PRAGMA secure_delete=OFF")
+            connection.execute(sa.text("DELETE FROM members WHERE id = :id"), {"id": loaded["members"][0]["id"]})
+        upgrade(engine)  # as `songnuan init-db` upgrades
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         with open(engine.url.database, "rb") as file:
-            raw = file.read().decode("utf-8", "replace")
-        assert not [number for number in numbers if number in raw]
+            assert gone.encode() not in file.read()
 
 
 def test_each_number_has_its_digest_and_mask(migrated):
