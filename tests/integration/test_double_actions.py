@@ -26,6 +26,7 @@ from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.errors import DomainError, Forbidden
 from workflows.infra.db import RACE_MESSAGE, race_refusal
+from workflows.infra.uploads import Quota, Uploads
 from workflows.inputs import parse_deadline
 from workflows.models import Account, AuditEvent
 from workflows.states import Action, State
@@ -131,6 +132,14 @@ def _bank_result(make: Factory) -> Act:
     return lambda s: verbs.bank_result(s, finance, make.clock, batch.id, rows)
 
 
+def _last_upload_of_the_day(make: Factory) -> Act:
+    """One account's last upload of the day, to two drafts at once: one takes it, the other is told the quota."""
+    union = make.union()
+    drafts = iter([make.draft(union=union), make.draft(union=union)])
+    cadre, uploads = make.account("cadre", union), Uploads(make.uploads.root, quota=Quota(daily_files=1))
+    return lambda s: verbs.add_document(s, cadre, make.clock, uploads, next(drafts).id, "application", "a.pdf", PDF)
+
+
 def _correct_account(make: Factory) -> Act:
     case = make.case(State.district_approved)
     make.fire(case, "disburse", make.person("finance"))
@@ -164,6 +173,8 @@ DOUBLES = {
     "create_batch_of_other_cases": Double(Action.create_batch, _two_batches, both=True),
     "correct_account": Double(Action.correct_account, _correct_account),
     "bank_result": Double(Action.bank_result, _bank_result, interleave=False),
+    "last_upload_of_the_day": Double(Action.add_document, _last_upload_of_the_day, interleave=False,
+                                     says="每个账号每天最多上传1份资料"),
     "record_receipt": Double(Action.record_receipt, _receipt),
 }
 

@@ -133,6 +133,24 @@ def test_a_goods_receipt_counts_as_an_upload(make, tmp_path):
     assert error.value.rule == "upload_quota" and "每个账号每天最多上传1份资料" in error.value.message
 
 
+def test_the_photos_of_notice_lists_count_toward_the_day_and_are_refused_over_it(make, tmp_path):
+    """A notice posting's photo is an upload of the day too (it went around every quota before)."""
+    uploads = Uploads(tmp_path / "uploads", quota=Quota(daily_files=2))
+    union = make.union()
+    campaign, cadre = make.default_campaign().id, make.person("cadre", union)
+    make.clock.advance(days=1)
+
+    def post():
+        return verbs.record_notice(make.session, cadre, make.clock, uploads, campaign, "厂区公告栏",
+                                   make.clock.now().date(), "notice.pdf", PDF)
+
+    post()
+    add(make, uploads, make.draft(union=union), actor=cadre)
+    with pytest.raises(Refused) as error:
+        post()
+    assert error.value.rule == "upload_quota" and "您今天已上传2份" in error.value.message
+
+
 def test_without_a_quota_nothing_is_counted(make, tmp_path, draft):
     """The domain's own default (the demo, the benchmarks): the application sets its limits from the settings."""
     uploads = Uploads(tmp_path / "uploads")

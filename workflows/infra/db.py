@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -101,3 +102,12 @@ def unique(session: Session, refusal: DomainError) -> Iterator[None]:
         if not lost_race(error):
             raise
         raise refusal from None
+
+
+def take_turns(session: Session, kind: str, value: object) -> None:
+    """Transactions doing `kind` of work for one `value` (an account's uploads, a name's sign-ins) take turns until
+    they end, so that each counts what the one before it committed: on PostgreSQL by a transaction-level advisory
+    lock; on SQLite the writing session's BEGIN IMMEDIATE serialises every writer already."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"songnuan:{kind}:{value}".encode()).digest()[:8], "big", signed=True)
+        session.execute(select(func.pg_advisory_xact_lock(key)))

@@ -13,8 +13,9 @@ from workflows.actors import Actor
 from workflows.errors import Forbidden, Invalid, NotFound, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import LOCAL, Clock, local_date, to_db
+from workflows.infra.db import take_turns
 from workflows.infra.uploads import Uploads, clean_filename
-from workflows.models import Case, Document
+from workflows.models import Case, Document, NoticePosting
 from workflows.states import Action
 from workflows.verbs.cases import check_version, editable, get_case, touch
 from workflows.vocab import DocumentKind
@@ -52,11 +53,16 @@ def store(session: Session, actor: Actor, now, uploads: Uploads, case: Case, kin
 QUOTA = "upload_quota"  # the rule of a refusal over the quota (the API's "rule")
 
 
-def check_quota(session: Session, actor: Actor, now: dt.datetime, uploads: Uploads, case: Case, size: int) -> None:
-    """Refuse a file of `size` bytes that would take the case, or the actor's uploads of the local day, over the
-    quota (counted from the documents kept: a removed one no longer counts, its file being gone too)."""
+def check_quota(session: Session, actor: Actor, now: dt.datetime, uploads: Uploads, case: Case | None,
+                size: int) -> None:
+    """Refuse a file of `size` bytes that would take the case (when it is a case's), or the actor's uploads of the
+    local day (a case's papers and the photos of notice lists), over the quota; counted from the files kept: a
+    removed document no longer counts, its file being gone too. One account's uploads take turns, so that two at
+    once cannot both take the last place of the day."""
     quota = uploads.quota
-    if quota.case_files or quota.case_bytes:
+    if quota.daily_files or quota.daily_bytes:
+        take_turns(session, "upload", actor.id)
+    if case is not None and (quota.case_files or quota.case_bytes):
         files, used = _kept(session, Document.case_id == case.id)
         if quota.case_files and files >= quota.case_files:
             raise _over(f"每个案件最多上传{quota.case_files}份资料，该案件已有{files}份，不能再上传；"
@@ -70,6 +76,10 @@ def check_quota(session: Session, actor: Actor, now: dt.datetime, uploads: Uploa
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL)
         files, used = _kept(session, Document.uploaded_by_id == actor.id,
                             Document.uploaded_at >= to_db(start), Document.uploaded_at < to_db(end))
+        posted = session.execute(select(func.count(), func.coalesce(func.sum(NoticePosting.file_size), 0)).where(
+            NoticePosting.recorded_by_id == actor.id, NoticePosting.recorded_at >= to_db(start),
+            NoticePosting.recorded_at < to_db(end))).one()
+        files, used = files + posted[0], used + int(posted[1])
         if quota.daily_files and files >= quota.daily_files:
             raise _over(f"每个账号每天最多上传{quota.daily_files}份资料，您今天已上传{files}份，请明天再上传")
         if quota.daily_bytes and used + size > quota.daily_bytes:

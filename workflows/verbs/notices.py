@@ -18,6 +18,7 @@ from workflows.infra.uploads import Uploads
 from workflows.inputs import line_problem, parse_day
 from workflows.models import Campaign, NoticePosting, Union
 from workflows.states import UNION_ROLES, Action
+from workflows.verbs.documents import check_quota
 from workflows.vocab import UnionKind
 
 PLACE = 200
@@ -52,6 +53,7 @@ def record_notice(session: Session, actor: Actor, clock: Clock, uploads: Uploads
     problems |= wrong
     if problems:
         raise Invalid(problems)
+    check_quota(session, actor, now, uploads, None, len(content))  # the day's uploads count the lists' photos too
     stored = uploads.save(session, content)
     posting = NoticePosting(campaign_id=campaign.id, union_id=union.id, place=place, posted_on=day,
                             file_id=stored.id, file_name=filename, file_type=stored.content_type,

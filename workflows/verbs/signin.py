@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from workflows.errors import DomainError
 from workflows.infra import audit
 from workflows.infra.clock import Clock, from_db, to_db
+from workflows.infra.db import take_turns
 from workflows.infra.sealing import digest
 from workflows.models import Account, ApiToken, SignInFailure
 from workflows.states import Action
@@ -78,20 +79,12 @@ class Throttled(DomainError):
         self.retry_after = retry_after
 
 
-def _lock_key(kind: str, value: str) -> int:
-    """A signed 64-bit key of PostgreSQL's advisory locks for one name or one address."""
-    return int.from_bytes(hashlib.sha256(f"songnuan-sign-in:{kind}:{value}".encode()).digest()[:8], "big",
-                          signed=True)
-
-
 def _one_at_a_time(session: Session, username: str, source: str) -> None:
     """Attempts for one name, or from one address, take turns until their transactions end: the next one counts
     the failures the previous one committed, so no more than the limit of passwords is ever tried in a window,
-    however many workers answer at once. On PostgreSQL by transaction-level advisory locks (name first, then
-    address, always in that order); on SQLite the writing session's BEGIN IMMEDIATE serialises them already."""
-    if session.get_bind().dialect.name == "postgresql":
-        for key in (_lock_key("name", username), _lock_key("source", source)):
-            session.execute(select(func.pg_advisory_xact_lock(key)))
+    however many workers answer at once (name first, then address, always in that order)."""
+    take_turns(session, "sign-in-name", username)
+    take_turns(session, "sign-in-source", source)
 
 
 def _throttle(session: Session, clock: Clock, username: str, source: str) -> None:
