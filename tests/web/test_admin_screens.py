@@ -227,6 +227,7 @@ def test_a_generated_password_is_shown_once_and_works(browser, world):
 
 @pytest.mark.parametrize("field, typed, message", [
     ("username", "taken.name", "用户名taken.name已被使用"),
+    ("username", "Taken.Name", "用户名Taken.Name与已有的taken.name只差大小写"),  # two look-alike operators
     ("username", "", "请填写用户名"),
     ("username", "有空格 的名字", "用户名只能是2到64位字母"),
     ("role", "", "请选择角色"),

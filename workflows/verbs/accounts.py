@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -81,8 +81,10 @@ def create_account(session: Session, actor: Actor, clock: Clock, username: str, 
     problems = {}
     if not USERNAME.match(username):
         problems["username"] = "用户名只能是2到64位字母、数字、下划线、点或连字符"
-    elif session.scalar(select(Account).where(Account.username == username)):
-        problems["username"] = f"用户名{username}已被使用"
+    elif taken := session.scalar(select(Account.username).where(func.lower(Account.username) == username.lower())):
+        # Names differing only in case would be two look-alike operators in the trail.
+        problems["username"] = f"用户名{taken}已被使用" if taken == username else \
+            f"用户名{username}与已有的{taken}只差大小写，请换一个"
     union = _role_and_union(session, role, union_code, problems)
     if problem := _password_problem(password):
         problems["password"] = problem
