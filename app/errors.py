@@ -7,6 +7,7 @@ import logging
 
 from flask import Flask, request
 from flask_babel import gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +17,7 @@ from workflows.errors import DomainError
 from workflows.infra.db import race_refusal
 
 from .api.errors import domain_response, http_response, internal_response
+from .cases import documents
 from .respond import domain_error_page, error_page, http_error_page
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):
         if error.code is None or error.code < 400 or isinstance(error, RequestRedirect):
             return error  # a redirect, or a page a view answered with (app.respond.perform)
+        if error.code == 413 and request.endpoint == "cases.upload" and current_user.is_authenticated:
+            return documents.too_large(request.view_args["case_id"])  # the case page, not a bare error page
         return http_response(error) if _is_api() else http_error_page(error.code)
 
     @app.errorhandler(SQLAlchemyError)

@@ -15,10 +15,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from workflows import rules, verbs
-from workflows.errors import DomainError, NotFound, Refused
+from workflows.errors import DomainError, Forbidden, NotFound
 from workflows.infra.uploads import download_name
 from workflows.models import Case
-from workflows.verbs.documents import QUOTA
 from workflows.vocab import DocumentKind
 
 from ..current import actor, clock, uploads
@@ -67,14 +66,23 @@ def _failed(case_id: int, message: str):
 
 
 def _refused(case_id: int, kind: str, error: DomainError):
-    """An upload over the quota: the case page again, the message beside the upload control and the kind chosen
-    kept (the cadre decides what to remove or waits for tomorrow); any other refusal is flashed."""
-    if isinstance(error, Refused) and error.rule == QUOTA:
-        from .page import _render  # the case page's module imports this one
+    """A refused upload (over the quota, a wrong type, too large, no kind chosen): the case page again, the message
+    beside the upload control, where the eye is, and the kind chosen kept. A case not found or not the user's is
+    said as every page says it."""
+    if isinstance(error, (NotFound, Forbidden)):
+        return _failed(case_id, _("上传失败：%(reason)s", reason=error_text(error)))
+    return _upload_page(case_id, status_of(error), error_text(error), kind)
 
-        return _render(verbs.get_case(db(), actor(), case_id), status=status_of(error),
-                       upload_error=error_text(error), typed={"kind": kind})
-    return _failed(case_id, _("上传失败：%(reason)s", reason=error_text(error)))
+
+def _upload_page(case_id: int, status: int, message: str, kind: str = ""):
+    from .page import _render  # the case page's module imports this one
+
+    return _render(verbs.get_case(db(), actor(), case_id), status=status, upload_error=message, typed={"kind": kind})
+
+
+def too_large(case_id: int):
+    """A file over the limit, refused before it is read (413): the case page, the message beside the control."""
+    return _upload_page(case_id, 413, _("文件太大：每个文件不超过%(mb)sMB，请压缩或分开上传", mb=upload_limit_mb()))
 
 
 @bp.post("/<int:case_id>/documents")
