@@ -220,7 +220,7 @@ def test_after_the_deadline_no_form_is_offered_that_would_be_refused(pages, worl
     publicized = world.case(State.publicized)
     world.session.commit()
     client = pages.as_(world.person("cadre", union))
-    offered = ("修改申请", f"/cases/{draft.id}/documents\"", "/remove\"")
+    offered = ("修改申请", f"/cases/{draft.id}/documents#documents\"", "/remove\"")
     page = client.get(f"/cases/{draft.id}").get_data(as_text=True)
     assert all(form in page for form in offered)
     assert "登记异议" in client.get(f"/cases/{publicized.id}").get_data(as_text=True)

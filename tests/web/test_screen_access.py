@@ -54,8 +54,9 @@ TABLE = {
     "cases.record_notice":       ("POST", "/cases/notice/postings", {},            "302 400 400 400 400 403 403 403 403"),
     "cases.notice_photo":        ("GET", "/cases/notice/postings/{NP}", {},         "302 200 200 404 404 200 403 200 403"),
     "cases.record_receipt":      ("POST", "/cases/{A}/receipt", {},                 "302 400 400 404 404 403 403 403 403"),
+    # The cadre sent no file: the case page again, the message beside the upload control.
     "cases.upload":              ("POST", "/cases/{D}/documents", {"kind": "application"},
-                                                                                    "302 302 403 404 404 404 404 403 403"),
+                                                                                    "302 400 403 404 404 404 404 403 403"),
     "cases.remove_document":     ("POST", "/cases/{D}/documents/{doc}/remove", {},  "302 302 403 404 404 404 404 403 403"),
     "cases.download":            ("GET", "/cases/documents/{doc}", {},              "302 200 200 404 404 404 404 403 403"),
     "archives.index":            ("GET", "/archives/", {},                          "302 200 200 200 200 200 403 200 403"),
