@@ -23,6 +23,8 @@ branch_labels = None
 depends_on = None
 
 SEALED = sa.String(length=96)
+# The plain lengths: of a number as it was stored before, and of its mask.
+LENGTH = {'id_number': 18, 'bank_account': 19, 'id_masked': 18, 'bank_masked': 19}
 BATCH = 5000
 # table: (number column, digest column or None, mask column, mask), for each sealed number.
 NUMBERS = {
@@ -74,6 +76,21 @@ def _replace(table: str, column: str, kind, convert, extra=lambda value: {}) -> 
     op.execute(sa.text(f"ALTER TABLE {table} RENAME COLUMN {column}_new TO {column}"))
 
 
+def _archive_numbers(key: str, kind, rows: list[dict]) -> None:
+    """archive_numbers made again, keyed by `key` (the number, or its digest), holding `rows`."""
+    op.drop_index('ix_archive_numbers_archive_id', table_name='archive_numbers')
+    op.drop_table('archive_numbers')
+    numbers = op.create_table(
+        'archive_numbers',
+        sa.Column(key, kind, nullable=False),
+        sa.Column('archive_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['archive_id'], ['archives.id'], name=op.f('fk_archive_numbers_archive_id_archives')),
+        sa.PrimaryKeyConstraint(key, name=op.f('pk_archive_numbers')))
+    op.create_index('ix_archive_numbers_archive_id', 'archive_numbers', ['archive_id'])
+    if rows:
+        op.bulk_insert(numbers, rows)
+
+
 def upgrade() -> None:
     ring = keyring()
     for name, table in OLD_INDEXES:
@@ -82,8 +99,7 @@ def upgrade() -> None:
         for column, digest, mask, masker in numbers:
             for extra in (digest, mask):
                 if extra:
-                    length = 64 if extra == digest else 18 if extra == 'id_masked' else 19
-                    op.add_column(table, sa.Column(extra, sa.String(length=length)))
+                    op.add_column(table, sa.Column(extra, sa.String(length=64 if extra == digest else LENGTH[extra])))
             _replace(table, column, SEALED, ring.seal, lambda plain, digest=digest, mask=mask, masker=masker: {
                 mask: masker(plain), **({digest: ring.digest(plain)} if digest else {})})
     for name, table, column in NEW_INDEXES:
@@ -95,23 +111,13 @@ def upgrade() -> None:
         # files, without them; the old files go at commit. (SQLite zeroes what the updates free: secure_delete.)
         for table, numbers in NUMBERS.items():
             mask = numbers[0][2]
-            length = 18 if mask == 'id_masked' else 19
-            op.execute(sa.text(f"ALTER TABLE {table} ALTER COLUMN {mask} TYPE VARCHAR({length}) USING {mask} || ''"))
+            op.execute(sa.text(f"ALTER TABLE {table} ALTER COLUMN {mask} TYPE VARCHAR({LENGTH[mask]}) "
+                               f"USING {mask} || ''"))
 
     # One household, one archive: the held numbers become held digests.
     held = op.get_bind().execute(sa.text("SELECT id_number, archive_id FROM archive_numbers")).all()
-    op.drop_index('ix_archive_numbers_archive_id', table_name='archive_numbers')
-    op.drop_table('archive_numbers')
-    numbers = op.create_table(
-        'archive_numbers',
-        sa.Column('id_digest', sa.String(length=64), nullable=False),
-        sa.Column('archive_id', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['archive_id'], ['archives.id'], name=op.f('fk_archive_numbers_archive_id_archives')),
-        sa.PrimaryKeyConstraint('id_digest', name=op.f('pk_archive_numbers')))
-    op.create_index('ix_archive_numbers_archive_id', 'archive_numbers', ['archive_id'])
-    if held:
-        op.bulk_insert(numbers, [{'id_digest': ring.digest(number), 'archive_id': archive} for number, archive in held])
-
+    _archive_numbers('id_digest', sa.String(length=64),
+                     [{'id_digest': ring.digest(number), 'archive_id': archive} for number, archive in held])
 
 def downgrade() -> None:
     ring = keyring()
@@ -125,25 +131,14 @@ def downgrade() -> None:
             number = ring.open(sealed)
             plain_of[(archive, ring.digest(number))] = number
     held = connection.execute(sa.text("SELECT id_digest, archive_id FROM archive_numbers")).all()
-    op.drop_index('ix_archive_numbers_archive_id', table_name='archive_numbers')
-    op.drop_table('archive_numbers')
-    numbers = op.create_table(
-        'archive_numbers',
-        sa.Column('id_number', sa.String(length=18), nullable=False),
-        sa.Column('archive_id', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['archive_id'], ['archives.id'], name=op.f('fk_archive_numbers_archive_id_archives')),
-        sa.PrimaryKeyConstraint('id_number', name=op.f('pk_archive_numbers')))
-    op.create_index('ix_archive_numbers_archive_id', 'archive_numbers', ['archive_id'])
-    rows = [{'id_number': plain_of[(archive, digest)], 'archive_id': archive} for digest, archive in held
-            if (archive, digest) in plain_of]
-    if rows:
-        op.bulk_insert(numbers, rows)
-
+    _archive_numbers('id_number', sa.String(length=LENGTH['id_number']),
+                     [{'id_number': plain_of[(archive, digest)], 'archive_id': archive} for digest, archive in held
+                      if (archive, digest) in plain_of])
     for name, table, _ in NEW_INDEXES:
         op.drop_index(name, table_name=table)
     for table, numbers_ in NUMBERS.items():
         for column, digest, mask, _ in numbers_:
-            _replace(table, column, sa.String(length=18 if column == 'id_number' else 19), ring.open)
+            _replace(table, column, sa.String(length=LENGTH[column]), ring.open)
             for extra in (digest, mask):
                 if extra:
                     op.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {extra}"))

@@ -183,6 +183,12 @@ def _rows(engine: sa.Engine) -> dict[str, dict]:
     return tables
 
 
+def _key(engine: sa.Engine, table: str) -> list[str]:
+    """The table's primary key, as `_rows` gives its rows (archive_numbers by the number, not its digest)."""
+    return [k.replace("id_digest", "id_number")
+            for k in sa.inspect(engine).get_pk_constraint(table)["constrained_columns"]]
+
+
 def _numbers(cases, members) -> dict[int, set[str]]:
     found = {case["id"]: {case["id_number"]} - {None} for case in cases}
     for member in members:

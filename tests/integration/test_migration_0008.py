@@ -24,7 +24,7 @@ from workflows.infra.clock import UTC, FixedClock
 from workflows.models import Account, Archive, ArchiveIncome, Base, Case
 from workflows.states import State
 
-from .test_migration_0007 import _rows, _upgrade, at_revision
+from .test_migration_0007 import _key, _rows, _upgrade, at_revision
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "demo_0007.json"
 NEW_HOUSEHOLD_COLUMNS = {"spending_illness", "spending_disability", "spending_schooling", "compensation",
@@ -49,9 +49,7 @@ def test_nothing_is_lost_or_changed(migrated):
         assert len(now[name]) == len(loaded[name]) > 0, name
     for name, rows in loaded.items():
         assert len(now[name]) == len(rows), name
-        # archive_numbers is keyed by the numbers' digests since 0010: _rows gives the numbers back.
-        key = [k.replace("id_digest", "id_number")
-               for k in sa.inspect(engine).get_pk_constraint(name)["constrained_columns"]]
+        key = _key(engine, name)
         after = {tuple(r[k] for k in key): r for r in now[name]}
         for row in rows:
             for column, value in row.items():

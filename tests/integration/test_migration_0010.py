@@ -27,7 +27,7 @@ from workflows.infra.sealing import digest
 from workflows.models import Account, Archive, AuditEvent, Case, Union
 from workflows.reads import worklists
 
-from .test_migration_0007 import _rows, _upgrade, at_revision
+from .test_migration_0007 import _key, _rows, _upgrade, at_revision
 from .test_personal_numbers_at_rest import file_text
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "demo_0009.json"
@@ -56,8 +56,7 @@ def test_nothing_is_lost(migrated):
     now = _rows(engine)  # the numbers opened, archive_numbers' digests given back as numbers
     for name, rows in loaded.items():
         assert len(now[name]) == len(rows), name
-        key = [k.replace("id_digest", "id_number")
-               for k in sa.inspect(engine).get_pk_constraint(name)["constrained_columns"]]
+        key = _key(engine, name)
         after = {tuple(r[k] for k in key): r for r in now[name]}
         for row in rows:
             for column, value in row.items():
