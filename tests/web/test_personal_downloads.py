@@ -19,6 +19,7 @@ from workflows.states import State
 
 from ..factories import JPEG, PDF, PNG, id_number
 from .conftest import snapshot
+from .test_document_screens import upload as screen_upload
 
 # A PDF that is also a web page: a browser told it is HTML would run its script.
 POLYGLOT = b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n"
@@ -26,15 +27,6 @@ POLYGLOT = b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body
 
 def html(response) -> str:
     return response.get_data(as_text=True)
-
-
-def screen_upload(client, case, kind="application", content=PDF, name="申请报告.pdf"):
-    """The upload form's multipart POST, built in memory as test_document_screens does."""
-    data = {"kind": kind, "csrf_token": client.csrf(),
-            "file": FileStorage(io.BytesIO(content), filename=name, content_type="application/octet-stream")}
-    boundary, body = encode_multipart(data)
-    return client.client.post(f"/cases/{case.id}/documents", data=body,
-                              content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def api_upload(api, account, case, kind="application", content=PDF, name="申请报告.pdf"):
