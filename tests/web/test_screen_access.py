@@ -5,14 +5,7 @@ reachable by accident. (The JSON API has its own matrix in test_api_access.py.)"
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
-from workflows import verbs
-from workflows.infra.outbox import notify
-from workflows.models import NoticePosting
-from workflows.states import State
-
-from ..factories import PDF
+from ..scene import build_scene
 
 # The callers, in the order of the table's columns: nobody signed in, the case's own union's cadre and head, another
 # union's cadre and head, then the district's roles.
@@ -135,28 +128,7 @@ TABLE = {
 
 @pytest.fixture
 def scene(world):
-    """The records the table's paths name, all of the own union but the other union's people."""
-    union, other = world.default_union(), world.union("红星纺织厂工会")
-    people = {role: world.person(role, union) for role in ("cadre", "head", "reviewer", "finance", "auditor",
-                                                           "admin")}
-    people["cadre_b"], people["head_b"] = world.person("cadre", other), world.person("head", other)
-    draft = world.draft()
-    world.attach(draft, ["application"])
-    publicized = world.case(State.publicized)
-    objection = verbs.record_objection(world.session, people["cadre"], world.clock, publicized.id, "有人反映情况不实")
-    entered, approved = world.case(State.entered), world.case(State.district_approved)
-    note = notify(world.session, key="access-test", account_id=people["cadre"].id, kind="returned", text="测试通知",
-                  now=world.clock.now(), case_id=draft.id)
-    summary = verbs.submit_summary(world.session, people["cadre"], world.clock, world.uploads, world.default_campaign().id,
-                               "本单位活动总结", ("总结.pdf", PDF))
-    returned = world.case(State.payment_returned)
-    batch = verbs.create_batch(world.session, people["finance"], world.clock, [world.case(State.district_approved).id])
-    world.session.commit()
-    ids = {"RT": returned.id, "B": batch.id, "D": draft.id, "doc": draft.documents[0].id, "E": entered.id, "P": publicized.id, "O": objection.id,
-           "A": approved.id, "N": note.id, "S": summary.id, "C": world.default_campaign().id, "U": union.code,
-           "me": people["admin"].id, "R": draft.archive_id,
-           "NP": world.session.scalar(select(NoticePosting.id).where(NoticePosting.union_id == union.id))}
-    return people, ids
+    return build_scene(world)
 
 
 def test_the_table_names_every_route_of_the_screens(app):

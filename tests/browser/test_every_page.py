@@ -1,0 +1,84 @@
+"""Every page of every role in a real browser, at a phone's 390×844 and a desktop's 1366×768: none wider than its
+screen, none with a console error or a 5xx. The pages come from the access table (tests/web/test_screen_access.py),
+so a new page is visited as soon as it is reachable. The widths go to instance/screenshots/widths-*.json beside the
+screenshots, for the closing note's table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from ..scene import build_scene
+from ..web.test_screen_access import CALLERS, TABLE
+from .conftest import PASSWORD, SCREENSHOTS, Browser
+
+pytestmark = pytest.mark.slow  # a real browser
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 768}}
+# Routes that answer a file, not a page.
+FILES = {"main.healthz", "cases.export_csv", "cases.download", "cases.notice_photo", "summaries.download",
+         "reports.chart", "reports.workbook", "archives.import_template", "audit.export_csv", "audit.export_xlsx"}
+
+
+def pages_of(caller: str) -> list[tuple[str, str]]:
+    column = CALLERS.index(caller)
+    return [(endpoint, path) for endpoint, (method, path, _, statuses) in sorted(TABLE.items())
+            if method == "GET" and endpoint not in FILES and statuses.split()[column] == "200"]
+
+
+def overflow(page) -> dict:
+    """How wide the page is, and the widest element sticking out of the screen (for a readable failure)."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        let culprit = null, right = width;
+        for (const el of document.querySelectorAll('body *')) {
+            const box = el.getBoundingClientRect();
+            if (box.width && box.right > right + 0.5) {
+                right = box.right;
+                culprit = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                          (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '');
+            }
+        }
+        return {scroll: document.documentElement.scrollWidth, width: width, culprit: culprit};
+    }""")
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+@pytest.mark.parametrize("caller", ["anonymous", "cadre", "head", "reviewer", "finance", "auditor", "admin"])
+def test_every_page_fits_the_screen(chromium, server, world, caller, viewport):
+    people, ids = build_scene(world)
+    for account in people.values():
+        account.password_hash = generate_password_hash(PASSWORD)
+    world.session.commit()
+    context = chromium.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    browser = Browser(page, server)
+    failures: list[str] = []
+    page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    if caller == "anonymous":
+        visits = [("auth.signin_page", "/signin")]
+    else:
+        browser.sign_in(people[caller].username)
+        visits = pages_of(caller) + [("errors.not_found", "/cases/999999")]
+    expected_errors = 0
+    widths = {}
+    for endpoint, path in visits:
+        browser.go(path.format(**ids))
+        page.wait_for_load_state("networkidle")
+        if endpoint.startswith("errors."):  # the page's own 403/404 status is the one console error it may have
+            expected_errors += 1
+        measured = overflow(page)
+        widths[endpoint] = measured["scroll"]
+        if measured["scroll"] > VIEWPORTS[viewport]["width"]:
+            failures.append(f"{endpoint} is {measured['scroll']} px wide (widest: {measured['culprit']})")
+        browser.shot(f"every-{viewport}-{caller}-{endpoint}")
+    refusals = [text for text in browser.console_errors if "status of 40" in text]
+    failures += [f"console: {text}" for text in browser.console_errors
+                 if text not in refusals[:expected_errors]]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"widths-{viewport}-{caller}.json").write_text(json.dumps(widths, indent=1))
+    context.close()
+    assert not failures, "\n".join(failures)
