@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,8 +16,9 @@ from workflows.errors import DomainError
 from workflows.infra.db import race_refusal
 
 from .api.errors import domain_response, http_response, internal_response
+from .auth import stale_form
 from .cases import documents
-from .respond import domain_error_page, error_page, http_error_page
+from .respond import domain_error_page, http_error_page
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return error_page(400, gettext("页面已过期或来源不明，请刷新页面后重新提交"))
+        return stale_form()  # never a bare 400: to sign in, or back to the form, what was typed kept
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -1,5 +1,6 @@
 """The English catalogue of the screens. The msgids are the Chinese texts (Chinese is the default language, so a
-missing translation shows Chinese, never a code).
+missing translation shows Chinese, never a code). The domain's messages (refusals, field problems: marked N_ in
+workflows/, see workflows/texts.py) are msgids too, translated here when they are shown (`localise`).
 
 `make translations` extracts the texts of templates and app/, adds the domain's labels (states, roles, vocabularies,
 actions: shown through _() from data, so no extractor sees them), updates the catalogue and compiles it.
@@ -11,8 +12,34 @@ import sys
 from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
+from flask_babel import gettext
+
+from workflows import texts
+from workflows.texts import Joined, Text, Verbatim
 
 CATALOGUE = Path(__file__).resolve().parent / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+
+
+def localise(text: str) -> str:
+    """A message of the domain in the reader's language; any other text (a name, what someone typed) as it is."""
+    if isinstance(text, Joined):
+        return gettext(text.separator).join(_parameter(part) for part in text.parts)
+    if isinstance(text, Text):
+        params = {name: _parameter(value) for name, value in text.params.items()}
+        return gettext(text.template, **params) if params else gettext(text.template)
+    return text
+
+
+def _parameter(value):
+    """A Text within a message is translated; so is a plain label of the domain (a state, an action), which is a
+    msgid of the catalogue; names and numbers are not in it and stay as they are."""
+    if isinstance(value, Text):
+        return localise(value)
+    return gettext(value) if isinstance(value, str) and value and not isinstance(value, Verbatim) else value
+
+
+# Wherever a template prints a domain message, it prints it in the reader's language (Text.__html__).
+texts.translator = localise
 
 
 def domain_labels() -> set[str]:

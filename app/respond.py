@@ -11,9 +11,11 @@ from flask_babel import gettext as _
 
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
 from workflows.infra.db import race_refusal
+from workflows.texts import Joined
 
 from .current import uploads
 from .db import db
+from .i18n import localise
 
 T = TypeVar("T")
 STATUS = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "stale": 409,
@@ -45,8 +47,9 @@ def perform(run: Callable[[], T], refused: Callable[[DomainError], Any] | None =
 
 
 def error_text(error: DomainError) -> str:
-    """A refusal as a person reads it: an Invalid's field messages without the fields' code names."""
-    return "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+    """A refusal as a person reads it, in their language: an Invalid's field messages without the fields' code
+    names."""
+    return localise(Joined(error.fields.values()) if isinstance(error, Invalid) else error.message)
 
 
 def status_of(error: DomainError) -> int:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+
+from workflows.texts import Joined, N_, Text
 
 
 @dataclass(frozen=True)
 class Reason:
     rule: str      # a stable code: "documents", "four_eyes", "deadline", ...
-    message: str   # what the screens show, in Chinese
+    message: str   # what the screens show, in Chinese (a Text of workflows/texts.py: translatable)
 
     def __str__(self) -> str:
         return self.message
+
+    def __html__(self) -> str:
+        """Printed by a template: in the reader's language."""
+        return Text.__html__(self.message) if isinstance(self.message, Text) else html.escape(self.message)
 
 
 class DomainError(Exception):
@@ -29,7 +36,7 @@ class Refused(DomainError):
 
     def __init__(self, *reasons: Reason) -> None:
         self.reasons = list(reasons)
-        super().__init__("；".join(r.message for r in reasons))
+        super().__init__(Joined(r.message for r in reasons))
 
     @property
     def rule(self) -> str:
@@ -47,7 +54,7 @@ class NotFound(DomainError):
 
     code = "not_found"
 
-    def __init__(self, message: str = "找不到该记录") -> None:
+    def __init__(self, message: str = N_("找不到该记录")) -> None:
         super().__init__(message)
 
 
@@ -66,5 +73,5 @@ class Conflict(DomainError):
 
     code = "stale"
 
-    def __init__(self, message: str = "该案件已被他人修改，请刷新后重试") -> None:
+    def __init__(self, message: str = N_("该案件已被他人修改，请刷新后重试")) -> None:
         super().__init__(message)

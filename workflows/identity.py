@@ -16,6 +16,7 @@ from typing import Any
 from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
+from workflows.texts import N_
 
 # GB/T 2260 province-level codes, including Hong Kong, Macao and Taiwan (81, 82, 83 on residence permits).
 PROVINCES = frozenset(
@@ -41,21 +42,21 @@ def id_number_problem(number: str, today: dt.date) -> str | None:
     """Why `number` is not a valid 18-digit resident ID number, in a cadre's words; None when it is valid."""
     number = normalize_id(number)
     if len(number) != 18:
-        return "身份证号码应为18位"
+        return N_("身份证号码应为18位")
     # ASCII digits only: str.isdigit() also takes other scripts' digits (٠١٢, ①), which would be another number
     # for the duplicate rules and the caps, and which int() refuses.
     if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
-        return "身份证号码只能是数字，最后一位可以是X"
+        return N_("身份证号码只能是数字，最后一位可以是X")
     if number[:2] not in PROVINCES:
-        return "身份证号码前两位不是有效的省份代码"
+        return N_("身份证号码前两位不是有效的省份代码")
     try:
         born = ric.get_birth_date(number)
     except ValidationError:
-        return "身份证号码中的出生日期不存在"
+        return N_("身份证号码中的出生日期不存在")
     if born > today or born.year < 1900:
-        return "身份证号码中的出生日期不合理"
+        return N_("身份证号码中的出生日期不合理")
     if number[17] != ric.calc_check_digit(number):
-        return "身份证号码校验位错误，请核对"
+        return N_("身份证号码校验位错误，请核对")
     return None
 
 
@@ -67,13 +68,13 @@ def bank_account_problem(number: str) -> str | None:
     """Why `number` is not a valid ICBC card account number (16 to 19 digits, Luhn check digit); None if valid."""
     number = normalize_account(number)
     if not re.fullmatch(r"[0-9]+", number):
-        return "银行账号只能包含数字"
+        return N_("银行账号只能包含数字")
     if not 16 <= len(number) <= 19:
-        return "工商银行账号应为16到19位数字"
+        return N_("工商银行账号应为16到19位数字")
     try:
         luhn.validate(number)
     except ValidationError:
-        return "银行账号校验位错误，请核对"
+        return N_("银行账号校验位错误，请核对")
     return None
 
 

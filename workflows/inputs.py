@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 from workflows.errors import Invalid
 from workflows.identity import normalize_account, normalize_id
 from workflows.infra.clock import LOCAL
+from workflows.money import AmountError, parse_amount
+from workflows.texts import N_, Text
 from workflows.vocab import (
     MAX_SECONDARY_CAUSES,
     OLD_CAUSES,
@@ -48,7 +50,24 @@ from workflows.vocab import (
     WorkStatus,
 )
 
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+def _amount(value: Any) -> Any:
+    """An amount as typed ("1,500", "1500元", "¥1500") read by the one reader, workflows.money.parse_amount; what is
+    not text is left to the type check. More than two decimals is refused here, as typed: the type check counts
+    them after dropping trailing zeros, and "1.500" (one thousand five hundred, in some hands) is not 1.5."""
+    if not isinstance(value, str):
+        return value
+    try:
+        amount = parse_amount(value)
+    except AmountError as error:
+        raise PydanticCustomError("amount", "{message}", {"message": str(error)}) from None
+    if amount is not None and amount.as_tuple().exponent < -2:
+        raise PydanticCustomError("decimal_max_places", N_("最多两位小数"))
+    return amount
+
+
+Money = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, max_digits=12, decimal_places=2)]
 
 # ---------------------------------------------------------------- text
 # No text anyone types holds a control character (C0, DEL, C1): none is ever meant, and .xlsx cannot hold them. A
@@ -56,8 +75,8 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 # and sheet names. Only the free texts marked MULTILINE (comments, statements, reasons) take line breaks and tabs.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-LINE_MESSAGE = "不能包含换行或控制字符"
-TEXT_MESSAGE = "不能包含控制字符"
+LINE_MESSAGE = N_("不能包含换行或控制字符")
+TEXT_MESSAGE = N_("不能包含控制字符")
 
 
 def line_problem(value: Any) -> str | None:
@@ -234,50 +253,52 @@ class ArchiveIn(HouseholdData):
 
 
 MESSAGES = {
-    "missing": "必填",
-    "string_too_short": "不能为空",
-    "string_too_long": "太长，最多{max_length}个字",
-    "too_long": "太多，最多{max_length}项",
-    "enum": "不是可选的值",
-    "extra_forbidden": "不认识的字段",
-    "decimal_parsing": "应为数字",
-    "decimal_type": "应为数字",
-    "decimal_max_places": "最多两位小数",
-    "decimal_max_digits": "数额太大",
-    "decimal_whole_digits": "数额太大",
-    "greater_than_equal": "不能小于{ge}",
-    "greater_than": "应大于{gt}",
-    "less_than": "太大",
-    "less_than_equal": "不能大于{le}",
-    "literal_error": "不是可选的值",
-    "string_pattern_mismatch": "格式不对",
-    "json_invalid": "不是有效的JSON",
-    "bool_parsing": "应为是或否",
-    "bool_type": "应为是或否",
-    "string_type": "应为文字",
-    "model_type": "格式不对",
-    "model_attributes_type": "格式不对",
-    "list_type": "应为列表",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
+    "missing": N_("必填"),
+    "string_too_short": N_("不能为空"),
+    "string_too_long": N_("太长，最多%(max_length)s个字"),
+    "too_long": N_("太多，最多%(max_length)s项"),
+    "enum": N_("不是可选的值"),
+    "extra_forbidden": N_("不认识的字段"),
+    "decimal_parsing": N_("应为数字"),
+    "decimal_type": N_("应为数字"),
+    "decimal_max_places": N_("最多两位小数"),
+    "decimal_max_digits": N_("数额太大"),
+    "decimal_whole_digits": N_("数额太大"),
+    "greater_than_equal": N_("不能小于%(ge)s"),
+    "greater_than": N_("应大于%(gt)s"),
+    "less_than": N_("太大"),
+    "less_than_equal": N_("不能大于%(le)s"),
+    "literal_error": N_("不是可选的值"),
+    "string_pattern_mismatch": N_("格式不对"),
+    "json_invalid": N_("不是有效的JSON"),
+    "bool_parsing": N_("应为是或否"),
+    "bool_type": N_("应为是或否"),
+    "string_type": N_("应为文字"),
+    "model_type": N_("格式不对"),
+    "model_attributes_type": N_("格式不对"),
+    "list_type": N_("应为列表"),
+    "int_parsing": N_("应为整数"),
+    "int_type": N_("应为整数"),
     "control_character": LINE_MESSAGE,
     "control_character_text": TEXT_MESSAGE,
+    "amount": "%(message)s",  # workflows.money.parse_amount's own words
 }
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:
-    """Pydantic's errors in a cadre's words, keyed by the dotted path of the field."""
+    """Pydantic's errors in a cadre's words (translatable, workflows/texts.py), keyed by the dotted path of the
+    field."""
     fields: dict[str, str] = {}
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"]) or "body"
-        template = MESSAGES.get(item["type"], "格式不对")
-        fields.setdefault(path, template.format(**(item.get("ctx") or {})))
+        template = MESSAGES.get(item["type"], N_("格式不对"))
+        fields.setdefault(path, Text(template, **(item.get("ctx") or {})))
     return fields
 
 
 def parse(model: type[BaseModel], data: Any) -> Any:
     if not isinstance(data, dict):
-        raise Invalid({"body": "应为一个对象"})
+        raise Invalid({"body": N_("应为一个对象")})
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -368,5 +389,5 @@ def parse_deadline(text: str) -> dt.datetime:
         if not YEARS[0] <= moment.year <= YEARS[1]:
             raise ValueError
     except (ValueError, OverflowError):
-        raise Invalid({"deadline": "截止时间格式应为 2018-01-25 或 2018-01-25T17:00"}) from None
+        raise Invalid({"deadline": N_("截止时间格式应为 2018-01-25 或 2018-01-25T17:00")}) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)

@@ -1,10 +1,13 @@
 """Money as text, the one way: yuan with two decimals. `yuan` is what people read (12,345.00), `plain` what
-machines keep (12345.00: the audit trail, the JSON answers)."""
+machines keep (12345.00: the audit trail, the JSON answers), `parse_amount` how what people type is read."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 from typing import Any
+from workflows.texts import N_
 
 
 def yuan(amount: Any, unset: str = "—") -> str:
@@ -13,3 +16,52 @@ def yuan(amount: Any, unset: str = "—") -> str:
 
 def plain(amount: Any) -> str:
     return f"{Decimal(amount or 0):.2f}"
+
+
+class AmountError(ValueError):
+    """An amount that cannot be read; its text says why, in a cadre's words."""
+
+
+NOT_AN_AMOUNT = N_("应为数字，如 1500、1,500 或 1500.50")
+# What is typed around the number: a yuan sign before it, 元 after it, spaces between (after NFKC, which turns the
+# full-width ￥，．１ of a Chinese keyboard into ¥,.1).
+_AROUND = re.compile(r"^(?:¥|RMB|CNY)?\s*(?P<number>.*?)\s*元?$", re.IGNORECASE)
+# Thousands grouped by commas, every group of three, or no grouping at all; a minus sign is read so that the
+# caller's range check can say "not below 0" rather than "not a number".
+_NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_GROUPED = re.compile(r"-?[0-9,]+(?:\.[0-9]+)?")
+
+
+def parse_amount(value: Any) -> Decimal | None:
+    """An amount in 元 as people type it, the one reader of money input (forms, API, CLI, ledger import):
+    "1,500", "1，500", "1500元", " 1500 元", "¥1500", "1500.00". None for nothing typed. Raises AmountError for what
+    cannot be read as one amount: words ("一千五"), a misplaced separator ("1,50", "1.500.00"), digits of another
+    script ("١٥٠٠"), an exponent, NaN. The range (not below 0, at most two decimals, a maximum) is each caller's
+    to judge with its own words: the sign and places are returned as typed."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise AmountError(NOT_AN_AMOUNT)
+    if isinstance(value, Decimal | int):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise AmountError(NOT_AN_AMOUNT)
+        return Decimal(value)
+    if isinstance(value, float):  # a spreadsheet's number: 0.1 + 0.2 is 0.3 to a person
+        if value != value or value in (float("inf"), float("-inf")):
+            raise AmountError(NOT_AN_AMOUNT)
+        rounded = round(value, 2)
+        return Decimal(repr(rounded)) if abs(value - rounded) < 1e-9 else Decimal(repr(value))
+    if not isinstance(value, str):
+        raise AmountError(NOT_AN_AMOUNT)
+    # ① ² ½ are numbers to NFKC, never to a person typing an amount.
+    if any(unicodedata.category(char) == "No" for char in value):
+        raise AmountError(NOT_AN_AMOUNT)
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text:
+        return None
+    number = _AROUND.match(text)["number"]  # the pattern matches any text: only its group may be empty
+    if _NUMBER.fullmatch(number):
+        return Decimal(number.replace(",", ""))
+    if _GROUPED.fullmatch(number):
+        raise AmountError(N_("千位分隔符的位置不对：应每三位一个逗号，如 1,500 或 12,500.50"))
+    raise AmountError(NOT_AN_AMOUNT)

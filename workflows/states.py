@@ -163,6 +163,7 @@ class Action(StrEnum):
     record_notice = "record_notice"
     download_document = "download_document"
     rotate_keys = "rotate_keys"
+    delete_draft = "delete_draft"
 
     @property
     def label(self) -> str:
@@ -186,6 +187,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.bank_result: "导入银行回单", Action.correct_account: "更正银行账号", Action.record_receipt: "登记实物签收",
     Action.record_notice: "登记公示张贴", Action.download_document: "下载证件资料",
     Action.rotate_keys: "更换号码加密密钥",
+    Action.delete_draft: "删除草稿",
 }
 
 

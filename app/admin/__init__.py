@@ -20,6 +20,7 @@ from workflows.money import yuan
 from workflows.reads import organisation
 from workflows.reads import standards as living_standards
 from workflows.rules import deadline_text
+from workflows.texts import Joined
 from workflows.vocab import Category, UnionKind, WorkerGroup
 
 from ..areas import gate
@@ -282,7 +283,7 @@ def campaign_tariffs(campaign_id: int):
                 verbs.set_tariff(session, actor(), clock(), campaign.id, category.value, group.value,
                                  typed[name] or None)
             except Invalid as error:
-                problems[name] = error.fields.get("amount") or "；".join(error.fields.values())
+                problems[name] = error.fields.get("amount") or Joined(error.fields.values())
         if problems:
             raise Invalid(problems)
 

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from workflows.errors import DomainError, Forbidden, Invalid, Refused
 from workflows.inputs import field_errors
+from workflows.verbs.applications import DraftExists
 from workflows.verbs.signin import Throttled, Unauthenticated
 
 from ..respond import status_of
@@ -25,6 +26,8 @@ def body(error: DomainError) -> dict:
     if isinstance(error, Refused) and not isinstance(error, Forbidden):
         payload["reason"] = error.message
         payload["rule"] = error.rule
+    if isinstance(error, DraftExists):  # the draft to open instead of a second one
+        payload["case_id"] = error.case_id
     return payload
 
 

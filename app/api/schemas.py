@@ -78,6 +78,7 @@ class Error(BaseModel):
     fields: dict[str, str] | None = Field(None, description="invalid: each field and what is wrong with it")
     reason: str | None = Field(None, description="refused: the rule that blocks the action")
     rule: str | None = Field(None, description="refused: the rule's code")
+    case_id: int | None = Field(None, description="refused, rule draft_exists: the draft of the same ID number to open")
 
 
 def responses(ok: dict[int, Any], *codes: int) -> dict[int, Any]:

@@ -148,6 +148,13 @@ def get_case(path: s.CasePath):
     return _case_response(verbs.get_case(db(), actor(), path.case_id))
 
 
+@api.delete("/cases/<int:case_id>", tags=[CASES], responses=s.responses({204: None}, 403, 404, 409),
+            summary="Delete a draft never handed in (its drafter only): audited; the household's archive stays")
+def delete_draft(path: s.CasePath):
+    perform(lambda: verbs.delete_draft(db(), actor(), clock(), uploads(), path.case_id))
+    return "", 204
+
+
 @api.patch("/cases/<int:case_id>", tags=[CASES], responses=s.responses({200: s.CaseOut}, 400, 403, 404, 409),
            summary="Change fields of a draft; objects are merged, the member list is replaced whole")
 def edit_case(path: s.CasePath, body: s.CasePatch):

@@ -23,7 +23,7 @@ from ..cases.forms import drop_empty_rows, initial_data, input_errors, kept_numb
 from ..current import actor, clock
 from ..db import db
 from ..requests import seen_version
-from ..respond import perform
+from ..respond import error_text, perform
 from . import bp
 from .forms import ArchiveForm, archive_data
 
@@ -54,7 +54,7 @@ def edit(archive_id: int):
         except (NotFound, Forbidden):
             raise
         except DomainError as error:  # deregistered
-            flash(error.message, "error")
+            flash(error_text(error), "error")
             return redirect(url_for("archives.show", archive_id=archive_id))
         form = ArchiveForm(data=initial_data(archive, archive_input))
         form.version.data = str(archive.version)

@@ -28,6 +28,7 @@ from workflows.reads import reviews as review_reads
 from workflows.reads import standards as living_standards
 from workflows.rules import reviews as review_rules
 from workflows.states import Action
+from workflows.texts import Joined
 from workflows.vocab import ClosingReason, ReviewOutcome, UnionKind
 
 from ..cases import diagram
@@ -80,7 +81,7 @@ def _render(archive, *, status: int = 200, error: tuple[str, str, str] | None = 
         "may_edit": me.role in rules.ARCHIVE_EDITORS and archive.status != Status.deregistered,
         "may_merge": may_merge,
         # Each open campaign: whether this household may apply in it now, and why not.
-        "campaigns": [(c, "；".join(r.message for r in rules.archives.application_reasons(archive, c)))
+        "campaigns": [(c, Joined(r.message for r in rules.archives.application_reasons(archive, c)))
                       for c in campaigns],
         "years": [(year, list(rows)) for year, rows in groupby(applications, key=lambda a: a.year)],
         "visible": visible, "timeline": timeline, "names": names, "changes_shown": CHANGES_SHOWN,

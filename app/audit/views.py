@@ -89,7 +89,7 @@ def verify():
         try:
             audit.parse_digest(digest)
         except ValueError as problem:
-            error = str(problem)
+            error = problem.args[0]  # a Text: shown in the reader's language
     # A malformed digest verifies nothing: a result without the check asked for would read as a pass.
     result = None if error else audit.verify(db(), digest=digest or None)
     context: dict[str, Any] = {"result": result, "digest": digest, "error": error, "head": audit.digest(db())}

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
+from werkzeug.exceptions import HTTPException
 from wtforms.validators import DataRequired, Length
 
 from workflows import verbs
@@ -24,9 +27,9 @@ from workflows.verbs import signin
 
 from ..current import actor, clock
 from ..db import db, writing
-from ..extensions import login
+from ..extensions import csrf, login
 from ..requests import safe_next
-from ..respond import perform
+from ..respond import error_page, perform
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -60,11 +63,61 @@ def init_app(app: Flask) -> None:
     # "basic" only marks a session as not fresh when the address changes; the server-side key is what protects it.
     login.session_protection = "basic"
     login.localize_callback = _sign_in_message
+    login.unauthorized_handler(_unauthorized)
+    csrf.exempt(language)  # switching the language of a stale page changes nothing but a cookie: never refused
 
 
 def _sign_in_message(message) -> str:
     """What the sign-in page says to someone sent there: that their session has ended, where it has."""
     return _("登录已过期（长时间未操作或已超过有效期），请重新登录") if g.get("session_expired") else str(message)
+
+
+def _ended() -> bool:
+    """Whether this browser was signed in and its session has ended (expired, signed out elsewhere, the password
+    reset): the cookie still names a session key that no longer opens anything."""
+    return bool(g.get("session_expired") or session.get("_user_id")
+                or request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
+
+
+def form_page() -> str | None:
+    """The page a posted form was on (the Referer, when it is a page of this site that can be shown again): where
+    the person goes back to, never the address the form posted to, which is no page."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host or not parts.path.startswith("/"):
+        return None
+    try:
+        current_app.url_map.bind(request.host).match(parts.path, method="GET")
+    except HTTPException:  # no page there (404), or not one to show (405: a form's target)
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _unauthorized():
+    """No live session: to the sign-in page, and after it back to the page, the page a form was sent from for a
+    POST (app/static/keep.js puts back what was typed there). Each says why: a form not sent, a session ended, or
+    simply not signed in."""
+    if request.method in ("GET", "HEAD"):
+        target, message = request.full_path.removesuffix("?"), _sign_in_message(login.login_message)
+        if _ended() and not g.get("session_expired"):
+            message = _("登录已失效，请重新登录")
+    else:
+        target, message = form_page(), _("登录已失效，请重新登录；您填写的内容已保留，登录后将自动恢复")
+    flash(message, login.login_message_category)
+    return redirect(url_for("auth.signin_page", next=target))
+
+
+def stale_form():
+    """A form whose CSRF token no longer matches the session it was posted in (Flask-WTF): signed out (here or in
+    another tab) or signed in again since it was shown. Never a bare 400: without a session, to sign in and back,
+    as for any form sent after the session ended; with one, back to the form's page, what was typed put back
+    there by keep.js, to send it again; where there is no such page, the error page says what to do."""
+    if not current_user.is_authenticated and request.endpoint != "auth.signin_page":
+        return _unauthorized()
+    page = form_page() if current_user.is_authenticated else None
+    if page is None:
+        return error_page(400, _("页面已过期，未能提交：请重新打开该页面再提交，您填写的内容会自动恢复"))
+    flash(_("页面已过期，未能提交：您填写的内容已保留，请核对后重新提交"), "error")
+    return redirect(page)
 
 
 def token_account(token: str, kind: str):
@@ -155,9 +208,11 @@ def signout():
 
 @bp.post("/language")
 def language():
-    """Switch between Chinese and English; remembered in a cookie for a year."""
+    """Switch between Chinese and English; remembered in a cookie for a year. Back to the page it was pressed on;
+    on a page that answered a form (no address of its own to show again), to the page that form was on (what was
+    typed there is put back by keep.js)."""
     choice = request.form.get("lang")
-    response = redirect(safe_next(request.form.get("next"), url_for("auth.signin_page")))
+    response = redirect(safe_next(request.form.get("next"), "") or form_page() or url_for("auth.signin_page"))
     if choice in LANGUAGES:
         response.set_cookie("lang", choice, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
                             secure=request.is_secure)

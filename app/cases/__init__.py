@@ -9,4 +9,4 @@ from ..areas import gate
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 gate(bp)
 
-from . import documents, edit, lists, page, printables  # noqa: E402,F401  (the views register on bp)
+from . import documents, drafts, edit, lists, page, printables  # noqa: E402,F401  (the views register on bp)

@@ -1,8 +1,9 @@
 """The documents of a case: the checklist the case page shows, upload, removal and download.
 
-Upload and removal go back to the case page with a flash, whatever happened: the cadre is working down the
-checklist there; an upload over the quota shows the case page again with the message beside the upload control.
-Only a case they may not see (404) or a role that may not do this (403) gets an error page.
+Upload and removal go back to the case page: the cadre is working down the checklist there. A refused one (over
+the quota, a wrong type, too large, no kind chosen, a case past drafting) shows the case page again with the
+message beside the upload control, where the eye is. Only a case they may not see (404) or a role that may not do
+this (403) gets an error page.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from workflows import rules, verbs
-from workflows.errors import DomainError, Forbidden, NotFound
+from workflows.errors import NotFound
 from workflows.infra.uploads import download_name
 from workflows.models import Case
 from workflows.vocab import DocumentKind
@@ -60,24 +61,12 @@ def _back(case_id: int):
     return redirect(url_for("cases.show", case_id=case_id) + "#documents")
 
 
-def _failed(case_id: int, message: str):
-    flash(message, "error")
-    return _back(case_id)
-
-
-def _refused(case_id: int, kind: str, error: DomainError):
-    """A refused upload (over the quota, a wrong type, too large, no kind chosen): the case page again, the message
-    beside the upload control, where the eye is, and the kind chosen kept. A case not found or not the user's is
-    said as every page says it."""
-    if isinstance(error, (NotFound, Forbidden)):
-        return _failed(case_id, _("上传失败：%(reason)s", reason=error_text(error)))
-    return _upload_page(case_id, status_of(error), error_text(error), kind)
-
-
 def _upload_page(case_id: int, status: int, message: str, kind: str = ""):
+    """The case page again, `message` beside the upload control (the page opens there) and the kind chosen kept."""
     from .page import _render  # the case page's module imports this one
 
-    return _render(verbs.get_case(db(), actor(), case_id), status=status, upload_error=message, typed={"kind": kind})
+    return _render(verbs.get_case(db(), actor(), case_id), status=status, place="documents", error=message,
+                   typed={"kind": kind})
 
 
 def too_large(case_id: int):
@@ -94,7 +83,7 @@ def upload(case_id: int):
     content = file.stream.read(uploads().max_bytes + 1) if file else b""
     kind = request.form.get("kind", "")
     document = perform(lambda: verbs.add_document(db(), actor(), clock(), uploads(), case_id, kind, name, content),
-                       lambda error: _refused(case_id, kind, error))
+                       lambda error: _upload_page(case_id, status_of(error), error_text(error), kind))
     flash(_("已上传「%(kind)s」：%(name)s", kind=_(DocumentKind(document.kind).label), name=document.filename),
           "success")
     return _back(case_id)
@@ -105,7 +94,7 @@ def upload(case_id: int):
 def remove_document(case_id: int, doc_id: str):
     # The file goes once the removal has committed.
     perform(lambda: verbs.remove_document(db(), actor(), clock(), uploads(), case_id, doc_id),
-            lambda error: _failed(case_id, _("删除失败：%(reason)s", reason=error_text(error))))
+            lambda error: _upload_page(case_id, status_of(error), _("删除失败：%(reason)s", reason=error_text(error))))
     flash(_("资料已删除"), "success")
     return _back(case_id)
 

@@ -147,11 +147,17 @@ def _value(field) -> str | None:
     return text or None
 
 
+def filled_rows(form: HouseholdFields) -> list[int]:
+    """The positions of the rows with anything typed: rows added but left empty are not members."""
+    return [index for index, row in enumerate(form.household.members.entries)
+            if any(_value(row[name]) for name in MEMBER_INPUTS)]
+
+
 def drop_empty_rows(form: HouseholdFields) -> None:
-    """Rows added but left empty are not members: forget them, so that row N of the form is member N."""
-    members = form.household.members
+    """Forget the rows left empty, so that row N of the form is member N."""
+    members, filled = form.household.members, filled_rows(form)
     for index in reversed(range(len(members.entries))):
-        if not any(_value(members.entries[index][name]) for name in MEMBER_INPUTS):
+        if index not in filled:
             members.pop_entry(index)
 
 

@@ -2,11 +2,15 @@
 now and why the others are blocked, objections, the timeline of its audit events, and the process diagram.
 
 Every action is a POST that calls one verb of workflows.verbs and commits once; a refusal shows the verb's
-reason on the page again, with what was typed kept.
+reason on the page again, beside the form that was used (each form posts to its own #fragment, so the page opens
+there), with what was typed kept; a refusal for a stale page says what changed meanwhile, from the trail. A page
+answering a POST (a refusal, a reveal) replaces its address with the case page's (static/case-page.js), so that
+a reload reads the case again rather than posting again.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -15,11 +19,13 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from workflows import rules, verbs
-from workflows.errors import DomainError, Invalid, NotFound
+from workflows.errors import Conflict, DomainError, Invalid, NotFound
+from workflows.inputs import parse_number
 from workflows.models import Account, AuditEvent
 from workflows.reads import standards as living_standards
 from workflows.rules.payments import correction_reasons
-from workflows.states import BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, State, label_of_action
+from workflows.states import (BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, State,
+                              label_of_action)
 from workflows.verbs import goods
 from workflows.vocab import AidKind, ObjectionStatus
 
@@ -29,20 +35,39 @@ from ..requests import safe_next, seen_version
 from ..respond import error_text, perform, status_of
 from . import bp, diagram, documents
 
-# Actions whose button needs what is typed beside it.
-
 # Before its public notice a case may still wait for its household's first home visit (入户调查).
 BEFORE_NOTICE = MAIN_PATH[:MAIN_PATH.index(State.publicized)]
 
 
-def _timeline(case_id: int) -> list[dict[str, Any]]:
-    events = db().scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)).all()
-    return [{"event": e, "label": label_of_action(e.action)} for e in events]
+# Events that look at a case without changing it: not what made a page stale.
+LOOKS = (Action.reveal, Action.download_document)
+# A document as the trail names it (workflows.verbs.documents.label): its kind, its file name, its hash.
+DOCUMENT = re.compile(r"(?P<kind>[^：]+)：(?P<name>.*?)(（SHA-256 [0-9a-f]+）)?", re.S)
 
 
-def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, error: str | None = None,
-            typed: dict[str, str] | None = None, objection_error: str | None = None,
-            receipt_error: str | None = None, account_error: str | None = None, upload_error: str | None = None):
+def _timeline(case_id: int, after: int | None = None) -> list[dict[str, Any]]:
+    """The case's events (when `after` is given: its changes after that sequence of the trail)."""
+    query = select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+    if after is not None:
+        query = query.where(AuditEvent.seq > after, AuditEvent.action.not_in(LOOKS))
+    return [{"event": e, "label": label_of_action(e.action), "document": _document(e)}
+            for e in db().scalars(query)]
+
+
+def _document(event: AuditEvent) -> tuple[str, str] | None:
+    """The kind and file name of the document an event added or removed (the trail keeps the file name as it was
+    stored; the page masks the numbers in it)."""
+    change = (event.changes or {}).get("document")
+    text = next((value for value in reversed(change) if value), None) if isinstance(change, list) else None
+    found = DOCUMENT.fullmatch(text) if isinstance(text, str) else None
+    return (found["kind"], found["name"]) if found else None
+
+
+def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, place: str = "",
+            error: str | None = None, typed: dict[str, str] | None = None, changed: list[dict[str, Any]] | None = None):
+    """The case page. `place` is the id of the form a POST came from (the fragment its action names): the refusal
+    `error` is shown there, and the page opens there; `changed` is what happened to the case since a stale page of
+    it was shown."""
     me, now = actor(), clock().now()
     allowed, blocked = rules.available(db(), case, me, now)
     timeline = _timeline(case.id)
@@ -55,8 +80,10 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
     context = {
         "case": case, "allowed": [BY_TRIGGER[t] for t in allowed],
         "blocked": [(BY_TRIGGER[t], reason) for t, reason in blocked.items()],
-        "revealed": revealed or {}, "may_reveal": rules.may_reveal(me, case), "error": error,
-        "typed": typed or {}, "objection_error": objection_error, "timeline": timeline,
+        "revealed": revealed or {}, "may_reveal": rules.may_reveal(me, case), "place": place, "error": error,
+        "typed": typed or {}, "changed": changed or [], "timeline": timeline,
+        # The last event this page shows: a stale form says what came after it.
+        "seen": timeline[-1]["event"].seq if timeline else 0,
         "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
         "may_edit": drafting, "may_edit_documents": drafting,
         "may_object": me.role in rules.OBJECTORS and not rules.objection_reasons(case, now),
@@ -76,15 +103,28 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         if case.state == State.drafted else [],
         # Goods: the real-name receipt, and its form for the union's people once the district has approved.
         "receipt": goods.receipt_of(db(), case) if case.aid_kind == AidKind.goods else None,
-        "receipt_error": receipt_error,
+        # A page answering a POST: where the case page's own address opens it (static/case-page.js).
+        "answered": request.method == "POST",
     }
     # A returned payment (退票): its account corrected on this page by those who may (rules.payments).
     context["may_correct_account"] = not correction_reasons(case, me)
-    context["account_error"] = account_error
-    context["upload_error"] = upload_error  # an upload over the quota (app.cases.documents)
     context["may_record_receipt"] = (me.role in UNION_ROLES and context["receipt"] is None
                                      and not goods.receipt_reasons(case))
+    if error and place not in _places(case, context):
+        context["place"] = "actions"  # its form is no longer offered (the case moved on): said with the actions
     return render_template("cases/show.html", **context), status
+
+
+def _places(case, context: dict[str, Any]) -> set[str]:
+    """The forms the page shows (the ids their refusals are said at)."""
+    places = {"actions", "claim", "documents", *(f"objection-{o.id}" for o in case.objections)}
+    if context["may_object"]:
+        places.add("new-objection")
+    if context["receipt"] or context["may_record_receipt"]:
+        places.add("receipt")
+    if case.state == State.payment_returned and context["may_correct_account"]:
+        places.add("correct-account")
+    return places
 
 
 def _people(case) -> set[int]:
@@ -94,14 +134,20 @@ def _people(case) -> set[int]:
     return {i for i in ids if i is not None}
 
 
-def _refused(case_id: int, **typed):
-    """After a refusal (rolled back by perform): the case page again, the message where the form was and what was
-    typed kept. `typed` names the page's message for this form (error=... or objection_error=...) and the text."""
-    key, text = next(iter(typed.items()))
-
+def _refused(case_id: int, place: str, typed: dict[str, str] | None = None):
+    """After a refusal (rolled back by perform): the case page again, the message at `place` (the form's id, the
+    fragment its action names) and what was typed kept. A stale page (Conflict: someone changed the case after the
+    page was shown) says what changed, by whom and when, and shows the case as it is now."""
     def page(refusal: DomainError):
         case = verbs.get_case(db(), actor(), case_id)  # a case the person may not see stays a 404
-        return _render(case, status=status_of(refusal), **{key: error_text(refusal)}, typed=text)
+        changed = None
+        message = error_text(refusal)
+        if isinstance(refusal, Conflict):
+            seen = parse_number(request.form.get("seen"))
+            changed = [] if seen is None else _timeline(case_id, after=seen)
+            message = _("该案件在您打开此页之后已有变动，下面是它现在的状态和现在可办理的事项；"
+                        "您填写的内容仍在，请核对后再办理。")
+        return _render(case, status=status_of(refusal), place=place, error=message, typed=typed, changed=changed)
     return page
 
 
@@ -120,7 +166,7 @@ def act(case_id: int):
     version = seen_version(request.form.get("version"))
     case = perform(lambda: verbs.fire(db(), actor(), clock(), case_id, trigger, version, comment=typed["comment"],
                                       payment_reference=typed["payment_reference"] or None),
-                   _refused(case_id, error=typed), passing=(NotFound,))
+                   _refused(case_id, "actions", typed), passing=(NotFound,))
     flash(_("已完成：%(action)s。案件现为「%(state)s」", action=_(BY_TRIGGER[trigger].label),
             state=_(State(case.state).label)), "success")
     if not rules.can_see(actor(), case):  # a district return hands the case back to its union
@@ -134,7 +180,7 @@ def reveal(case_id: int):
     """Show one full number, once, on this page; the reveal is audited."""
     field = request.form.get("field", "")
     value = perform(lambda: verbs.reveal(db(), actor(), clock(), case_id, field))
-    return _render(verbs.get_case(db(), actor(), case_id), revealed={field: value})
+    return _render(verbs.get_case(db(), actor(), case_id), revealed={field: value}, place=field.replace("_", "-"))
 
 
 @bp.post("/<int:case_id>/objections")
@@ -142,7 +188,7 @@ def reveal(case_id: int):
 def record_objection(case_id: int):
     statement = request.form.get("statement", "")
     perform(lambda: verbs.record_objection(db(), actor(), clock(), case_id, statement),
-            _refused(case_id, objection_error={"statement": statement}), passing=(NotFound,))
+            _refused(case_id, "new-objection", {"statement": statement}), passing=(NotFound,))
     flash(_("异议已登记，须由负责人处理后才能录入"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#objections")
 
@@ -156,7 +202,7 @@ def resolve_objection(case_id: int, objection_id: int):
                                             comment)
         if objection.case_id != case_id:
             raise Invalid({"objection": "异议不属于该案件"})
-    perform(resolve, _refused(case_id, objection_error={"resolution": comment}), passing=(NotFound,))
+    perform(resolve, _refused(case_id, f"objection-{objection_id}", {"resolution": comment}), passing=(NotFound,))
     if request.form.get("outcome") == ObjectionStatus.upheld:
         flash(_("异议成立：请退回修改或撤回该案件"), "warning")
     else:
@@ -174,7 +220,7 @@ def record_receipt(case_id: int):
     perform(lambda: verbs.record_receipt(db(), actor(), clock(), uploads(), case_id, typed["handed_by"],
                                          typed["received_by"], typed["received_on"],
                                          (scan.filename or "") if scan else "", content),
-            _refused(case_id, receipt_error=typed), passing=(NotFound,))
+            _refused(case_id, "receipt", typed), passing=(NotFound,))
     flash(_("已登记实物签收"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#receipt")
 
@@ -186,7 +232,7 @@ def correct_account(case_id: int):
     typed = {"bank_account": request.form.get("bank_account", "")}
     version = seen_version(request.form.get("version"))
     perform(lambda: verbs.correct_account(db(), actor(), clock(), case_id, version, typed["bank_account"]),
-            _refused(case_id, account_error=typed), passing=(NotFound,))
+            _refused(case_id, "correct-account", typed), passing=(NotFound,))
     flash(_("已更正银行账号，须由另一位财务人员确认后重新发放"), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#returned")
 
@@ -194,7 +240,7 @@ def correct_account(case_id: int):
 @bp.post("/<int:case_id>/claim")
 @login_required
 def claim(case_id: int):
-    perform(lambda: verbs.claim(db(), actor(), clock(), case_id))
+    perform(lambda: verbs.claim(db(), actor(), clock(), case_id), _refused(case_id, "claim"))
     flash(_("已认领，其他人不会同时办理该案件"), "success")
     return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))
 
@@ -202,6 +248,6 @@ def claim(case_id: int):
 @bp.post("/<int:case_id>/release")
 @login_required
 def release(case_id: int):
-    perform(lambda: verbs.release(db(), actor(), clock(), case_id))
+    perform(lambda: verbs.release(db(), actor(), clock(), case_id), _refused(case_id, "claim"))
     flash(_("已放弃认领"), "success")
     return redirect(safe_next(request.form.get("next"), url_for("cases.show", case_id=case_id)))

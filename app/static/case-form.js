@@ -66,3 +66,127 @@
     }
   });
 }());
+
+
+/* What `document` will need, live: as the cadre types, the form as it stands goes to the server (cases.check_new
+   or cases.check, which save nothing), and the needs list, the marks on the inputs and the account warning are
+   replaced by its answer. The rules are the server's alone: this script only shows what it says. Without the
+   script the same list shows as of the page's last load. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.case-form[data-check]");
+  var live = document.getElementById("needs-live");
+  var box = document.getElementById("document-needs");
+  if (!form || !live || !box || !window.FormData || !window.XMLHttpRequest) {
+    return;
+  }
+  var DELAY = 400; // ms after the last key: one request per pause, not per key
+  var timer = null;
+  var asked = 0; // the number of the last request: an answer to an older one comes too late and is dropped
+
+  function holder(input) {
+    var element = input;
+    while (element && element !== form) {
+      if (element.tagName === "DIV" || element.tagName === "TD" || element.tagName === "FIELDSET") {
+        return element;
+      }
+      element = element.parentNode;
+    }
+    return null;
+  }
+
+  function caption(place) {
+    var i;
+    for (i = 0; i < place.children.length; i += 1) {
+      if (place.children[i].tagName === "LABEL" || place.children[i].tagName === "LEGEND") {
+        return place.children[i];
+      }
+    }
+    return null;
+  }
+
+  function unmark() {
+    var marked = form.querySelectorAll(".still-needed");
+    var marks = form.querySelectorAll(".still-needed-mark");
+    var i;
+    for (i = 0; i < marked.length; i += 1) {
+      marked[i].className = marked[i].className.replace(/\s*\bstill-needed\b/g, "");
+    }
+    for (i = 0; i < marks.length; i += 1) {
+      marks[i].parentNode.removeChild(marks[i]);
+    }
+  }
+
+  function mark(fields) {
+    var i, input, place, label, flag;
+    unmark();
+    for (i = 0; i < fields.length; i += 1) {
+      input = fields[i].id ? document.getElementById(fields[i].id) : null;
+      place = input && (input.tagName === "FIELDSET" ? input : holder(input));
+      if (!place) {
+        continue;
+      }
+      place.className += " still-needed";
+      label = caption(place);
+      if (label) {
+        flag = document.createElement("span");
+        flag.className = "still-needed-mark";
+        flag.appendChild(document.createTextNode(box.getAttribute("data-mark")));
+        label.appendChild(flag);
+      }
+    }
+  }
+
+  function warn(warnings) {
+    var spans = form.querySelectorAll(".field-warning[data-live]");
+    var i, name, text;
+    for (i = 0; i < spans.length; i += 1) {
+      name = spans[i].getAttribute("data-live");
+      text = warnings[name] || "";
+      spans[i].textContent = text;
+      spans[i].hidden = !text;
+    }
+  }
+
+  function show(answer) {
+    live.innerHTML = answer.html; // rendered by the server's template, escaped there
+    mark(answer.fields || []);
+    warn(answer.warnings || {});
+  }
+
+  function ask() {
+    var request = new XMLHttpRequest();
+    var number = asked + 1;
+    asked = number;
+    request.open("POST", form.getAttribute("data-check"));
+    request.setRequestHeader("Accept", "application/json");
+    request.onload = function () {
+      var type = request.getResponseHeader("Content-Type") || "";
+      if (number !== asked || request.status !== 200 || type.indexOf("application/json") !== 0) {
+        return; // signed out, a stale tab, a refusal: the list stays as it was, saving will say why
+      }
+      try {
+        show(JSON.parse(request.responseText));
+      } catch (ignored) {
+        // an answer that is not the list: keep the one shown
+      }
+    };
+    request.send(new FormData(form));
+  }
+
+  function later() {
+    if (timer) {
+      window.clearTimeout(timer);
+    }
+    timer = window.setTimeout(ask, DELAY);
+  }
+
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+  form.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && (target.name === "add_member" || target.name === "remove_member")) {
+      later(); // a row added or removed changes the household (and its ID numbers to fill)
+    }
+  });
+}());

@@ -113,7 +113,7 @@ def digest(engine: Engine) -> str:
 def bad(first_bad: int, problem: str, events: int | None = None) -> audit.Verification:
     """What verification must say: the events before the first bad one were verified, no more."""
     events = first_bad - 1 if events is None else events
-    return audit.Verification(False, events, first_bad, problem, audit.PROBLEMS[problem].format(seq=first_bad))
+    return audit.Verification(False, events, first_bad, problem, audit.PROBLEMS[problem] % {"seq": first_bad})
 
 
 # ---------------------------------------------------------------- the untouched chain
@@ -333,7 +333,7 @@ def test_cli_verify_fails_naming_the_first_bad_event(committed, chain, tmp_path,
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"审计链被破坏：{audit.PROBLEMS[problem].format(seq=first_bad)}（已核验{first_bad - 1}条）",
+        f"审计链被破坏：{audit.PROBLEMS[problem] % dict(seq=first_bad)}（已核验{first_bad - 1}条）",
         f"first_bad={first_bad} problem={problem}",
     ]
 

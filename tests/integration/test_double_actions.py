@@ -73,6 +73,13 @@ def _remove_document(make: Factory) -> Act:
     return lambda s: verbs.remove_document(s, cadre, make.clock, make.uploads, case.id, document)
 
 
+def _delete_draft(make: Factory) -> Act:
+    case = make.draft()
+    make.attach(case)
+    cadre = make.person("cadre", case.union)
+    return lambda s: verbs.delete_draft(s, cadre, make.clock, make.uploads, case.id)
+
+
 def _fire(make: Factory) -> Act:
     case = make.case(State.documented)
     head, version = make.person("head", case.union), case.version
@@ -163,6 +170,7 @@ DOUBLES = {
     "create_campaign": Double(Action.create_campaign, _campaign, says="活动名称已存在"),
     "create_union": Double(Action.create_union, _union, says="工会代码已存在"),
     "remove_document": Double(Action.remove_document, _remove_document),
+    "delete_draft": Double(Action.delete_draft, _delete_draft),
     "fire": Double("approve", _fire),
     "fire_unversioned": Double("approve", _fire_unversioned),
     "set_tariff": Double(Action.set_tariff, _tariff, says="帮扶标准刚刚已由他人设定"),

@@ -20,6 +20,7 @@ from workflows.infra.clock import LOCAL, from_db
 from workflows.inputs import parse_deadline
 from workflows.models import AuditEvent, Case, UnionBudget
 from workflows.states import FORFEIT_REASON, TRANSITIONS, State
+from workflows.verbs.applications import DraftExists
 from workflows.vocab import MEDICAL_DOCUMENTS, REQUIRED_DOCUMENTS, SCHOOL_DOCUMENTS, DocumentKind
 
 from ..factories import PDF, bank_account, case_data, id_number
@@ -296,9 +297,18 @@ def test_a_withdrawn_application_may_be_made_again(session, make):
 
 def test_a_second_application_of_one_household_in_a_campaign_is_refused(session, make):
     number = id_number()
-    first = make.case(State.drafted, applicant=applicant(number))
+    first = make.case(State.documented, applicant=applicant(number))
     with pytest.raises(Refused, match=f"一户在本活动中已有申请（案件#{first.id}）"):
         make.case(State.drafted, applicant=applicant(number))
+
+
+def test_a_second_draft_of_one_household_is_answered_with_the_first(session, make):
+    """Back, then Save again: the draft there is, which its cadre may open, not a second one."""
+    number = id_number()
+    first = make.case(State.drafted, applicant=applicant(number))
+    with pytest.raises(DraftExists) as exists:
+        make.case(State.drafted, applicant=applicant(number))
+    assert exists.value.case_id == first.id and exists.value.rule == "draft_exists"
 
 
 def test_district_approve_still_refuses_a_duplicate(session, make):

@@ -211,6 +211,13 @@ def body(payload: dict | Callable[[Given], dict]) -> Callable[[Given], dict]:
     return lambda given: {"json": payload(given) if callable(payload) else payload}
 
 
+def forgotten(given: Given) -> dict:
+    """No body; the test's own session forgets the draft (and its members), which the request deletes in another:
+    SQLite gives their ids to the rows made next."""
+    given.world.session.expunge(given.case)
+    return {}
+
+
 def fire(trigger: str, **extra: str) -> Callable[[Given], dict]:
     return body(lambda given: {"trigger": trigger, "version": given.case.version, **extra})
 
@@ -294,6 +301,10 @@ ROWS = [
         EDIT),
     Row("PATCH",  "/cases/{case}",                         "entered",        "401 409 404 403 404 403 404 403 404",
         EDIT, "only a draft is edited"),
+    Row("DELETE", "/cases/{case}",                         "drafted+papers", "401 204 404 403 404 404 404 403 404",
+        forgotten, "its drafter deletes a draft never handed in"),
+    Row("DELETE", "/cases/{case}",                         "documented",     "401 409 404 403 404 404 404 403 404",
+        note="a case handed in is withdrawn, never deleted"),
     Row("GET",    "/cases/{case}/history",                 "drafted",        "401 200 404 200 404 404 404 200 404"),
     Row("POST",   "/cases",                                "archive",        "401 201 404 403 403 403 403 403 403",
         APPLY, "applying for an archive of union A"),

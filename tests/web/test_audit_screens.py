@@ -462,3 +462,44 @@ def test_every_screen_also_opens_in_english(world, auditor, seeded):
     for path in every_page(world, seeded):
         assert auditor.get(path).status_code in (200, 400), path
     assert 'lang="en"' in html(auditor.get("/audit/"))
+
+
+# ---------------------------------------------------------------- readable: people by name, fields in words
+
+def test_the_trail_names_people_and_fields_in_words(world, pages):
+    """Who acted is their name (the username stays on hover and on the event page); the accounts a change holds
+    (who documented, who approved) are names, not account ids; and every field has a label, in both languages."""
+    union = world.default_union()
+    cadre, head = world.person("cadre", union), world.person("head", union)
+    cadre.display_name, head.display_name = "周丽华", "马秀梅"
+    case = world.case(State.grassroots_approved, union=union)
+    world.session.commit()
+    auditor = pages.as_(world.account("auditor"))
+
+    listed = html(auditor.get(f"/audit/?case={case.id}"))
+    assert f'title="{head.username}">马秀梅</td>' in listed and f">{head.username}<" not in listed
+    history = html(auditor.get(f"/audit/cases/{case.id}"))
+    assert "<b>资料齐全确认人</b>：（空） → 周丽华" in history and "<b>基层审核人</b>：（空） → 马秀梅" in history
+    assert "账号ID" not in history
+    approve = world.session.scalar(select(func.max(text("seq"))).select_from(text("audit_events"))
+                                   .where(text("action = 'approve'")))
+    event = html(auditor.get(f"/audit/events/{approve}"))
+    assert f"马秀梅 <span class=\"muted\">（用户名 {head.username}，账号ID {head.id}）</span>" in event
+
+    auditor.client.set_cookie("lang", "en")
+    english = html(auditor.get(f"/audit/cases/{case.id}"))
+    assert "<b>Documents confirmed by</b>" in english and "<b>Approved at the union by</b>" in english
+    assert "documented_by_id" not in english and "approved_by_id" not in english
+
+
+def test_every_field_the_verbs_record_has_a_label():
+    """A field the trail cannot name would show its code: every name a verb writes into `changes` has a label."""
+    from pathlib import Path
+
+    from workflows.reads import trail
+    written = set()
+    for path in (Path(__file__).resolve().parents[2] / "workflows").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for call in re.findall(r"changes=(?:audit\.created\()?\{([^}]*)\}", source):
+            written |= set(re.findall(r'"([a-z_]+)":', call))
+    assert written and not sorted(written - set(trail.FIELD_LABELS))

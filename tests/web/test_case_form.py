@@ -354,7 +354,7 @@ BAD_ACCOUNT = "6222020000000000001"  # wrong Luhn digit
 BAD_INPUT = [
     ("aid.amount", "一千五", "应为数字"),
     ("household.annual_income", "2万4", "应为数字"),
-    ("household.members.0.monthly_income", "800元", "应为数字"),
+    ("household.members.0.monthly_income", "八百元", "应为数字"),
     ("aid.amount", "12.345", "最多两位小数"),
     ("applicant.employer", "华" * 101, "太长，最多100个字"),
     ("household.housing", "房" * 201, "太长，最多200个字"),

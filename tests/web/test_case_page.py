@@ -16,7 +16,7 @@ from workflows.actors import CONSOLE
 from workflows.models import AuditEvent, Case, Objection
 from workflows.states import State
 
-from ..factories import id_number
+from ..factories import PDF, bank_account, id_number
 
 
 class Page(HTMLParser):
@@ -41,7 +41,7 @@ class Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            self._form = a.get("action") or ""
+            self._form = (a.get("action") or "").partition("#")[0]  # each form posts to its own #fragment
         elif tag == "button" and self._form.endswith("/act"):
             self._button, self._text = a, []
         elif tag == "p" and a.get("class") == "blocked":
@@ -220,7 +220,7 @@ def test_after_the_deadline_no_form_is_offered_that_would_be_refused(pages, worl
     publicized = world.case(State.publicized)
     world.session.commit()
     client = pages.as_(world.person("cadre", union))
-    offered = ("修改申请", f"/cases/{draft.id}/documents#documents\"", "/remove\"")
+    offered = ("修改申请", f"/cases/{draft.id}/documents#documents\"", "/remove#documents\"")
     page = client.get(f"/cases/{draft.id}").get_data(as_text=True)
     assert all(form in page for form in offered)
     assert "登记异议" in client.get(f"/cases/{publicized.id}").get_data(as_text=True)
@@ -297,28 +297,56 @@ def test_a_refused_comment_stays_in_the_textarea(pages, world, union):
     assert fresh(world, case).state == State.documented and audit_count(world, case) == before
 
 
-def test_a_stale_page_is_refused_and_keeps_what_was_typed(pages, world, union):
+def test_a_stale_page_says_who_changed_the_case_and_when_and_keeps_what_was_typed(pages, world, union, clock):
     case = world.case(State.documented)
     colleague = world.account("head", union)
+    colleague.display_name = "王建华"
     world.session.commit()
-    old_version = case.version
     client = pages.as_(world.person("head", union))
-    # Meanwhile another head of the union approves it: this head's page is out of date.
-    world.fire(case, "approve", colleague)
+    shown = Page(client.get(f"/cases/{case.id}"))  # the page this head keeps open
+    seen = re.search(r'name="seen" value="(\d+)"', shown.text)[1]
+    old_version = case.version
+    # Meanwhile another head of the union approves it (and a reveal, which changes nothing, follows).
+    clock.advance(minutes=20)
+    world.fire(case, "approve", colleague, comment="同意")
+    verbs.reveal(world.session, colleague, clock, case.id, "id_number")
     current = fresh(world, case)
     before = audit_count(world, case), current.version
 
-    response = act(client, case, "return", comment="请补充户口本", version=str(old_version))
+    response = act(client, case, "return", comment="请补充户口本", version=str(old_version), seen=seen)
     page = Page(response)
-    assert response.status_code == 409 and "该案件已被他人修改，请刷新后重试" in page.text
+    assert response.status_code == 409
+    assert "该案件在您打开此页之后已有变动" in page.text and "请刷新" not in page.text
+    # What changed, by whom (their name, not their username) and when, beside the buttons, in view.
+    start = page.text.index('id="stale"')
+    stale = re.sub(r"<(?!/?ul)[^>]+>", "", page.text[start:page.text.index("</ul>", start)])  # as read
+    assert "基层审核通过 → 基层已审核" in stale and "2018-01-08 09:20 · 王建华（基层工会负责人）" in stale
+    assert "同意" in stale and colleague.username not in stale and "查看完整号码" not in stale
+    assert page.text.index('id="stale"') < page.text.index('name="comment"')
+    assert 'role="alert" id="stale"' in page.text
+    # The comment typed is still there; the case shown is the current one, with the actions now possible.
     assert page.textarea["comment"] == "请补充户口本"
     assert (audit_count(world, case), fresh(world, case).version) == before
-    assert fresh(world, case).state == State.grassroots_approved
-    # The page shown again is the current one, with its version: pressing again does what was meant.
     assert '<span class="tag state" id="case-state">基层已审核</span>' in page.text
+    assert page.enabled == ["return", "publicize", "withdraw"]
     assert f'name="version" value="{before[1]}"' in page.text
+    # Pressing again does what was meant.
     assert act(client, current, "return", comment="请补充户口本").status_code == 302
     assert fresh(world, case).state == State.drafted
+
+
+def test_a_stale_page_without_its_trail_mark_still_says_the_case_changed(pages, world, union):
+    case = world.case(State.documented)
+    world.session.commit()
+    client = pages.as_(world.person("head", union))
+    old_version = case.version
+    world.fire(case, "approve", world.account("head", union))
+    world.session.commit()
+
+    response = act(client, case, "return", comment="请补充户口本", version=str(old_version))  # no "seen": an old form
+    page = Page(response)
+    assert response.status_code == 409 and "该案件在您打开此页之后已有变动" in page.text
+    assert page.textarea["comment"] == "请补充户口本" and fresh(world, case).state == State.grassroots_approved
 
 
 def test_finance_is_asked_for_the_payment_reference_and_keeps_it(pages, world, union):
@@ -580,6 +608,28 @@ def test_the_timeline_lists_the_case_events_in_order(pages, world, union, clock)
     assert audit_count(world, other) == 4 and "上传资料" not in page.timeline[9:]
 
 
+def test_the_timeline_names_the_document_and_the_people(pages, world, union):
+    case = world.draft()
+    cadre = world.person("cadre", union)
+    cadre.display_name = "马秀梅"
+    number = case.id_number
+    document = verbs.add_document(world.session, cadre, world.clock, world.uploads, case.id, "household_ids",
+                                  f"身份证{number}.pdf", PDF)
+    verbs.add_document(world.session, cadre, world.clock, world.uploads, case.id, "application", "申请书.pdf", PDF)
+    verbs.remove_document(world.session, cadre, world.clock, world.uploads, case.id, document.id)
+    world.session.commit()
+
+    page = Page(pages.as_(world.person("head", union)).get(f"/cases/{case.id}"))
+    timeline = re.sub(r"<[^>]+>", "", page.text[page.text.index('id="timeline"'):page.text.index("</ol>")])
+    masked = number[:6] + "********" + number[-4:]
+    # Which paper, by its kind and file name (a number in the name masked), and who: a name, not a username.
+    assert f"上传资料：户口本、身份证复印件「身份证{masked}.pdf」" in timeline
+    assert "上传资料：个人救助申请报告「申请书.pdf」" in timeline
+    assert f"删除资料：户口本、身份证复印件「身份证{masked}.pdf」" in timeline
+    assert number not in page.text and "SHA-256" not in timeline
+    assert "马秀梅（基层工会干部）" in timeline and cadre.username not in timeline
+
+
 @pytest.mark.parametrize("state", list(State))
 def test_the_diagram_marks_the_current_state(pages, world, union, state):
     case = world.case(state)
@@ -601,3 +651,126 @@ def test_a_full_number_typed_into_a_comment_is_shown_masked_everywhere(pages, wo
                           (world.person("cadre", union), "/notifications/")):
         page = pages.as_(account).get(path).get_data(as_text=True)
         assert number not in page and masked in page, path
+
+
+# ------------------------------------------------------------------ refusals where the eye is
+
+class Alerts(HTMLParser):
+    """The messages of a page said as alerts, each with the ids of the elements around it; the forms' actions."""
+
+    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "wbr"}
+
+    def __init__(self, response) -> None:
+        super().__init__()
+        self.alerts: dict[str, list[str]] = {}  # text → the ids it is within, outermost first
+        self.actions: list[str] = []
+        self._open: list[tuple[str, str | None]] = []
+        self._alert: tuple[int, list[str]] | None = None
+        self.feed(response.get_data(as_text=True))
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.actions.append(a.get("action") or "")
+        if tag in self.VOID:
+            return
+        self._open.append((tag, a.get("id")))
+        if a.get("role") == "alert" and self._alert is None:
+            self._alert = (len(self._open), [])
+
+    def handle_endtag(self, tag):
+        while self._open:
+            if self._alert and len(self._open) == self._alert[0]:
+                text = "".join(self._alert[1]).strip()
+                self.alerts[text] = [i for _t, i in self._open[:-1] if i]
+                self._alert = None
+            if self._open.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self._alert:
+            self._alert[1].append(data)
+
+
+def _goods_case(world, union):
+    return world.case(State.district_approved, union=union,
+                      aid={"kind": "goods", "goods_items": "大米25公斤", "goods_value": "300", "medical": False})
+
+
+# form → (the case and who uses it, the refused post, its place on the page, what is said there)
+REFUSALS = {
+    "action": (lambda world, union: (world.case(State.documented), world.person("head", union)),
+               lambda case: ("act", {"trigger": "return", "comment": "", "version": str(case.version)}),
+               "actions", "请填写退回修改的理由"),
+    "objection": (lambda world, union: (world.case(State.publicized), world.person("cadre", union)),
+                  lambda case: ("objections", {"statement": " "}), "new-objection", "请填写异议内容"),
+    "resolution": (lambda world, union: (world.case(State.publicized), world.person("head", union)),
+                   lambda case: (f"objections/{case.objections[0].id}", {"outcome": "dismissed", "resolution": ""}),
+                   "objection-{objection}", "请填写处理意见"),
+    "receipt": (lambda world, union: (_goods_case(world, union), world.person("cadre", union)),
+                lambda case: ("receipt", {"handed_by": "周丽华", "received_by": "", "received_on": "2018-01-08"}),
+                "receipt", "请填写签收人"),
+    "account": (lambda world, union: (world.case(State.payment_returned), world.person("cadre", union)),
+                lambda case: ("account", {"bank_account": "6222000000000000001", "version": str(case.version)}),
+                "correct-account", "银行账号校验位错误"),
+    "claim": (lambda world, union: (world.case(State.entered), world.account("reviewer")),
+              lambda case: ("claim", {}), "claim", "认领"),
+    "upload": (lambda world, union: (world.draft(), world.person("cadre", union)),
+               lambda case: ("documents", {"kind": "application"}), "documents", "请选择文件"),
+}
+
+
+@pytest.mark.parametrize("form", REFUSALS)
+def test_a_refusal_is_said_beside_the_form_used_where_the_page_opens(pages, world, union, form):
+    make, post, place, message = REFUSALS[form]
+    case, person = make(world, union)
+    if form == "resolution":
+        verbs.record_objection(world.session, world.person("cadre", union), world.clock, case.id, "反映其另有住房")
+    if form == "claim":  # another reviewer has it
+        verbs.claim(world.session, world.account("reviewer"), world.clock, case.id)
+    world.session.commit()
+    place = place.format(objection=case.objections[0].id if case.objections else "")
+    path, data = post(case)
+    before = audit_count(world, case), fresh(world, case).version
+
+    response = pages.as_(person).post(f"/cases/{case.id}/{path}", data)
+    page = Alerts(response)
+    assert response.status_code in (400, 409)
+    [(said, around)] = page.alerts.items()
+    assert message in said and place in around, (said, around)
+    # The form posts to its place (the page opens there), and the page takes the case page's address at it.
+    assert any(action == f"/cases/{case.id}/{path}#{place}" for action in page.actions), page.actions
+    assert f'data-address="/cases/{case.id}#{place}"' in response.get_data(as_text=True)
+    assert (audit_count(world, case), fresh(world, case).version) == before
+
+
+def test_an_objection_resolved_meanwhile_is_said_at_the_objection(pages, world, union):
+    case = world.case(State.publicized)
+    objection = verbs.record_objection(world.session, world.person("cadre", union), world.clock, case.id, "另有住房")
+    world.session.commit()
+    client = pages.as_(world.person("head", union))
+    client.post(f"/cases/{case.id}/objections/{objection.id}", {"outcome": "dismissed", "resolution": "不属实"})
+    # A second tab still showing the form.
+    response = client.post(f"/cases/{case.id}/objections/{objection.id}", {"outcome": "upheld", "resolution": "属实"})
+    [(said, around)] = Alerts(response).alerts.items()
+    assert response.status_code == 409 and "该异议已经处理过了" in said and f"objection-{objection.id}" in around
+
+
+def test_a_refusal_whose_form_is_gone_is_said_with_the_actions(pages, world, union):
+    """A returned payment corrected and reissued meanwhile: the correction form of an old tab is no longer on the
+    page; its refusal is said with the actions, at the top of the page."""
+    case = world.case(State.payment_returned)
+    cadre = world.person("cadre", union)
+    world.session.commit()
+    client = pages.as_(cadre)
+    old_version = case.version
+    verbs.correct_account(world.session, cadre, world.clock, case.id, case.version, bank_account())
+    world.fire(case, "reissue", world.person("finance"))
+    world.session.commit()
+
+    response = client.post(f"/cases/{case.id}/account", {"bank_account": bank_account(), "version": str(old_version)})
+    page = Alerts(response)
+    [(said, around)] = page.alerts.items()
+    assert response.status_code == 409 and "actions" in around and "只有退票待处理的案件可以更正银行账号" in said
+    assert 'id="correct-account"' not in response.get_data(as_text=True)
+    assert f'data-address="/cases/{case.id}#actions"' in response.get_data(as_text=True)

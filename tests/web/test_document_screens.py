@@ -99,7 +99,7 @@ def test_the_partial_marks_each_document_and_offers_upload_and_removal_to_those_
     assert page.count("✗ 缺少") == 6 and page.count("✓ 已上传") == 1
     assert "个人救助申请报告" in page and "困难职工档案（加盖基层工会章）" in page
     assert f'href="/cases/documents/{document.id}"' in page and "application.pdf" in page
-    assert f'action="/cases/{case.id}/documents/{document.id}/remove"' in page
+    assert f'action="/cases/{case.id}/documents/{document.id}/remove#documents"' in page
     assert f'action="/cases/{case.id}/documents#documents"' in page and 'enctype="multipart/form-data"' in page
     assert '<option value="hospital_settlements">近两年住院结算单</option>' in page
     assert 'name="csrf_token"' in page
@@ -229,7 +229,11 @@ def test_removal_refused_changes_nothing(pages, world, case, cadre):
     before = snapshot(world)
 
     refused = client.post(f"/cases/{documented.id}/documents/{documented.documents[0].id}/remove")
-    assert refused.status_code == 302 and any("只有已起草的案件可以删除资料" in m for m in flashes(client))
+    # Said beside the documents, where the page opens (the form posts to #documents), in the case page.
+    page = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 409 and 'id="documents"' in page
+    found = re.search(r'<p class="flash error" role="alert" id="upload-error">删除失败：([^<]*)</p>', page)
+    assert found and "只有已起草的案件可以删除资料" in found[1]
     assert stranger.post(f"/cases/{case.id}/documents/{case.documents[0].id}/remove").status_code == 404
     # a document of another case named under this one
     assert client.post(f"/cases/{case.id}/documents/{documented.documents[0].id}/remove").status_code == 404

@@ -372,7 +372,7 @@ def test_full_width_numbers_are_the_same_ascii_number_to_the_rules(pages, api, w
     before = snapshot(world)
     again = api.call("POST", "/cases", cadre, json=case_data(applicant={"name": "王五", "id_number": "１１０１０５"
                                                                         " １９４９１２３１ ００２ｘ"}) | {"campaign": campaign.id})
-    assert again.status_code == 409 and "已有申请" in again.json["message"]
+    assert again.status_code == 409 and "已有草稿" in again.json["message"]
     assert snapshot(world) == before
 
 

@@ -34,6 +34,9 @@ TABLE = {
     "cases.new":                 ("GET", "/cases/new", {},                          "302 200 403 200 403 403 403 403 403"),
     "cases.show":                ("GET", "/cases/{E}", {},                          "302 200 200 404 404 200 404 200 403"),
     "cases.edit":                ("GET", "/cases/{D}/edit", {},                     "302 200 403 404 404 404 404 403 403"),
+    # What `document` will need of the form as typed (saves nothing): whoever may fill in the form.
+    "cases.check_new":           ("POST", "/cases/new/check", {},                   "302 200 403 200 403 403 403 403 403"),
+    "cases.check":               ("POST", "/cases/{D}/check", {},                   "302 200 403 404 404 404 404 403 403"),
     "cases.act":                 ("POST", "/cases/{E}/act",
                                   {"trigger": "district_approve", "version": "999"}, "302 409 409 404 404 409 404 409 403"),
     "cases.reveal":              ("POST", "/cases/{E}/reveal", {"field": "id_number"}, "302 200 200 404 404 200 404 403 403"),
@@ -51,6 +54,8 @@ TABLE = {
     "cases.upload":              ("POST", "/cases/{D}/documents", {"kind": "application"},
                                                                                     "302 400 403 404 404 404 404 403 403"),
     "cases.remove_document":     ("POST", "/cases/{D}/documents/{doc}/remove", {},  "302 302 403 404 404 404 404 403 403"),
+    # A stale version on purpose: the drafter is refused (409, the case page again), the draft stays for the others.
+    "cases.delete_draft":        ("POST", "/cases/{D}/delete", {"version": "999"},   "302 409 403 404 404 404 404 403 403"),
     "cases.download":            ("GET", "/cases/documents/{doc}", {},              "302 200 200 404 404 404 404 403 403"),
     "archives.index":            ("GET", "/archives/", {},                          "302 200 200 200 200 200 403 200 403"),
     "archives.show":             ("GET", "/archives/{R}", {},                       "302 200 200 404 404 200 403 200 403"),

@@ -78,8 +78,8 @@ def test_the_form_asks_for_the_figures_and_stores_them(pages, world, campaign, u
 
     # the district sees them beside who has handed in, and the statistics table counts them
     page = pages.as_(world.person("reviewer")).get(f"/summaries/?campaign={campaign.id}").get_data(as_text=True)
-    assert '<td class="num" data-fund="upper">12,000.00</td>' in page
-    assert '<td class="num" data-fund="government">—</td>' in page
+    assert re.search(r'<td class="num" data-fund="upper"[^>]*>12,000.00</td>', page)
+    assert re.search(r'<td class="num" data-fund="government"[^>]*>—</td>', page)
     world.session.expire_all()
     sources = reports.statistics(world.session, campaign.id)["helped"]["sources"]
     assert sources["upper"] == {"yuan": "12000.00", "wan": "1.20"} and sources["donations"]["yuan"] == "1000.25"
@@ -87,7 +87,7 @@ def test_the_form_asks_for_the_figures_and_stores_them(pages, world, campaign, u
 
 @pytest.mark.parametrize("given, message", [
     ("-1", "应为不小于0、最多两位小数的金额（元）"), ("12.345", "应为不小于0、最多两位小数的金额（元）"),
-    ("一万", "应为金额（元）"), ("1e12", "应为不小于0、最多两位小数的金额（元）"), ("NaN", "应为不小于0、最多两位小数的金额（元）"),
+    ("一万", "应为金额（元）"), ("1e12", "应为金额（元）"), ("NaN", "应为金额（元）"),
 ])
 def test_a_bad_figure_is_told_beside_it_and_nothing_is_stored(pages, world, campaign, union, cadre, given, message):
     client = pages.as_(cadre)

@@ -244,8 +244,8 @@ def test_the_overview_lists_every_grassroots_union_with_what_it_handed_in(pages,
         assert response.status_code == 200
         shown = page_text(response)
         assert f"已提交 {len(handed)} 个，未提交 {len(grassroots) - len(handed)} 个" in shown
-        body = shown[shown.index('<table id="summary-status">'):]
-        listed = re.findall(r"<tr class=\"[^\"]*\">\s*<td>([^<]+)</td><td>([^<]+)</td>\s*<td>(.*?)</td>", body, re.S)
+        body = shown[shown.index('<table id="summary-status"'):]
+        listed = re.findall(r"<tr class=\"[^\"]*\">\s*<td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td>\s*<td[^>]*>(.*?)</td>", body, re.S)
         assert [(code, name) for code, name, _state in listed] == [(u.code, u.name) for u in grassroots]
         assert [("已提交" in state) for _c, _n, state in listed] == [u.id in handed for u in grassroots]
         assert federation.name not in body and world.district().name not in body

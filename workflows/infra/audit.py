@@ -26,6 +26,7 @@ from workflows.infra.clock import UTC, to_db
 from workflows.inputs import parse_number
 from workflows.models import AuditEvent, AuditHead
 from workflows.money import plain
+from workflows.texts import N_, Text
 
 GENESIS = "0" * 64
 # The writes of `append`, built once. They are Core statements on the tables: the same SQL the ORM would send, at
@@ -178,16 +179,16 @@ class Verification:
 
 
 PROBLEMS = {
-    "changed": "第{seq}号事件的内容被修改",
-    "removed": "第{seq}号事件被删除",
-    "inserted": "第{seq}号事件是后来插入的",
-    "moved": "第{seq}号事件被移动了位置",
-    "truncated": "审计链从第{seq}号事件起被截断",  # {seq} is the first event missing
+    "changed": N_("第%(seq)s号事件的内容被修改"),
+    "removed": N_("第%(seq)s号事件被删除"),
+    "inserted": N_("第%(seq)s号事件是后来插入的"),
+    "moved": N_("第%(seq)s号事件被移动了位置"),
+    "truncated": N_("审计链从第%(seq)s号事件起被截断"),  # %(seq)s is the first event missing
 }
 
 
 def _bad(events: int, seq: int, problem: str) -> Verification:
-    return Verification(False, events, seq, problem, PROBLEMS[problem].format(seq=seq))
+    return Verification(False, events, seq, problem, Text(PROBLEMS[problem], seq=seq))
 
 
 def digest(session: Session) -> str:
@@ -200,7 +201,7 @@ def parse_digest(text: str) -> tuple[int, str]:
     seq, _, head = text.strip().partition(":")
     number = parse_number(seq, digits=18)
     if number is None or len(head) != 64:
-        raise ValueError("摘要格式应为 序号:哈希值")
+        raise ValueError(N_("摘要格式应为 序号:哈希值"))
     return number, head.lower()
 
 

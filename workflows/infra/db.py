@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.errors import Conflict, DomainError
+from workflows.texts import N_
 
 log = logging.getLogger(__name__)
 
 # The SQLSTATEs of a write another transaction made impossible meanwhile: a unique key taken, a referenced row
 # removed (or one referring to it added), and PostgreSQL's serialization failures and deadlocks.
 LOST_RACE = {"23505", "23503", "40001", "40P01"}
-RACE_MESSAGE = "操作未能完成：有人同时进行了相同或相冲突的操作，请刷新页面查看最新情况后再试"
+RACE_MESSAGE = N_("操作未能完成：有人同时进行了相同或相冲突的操作，请刷新页面查看最新情况后再试")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from workflows.errors import DomainError, Invalid
 from workflows.identity import mask_numbers
+from workflows.texts import N_
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -31,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a case's documents may be (the default), and a union's summary: the statistics workbook too.
 DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 SUMMARY_TYPES = (*DOCUMENT_TYPES, XLSX)
-TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", XLSX: "Excel（.xlsx）"}
+TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", XLSX: N_("Excel（.xlsx）")}
 # The extensions a file of each type may have; the first one is added to a name that has none of them.
 EXTENSIONS = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), XLSX: (".xlsx",)}
 # An .xlsx is a ZIP whose [Content_Types].xml names a workbook without macros; that part is read only when small.
@@ -75,9 +76,9 @@ def clean_filename(name: str) -> str:
     """The name the user gave, refused if it tries to name a path (it is only ever shown, never used on disk)."""
     name = (name or "").strip()
     if not name:
-        raise Invalid({"file": "请选择文件"})
+        raise Invalid({"file": N_("请选择文件")})
     if "/" in name or "\\" in name or ".." in name or any(ord(c) < 32 for c in name) or len(name) > 255:
-        raise Invalid({"file": "文件名不能包含路径或特殊字符"})
+        raise Invalid({"file": N_("文件名不能包含路径或特殊字符")})
     return mask_numbers(name)  # a scan named after its ID number is kept, and shown, by the mask
 
 
@@ -138,13 +139,13 @@ class Uploads:
     def check(self, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES) -> str:
         """The type of `content` judged by its content, if it is one of `allowed` (a case's documents by default)."""
         if len(content) > self.max_bytes:
-            raise TooLarge(f"文件太大，不能超过{self.max_bytes // (1024 * 1024)}MB")
+            raise TooLarge(N_("文件太大，不能超过%(mb)sMB", mb=self.max_bytes // (1024 * 1024)))
         if not content:
-            raise Invalid({"file": "文件是空的"})
+            raise Invalid({"file": N_("文件是空的")})
         content_type = sniff(content)
         if content_type not in allowed:
             names = [TYPE_NAMES[t] for t in allowed]
-            raise UnsupportedType(f"只能上传{'、'.join(names[:-1])}或{names[-1]}文件（按文件内容判断）")
+            raise UnsupportedType(N_("只能上传%(names)s或%(last)s文件（按文件内容判断）", names=list(names[:-1]), last=names[-1]))
         return content_type
 
     def problems(self, name: str | None, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES,

@@ -31,6 +31,7 @@ from workflows.models import Account, AuditEvent, Campaign, Case, Member, Object
 from workflows.money import yuan
 from workflows.rules import DISTRICT_READERS, campaign_year, require_role
 from workflows.states import DISTRICT, Action, Trigger, label_of_action
+from workflows.texts import N_, Verbatim
 from workflows.vocab import ObjectionStatus
 
 READERS = DISTRICT_READERS
@@ -115,12 +116,12 @@ def shared_ids(session: Session, campaign_ids: list[int]) -> list[Finding]:
                            .order_by(holders.c.masked, holders.c.number, holders.c.case_id)).all()
     found: dict[str, Finding] = {}
     for number, masked, case_id, held_as in rows:
-        finding = found.setdefault(number, Finding("shared_id", f"身份证号码 {masked}", "", []))
+        finding = found.setdefault(number, Finding("shared_id", N_("身份证号码 %(number)s", number=masked), "", []))
         if case_id not in finding.notes:
             finding.case_ids.append(case_id)
         finding.notes[case_id] = "、".join(filter(None, [finding.notes.get(case_id), held_as]))
     for finding in found.values():
-        finding.detail = f"同一身份证号码出现在{len(finding.case_ids)}个案件中"
+        finding.detail = N_("同一身份证号码出现在%(count)s个案件中", count=len(finding.case_ids))
     return list(found.values())
 
 
@@ -135,12 +136,13 @@ def shared_accounts(session: Session, campaign_ids: list[int]) -> list[Finding]:
     found: dict[str, Finding] = {}
     people: dict[str, set[str]] = defaultdict(set)
     for account, masked, case_id, number in rows:
-        finding = found.setdefault(account, Finding("shared_account", f"银行账号 {masked}", "", []))
+        finding = found.setdefault(account, Finding("shared_account", N_("银行账号 %(number)s", number=masked), "",
+                                                    []))
         finding.case_ids.append(case_id)
         if number:
             people[account].add(number)
     for account, finding in found.items():
-        finding.detail = f"同一银行账号由{len(people[account])}名不同的申请人（身份证号码不同）使用"
+        finding.detail = N_("同一银行账号由%(count)s名不同的申请人（身份证号码不同）使用", count=len(people[account]))
     return list(found.values())
 
 
@@ -176,8 +178,9 @@ def handled(session: Session, campaign_ids: list[int]) -> list[Finding]:
         _, _, actions = found.setdefault((case_id, seq), (display_name or username, action, []))
         if label_of_action(before) not in actions:
             actions.append(label_of_action(before))
-    findings = [Finding("handled", f"{who}：{'、'.join(actions)}，后又{label_of_action(action)}",
-                        f"{label_of_action(action)}的人先前经办过该案件", [case_id])
+    findings = [Finding("handled", N_("%(who)s：%(actions)s，后又%(action)s", who=Verbatim(who), actions=actions,
+                                      action=label_of_action(action)),
+                        N_("%(action)s的人先前经办过该案件", action=label_of_action(action)), [case_id])
                 for (case_id, _), (who, action, actions) in found.items()]
     objections = session.execute(
         select(Objection.case_id, Account.display_name, Account.username)
@@ -185,8 +188,8 @@ def handled(session: Session, campaign_ids: list[int]) -> list[Finding]:
         .where(*scope, Objection.status == ObjectionStatus.dismissed,
                Objection.recorded_by_id == Objection.resolved_by_id)
         .order_by(Objection.case_id, Objection.id)).all()
-    findings += [Finding("handled", f"{display_name or username}：登记异议，后又自行认定异议不成立",
-                         "异议由登记人本人处理", [case_id]) for case_id, display_name, username in objections]
+    findings += [Finding("handled", N_("%(who)s：登记异议，后又自行认定异议不成立", who=Verbatim(display_name or username)),
+                         N_("异议由登记人本人处理"), [case_id]) for case_id, display_name, username in objections]
     return sorted(findings, key=lambda f: f.case_ids[0])
 
 
@@ -201,9 +204,10 @@ def caps(session: Session, campaign_ids: list[int]) -> list[Finding]:
         .order_by(Case.id)).all()
     for case_id, amount, cap in payments:
         amount, cap = Decimal(amount), Decimal(cap)
-        over = "超过" if amount > cap else "接近"
-        findings.append(Finding("cap_payment", f"单次帮扶金额{over}上限",
-                                f"帮扶金额{yuan(amount)}元，单次上限{yuan(cap)}元（{_percent(amount, cap)}）",
+        title = N_("单次帮扶金额超过上限") if amount > cap else N_("单次帮扶金额接近上限")
+        findings.append(Finding("cap_payment", title,
+                                N_("帮扶金额%(amount)s元，单次上限%(cap)s元（%(percent)s）", amount=yuan(amount),
+                                   cap=yuan(cap), percent=_percent(amount, cap)),
                                 [case_id]))
     total, cap = func.sum(Case.aid_amount), func.min(Campaign.cap_per_year)
     people = select(Case.id_digest, total.label("total"), cap.label("cap")) \
@@ -216,10 +220,11 @@ def caps(session: Session, campaign_ids: list[int]) -> list[Finding]:
     year: dict[str, Finding] = {}
     for number, masked, amount, cap, case_id in rows:
         amount, cap = Decimal(amount), Decimal(cap)
-        over = "超过" if amount > cap else "接近"
+        title = N_("%(number)s 年度帮扶金额超过上限", number=masked) if amount > cap else \
+            N_("%(number)s 年度帮扶金额接近上限", number=masked)
         finding = year.setdefault(number, Finding(
-            "cap_year", f"{masked} 年度帮扶金额{over}上限",
-            f"本年合计{yuan(amount)}元，年度上限{yuan(cap)}元（{_percent(amount, cap)}）", []))
+            "cap_year", title, N_("本年合计%(amount)s元，年度上限%(cap)s元（%(percent)s）", amount=yuan(amount),
+                                  cap=yuan(cap), percent=_percent(amount, cap)), []))
         finding.case_ids.append(case_id)
     return findings + list(year.values())
 
@@ -248,7 +253,7 @@ def _refs(session: Session, ids: set[int]) -> dict[int, CaseRef]:
 def report(session: Session, actor: Actor, year: int | None = None, today: dt.date | None = None) -> Report:
     """Every view for one year, with the cases of each finding. Without a known year: the year of the latest
     campaign already started on `today` (one set up in advance for next winter has no cases yet)."""
-    require_role(actor, READERS, "查看风险核查")
+    require_role(actor, READERS, N_("查看风险核查"))
     by_year = years(session)
     if not by_year:
         return Report(None, [])

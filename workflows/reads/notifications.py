@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from workflows.actors import Actor
 from workflows.errors import NotFound
 from workflows.models import Notification
+from workflows.texts import N_
 
 
 @dataclass(frozen=True)
@@ -43,5 +44,5 @@ def mine(session: Session, actor: Actor, notification_id: int) -> Notification:
     """One of the person's own notifications; anyone else's is not found."""
     notification = session.get(Notification, notification_id)
     if notification is None or notification.account_id != actor.id:
-        raise NotFound("找不到该通知")
+        raise NotFound(N_("找不到该通知"))
     return notification

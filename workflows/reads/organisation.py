@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflows.errors import NotFound
 from workflows.models import Account, Union
+from workflows.texts import N_
 from workflows.vocab import UnionKind
 
 
@@ -50,7 +51,7 @@ def grassroots_unions(session: Session) -> list[Union]:
 def account(session: Session, account_id: int) -> Account:
     found = session.get(Account, account_id)
     if found is None:
-        raise NotFound("找不到该账号")
+        raise NotFound(N_("找不到该账号"))
     return found
 
 

@@ -17,6 +17,7 @@ from workflows.infra.clock import from_db, local_date
 from workflows.models import Account, Campaign, Case, PaymentBatch, PaymentLine, Union
 from workflows.rules.payments import WAITING
 from workflows.states import Role, State, Trigger
+from workflows.texts import N_
 
 PENDING, PAID = State.district_approved, State.disbursed
 
@@ -72,7 +73,7 @@ def _where(actor: Actor, filters: BatchFilters, now: dt.datetime) -> list:
 
 def batch(session: Session, actor: Actor, now: dt.datetime, filters: BatchFilters | None = None) -> Batch:
     """The cases finance pays, filtered by campaign and union, with totals: three queries at most."""
-    rules.require_role(actor, (Role.finance,), "查看发放批次")
+    rules.require_role(actor, (Role.finance,), N_("查看发放批次"))
     filters = filters or BatchFilters()
     state = filters.state if filters.state in (PENDING, PAID) else PENDING
     where = _where(actor, filters, now)
@@ -115,8 +116,8 @@ class BatchSummary:
     def stage(self) -> str:
         """Where the batch stands, in a cadre's words."""
         if self.batch.result_at is not None:
-            return "已导入银行回单" if not self.statuses.get(WAITING) else "部分回单已导入"
-        return "已记录发放，待银行回单" if self.batch.sent_at is not None else "待发放"
+            return N_("已导入银行回单") if not self.statuses.get(WAITING) else N_("部分回单已导入")
+        return N_("已记录发放，待银行回单") if self.batch.sent_at is not None else N_("待发放")
 
 
 def _summaries(session: Session, where: list) -> list[BatchSummary]:
@@ -137,7 +138,7 @@ def _summaries(session: Session, where: list) -> list[BatchSummary]:
 
 def batches(session: Session, actor: Actor) -> list[BatchSummary]:
     """Every batch, the newest first, with its count, total and the lines by status: finance only."""
-    rules.require_role(actor, (Role.finance,), "查看发放批次")
+    rules.require_role(actor, (Role.finance,), N_("查看发放批次"))
     return _summaries(session, [])
 
 
@@ -148,10 +149,10 @@ class BatchDetail:
 
 
 def batch_detail(session: Session, actor: Actor, batch_id: int) -> BatchDetail:
-    rules.require_role(actor, (Role.finance,), "查看发放批次")
+    rules.require_role(actor, (Role.finance,), N_("查看发放批次"))
     found = _summaries(session, [PaymentBatch.id == batch_id])
     if not found:
-        raise NotFound("找不到该发放批次")
+        raise NotFound(N_("找不到该发放批次"))
     lines = session.scalars(select(PaymentLine).where(PaymentLine.batch_id == batch_id)
                             .options(joinedload(PaymentLine.case).joinedload(Case.union))
                             .order_by(PaymentLine.id)).all()
@@ -161,7 +162,7 @@ def batch_detail(session: Session, actor: Actor, batch_id: int) -> BatchDetail:
 def batchable(session: Session, actor: Actor, now: dt.datetime, campaign: int | None = None) -> list[Case]:
     """The cases finance may put in a new batch: to be paid by this officer, with an account, in no batch waiting
     to be sent (verbs.create_batch checks the same)."""
-    rules.require_role(actor, (Role.finance,), "新建发放批次")
+    rules.require_role(actor, (Role.finance,), N_("新建发放批次"))
     queued = select(PaymentLine.case_id).join(PaymentBatch).where(PaymentBatch.sent_at.is_(None))
     where = [Case.visible_to(actor), _to_pay(actor, now), Case.bank_account.is_not(None), Case.id.not_in(queued)]
     if campaign:
@@ -183,7 +184,7 @@ class Returned:
 def returned(session: Session, actor: Actor, now: dt.datetime) -> list[Returned]:
     """退票: the cases whose payment the bank returned, the oldest first, with their age and whether the account
     was corrected."""
-    rules.require_role(actor, (Role.finance,), "查看退票")
+    rules.require_role(actor, (Role.finance,), N_("查看退票"))
     cases = session.scalars(select(Case).where(Case.visible_to(actor), Case.state == State.payment_returned)
                             .options(joinedload(Case.union), joinedload(Case.campaign))
                             .order_by(Case.returned_at, Case.id)).all()

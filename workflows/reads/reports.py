@@ -16,6 +16,7 @@ from workflows.models import AuditEvent, Campaign, Case, Member, Summary, Union,
 from workflows.money import plain
 from workflows.rules.caps import budget_column
 from workflows.states import COMMITTED, GRASSROOTS, LIVE, RETURNED, TRANSITIONS, UNION_ROLES, Role, State
+from workflows.texts import N_
 from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup
 
 # A draft may not have its worker group, category or aid kind yet: counted under this key so that every
@@ -48,15 +49,15 @@ def scope(session: Session, actor: Actor, campaign_id: int, union_code: str | No
     only (another one is not found); the district's roles see any union, or the whole district."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     if actor.role in UNION_ROLES:
         own = session.get(Union, actor.union_id)
         if union_code and union_code != own.code:
-            raise NotFound("找不到该工会")
+            raise NotFound(N_("找不到该工会"))
         return campaign, own
     union = session.scalar(select(Union).where(Union.code == union_code)) if union_code else None
     if union_code and union is None:
-        raise NotFound("找不到该工会")
+        raise NotFound(N_("找不到该工会"))
     return campaign, union
 
 

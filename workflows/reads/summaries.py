@@ -12,6 +12,7 @@ from workflows.errors import Forbidden, NotFound, Reason
 from workflows.models import Account, Summary, Union
 from workflows.rules import DISTRICT_READERS
 from workflows.states import UNION_ROLES
+from workflows.texts import N_
 from workflows.vocab import UnionKind
 
 
@@ -48,7 +49,7 @@ def may_read(actor: Actor, summary: Summary) -> bool:
 def require_overview(actor: Actor) -> None:
     """The district's table of who has handed in: reviewers and auditors."""
     if actor.role not in DISTRICT_READERS:
-        raise Forbidden(Reason("role", "只有帮扶中心审核员和审计可以查看各工会的活动总结提交情况"))
+        raise Forbidden(Reason("role", N_("只有帮扶中心审核员和审计可以查看各工会的活动总结提交情况")))
 
 
 def file_for_download(session: Session, actor: Actor, summary_id: int) -> Summary:
@@ -56,9 +57,9 @@ def file_for_download(session: Session, actor: Actor, summary_id: int) -> Summar
     people are told it does not exist; roles that never read summaries are told they may not."""
     summary = session.get(Summary, summary_id)
     if summary is None or (actor.role in UNION_ROLES and actor.union_id != summary.union_id):
-        raise NotFound("找不到该活动总结")
+        raise NotFound(N_("找不到该活动总结"))
     if not may_read(actor, summary):
-        raise Forbidden(Reason("role", "只有本工会人员、帮扶中心审核员和审计可以下载活动总结"))
+        raise Forbidden(Reason("role", N_("只有本工会人员、帮扶中心审核员和审计可以下载活动总结")))
     if not summary.file_id:
-        raise NotFound("该活动总结没有附件")
+        raise NotFound(N_("该活动总结没有附件"))
     return summary

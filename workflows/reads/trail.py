@@ -25,8 +25,9 @@ from workflows.identity import mask_numbers
 from workflows.infra.audit import HASHED_FIELDS, event_hash
 from workflows.infra.clock import LOCAL, to_db
 from workflows.inputs import parse_number
-from workflows.models import AuditEvent, Campaign, Case, Union
+from workflows.models import Account, AuditEvent, Campaign, Case, Union
 from workflows.states import TRIGGERS, Action, Role, State, label_of_action
+from workflows.texts import N_
 from workflows.vocab import (
     OLD_CAUSES,
     AidKind,
@@ -66,8 +67,8 @@ FIELD_LABELS = {
     "members": "家庭成员", "state": "状态", "document": "资料", "objection": "异议", "revealed": "查看的号码",
     "file_number": "档案编号", "entered_at": "录入时间", "payment_reference": "付款凭证号",
     "disbursed_at": "发放时间", "publicized_at": "公示开始", "notice_closes_at": "公示结束",
-    "claimed_by_id": "认领人", "documented_by_id": "资料齐全确认人（账号ID）",
-    "approved_by_id": "基层审核人（账号ID）", "code": "代码", "name": "名称", "kind": "类别", "parent": "上级工会",
+    "claimed_by_id": "认领人", "documented_by_id": "资料齐全确认人", "approved_by_id": "基层审核人",
+    "account_corrected_by_id": "更正账号的人", "code": "代码", "name": "名称", "kind": "类别", "parent": "上级工会",
     "username": "用户名", "role": "角色", "union": "工会", "display_name": "姓名", "email": "电子邮箱",
     "active": "启用", "sessions_ended": "结束的登录会话", "campaign": "活动", "text": "总结内容", "file": "附件",
     "starts_on": "开始日期", "ends_on": "结束日期", "deadline": "报送截止", "report_deadline": "总结截止",
@@ -89,7 +90,18 @@ FIELD_LABELS = {
     "area_code": "地区代码", "monthly": "低保标准（元/人·月）", "review": "复核结果", "proposed_reason": "建议注销原因",
     "seed": "随机种子", "rate": "抽查比例", "population": "在档户数", "drawn": "抽取户数", "spot_check": "抽查结果",
     "population_sha256": "在档名单摘要（SHA-256）", "drawn_sha256": "抽取名单摘要（SHA-256）",
+    "reviewed_at": "复核时间", "key": "号码加密密钥",
+    # Goods, payments and their batches, the bank's results.
+    "amount": "金额（元）", "goods_items": "实物名称及数量", "goods_value": "物资折款（元）",
+    "goods_in_budget": "物资折款计入预算", "handed_by": "发放人", "received_by": "签收人", "received_on": "签收日期",
+    "batch": "发放批次", "format": "文件格式", "count": "笔数", "total": "合计（元）", "paid": "成功笔数",
+    "returned": "退票笔数", "returned_at": "退票时间", "return_reason": "退票原因",
+    # The public notice's posting and the campaign summary's sources of money.
+    "place": "张贴地点", "posted_on": "张贴日期", "fund_upper": "上级工会拨付（元）", "fund_own": "本级工会（元）",
+    "fund_government": "党政支持（元）", "fund_society": "社会募集（元）", "fund_donations": "职工捐款（元）",
 }
+# Fields whose values are accounts (their ids, as stored): shown by the person's name.
+ACCOUNT_FIELDS = {"claimed_by_id", "documented_by_id", "approved_by_id", "account_corrected_by_id"}
 
 
 class _Shown:
@@ -122,7 +134,7 @@ _CODES = {"state": State, "worker_group": WorkerGroup, "category": Category, "pr
 _YES_NO = {"True": "是", "False": "否", "true": "是", "false": "否"}
 # Moments, kept as UTC text in the changes: shown in Beijing time like every other time on the screens.
 _MOMENTS = {"entered_at", "publicized_at", "notice_closes_at", "disbursed_at", "deadline", "report_deadline",
-            "reactivated_at"}
+            "reactivated_at", "returned_at", "reviewed_at"}
 
 
 def field_label(name: str) -> str:
@@ -139,7 +151,7 @@ def _value(name: str, value: Any) -> str | None:
         return label_of(_CODES[name], text)
     if name == "revealed":
         return field_label(text)
-    if name in ("medical", "active"):
+    if name in ("medical", "active", "goods_in_budget"):
         return _YES_NO.get(text, text)
     if name in _MOMENTS:
         return _local_time(text)
@@ -201,6 +213,12 @@ class Entry:
     applicant: str | None = None
     union: str | None = None
     campaign: str | None = None
+    actor_name: str | None = None   # the acting account's display name (`actor` is its username, as stored)
+
+    @property
+    def who(self) -> str:
+        """Who acted, as people know them: the display name, else the username (the system, an unknown name)."""
+        return self.actor_name or self.actor
 
     @property
     def revealed_field(self) -> str | None:
@@ -222,6 +240,26 @@ def entry(event: AuditEvent, applicant: str | None = None, union: str | None = N
                  comment=mask_numbers(event.comment), changes=changes_of(event.changes),
                  recorded=mask_numbers(event.changes), prev_hash=event.prev_hash, hash=event.hash,
                  intact=event_hash(fields) == event.hash, applicant=applicant, union=union, campaign=campaign)
+
+
+def named(session: Session, entries: list[Entry]) -> list[Entry]:
+    """The entries with the names of the people in them: who acted, and the accounts a change holds (stored as
+    ids). One query, whatever the entries (even none: a page costs the same queries whatever it holds)."""
+    def account(value: str | None) -> int | None:
+        return parse_number(value) if isinstance(value, str) else None
+
+    ids = {e.actor_id for e in entries if e.actor_id} | {
+        number for e in entries for c in e.changes if c.field in ACCOUNT_FIELDS
+        for number in (account(c.before), account(c.after)) if number}
+    names = {id_: display_name or username for id_, display_name, username in session.execute(
+        select(Account.id, Account.display_name, Account.username).where(Account.id.in_(sorted(ids))))}
+
+    def shown(value: str | None) -> str | None:
+        return names.get(account(value), value)
+
+    return [replace(e, actor_name=names.get(e.actor_id),
+                    changes=[replace(c, before=shown(c.before), after=shown(c.after)) if c.field in ACCOUNT_FIELDS
+                             else c for c in e.changes]) for e in entries]
 
 
 # ---------------------------------------------------------------- filters
@@ -258,10 +296,10 @@ def _date(args: Mapping[str, str], name: str, problems: dict[str, str]) -> dt.da
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        problems[name] = "日期格式应为 年-月-日，如 2018-01-25"
+        problems[name] = N_("日期格式应为 年-月-日，如 2018-01-25")
         return None
     if not 1900 <= day.year <= 9000:
-        problems[name] = "日期超出范围"
+        problems[name] = N_("日期超出范围")
         return None
     return day
 
@@ -282,23 +320,23 @@ def parse_filters(args: Mapping[str, str]) -> EventFilters:
     problems: dict[str, str] = {}
     union = (args.get("union") or "").strip()
     if len(union) > 32:
-        problems["union"] = "工会代码太长"
+        problems["union"] = N_("工会代码太长")
     actor = (args.get("actor") or "").strip()
     if len(actor) > 64:
-        problems["actor"] = "用户名太长"
+        problems["actor"] = N_("用户名太长")
     role = (args.get("role") or "").strip()
     if role and role not in {r.value for r in Role}:
-        problems["role"] = "没有这个角色"
+        problems["role"] = N_("没有这个角色")
     action = (args.get("action") or "").strip()
     if action and not re.fullmatch(r"[a-z_]{1,32}", action):
-        problems["action"] = "没有这种操作"
+        problems["action"] = N_("没有这种操作")
     filters = EventFilters(
-        campaign=_number(args, "campaign", problems, "活动编号应为数字"), union=union or None,
-        case=_number(args, "case", problems, "案件编号应为正整数"), actor=actor or None, role=role or None,
+        campaign=_number(args, "campaign", problems, N_("活动编号应为数字")), union=union or None,
+        case=_number(args, "case", problems, N_("案件编号应为正整数")), actor=actor or None, role=role or None,
         action=action or None, since=_date(args, "since", problems), until=_date(args, "until", problems),
         newest_first=(args.get("order") or "newest") != "oldest")
     if filters.since and filters.until and filters.since > filters.until:
-        problems["until"] = "结束日期不能早于开始日期"
+        problems["until"] = N_("结束日期不能早于开始日期")
     if problems:
         raise Invalid(problems)
     return filters
@@ -376,7 +414,7 @@ def events(session: Session, filters: EventFilters, page: int = 1, per_page: int
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
     total = session.scalar(_count(filters))
     rows = session.execute(_rows(filters).order_by(_order(filters)).limit(per_page).offset((page - 1) * per_page))
-    return EventPage([entry(*row) for row in rows], total, page, per_page, filters)
+    return EventPage(named(session, [entry(*row) for row in rows]), total, page, per_page, filters)
 
 
 def reveals(session: Session, filters: EventFilters, page: int = 1, per_page: int = PER_PAGE) -> EventPage:
@@ -398,8 +436,7 @@ def each(session: Session, filters: EventFilters, limit: int, batch: int = 1000)
         if last is not None:
             query = query.where(AuditEvent.seq < last if filters.newest_first else AuditEvent.seq > last)
         rows = session.execute(query.order_by(_order(filters)).limit(min(batch, left))).all()
-        for row in rows:
-            yield entry(*row)
+        yield from named(session, [entry(*row) for row in rows])
         if len(rows) < min(batch, left):
             return
         left -= len(rows)
@@ -408,7 +445,7 @@ def each(session: Session, filters: EventFilters, limit: int, batch: int = 1000)
 
 def event(session: Session, seq: int) -> Entry | None:
     row = session.execute(_rows(EventFilters()).where(AuditEvent.seq == seq)).first()
-    return entry(*row) if row else None
+    return named(session, [entry(*row)])[0] if row else None
 
 
 @dataclass
@@ -424,9 +461,10 @@ def case_history(session: Session, case_id: int) -> CaseHistory:
                            .join(Campaign, Campaign.id == Case.campaign_id).where(Case.id == case_id)).first()
     rows = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq))
     if case is None:
-        return CaseHistory(case_id, None, [entry(e) for e in rows])
+        return CaseHistory(case_id, None, named(session, [entry(e) for e in rows]))
     record, union, campaign = case
-    return CaseHistory(case_id, record, [entry(e, record.applicant_name, union, campaign) for e in rows])
+    return CaseHistory(case_id, record, named(session, [entry(e, record.applicant_name, union, campaign)
+                                                        for e in rows]))
 
 
 def neighbours(session: Session, seq: int) -> tuple[int | None, int | None]:

@@ -7,6 +7,7 @@ from workflows.actors import Actor
 from workflows.errors import Forbidden, Reason
 from workflows.models import Case
 from workflows.states import UNION_ROLES, Role
+from workflows.texts import N_
 
 ADMINS = (Role.admin,)
 AUDITORS = (Role.auditor,)
@@ -46,8 +47,7 @@ def can_see(actor: Actor, case: Case) -> bool:
 def require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
     """Refuse (Forbidden) unless `actor` has one of `roles`; `what` is the action, in Chinese."""
     if actor.role not in roles:
-        who = "、".join(r.label for r in roles)
-        raise Forbidden(Reason("role", f"只有{who}可以{what}"))
+        raise Forbidden(Reason("role", N_("只有%(who)s可以%(what)s", who=[r.label for r in roles], what=what)))
 
 
 def may_reveal(actor: Actor, case: Case) -> bool:

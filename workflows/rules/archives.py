@@ -11,6 +11,7 @@ from workflows.archive_states import APPLICABLE, BY_TRIGGER, ArchiveTrigger, Mov
 from workflows.errors import Reason
 from workflows.models import Archive, Campaign, Case, Member, Union
 from workflows.states import COMMITTED, SETTLED, State
+from workflows.texts import Joined, N_
 from workflows.vocab import ApplicationKind, ClosingReason, UnionKind
 
 
@@ -21,12 +22,15 @@ def in_progress(archive: Archive) -> list[Case]:
 
 def turn_reasons(archive: Archive, move: Move, actor: Actor) -> list[Reason]:
     if actor.role not in move.roles:
-        return [Reason("role", f"只有{'、'.join(r.label for r in move.roles)}可以{move.label}")]
+        return [Reason("role", N_("只有%(who)s可以%(move)s", who=[r.label for r in move.roles], move=move.label))]
     if archive.status not in move.sources:
-        return [Reason("state", f"档案当前为「{Status(archive.status).label}」，不能{move.label}")]
+        return [Reason("state", N_("档案当前为「%(status)s」，不能%(move)s", status=Status(archive.status).label,
+                                   move=move.label))]
     if move.when_settled and (busy := in_progress(archive)):
-        listed = "、".join(f"#{c.id}（{c.campaign.name}，{State(c.state).label}）" for c in busy)
-        return [Reason("in_progress", f"该档案有正在办理的申请{listed}，办结后才能{move.label}")]
+        listed = [N_("#%(case)s（%(campaign)s，%(state)s）", case=c.id, campaign=c.campaign.name,
+                     state=State(c.state).label) for c in busy]
+        return [Reason("in_progress", N_("该档案有正在办理的申请%(listed)s，办结后才能%(move)s", listed=listed,
+                                         move=move.label))]
     return []
 
 
@@ -34,15 +38,15 @@ def input_reasons(session: Session, archive: Archive, move: Move, comment: str |
                   union_code: str | None) -> list[Reason]:
     reasons = []
     if move.needs_comment and not (comment or "").strip():
-        reasons.append(Reason("comment", f"请填写{move.label}的说明"))
+        reasons.append(Reason("comment", N_("请填写%(move)s的说明", move=move.label)))
     if move.needs_reason and reason not in {r.value for r in ClosingReason}:
-        reasons.append(Reason("reason", f"请选择{move.label}的原因"))
+        reasons.append(Reason("reason", N_("请选择%(move)s的原因", move=move.label)))
     if move.needs_union:
         union = receiving_union(session, union_code)
         if union is None:
-            reasons.append(Reason("union", "请选择接收档案的基层工会（或区总工会帮扶中心）"))
+            reasons.append(Reason("union", N_("请选择接收档案的基层工会（或区总工会帮扶中心）")))
         elif union.id == archive.union_id:
-            reasons.append(Reason("union", "档案已在该工会"))
+            reasons.append(Reason("union", N_("档案已在该工会")))
     return reasons
 
 
@@ -72,7 +76,7 @@ def available(session: Session, archive: Archive, actor: Actor) -> tuple[list[st
             continue
         reasons = blockers(session, archive, move.trigger, actor, inputs=False)
         if reasons:
-            blocked[move.trigger.value] = "；".join(r.message for r in reasons)
+            blocked[move.trigger.value] = Joined(r.message for r in reasons)
         else:
             allowed.append(move.trigger.value)
     return allowed, blocked
@@ -104,15 +108,17 @@ def merge_reasons(archive: Archive, other: Archive) -> list[Reason]:
     mine = {c.campaign_id: c for c in archive.cases if c.state not in (State.withdrawn, State.forfeited)}
     both = [(mine[c.campaign_id], c) for c in other.cases
             if c.campaign_id in mine and c.state not in (State.withdrawn, State.forfeited)]
-    return [Reason("applied", f"两个档案在「{a.campaign.name}」中都有申请（案件#{a.id}、#{b.id}），"
-                              "请先撤回其中一份再合并") for a, b in both]
+    return [Reason("applied", N_("两个档案在「%(campaign)s」中都有申请（案件#%(a)s、#%(b)s），"
+                              "请先撤回其中一份再合并", campaign=a.campaign.name, a=a.id, b=b.id)) for a, b in both]
 
 
 def application_reasons(archive: Archive, campaign: Campaign) -> list[Reason]:
     """Why this household cannot apply in `campaign` (the campaign's own dates are new_draft_reasons)."""
     if archive.status not in APPLICABLE:
-        return [Reason("state", f"档案#{archive.id}（{archive.applicant_name}）已注销，不能申请")]
+        return [Reason("state", N_("档案#%(archive)s（%(name)s）已注销，不能申请", archive=archive.id,
+                                   name=archive.applicant_name))]
     for case in archive.cases:
         if case.campaign_id == campaign.id and case.state != State.withdrawn:
-            return [Reason("applied", f"{archive.applicant_name}一户在本活动中已有申请（案件#{case.id}）")]
+            return [Reason("applied", N_("%(name)s一户在本活动中已有申请（案件#%(case)s）", name=archive.applicant_name,
+                                         case=case.id))]
     return []

@@ -13,6 +13,7 @@ from workflows.models import Archive, ArchiveNumber, Campaign, Case, Member, Mon
 from workflows.money import yuan
 from workflows.rules.timing import campaign_year
 from workflows.states import COMMITTED, State
+from workflows.texts import N_
 from workflows.vocab import AidKind
 
 
@@ -28,15 +29,17 @@ def cap_reasons(session: Session, case: Case) -> list[Reason]:
     amount = case.aid_amount or Decimal(0)
     if campaign.cap_per_payment is not None and amount > campaign.cap_per_payment:
         reasons.append(Reason("cap_payment",
-                              f"帮扶金额{yuan(amount)}元超过单次上限{yuan(campaign.cap_per_payment)}元"))
+                              N_("帮扶金额%(amount)s元超过单次上限%(cap)s元", amount=yuan(amount),
+                                 cap=yuan(campaign.cap_per_payment))))
     if campaign.cap_per_year is not None:
         year = campaign_year(campaign)
         same_year = [c.id for c in session.scalars(select(Campaign)) if campaign_year(c) == year]
         used = _sum_amounts(session, household_cases(case), Case.id != case.id,
                             Case.campaign_id.in_(same_year), Case.state.in_(COMMITTED))
         if used + amount > campaign.cap_per_year:
-            reasons.append(Reason("cap_year", f"该户{year}年已获帮扶{yuan(used)}元，加上本次{yuan(amount)}元"
-                                              f"超过年度上限{yuan(campaign.cap_per_year)}元"))
+            reasons.append(Reason("cap_year", N_("该户%(year)s年已获帮扶%(used)s元，加上本次%(amount)s元"
+                                              "超过年度上限%(cap)s元", year=year, used=yuan(used), amount=yuan(amount),
+                                              cap=yuan(campaign.cap_per_year))))
     return reasons
 
 
@@ -49,14 +52,14 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
     if campaign.budget is not None:
         used = _sum_budget(session, campaign, *others)
         if used + amount > campaign.budget:
-            reasons.append(Reason("budget", f"超出活动预算：剩余{yuan(campaign.budget - used)}元，"
-                                            f"本次需要{yuan(amount)}元"))
+            reasons.append(Reason("budget", N_("超出活动预算：剩余%(left)s元，"
+                                            "本次需要%(amount)s元", left=yuan(campaign.budget - used), amount=yuan(amount))))
     share = session.get(UnionBudget, (campaign.id, case.union_id))
     if share is not None:
         used = _sum_budget(session, campaign, *others, Case.union_id == case.union_id)
         if used + amount > share.amount:
-            reasons.append(Reason("budget", f"超出本工会的预算额度：剩余{yuan(share.amount - used)}元，"
-                                            f"本次需要{yuan(amount)}元"))
+            reasons.append(Reason("budget", N_("超出本工会的预算额度：剩余%(left)s元，"
+                                            "本次需要%(amount)s元", left=yuan(share.amount - used), amount=yuan(amount))))
     return reasons
 
 

@@ -16,26 +16,27 @@ from workflows.inputs import HouseholdData
 from workflows.models import Archive, ArchiveNumber, Case, Member, Union
 from workflows.rules.recognition import required_documents
 from workflows.states import LIVE
+from workflows.texts import N_
 from workflows.vocab import AidKind
 
 PHONE = re.compile(r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$")  # ASCII digits only (\d takes any script's)
 
 FIELD_LABELS = {
-    "applicant.name": "姓名",
-    "applicant.gender": "性别",
-    "applicant.id_number": "身份证号码",
-    "applicant.phone": "联系电话",
-    "applicant.employer": "工作单位",
-    "worker_group": "职工类别",
-    "category": "困难类别",
-    "causes.primary": "主要致困原因",
-    "household.annual_income": "家庭年收入",
-    "household.housing": "住房情况",
-    "aid.kind": "帮扶方式",
-    "aid.amount": "帮扶金额",
-    "aid.goods_items": "实物名称及数量",
-    "aid.goods_value": "物资折款",
-    "bank_account": "工商银行账号",
+    "applicant.name": N_("姓名"),
+    "applicant.gender": N_("性别"),
+    "applicant.id_number": N_("身份证号码"),
+    "applicant.phone": N_("联系电话"),
+    "applicant.employer": N_("工作单位"),
+    "worker_group": N_("职工类别"),
+    "category": N_("困难类别"),
+    "causes.primary": N_("主要致困原因"),
+    "household.annual_income": N_("家庭年收入"),
+    "household.housing": N_("住房情况"),
+    "aid.kind": N_("帮扶方式"),
+    "aid.amount": N_("帮扶金额"),
+    "aid.goods_items": N_("实物名称及数量"),
+    "aid.goods_value": N_("物资折款"),
+    "bank_account": N_("工商银行账号"),
 }
 
 
@@ -46,14 +47,14 @@ def field_problems(data: HouseholdData, today: dt.date) -> dict[str, str]:
     if applicant.id_number and (problem := id_number_problem(applicant.id_number, today)):
         problems["applicant.id_number"] = problem
     if applicant.phone and not PHONE.match(applicant.phone):
-        problems["applicant.phone"] = "电话号码格式不对（手机11位，或带区号的座机）"
+        problems["applicant.phone"] = N_("电话号码格式不对（手机11位，或带区号的座机）")
     if data.bank_account and (problem := bank_account_problem(data.bank_account)):
         problems["bank_account"] = problem
     secondary = data.causes.secondary
     if data.causes.primary in secondary:
-        problems["causes.secondary"] = "次要原因不能与主要原因相同"
+        problems["causes.secondary"] = N_("次要原因不能与主要原因相同")
     elif len(set(secondary)) < len(secondary):
-        problems["causes.secondary"] = "次要原因有重复"
+        problems["causes.secondary"] = N_("次要原因有重复")
     seen = {normalize_id(applicant.id_number)} if applicant.id_number else set()
     for i, member in enumerate(data.household.members):
         if not member.id_number:
@@ -61,7 +62,7 @@ def field_problems(data: HouseholdData, today: dt.date) -> dict[str, str]:
         if problem := id_number_problem(member.id_number, today):
             problems[f"household.members.{i}.id_number"] = problem
         elif normalize_id(member.id_number) in seen:
-            problems[f"household.members.{i}.id_number"] = "身份证号码与申请人或其他家庭成员重复"
+            problems[f"household.members.{i}.id_number"] = N_("身份证号码与申请人或其他家庭成员重复")
         seen.add(normalize_id(member.id_number))
     return problems
 
@@ -83,7 +84,7 @@ def missing_fields(case: Case) -> list[str]:
                                                           ("aid.goods_value", case.goods_value)) if not value]
     for i, member in enumerate(case.members, 1):
         if not member.id_number:
-            missing.append(f"家庭成员{i}（{member.name}）的身份证号码")
+            missing.append(N_("家庭成员%(number)s（%(name)s）的身份证号码", number=i, name=member.name))
     return missing
 
 
@@ -116,7 +117,8 @@ def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
     found = sorted({(masked, union) for masked, union, campaign_id, case_id, state
                     in session.execute(_HOLDERS, {"digests": digests})
                     if campaign_id == case.campaign_id and case_id != case.id and state in LIVE})
-    return [Reason("duplicate", f"身份证号码{masked}已在本活动的另一个案件中（{union}）") for masked, union in found]
+    return [Reason("duplicate", N_("身份证号码%(masked)s已在本活动的另一个案件中（%(union)s）", masked=masked,
+                                   union=union)) for masked, union in found]
 
 
 def archive_holders(session: Session, numbers, other_than: int | None = None) -> list[tuple[str, str, int]]:
@@ -133,8 +135,8 @@ def archive_holders(session: Session, numbers, other_than: int | None = None) ->
 
 
 def holder_reasons(session: Session, numbers, other_than: int | None = None) -> list[Reason]:
-    return [Reason("archive_duplicate", f"身份证号码{mask_id(number)}已有困难职工档案（{union}，档案#{archive_id}），"
-                                        "一户只能建一个档案")
+    return [Reason("archive_duplicate", N_("身份证号码%(number)s已有困难职工档案（%(union)s，档案#%(archive)s），"
+                                        "一户只能建一个档案", number=mask_id(number), union=union, archive=archive_id))
             for number, union, archive_id in archive_holders(session, numbers, other_than)]
 
 

@@ -36,6 +36,7 @@ from workflows.rules.recognition import category_reasons, exclusion_reasons, rec
 from workflows.rules.tariffs import amount_reasons
 from workflows.rules.timing import campaign_year, deadline_reason, not_yet_reason, notice_reason
 from workflows.states import BY_TRIGGER, State, Task, Transition, Trigger, triggers_from
+from workflows.texts import Joined, N_
 from workflows.vocab import DocumentKind
 
 
@@ -50,16 +51,16 @@ class Check:
 
 
 def state_reason(case: Case, transition: Transition) -> Reason:
-    return Reason("state", f"案件当前为「{State(case.state).label}」，不能{transition.label}")
+    return Reason("state", N_("案件当前为「%(state)s」，不能%(action)s", state=State(case.state).label, action=transition.label))
 
 
 def claim_reason(case: Case, actor: Actor) -> Reason:
-    return Reason("claimed", f"该案件已由{case.claimed_by.name}认领，由其办理")
+    return Reason("claimed", N_("该案件已由%(name)s认领，由其办理", name=case.claimed_by.name))
 
 
 def role_reason(transition: Transition) -> Reason:
-    who = "、".join(r.label for r in transition.roles)
-    return Reason("role", f"只有{who}可以{transition.label}")
+    return Reason("role", N_("只有%(who)s可以%(action)s", who=[r.label for r in transition.roles],
+                             action=transition.label))
 
 
 BEFORE_DEADLINE = Check(lambda case, campaign, actor, now: negate(campaign.past_deadline(now)),
@@ -71,26 +72,26 @@ CLAIM = Check(lambda case, campaign, actor, now: case.free_for(actor.id), claim_
 EXTRA: dict[Trigger, tuple[Check, ...]] = {
     Trigger.approve: (
         Check(lambda case, campaign, actor, now: case.fresh_eyes(actor.id),
-              lambda case, actor: Reason("four_eyes", "不能审核自己起草或提交的案件，须由另一位负责人审核")),),
+              lambda case, actor: Reason("four_eyes", N_("不能审核自己起草或提交的案件，须由另一位负责人审核"))),),
     Trigger.enter: (
         Check(lambda case, campaign, actor, now: case.notice_over(now), lambda case, actor: notice_reason(case)),
         # Proof of the public notice (DOMAIN.md): where and when the union posted its list, with a photo or scan.
         Check(lambda case, campaign, actor, now: case.notice_posted,
-              lambda case, actor: Reason("notice_posting", "本工会尚未登记本活动公示名单的张贴情况（地点、日期和照片），"
-                                                           "请先在「公示名单」页登记")),
+              lambda case, actor: Reason("notice_posting", N_("本工会尚未登记本活动公示名单的张贴情况（地点、日期和照片），"
+                                                           "请先在「公示名单」页登记"))),
         Check(lambda case, campaign, actor, now: negate(case.open_objection),
-              lambda case, actor: Reason("objection", "公示期间有未处理的异议，须由负责人处理后才能录入")),
+              lambda case, actor: Reason("objection", N_("公示期间有未处理的异议，须由负责人处理后才能录入"))),
         Check(lambda case, campaign, actor, now: negate(case.upheld_objection),
-              lambda case, actor: Reason("objection", "异议成立，须退回修改或撤回，不能录入")),
+              lambda case, actor: Reason("objection", N_("异议成立，须退回修改或撤回，不能录入"))),
     ),
     # A returned payment goes out again only to a corrected account, and never on the word of the one person who
     # corrected it (DOMAIN.md: confirmed by finance, never by the person who changed it).
     Trigger.reissue: (
         Check(lambda case, campaign, actor, now: is_set(case.account_corrected_at),
-              lambda case, actor: Reason("account", "退票后尚未更正银行账号：请先更正账号，再由另一位财务人员重新发放")),
+              lambda case, actor: Reason("account", N_("退票后尚未更正银行账号：请先更正账号，再由另一位财务人员重新发放"))),
         Check(lambda case, campaign, actor, now: some(is_unset(case.account_corrected_by_id),
                                                       case.account_corrected_by_id != actor.id),
-              lambda case, actor: Reason("four_eyes", "银行账号是您更正的，须由另一位财务人员确认并重新发放")),
+              lambda case, actor: Reason("four_eyes", N_("银行账号是您更正的，须由另一位财务人员确认并重新发放"))),
     ),
 }
 
@@ -115,10 +116,10 @@ def task_checks(task: Task) -> tuple[Check, ...]:
     """When a task of the inbox is due: its move's turn; for the head's objections, a pending objection."""
     if task.trigger is not None:
         return turn_checks(task.trigger)
-    return (in_state(task.states, lambda case, actor: Reason("state", "只有公示中的案件有异议待处理")),
+    return (in_state(task.states, lambda case, actor: Reason("state", N_("只有公示中的案件有异议待处理"))),
             BEFORE_DEADLINE,
             Check(lambda case, campaign, actor, now: some(case.open_objection, case.upheld_objection),
-                  lambda case, actor: Reason("objection", "没有待处理的异议")))
+                  lambda case, actor: Reason("objection", N_("没有待处理的异议"))))
 
 
 def failing(checks: tuple[Check, ...], case: Case, actor: Actor, now: dt.datetime) -> list[Reason]:
@@ -143,20 +144,20 @@ def turn_reasons(case: Case, trigger: Trigger, actor: Actor, now: dt.datetime) -
 def input_reasons(transition: Transition, comment: str | None, payment_reference: str | None) -> list[Reason]:
     reasons = []
     if transition.needs_comment and not (comment or "").strip():
-        reasons.append(Reason("comment", f"请填写{transition.label}的理由"))
+        reasons.append(Reason("comment", N_("请填写%(action)s的理由", action=transition.label)))
     if transition.needs_payment_reference and not (payment_reference or "").strip():
-        reasons.append(Reason("payment_reference", "请填写付款凭证号"))
+        reasons.append(Reason("payment_reference", N_("请填写付款凭证号")))
     return reasons
 
 
 def _document(session: Session, case: Case, now: dt.datetime) -> list[Reason]:
     reasons = []
     if missing := missing_documents(case):
-        reasons.append(Reason("documents", "缺少：" + "、".join(DocumentKind(k).label for k in missing)))
+        reasons.append(Reason("documents", N_("缺少：%(kinds)s", kinds=[DocumentKind(k).label for k in missing])))
     if missing := missing_fields(case):
-        reasons.append(Reason("fields", "未填写：" + "、".join(missing)))
+        reasons.append(Reason("fields", N_("未填写：%(fields)s", fields=missing)))
     if problems := field_problems(case_input(case), local_date(now)):
-        reasons.append(Reason("fields", "；".join(problems.values())))
+        reasons.append(Reason("fields", Joined(problems.values())))
     reasons += exclusion_reasons(case) + category_reasons(case_recognition(session, case), case)
     reasons += amount_reasons(session, case)
     return reasons + _duplicates(session, case)
@@ -224,7 +225,7 @@ def available(session: Session, case: Case, actor: Actor, now: dt.datetime) -> t
             continue
         reasons = blockers(session, case, transition.trigger, actor, now, inputs=False)
         if reasons:
-            blocked[transition.trigger.value] = "；".join(r.message for r in reasons)
+            blocked[transition.trigger.value] = Joined(r.message for r in reasons)
         else:
             allowed.append(transition.trigger.value)
     return allowed, blocked
@@ -238,19 +239,19 @@ def new_draft_reasons(campaign: Campaign, now: dt.datetime) -> list[Reason]:
         return []
     if campaign.past_deadline(now):
         return [deadline_reason(campaign)]
-    return [Reason("campaign", f"活动尚未开始（{campaign.starts_on:%Y-%m-%d}起可以新建案件）")]
+    return [Reason("campaign", N_("活动尚未开始（%(day)s起可以新建案件）", day=campaign.starts_on.isoformat()))]
 
 
-def draft_reasons(case: Case, now: dt.datetime, what: str = "修改") -> list[Reason]:
+def draft_reasons(case: Case, now: dt.datetime, what: str = N_("修改")) -> list[Reason]:
     """Why a draft's fields and papers cannot change now (empty when they can)."""
     if case.state != State.drafted:
-        return [Reason("state", f"案件当前为「{State(case.state).label}」，只有已起草的案件可以{what}")]
+        return [Reason("state", N_("案件当前为「%(state)s」，只有已起草的案件可以%(what)s", state=State(case.state).label, what=what))]
     return [deadline_reason(case.campaign)] if case.campaign.past_deadline(now) else []
 
 
-def objection_reasons(case: Case, now: dt.datetime, what: str = "登记异议") -> list[Reason]:
+def objection_reasons(case: Case, now: dt.datetime, what: str = N_("登记异议")) -> list[Reason]:
     """Why no objection can be written down (or, `what` says, decided) for this case now (empty when it can)."""
     if case.state != State.publicized:
-        return [Reason("state", f"只有公示中的案件可以{what}")]
+        return [Reason("state", N_("只有公示中的案件可以%(what)s", what=what))]
     return [deadline_reason(case.campaign)] if case.campaign.past_deadline(now) else []
 

@@ -13,6 +13,7 @@ from workflows.errors import Reason
 from workflows.identity import normalize_account
 from workflows.models import Case, PaymentLine
 from workflows.states import Role, State
+from workflows.texts import N_
 
 # The union's people who keep the household's data, and finance, who heard the bank's reason.
 CORRECTORS = (Role.cadre, Role.head, Role.finance)
@@ -25,9 +26,9 @@ MAX_REASON = 200  # PaymentLine.reason and Case.return_reason
 def correction_reasons(case: Case, actor: Actor) -> list[Reason]:
     """Why `actor` may not correct the bank account of `case` now (empty when they may)."""
     if actor.role not in CORRECTORS:
-        return [Reason("role", "只有" + "、".join(r.label for r in CORRECTORS) + "可以更正银行账号")]
+        return [Reason("role", N_("只有%(who)s可以更正银行账号", who=[r.label for r in CORRECTORS]))]
     if case.state != State.payment_returned:
-        return [Reason("state", f"案件当前为「{State(case.state).label}」，只有退票待处理的案件可以更正银行账号")]
+        return [Reason("state", N_("案件当前为「%(state)s」，只有退票待处理的案件可以更正银行账号", state=State(case.state).label))]
     return []
 
 
@@ -85,32 +86,33 @@ def match_result(lines: Sequence[PaymentLine], rows: Sequence[ResultRow]) -> tup
         account, name, amount = normalize_account(_text(row.account)), _text(row.name), _amount(row.amount)
         status = _text(row.status)
         if amount is None:
-            problems.append((row.number, "金额", f"金额「{_text(row.amount)}」不是数字"))
+            problems.append((row.number, "金额", N_("金额「%(text)s」不是数字", text=_text(row.amount))))
             continue
         if status not in (SUCCESS, FAILURE):
-            problems.append((row.number, "状态", f"状态应为「{SUCCESS}」或「{FAILURE}」，不是「{status}」"))
+            problems.append((row.number, "状态", N_("状态应为「%(success)s」或「%(failure)s」，不是「%(status)s」", success=SUCCESS,
+                                                  failure=FAILURE, status=status)))
             continue
         found = by_key.get((account, name, amount), [])
         if not found:
-            problems.append((row.number, "账号", "批次中没有账号、户名、金额都相同的付款明细"))
+            problems.append((row.number, "账号", N_("批次中没有账号、户名、金额都相同的付款明细")))
         elif len(found) > 1:
-            problems.append((row.number, "账号", f"批次中有{len(found)}笔账号、户名、金额都相同的付款明细，无法确定是哪一笔"))
+            problems.append((row.number, "账号", N_("批次中有%(count)s笔账号、户名、金额都相同的付款明细，无法确定是哪一笔", count=len(found))))
         elif found[0].id in seen:
-            problems.append((row.number, "账号", f"与第{seen[found[0].id]}行是同一笔付款明细"))
+            problems.append((row.number, "账号", N_("与第%(row)s行是同一笔付款明细", row=seen[found[0].id])))
         elif found[0].status != WAITING:
-            problems.append((row.number, "状态", "这笔付款的结果已在此前的回单中导入"))
+            problems.append((row.number, "状态", N_("这笔付款的结果已在此前的回单中导入")))
         elif not in_this_payment(found[0]):
             # Bounced by hand since, or reissued and paid in a later batch: applying this line would record a
             # second payment of the case, or return the later one.
-            problems.append((row.number, "状态", "该案件已不在本批次的发放中（已退票或已在其他批次重新发放），请核对"))
+            problems.append((row.number, "状态", N_("该案件已不在本批次的发放中（已退票或已在其他批次重新发放），请核对")))
         else:
             seen[found[0].id] = row.number
             reason = _text(row.reason) or None
             if status == FAILURE and not reason:
-                problems.append((row.number, "原因", "失败的付款须写明银行的退票原因"))
+                problems.append((row.number, "原因", N_("失败的付款须写明银行的退票原因")))
                 continue
             if reason and len(reason) > MAX_REASON:
-                problems.append((row.number, "原因", f"原因太长，最多{MAX_REASON}个字"))
+                problems.append((row.number, "原因", N_("原因太长，最多%(limit)s个字", limit=MAX_REASON)))
                 continue
             outcomes.append(Outcome(found[0], status == SUCCESS, reason))
     return outcomes, problems

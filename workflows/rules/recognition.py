@@ -17,6 +17,7 @@ from workflows.archive_states import Status
 from workflows.errors import Reason
 from workflows.models import LivingStandard
 from workflows.money import yuan
+from workflows.texts import N_
 from workflows.vocab import (
     DISABILITY_DOCUMENTS,
     MEDICAL_DOCUMENTS,
@@ -112,16 +113,21 @@ class Recognition:
     def text(self) -> str:
         """One line for the case and archive pages."""
         if self.net is None:
-            return "未填写家庭年收入，无法核算月人均净收入"
-        line = f"家庭月人均净收入{yuan(self.net)}"
+            return N_("未填写家庭年收入，无法核算月人均净收入")
+        net = yuan(self.net)
         if not self.area:
-            return line + "；未填写户口所在地行政区划，无法对照低保标准"
-        guessed = "，档案未填户口所在地，按身份证号前6位" if self.area_guessed else ""
+            return N_("家庭月人均净收入%(net)s；未填写户口所在地行政区划，无法对照低保标准", net=net)
+        guessed = N_("，档案未填户口所在地，按身份证号前6位") if self.area_guessed else ""
         if self.standard is None:
-            return line + f"；{self.year}年{self.area}地区尚未设定低保标准{guessed}"
-        fits = label_of(Category, self.fits) if self.fits else "高于低保标准2倍，不符合困难认定条件"
-        return (line + f"；{self.year}年低保标准每人每月{yuan(self.standard.monthly)}"
-                f"（{self.standard.area_code}{guessed}）；按收入{'符合' if self.fits else ''}{fits}")
+            return N_("家庭月人均净收入%(net)s；%(year)s年%(area)s地区尚未设定低保标准%(guessed)s", net=net,
+                      year=self.year, area=self.area, guessed=guessed)
+        known = dict(net=net, year=self.year, monthly=yuan(self.standard.monthly), area=self.standard.area_code,
+                     guessed=guessed)
+        if not self.fits:
+            return N_("家庭月人均净收入%(net)s；%(year)s年低保标准每人每月%(monthly)s（%(area)s%(guessed)s）；"
+                      "按收入高于低保标准2倍，不符合困难认定条件", **known)
+        return N_("家庭月人均净收入%(net)s；%(year)s年低保标准每人每月%(monthly)s（%(area)s%(guessed)s）；"
+                  "按收入符合%(category)s", category=label_of(Category, self.fits), **known)
 
 
 def recognise(session: Session, record: Any, year: int, archive: Any) -> Recognition:
@@ -135,13 +141,15 @@ def category_reasons(recognition: Recognition, record: Any) -> list[Reason]:
     if recognition.fits_category(record.category) or (record.category_reason or "").strip():
         return []
     chosen = label_of(Category, record.category)
-    return [Reason("category", f"所选困难类别「{chosen}」与收入不符（{recognition.text()}）；"
-                               "请改选困难类别，或在「类别说明」中写明理由")]
+    return [Reason("category", N_("所选困难类别「%(chosen)s」与收入不符（%(recognition)s）；"
+                                  "请改选困难类别，或在「类别说明」中写明理由", chosen=chosen,
+                                  recognition=recognition.text()))]
 
 
 def exclusion_reasons(record: Any) -> list[Reason]:
     """不予建档: any exclusion keeps the household out, whatever its income."""
-    return [Reason("exclusion", f"不予建档：{label_of(Exclusion, code)}") for code in record.exclusions or []]
+    return [Reason("exclusion", N_("不予建档：%(exclusion)s", exclusion=label_of(Exclusion, code)))
+            for code in record.exclusions or []]
 
 
 def _causes(record: Any) -> set[str]:
@@ -177,11 +185,11 @@ def needs_visit(archive: Any) -> bool:
 
 def visit_reasons(case: Any) -> list[Reason]:
     if needs_visit(case.archive):
-        return [Reason("home_visit", "首次公示前须入户调查：请在该户档案页登记入户调查（日期、调查人、调查情况）")]
+        return [Reason("home_visit", N_("首次公示前须入户调查：请在该户档案页登记入户调查（日期、调查人、调查情况）"))]
     return []
 
 
 def visit_record_reasons(archive: Any) -> list[Reason]:
     if archive.status == Status.deregistered:
-        return [Reason("state", "档案已注销，不能登记入户调查")]
+        return [Reason("state", N_("档案已注销，不能登记入户调查"))]
     return []

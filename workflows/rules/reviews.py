@@ -28,6 +28,7 @@ from workflows.infra.expr import at_or_before, every, is_sql, one_of
 from workflows.models import LivingStandard
 from workflows.rules.recognition import Recognition, area_chain
 from workflows.states import Role
+from workflows.texts import N_
 from workflows.vocab import ClosingReason, ReviewOutcome
 
 # Who reviews is rules.REVIEWERS (the union's cadres and heads); the district's reviewers draw and check the spot
@@ -108,7 +109,7 @@ def handles_proposals(role: str) -> bool:
 def review_reasons(archive: Any) -> list[Reason]:
     """Why the archive cannot be reviewed now (empty when it can)."""
     if archive.status != Status.active:
-        return [Reason("state", f"档案当前为「{Status(archive.status).label}」，只有在档的档案需要年度复核")]
+        return [Reason("state", N_("档案当前为「%(status)s」，只有在档的档案需要年度复核", status=Status(archive.status).label))]
     return []
 
 
@@ -192,7 +193,7 @@ def list_digest(lists: Mapping[str, Sequence[int]]) -> str:
 def rate_reasons(rate: Decimal) -> str | None:
     """What is wrong with a spot check's rate, or None."""
     if not (MIN_RATE <= rate <= MAX_RATE):
-        return "抽查比例须在30%到100%之间（0.30至1）"
+        return N_("抽查比例须在30%到100%之间（0.30至1）")
     if rate != rate.quantize(Decimal("0.01")):
-        return "抽查比例最多两位小数，如 0.35"
+        return N_("抽查比例最多两位小数，如 0.35")
     return None

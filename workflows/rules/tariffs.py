@@ -13,6 +13,7 @@ from workflows.errors import Reason
 from workflows.models import Case, Tariff
 from workflows.money import yuan
 from workflows.rules.caps import cap_reasons
+from workflows.texts import N_
 from workflows.vocab import AidKind
 
 
@@ -41,8 +42,8 @@ def tariff_reasons(session: Session, case: Case) -> list[Reason]:
     tariff = tariff_for(session, case)
     if tariff is None or Decimal(case.aid_amount) == tariff:
         return []
-    return [Reason("tariff", f"帮扶金额{yuan(case.aid_amount)}元与本活动的标准{yuan(tariff)}元不同，"
-                             f"请填写「金额与标准不同的理由」")]
+    return [Reason("tariff", N_("帮扶金额%(amount)s元与本活动的标准%(tariff)s元不同，"
+                             "请填写「金额与标准不同的理由」", amount=yuan(case.aid_amount), tariff=yuan(tariff)))]
 
 
 def amount_reasons(session: Session, case: Case) -> list[Reason]:

@@ -9,6 +9,7 @@ from workflows.errors import Reason
 from workflows.infra.clock import LOCAL, from_db, to_db
 from workflows.infra.expr import at_or_after
 from workflows.models import Campaign, Case
+from workflows.texts import N_
 
 
 def due_day(deadline: dt.datetime) -> dt.date:
@@ -31,18 +32,19 @@ def campaign_year(campaign: Campaign) -> int:
 
 
 def deadline_reason(campaign: Campaign) -> Reason:
-    return Reason("deadline", f"已过报送截止时间（{deadline_text(campaign.deadline)}），不能再办理")
+    return Reason("deadline", N_("已过报送截止时间（%(deadline)s），不能再办理", deadline=deadline_text(campaign.deadline)))
 
 
 def not_yet_reason(campaign: Campaign) -> Reason:
-    return Reason("deadline", "报送截止时间未到，不能视为自动放弃")
+    return Reason("deadline", N_("报送截止时间未到，不能视为自动放弃"))
 
 
 def notice_reason(case: Case) -> Reason:
     """Why a case in its public notice cannot be entered yet."""
     if case.notice_closes_at is None:
-        return Reason("notice_window", "公示期未满，期满后才能录入")
-    return Reason("notice_window", f"公示期未满，公示至{due_day(case.notice_closes_at):%Y-%m-%d}，期满后才能录入")
+        return Reason("notice_window", N_("公示期未满，期满后才能录入"))
+    return Reason("notice_window", N_("公示期未满，公示至%(day)s，期满后才能录入",
+                                      day=due_day(case.notice_closes_at).isoformat()))
 
 
 def past_report_deadline(campaign: Campaign, now: dt.datetime) -> bool:
@@ -51,7 +53,7 @@ def past_report_deadline(campaign: Campaign, now: dt.datetime) -> bool:
 
 def report_deadline_reason(campaign: Campaign) -> Reason:
     return Reason("report_deadline",
-                  f"已过活动总结的提交截止时间（{deadline_text(campaign.report_deadline)}），不能再提交或修改")
+                  N_("已过活动总结的提交截止时间（%(deadline)s），不能再提交或修改", deadline=deadline_text(campaign.report_deadline)))
 
 
 # How long a closed notice stays on the printed 公示名单 (the list on the wall is the current one, not a record).

@@ -14,6 +14,7 @@ from .cases import get_case, reveal
 from .claims import claim, release
 from .deadline import sweep
 from .documents import add_document, document_for_download, remove_document
+from .drafts import delete_draft
 from .goods import record_receipt
 from .imports import import_archives
 from .keys import rotate_keys

@@ -20,6 +20,7 @@ from workflows.inputs import line_problem
 from workflows.models import Account, ApiToken, Union
 from workflows.reads.organisation import account, union_by_code
 from workflows.states import UNION_ROLES, Action, Role
+from workflows.texts import N_
 from workflows.vocab import UnionKind
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -41,20 +42,20 @@ def new_password() -> str:
 
 def _password_problem(password: str) -> str | None:
     if len(password or "") < MIN_PASSWORD:
-        return f"密码至少{MIN_PASSWORD}位"
+        return N_("密码至少%(count)s位", count=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        return f"密码最多{MAX_PASSWORD}位"
+        return N_("密码最多%(count)s位", count=MAX_PASSWORD)
     return None
 
 
 def _profile_problems(email: str | None, display_name: str | None) -> dict[str, str]:
     problems = {}
     if email and (len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) or line_problem(email)):
-        problems["email"] = "电子邮箱格式不对"
+        problems["email"] = N_("电子邮箱格式不对")
     if len(display_name or "") > 64:  # the length of accounts.display_name
-        problems["name"] = "姓名最多64个字"
+        problems["name"] = N_("姓名最多64个字")
     elif problem := line_problem(display_name):
-        problems["name"] = f"姓名{problem}"
+        problems["name"] = N_("姓名%(problem)s", problem=problem)
     return problems
 
 
@@ -62,29 +63,29 @@ def _role_and_union(session: Session, role: str, union_code: str | None,
                     problems: dict[str, str]) -> Union | None:
     """The union an account of `role` belongs to: a grassroots union for cadres and heads, none for the others."""
     if role not in Role.__members__.values() or role == Role.system:
-        problems["role"] = "角色只能是 cadre、head、reviewer、finance、auditor 或 admin"
+        problems["role"] = N_("角色只能是 cadre、head、reviewer、finance、auditor 或 admin")
         return None
     union = union_by_code(session, union_code) if union_code else None
     if union_code and union is None:
-        problems["union"] = f"没有代码为{union_code}的工会"
+        problems["union"] = N_("没有代码为%(code)s的工会", code=union_code)
     elif role in UNION_ROLES and (union is None or union.kind != UnionKind.grassroots):
-        problems["union"] = "基层工会干部和负责人须属于一个基层工会"
+        problems["union"] = N_("基层工会干部和负责人须属于一个基层工会")
     elif role not in UNION_ROLES and union is not None:
-        problems["union"] = "只有基层工会干部和负责人属于基层工会，其他角色不选工会"
+        problems["union"] = N_("只有基层工会干部和负责人属于基层工会，其他角色不选工会")
     return union
 
 
 def create_account(session: Session, actor: Actor, clock: Clock, username: str, role: str, password: str,
                    union_code: str | None = None, email: str | None = None, display_name: str = "") -> Account:
-    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    rules.require_role(actor, rules.ADMINS, N_("管理工会、账号和活动"))
     username, email, display_name = (username or "").strip(), (email or "").strip(), (display_name or "").strip()
     problems = {}
     if not USERNAME.match(username):
-        problems["username"] = "用户名只能是2到64位字母、数字、下划线、点或连字符"
+        problems["username"] = N_("用户名只能是2到64位字母、数字、下划线、点或连字符")
     elif taken := session.scalar(select(Account.username).where(func.lower(Account.username) == username.lower())):
         # Names differing only in case would be two look-alike operators in the trail.
-        problems["username"] = f"用户名{taken}已被使用" if taken == username else \
-            f"用户名{username}与已有的{taken}只差大小写，请换一个"
+        problems["username"] = N_("用户名%(taken)s已被使用", taken=taken) if taken == username else \
+            N_("用户名%(username)s与已有的%(taken)s只差大小写，请换一个", username=username, taken=taken)
     union = _role_and_union(session, role, union_code, problems)
     if problem := _password_problem(password):
         problems["password"] = problem
@@ -92,7 +93,7 @@ def create_account(session: Session, actor: Actor, clock: Clock, username: str, 
     if problems:
         raise Invalid(problems)
     password_hash = generate_password_hash(password)
-    with unique(session, Conflict(f"账号已存在：用户名{username}刚刚已由他人新建")):  # two at once: one is made
+    with unique(session, Conflict(N_("账号已存在：用户名%(username)s刚刚已由他人新建", username=username))):  # two at once: one is made
         account = Account(username=username, password_hash=password_hash, role=role, union=union,
                           email=email or None, display_name=display_name, created_at=to_db(clock.now()))
         session.add(account)
@@ -111,10 +112,10 @@ def _end_sessions(session: Session, clock: Clock, account: Account) -> int:
 def set_account_active(session: Session, actor: Actor, clock: Clock, account_id: int, active: bool) -> Account:
     """Disable or re-enable an account. Disabling ends its sessions and API tokens at once, for good: re-enabled,
     its owner signs in again."""
-    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    rules.require_role(actor, rules.ADMINS, N_("管理工会、账号和活动"))
     target = account(session, account_id)
     if not active and target.id == actor.id:
-        raise Refused(Reason("self", "不能停用自己的账号"))
+        raise Refused(Reason("self", N_("不能停用自己的账号")))
     if target.active == active:
         return target  # already so: a second click changes nothing
     ended = 0 if active else _end_sessions(session, clock, target)
@@ -131,7 +132,7 @@ def reset_password(session: Session, actor: Actor, clock: Clock, account_id: int
     """Set the password typed by the administrator, or a new random one; returns it (to be shown once). Whoever
     knew the old password is signed out: the account's sessions and API tokens end, unless it is the
     administrator's own (they stay signed in where they are)."""
-    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    rules.require_role(actor, rules.ADMINS, N_("管理工会、账号和活动"))
     target = account(session, account_id)
     password = password or new_password()
     if problem := _password_problem(password):
@@ -148,12 +149,12 @@ def reset_password(session: Session, actor: Actor, clock: Clock, account_id: int
 def change_role(session: Session, actor: Actor, clock: Clock, account_id: int, role: str,
                 union_code: str | None = None) -> Account:
     """A new role, with its union: a grassroots union for cadres and heads, none for the others."""
-    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    rules.require_role(actor, rules.ADMINS, N_("管理工会、账号和活动"))
     target = account(session, account_id)
     problems: dict[str, str] = {}
     union = _role_and_union(session, role, (union_code or "").strip() or None, problems)
     if target.id == actor.id and role != target.role:
-        problems["role"] = "不能更改自己的角色"  # the last administrator would lock everyone out
+        problems["role"] = N_("不能更改自己的角色")  # the last administrator would lock everyone out
     if problems:
         raise Invalid(problems)
     before = {"role": target.role, "union": target.union.code if target.union else None}
@@ -167,7 +168,7 @@ def change_role(session: Session, actor: Actor, clock: Clock, account_id: int, r
 
 def update_account(session: Session, actor: Actor, clock: Clock, account_id: int, *, display_name: str = "",
                    email: str | None = None) -> Account:
-    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    rules.require_role(actor, rules.ADMINS, N_("管理工会、账号和活动"))
     target = account(session, account_id)
     display_name, email = (display_name or "").strip(), (email or "").strip() or None
     if problems := _profile_problems(email, display_name):

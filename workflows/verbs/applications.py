@@ -9,26 +9,39 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows import rules
 from workflows.actors import Actor
-from workflows.errors import Invalid, Refused
+from workflows.errors import Invalid, Reason, Refused
 from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
 from workflows.inputs import AidIn, CaseIn, case_input, field_errors
-from workflows.models import Campaign, Case, Member
+from workflows.models import AuditEvent, Campaign, Case, Member
+from workflows.rules.drafts import open_draft
 from workflows.states import Action, State
+from workflows.texts import N_
 from workflows.verbs import households
 from workflows.verbs.archives import archive_for, follow_draft, get_archive
 from workflows.verbs.cases import case_columns, check_version, editable, get_case, merge, touch, validated
+
+
+class DraftExists(Refused):
+    """A new case of a household that has a draft in the campaign (Back, then Save again): that draft is the
+    answer (the screen opens it, the API names it), not a second one."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(Reason("draft_exists", N_("该身份证号码在本活动中已有草稿（案件#%(id)s，%(name)s），没有重复新建："
+                                                   "请在该草稿中修改", id=case.id, name=case.applicant_name)))
+        self.case_id = case.id
 
 
 def open_campaign(session: Session, campaign_id: int, now: dt.datetime) -> Campaign:
     """The campaign a new draft goes into, if it takes drafts now."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise Invalid({"campaign": "没有这个活动"})
+        raise Invalid({"campaign": N_("没有这个活动")})
     if reasons := rules.new_draft_reasons(campaign, now):
         raise Refused(*reasons)
     return campaign
@@ -37,12 +50,14 @@ def open_campaign(session: Session, campaign_id: int, now: dt.datetime) -> Campa
 def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, data: Any) -> Case:
     """A cadre opens a draft for a worker of their own union, with the whole household: the household's archive is
     found by the applicant's ID number, or created with the case (先建档，后帮扶)."""
-    rules.require_role(actor, rules.DRAFTERS, "新建案件")
+    rules.require_role(actor, rules.DRAFTERS, N_("新建案件"))
     now = clock.now()
     campaign = open_campaign(session, campaign_id, now)
     parsed = validated(CaseIn, data, local_date(now))
     values, people = case_columns(parsed), households.members(parsed, Member)
     archive = archive_for(session, actor, now, parsed)
+    if (draft := open_draft(archive, campaign, actor)) is not None:
+        raise DraftExists(draft)
     if reasons := rules.archives.application_reasons(archive, campaign):
         raise Refused(*reasons)
     case = Case(campaign=campaign, union_id=actor.union_id, archive=archive, state=State.drafted,
@@ -56,6 +71,13 @@ def create_case(session: Session, actor: Actor, clock: Clock, campaign_id: int, 
 
 def opened(session: Session, actor: Actor, now: dt.datetime, case: Case, values: dict[str, Any]) -> Case:
     """Write the creation of a draft: what it was given, its archive and its kind."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite numbers a new row after the largest id there is, so a deleted draft's id would come again, and
+        # its events in the trail (case ids, no foreign key) would be read as the new case's. PostgreSQL's
+        # sequence never gives an id twice.
+        with session.no_autoflush:  # the case, tied to its archive already, is not yet in the session
+            case.id = max(session.scalar(select(func.max(Case.id))) or 0,
+                          session.scalar(select(func.max(AuditEvent.case_id))) or 0) + 1
     session.add(case)
     session.flush()
     changes = audit.created({**values, "archive": case.archive_id, "application_kind": case.application_kind})
@@ -68,12 +90,12 @@ def opened(session: Session, actor: Actor, now: dt.datetime, case: Case, values:
 def apply_for(session: Session, actor: Actor, clock: Clock, campaign_id: int, archive_ids: Iterable[int],
               aid: dict[str, Any] | None = None) -> list[Case]:
     """Carry-over: one draft per archive, each starting from the archive's data (all or none)."""
-    rules.require_role(actor, rules.DRAFTERS, "申请帮扶")
+    rules.require_role(actor, rules.DRAFTERS, N_("申请帮扶"))
     now = clock.now()
     campaign = open_campaign(session, campaign_id, now)
     ids = list(dict.fromkeys(archive_ids))
     if not ids:
-        raise Invalid({"archives": "请选择要申请的档案"})
+        raise Invalid({"archives": N_("请选择要申请的档案")})
     given_aid = _aid(aid)
     # Every archive is checked before any draft is written: one refusal leaves nothing behind.
     # Locked, so that two cadres applying for one household at once make one application (PostgreSQL).
@@ -106,12 +128,12 @@ def edit_case(session: Session, actor: Actor, clock: Clock, case_id: int, versio
               data: dict[str, Any]) -> Case:
     """Change fields of a draft. `data` may be partial: what it names replaces what the case holds."""
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, rules.DRAFTERS, "修改案件")
+    rules.require_role(actor, rules.DRAFTERS, N_("修改案件"))
     check_version(case, version)
     now = clock.now()
-    editable(case, now, "修改")
+    editable(case, now, N_("修改"))
     if not isinstance(data, dict):
-        raise Invalid({"body": "应为一个对象"})
+        raise Invalid({"body": N_("应为一个对象")})
     # case_input builds without validation, so a case loaded from the database holds its codes as plain strings
     # where the schema says enums: they dump to the same JSON, without a serializer warning for each.
     merged = merge(case_input(case).model_dump(mode="json", warnings=False), data)

@@ -27,12 +27,13 @@ from workflows.inputs import NATIONAL_FIELDS, ArchiveIn, HouseholdData, archive_
 from workflows.models import Archive, ArchiveIncome, ArchiveMember, ArchiveNumber, Case
 from workflows.rules.recognition import RIGID, net_monthly
 from workflows.states import Action
+from workflows.texts import N_
 from workflows.verbs import households
 from workflows.verbs.cases import check_version, clean_comment, merge, validated
 from workflows.vocab import ClosingReason
 
 FLOW = "archive"
-STALE = "该档案已被他人修改，请刷新后重试"
+STALE = N_("该档案已被他人修改，请刷新后重试")
 
 
 def get_archive(session: Session, actor: Actor, archive_id: int, *, lock: bool = False) -> Archive:
@@ -43,7 +44,7 @@ def get_archive(session: Session, actor: Actor, archive_id: int, *, lock: bool =
         query = query.with_for_update().execution_options(populate_existing=True)
     archive = session.scalar(query)
     if archive is None or not archive.visible_to(actor):
-        raise NotFound("找不到该档案")
+        raise NotFound(N_("找不到该档案"))
     return archive
 
 
@@ -95,14 +96,14 @@ def hold_numbers(session: Session, archive: Archive) -> None:
     except IntegrityError:
         # Another writer committed one of the numbers after the check above: its union is named now.
         raise Refused(*(rules.holder_reasons(session, wanted, archive.id)
-                        or [Reason("archive_duplicate", "该户的身份证号码刚被另一个档案登记，请刷新后再试")])) from None
+                        or [Reason("archive_duplicate", N_("该户的身份证号码刚被另一个档案登记，请刷新后再试"))])) from None
 
 
 # ---------------------------------------------------------------- opening and editing
 
 def create_archive(session: Session, actor: Actor, clock: Clock, data: Any) -> Archive:
     """A cadre opens the archive of a household of their own union (status 建档中)."""
-    rules.require_role(actor, rules.DRAFTERS, "新建档案")
+    rules.require_role(actor, rules.DRAFTERS, N_("新建档案"))
     now = clock.now()
     parsed = validated(ArchiveIn, data, local_date(now))
     return _open(session, actor, now, parsed, _national(parsed))
@@ -187,22 +188,22 @@ def follow_draft(session: Session, actor: Actor, now: dt.datetime, case: Case) -
 def edit_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, version: int | None,
                  data: dict[str, Any]) -> Archive:
     """Change fields of an archive; `data` may be partial. Its applications keep the copy they were made with."""
-    rules.require_role(actor, rules.ARCHIVE_EDITORS, "修改档案")
+    rules.require_role(actor, rules.ARCHIVE_EDITORS, N_("修改档案"))
     # Locked only for a change (the edit page asks with nothing, to learn whether it may): read again once
     # locked, so that a concurrent writer's version is seen here, as a Conflict, not at flush.
     archive = get_archive(session, actor, archive_id, lock=bool(data))
     check_version(archive, version, STALE)
     if archive.status == Status.deregistered:
-        raise Refused(Reason("state", "档案已注销，不能修改"))
+        raise Refused(Reason("state", N_("档案已注销，不能修改")))
     if not isinstance(data, dict):
-        raise Invalid({"body": "应为一个对象"})
+        raise Invalid({"body": N_("应为一个对象")})
     now = clock.now()
     base = archive_input(archive).model_dump(mode="json", warnings=False)
     parsed = validated(ArchiveIn, merge(base, data), local_date(now))
     new = {**households.columns(parsed), **_national(parsed)}
     if archive.id_number and not new["id_number"]:
         # Corrected, yes; removed, no: it would free the head's number for a second archive.
-        raise Invalid({"applicant.id_number": "户主的身份证号码只能更正，不能删除"})
+        raise Invalid({"applicant.id_number": N_("户主的身份证号码只能更正，不能删除")})
     new_members = households.members(parsed, ArchiveMember)
     changes = households.changes(archive, new, new_members)
     if not changes:
@@ -224,7 +225,7 @@ def fire_archive(session: Session, actor: Actor, clock: Clock, archive_id: int, 
                  *, comment: str | None = None, reason: str | None = None, union: str | None = None) -> Archive:
     """Move an archive by `trigger` of its table (archive_states.MOVES), if every rule allows it."""
     if trigger not in BY_TRIGGER:
-        raise Invalid({"trigger": "没有这个操作"})
+        raise Invalid({"trigger": N_("没有这个操作")})
     archive = get_archive(session, actor, archive_id, lock=True)
     check_version(archive, version, STALE)
     comment = clean_comment(comment)
@@ -267,9 +268,9 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
                    version: int | None, comment: str | None = None) -> Archive:
     """A reviewer merges `other` into the archive: its applications and history move, its members not yet in the
     household are added, and it is deregistered as merged. Nothing is lost: both events are in the trail."""
-    rules.require_role(actor, rules.MERGERS, "合并档案")
+    rules.require_role(actor, rules.MERGERS, N_("合并档案"))
     if archive_id == other_id:
-        raise Invalid({"other": "不能与自身合并"})
+        raise Invalid({"other": N_("不能与自身合并")})
     first, second = sorted((archive_id, other_id))
     locked = {first: get_archive(session, actor, first, lock=True), second: get_archive(session, actor, second,
                                                                                           lock=True)}
@@ -277,7 +278,7 @@ def merge_archives(session: Session, actor: Actor, clock: Clock, archive_id: int
     check_version(archive, version, STALE)
     for record in (archive, other):
         if record.status not in LIVE:
-            raise Refused(Reason("state", f"档案#{record.id}已注销，不能合并"))
+            raise Refused(Reason("state", N_("档案#%(archive)s已注销，不能合并", archive=record.id)))
     if reasons := rules.archives.merge_reasons(archive, other):
         raise Refused(*reasons)
     now = clock.now()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,22 +20,23 @@ from workflows.infra.clock import LOCAL, Clock, from_db, to_db
 from workflows.infra.db import unique
 from workflows.inputs import YEARS, line_problem, parse_number
 from workflows.models import Campaign, Case, Union, UnionBudget
-from workflows.money import yuan
+from workflows.money import AmountError, parse_amount, yuan
 from workflows.rules import due_day
 from workflows.states import COMMITTED, Action
+from workflows.texts import N_
 from workflows.vocab import UnionKind
 
 
 def _money(value: Any, field: str, problems: dict[str, str]) -> Decimal | None:
-    if value in (None, ""):
-        return None
     try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        problems[field] = "应为金额（元）"
+        amount = parse_amount(value)  # the one reader of amounts: "1,500", "1500元" as typed
+    except AmountError:
+        problems[field] = N_("应为金额（元）")
+        return None
+    if amount is None:
         return None
     if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10:
-        problems[field] = "应为不小于0、最多两位小数的金额（元）"
+        problems[field] = N_("应为不小于0、最多两位小数的金额（元）")
         return None
     return amount
 
@@ -52,10 +53,10 @@ def _reminders(value: Any, problems: dict[str, str]) -> list[int]:
     parts = [p for p in re.split(r"[,，、;；\s]+", value.strip()) if p] if isinstance(value, str) else list(value)
     days = [_whole(p) for p in parts]
     if any(d is None for d in days):
-        problems["reminder_days"] = "应为用逗号分开的天数（正整数），例如 7,3,1"
+        problems["reminder_days"] = N_("应为用逗号分开的天数（正整数），例如 7,3,1")
         return []
     if any(d < 1 or d > 60 for d in days):
-        problems["reminder_days"] = "提醒天数应在1到60天之间"
+        problems["reminder_days"] = N_("提醒天数应在1到60天之间")
     return sorted(set(days), reverse=True)
 
 
@@ -70,43 +71,45 @@ def _check_campaign(session: Session, s: dict[str, Any], campaign: Campaign | No
     problems: dict[str, str] = {}
     name = (s["name"] or "").strip()
     if not 2 <= len(name) <= 100:
-        problems["name"] = "名称为2到100个字"
+        problems["name"] = N_("名称为2到100个字")
     elif problem := line_problem(name):
-        problems["name"] = f"名称{problem}"
+        problems["name"] = N_("名称%(problem)s", problem=problem)
     elif session.scalar(select(Campaign.id).where(Campaign.name == name,
                                                   Campaign.id != (campaign.id if campaign else -1))):
-        problems["name"] = f"已有名为「{name}」的活动"
+        problems["name"] = N_("已有名为「%(name)s」的活动", name=name)
     deadline, report = _at(s["deadline"]), _at(s["report_deadline"])
     starts_on, ends_on = s["starts_on"], s["ends_on"]
     if deadline is None:
-        problems["deadline"] = "请填写报送截止时间"
+        problems["deadline"] = N_("请填写报送截止时间")
     if starts_on is None:
-        problems["start"] = "请填写开始日期"
+        problems["start"] = N_("请填写开始日期")
     if ends_on is None:
-        problems["end"] = "请填写结束日期"
+        problems["end"] = N_("请填写结束日期")
     for key, value in (("start", starts_on), ("end", ends_on), ("deadline", deadline),
                        ("report_deadline", report)):
         if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
-            problems[key] = f"年份应在{YEARS[0]}年至{YEARS[1]}年之间"
+            problems[key] = N_("年份应在%(first)s年至%(last)s年之间", first=YEARS[0], last=YEARS[1])
     if problems:
         raise Invalid(problems)
     if starts_on and ends_on and starts_on > ends_on:
-        problems["start"] = "开始日期不能晚于结束日期"
+        problems["start"] = N_("开始日期不能晚于结束日期")
     elif deadline and starts_on and ends_on and not starts_on <= due_day(deadline) <= ends_on:
-        problems["deadline"] = f"报送截止时间应在活动期间（{starts_on:%Y-%m-%d}至{ends_on:%Y-%m-%d}）内"
+        problems["deadline"] = N_("报送截止时间应在活动期间（%(start)s至%(end)s）内", start=starts_on.isoformat(),
+                                  end=ends_on.isoformat())
     elif campaign is not None and deadline and to_db(deadline) != campaign.deadline and deadline <= now:
-        problems["deadline"] = "报送截止时间不能改到已经过去的时间（未报送的案件会被立即视为自动放弃）"
+        problems["deadline"] = N_("报送截止时间不能改到已经过去的时间（未报送的案件会被立即视为自动放弃）")
     if deadline and report and report < deadline:
-        problems["report_deadline"] = "总结报送截止时间不能早于案件报送截止时间"
+        problems["report_deadline"] = N_("总结报送截止时间不能早于案件报送截止时间")
     publicity_days = _whole(s["publicity_days"])
     if publicity_days is None or not 0 <= publicity_days <= 60:
-        problems["publicity_days"] = "公示天数应在0到60个工作日之间"
+        problems["publicity_days"] = N_("公示天数应在0到60个工作日之间")
     reminder_days = _reminders(s["reminder_days"], problems)
     money = {key: _money(s[key], key, problems) for key in ("cap_per_payment", "cap_per_year", "budget")}
     shares = _shares(session, s["union_budgets"] or {}, problems)
     if shares and money["budget"] is not None and sum(shares.values()) > money["budget"]:
-        problems["union_budgets"] = (f"各基层工会预算合计{yuan(sum(shares.values()))}元，"
-                                     f"超过活动总预算{yuan(money['budget'])}元")
+        problems["union_budgets"] = (N_("各基层工会预算合计%(shares)s元，"
+                                     "超过活动总预算%(budget)s元", shares=yuan(sum(shares.values())),
+                                     budget=yuan(money["budget"])))
     if campaign is not None:
         _not_below_committed(session, campaign, money["budget"], shares, problems)
     if problems:
@@ -126,7 +129,7 @@ def _shares(session: Session, given: Mapping[str, Any], problems: dict[str, str]
         key = f"union_budgets.{code}"
         union = unions.get(code)
         if union is None or union.kind != UnionKind.grassroots:
-            problems[key] = f"{code}不是基层工会，不能单独分配预算"
+            problems[key] = N_("%(code)s不是基层工会，不能单独分配预算", code=code)
         elif (amount := _money(raw, key, problems)) is not None:
             shares[union] = amount
     return shares
@@ -141,16 +144,16 @@ def _not_below_committed(session: Session, campaign: Campaign, budget: Decimal |
         .where(Case.campaign_id == campaign.id, Case.state.in_(COMMITTED)).group_by(Case.union_id)).all())
     total = sum(used.values(), Decimal(0))
     if budget is not None and budget < total:
-        problems["budget"] = f"不能少于已审定和已发放的金额合计{yuan(total)}元"
+        problems["budget"] = N_("不能少于已审定和已发放的金额合计%(total)s元", total=yuan(total))
     for union, amount in shares.items():
         if amount < used.get(union.id, 0):
             problems[f"union_budgets.{union.code}"] = \
-                f"不能少于该工会已审定和已发放的金额合计{yuan(Decimal(used[union.id]))}元"
+                N_("不能少于该工会已审定和已发放的金额合计%(total)s元", total=yuan(Decimal(used[union.id])))
 
 
 def _name_taken(name: str) -> Conflict:
     """Another campaign took the name since it was checked (the database's key on names caught it)."""
-    return Conflict(f"活动名称已存在：「{name}」刚刚已由他人使用")
+    return Conflict(N_("活动名称已存在：「%(name)s」刚刚已由他人使用", name=name))
 
 
 def _budget_lines(campaign: Campaign, codes: Mapping[int, str]) -> dict[str, Decimal]:
@@ -174,7 +177,7 @@ def create_campaign(session: Session, actor: Actor, clock: Clock, *, name: str, 
                     union_budgets: Mapping[str, Any] | None = None, goods_in_budget: bool = False) -> Campaign:
     """A campaign. Without a period given: from the first of the month two months before the deadline (Nov 1 for
     Jan 25) to 30 days after it. `union_budgets` splits the budget: {grassroots union code: amount}."""
-    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    rules.require_role(actor, rules.ADMINS, N_("管理工会、账号和活动"))
     if deadline is not None and (starts_on is None or ends_on is None):
         first = due_day(_at(deadline)).replace(day=1)
         starts_on = starts_on or (first.replace(year=first.year - 1, month=first.month + 10) if first.month <= 2
@@ -205,13 +208,13 @@ def update_campaign(session: Session, actor: Actor, clock: Clock, campaign_id: i
     """Change any of a campaign's settings (the keywords of create_campaign); those not given stay as they are
     (report_deadline=None: the same as the submission deadline). Checked as at creation; besides, a budget or a
     union's share may not fall below what is already approved or paid, nor a deadline move into the past."""
-    rules.require_role(actor, rules.ADMINS, "管理工会、账号和活动")
+    rules.require_role(actor, rules.ADMINS, N_("管理工会、账号和活动"))
     if unknown := set(changes) - set(CAMPAIGN_SETTINGS):
         raise TypeError(f"unknown campaign settings: {sorted(unknown)}")
     # Locked: approvals and payments read the budget under the same lock (rules.money_reasons).
     campaign = session.get(Campaign, campaign_id, with_for_update=True, populate_existing=True)
     if campaign is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     codes = dict(session.execute(select(Union.id, Union.code).where(
         Union.id.in_([b.union_id for b in campaign.union_budgets]))).all())
     current = {key: getattr(campaign, key) for key in CAMPAIGN_SETTINGS if key != "union_budgets"}

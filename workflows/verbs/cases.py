@@ -17,6 +17,7 @@ from workflows.infra.clock import Clock, to_db
 from workflows.inputs import CaseIn, line_problem, parse, text_problem
 from workflows.models import Case
 from workflows.states import Action
+from workflows.texts import N_
 from workflows.verbs import households
 
 MAX_COMMENT = 2000
@@ -34,7 +35,7 @@ def get_case(session: Session, actor: Actor, case_id: int) -> Case:
     # Every verb checks the campaign's deadline: load it in the same query rather than by a second one.
     case = session.get(Case, case_id, options=[joinedload(Case.campaign)])
     if case is None or not rules.can_see(actor, case):
-        raise NotFound("找不到该案件")
+        raise NotFound(N_("找不到该案件"))
     return case
 
 
@@ -55,7 +56,7 @@ def clean_comment(comment: str | None, field: str = "comment", limit: int = MAX_
     control character; `one_line`: not even those (a reference)."""
     comment = (comment or "").strip() or None
     if comment and len(comment) > limit:
-        raise Invalid({field: f"太长，最多{limit}个字"})
+        raise Invalid({field: N_("太长，最多%(limit)s个字", limit=limit)})
     if problem := (line_problem if one_line else text_problem)(comment):
         raise Invalid({field: problem})
     return comment
@@ -91,12 +92,12 @@ def reveal(session: Session, actor: Actor, clock: Clock, case_id: int, field: st
     """The full ID or bank number, for a person entitled to the case; every reveal is audited."""
     case = get_case(session, actor, case_id)
     if field not in ("id_number", "bank_account"):
-        raise Invalid({"field": "只能查看身份证号码或银行账号"})
+        raise Invalid({"field": N_("只能查看身份证号码或银行账号")})
     if not rules.may_reveal(actor, case):
-        raise Forbidden(Reason("role", "无权查看完整号码"))
+        raise Forbidden(Reason("role", N_("无权查看完整号码")))
     value = getattr(case, field)
     if not value:
-        raise Refused(Reason("fields", "该号码尚未填写"))
+        raise Refused(Reason("fields", N_("该号码尚未填写")))
     audit.record(session, actor, clock.now(), Action.reveal, case=case, state=case.state,
                  changes={"revealed": [None, field]})
     return value

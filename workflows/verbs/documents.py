@@ -17,6 +17,7 @@ from workflows.infra.db import take_turns
 from workflows.infra.uploads import Uploads, clean_filename
 from workflows.models import Case, Document, NoticePosting
 from workflows.states import Action
+from workflows.texts import N_
 from workflows.verbs.cases import check_version, editable, get_case, touch
 from workflows.vocab import DocumentKind
 
@@ -24,12 +25,12 @@ from workflows.vocab import DocumentKind
 def add_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int, kind: str,
                  filename: str, content: bytes, version: int | None = None) -> Document:
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, rules.DRAFTERS, "上传资料")
+    rules.require_role(actor, rules.DRAFTERS, N_("上传资料"))
     check_version(case, version)
     now = clock.now()
-    editable(case, now, "上传资料")
+    editable(case, now, N_("上传资料"))
     if kind not in DocumentKind.__members__.values():
-        raise Invalid({"kind": "不是可选的资料类别"})
+        raise Invalid({"kind": N_("不是可选的资料类别")})
     document = store(session, actor, now, uploads, case, kind, filename, content)
     audit.record(session, actor, now, Action.add_document, case=case, state=case.state,
                  changes={"document": [None, label(document)]})
@@ -65,11 +66,12 @@ def check_quota(session: Session, actor: Actor, now: dt.datetime, uploads: Uploa
     if case is not None and (quota.case_files or quota.case_bytes):
         files, used = _kept(session, Document.case_id == case.id)
         if quota.case_files and files >= quota.case_files:
-            raise _over(f"每个案件最多上传{quota.case_files}份资料，该案件已有{files}份，不能再上传；"
-                        "可先删除不需要的资料")
+            raise _over(N_("每个案件最多上传%(limit)s份资料，该案件已有%(files)s份，不能再上传；"
+                        "可先删除不需要的资料", limit=quota.case_files, files=files))
         if quota.case_bytes and used + size > quota.case_bytes:
-            raise _over(f"每个案件的资料合计不超过{_size(quota.case_bytes)}，该案件已有{_size(used)}，"
-                        f"还可上传{_size(max(quota.case_bytes - used, 0))}，这个文件有{_size(size)}")
+            raise _over(N_("每个案件的资料合计不超过%(limit)s，该案件已有%(used)s，"
+                        "还可上传%(left)s，这个文件有%(size)s", limit=_size(quota.case_bytes), used=_size(used),
+                        left=_size(max(quota.case_bytes - used, 0)), size=_size(size)))
     if quota.daily_files or quota.daily_bytes:
         day = local_date(now)
         start = dt.datetime.combine(day, dt.time(), LOCAL)
@@ -81,10 +83,11 @@ def check_quota(session: Session, actor: Actor, now: dt.datetime, uploads: Uploa
             NoticePosting.recorded_at < to_db(end))).one()
         files, used = files + posted[0], used + int(posted[1])
         if quota.daily_files and files >= quota.daily_files:
-            raise _over(f"每个账号每天最多上传{quota.daily_files}份资料，您今天已上传{files}份，请明天再上传")
+            raise _over(N_("每个账号每天最多上传%(limit)s份资料，您今天已上传%(files)s份，请明天再上传", limit=quota.daily_files, files=files))
         if quota.daily_bytes and used + size > quota.daily_bytes:
-            raise _over(f"每个账号每天上传的资料合计不超过{_size(quota.daily_bytes)}，您今天已上传{_size(used)}，"
-                        f"还可上传{_size(max(quota.daily_bytes - used, 0))}，这个文件有{_size(size)}")
+            raise _over(N_("每个账号每天上传的资料合计不超过%(limit)s，您今天已上传%(used)s，"
+                        "还可上传%(left)s，这个文件有%(size)s", limit=_size(quota.daily_bytes), used=_size(used),
+                        left=_size(max(quota.daily_bytes - used, 0)), size=_size(size)))
 
 
 def _kept(session: Session, *where) -> tuple[int, int]:
@@ -112,15 +115,15 @@ def label(document: Document) -> str:
 def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int,
                     document_id: str, version: int | None = None) -> Case:
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, rules.DRAFTERS, "删除资料")
+    rules.require_role(actor, rules.DRAFTERS, N_("删除资料"))
     check_version(case, version)
     now = clock.now()
-    editable(case, now, "删除资料")
+    editable(case, now, N_("删除资料"))
     document = session.get(Document, document_id)
     if document is None or document.case_id != case.id:
-        raise NotFound("找不到该资料")
+        raise NotFound(N_("找不到该资料"))
     if document.kind == DocumentKind.goods_receipt:  # the receipt's proof (GoodsReceipt) stays with it
-        raise Refused(Reason("documents", "实物签收单是签收记录的凭证，不能删除"))
+        raise Refused(Reason("documents", N_("实物签收单是签收记录的凭证，不能删除")))
     removed = label(document)
     case.documents.remove(document)
     session.delete(document)
@@ -140,10 +143,10 @@ def document_for_download(session: Session, actor: Actor, clock: Clock, document
     each download of an ID or bank card copy is audited (one event per download: a refresh is another one)."""
     document = session.get(Document, document_id)
     if document is None:
-        raise NotFound("找不到该资料")
+        raise NotFound(N_("找不到该资料"))
     case = get_case(session, actor, document.case_id)
     if not rules.may_reveal(actor, case):
-        raise Forbidden(Reason("role", "个人证件资料只有办理该案件的人员可以下载"))
+        raise Forbidden(Reason("role", N_("个人证件资料只有办理该案件的人员可以下载")))
     if document.kind in AUDITED_DOWNLOADS:
         audit.record(session, actor, clock.now(), Action.download_document, case=case, state=case.state,
                      changes={"document": [None, f"{DocumentKind(document.kind).label}（资料编号 {document.id}）"]})

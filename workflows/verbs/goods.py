@@ -17,6 +17,7 @@ from workflows.infra.uploads import Uploads
 from workflows.inputs import line_problem, parse_day
 from workflows.models import GoodsReceipt
 from workflows.states import UNION_ROLES, Action, State
+from workflows.texts import N_
 from workflows.verbs.cases import get_case
 from workflows.verbs.documents import label, store
 from workflows.vocab import AidKind, DocumentKind
@@ -29,9 +30,9 @@ RECEIPT_STATES = (State.district_approved, State.disbursed)
 def receipt_reasons(case) -> list[Reason]:
     """Why no receipt can be recorded for `case` now (empty when it can)."""
     if case.aid_kind != AidKind.goods:
-        return [Reason("aid_kind", "只有帮扶方式为「送实物」的案件需要登记实名签收")]
+        return [Reason("aid_kind", N_("只有帮扶方式为「送实物」的案件需要登记实名签收"))]
     if case.state not in RECEIPT_STATES:
-        return [Reason("state", f"案件当前为「{State(case.state).label}」，区总审定后才能登记实物签收")]
+        return [Reason("state", N_("案件当前为「%(state)s」，区总审定后才能登记实物签收", state=State(case.state).label))]
     return []
 
 
@@ -40,31 +41,31 @@ def record_receipt(session: Session, actor: Actor, clock: Clock, uploads: Upload
     """A cadre or head of the case's union records who handed the goods over to whom and when, with the signed
     scan (a document of kind goods_receipt, through the same upload machinery as the case's papers)."""
     case = get_case(session, actor, case_id)
-    rules.require_role(actor, UNION_ROLES, "登记实物签收")
+    rules.require_role(actor, UNION_ROLES, N_("登记实物签收"))
     now = clock.now()
     problems: dict[str, str] = {}
     names = {}
-    for field, value, what in (("handed_by", handed_by, "发放人"), ("received_by", received_by, "签收人")):
+    for field, value, what in (("handed_by", handed_by, N_("发放人")), ("received_by", received_by, N_("签收人"))):
         text = value.strip() if isinstance(value, str) else ""
         if not text:
-            problems[field] = f"请填写{what}"
+            problems[field] = N_("请填写%(what)s", what=what)
         elif len(text) > NAME:
-            problems[field] = f"太长，最多{NAME}个字"
+            problems[field] = N_("太长，最多%(limit)s个字", limit=NAME)
         elif problem := line_problem(text):
             problems[field] = problem
         names[field] = text
     day = parse_day(received_on)
     if day is None:
-        problems["received_on"] = "请填写签收日期，格式如 2018-01-05"
+        problems["received_on"] = N_("请填写签收日期，格式如 2018-01-05")
     elif day > local_date(now):
-        problems["received_on"] = "签收日期不能晚于今天"
+        problems["received_on"] = N_("签收日期不能晚于今天")
     problems |= uploads.problems(scan_file_name, scan_bytes)[1]
     if problems:
         raise Invalid(problems)
     if reasons := receipt_reasons(case):
         raise Refused(*reasons)
     if session.scalar(select(GoodsReceipt.id).where(GoodsReceipt.case_id == case.id)) is not None:
-        raise Refused(Reason("receipt", "该案件已登记实物签收"))
+        raise Refused(Reason("receipt", N_("该案件已登记实物签收")))
     document = store(session, actor, now, uploads, case, DocumentKind.goods_receipt, scan_file_name, scan_bytes)
     session.flush()  # the document's row first: the receipt names it, and no relationship tells the flush so
     receipt = GoodsReceipt(case_id=case.id, handed_by=names["handed_by"], received_by=names["received_by"],

@@ -20,7 +20,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
@@ -36,7 +35,9 @@ from workflows.infra import audit
 from workflows.infra.clock import Clock, local_date, to_db
 from workflows.inputs import NATIONAL_FIELDS, ArchiveIn, HouseholdIn, parse
 from workflows.models import Archive, ArchiveMember, ArchiveNumber, Union
+from workflows.money import AmountError, parse_amount
 from workflows.states import UNION_ROLES, Action, Role
+from workflows.texts import N_, Verbatim
 from workflows.verbs import households
 from workflows.verbs.archives import note_income
 from workflows.vocab import (
@@ -186,12 +187,12 @@ def check_headers(headers: Sequence[str]) -> None:
     """The header row as canonical_header gives it: refused, naming them, with columns unknown, twice or missing."""
     unknown = [h for h in headers if h not in BY_HEADER]
     if unknown:
-        raise Invalid({"file": f"不认识的列：{'、'.join(unknown)}（请使用台账模板的列名）"})
+        raise Invalid({"file": N_("不认识的列：%(unknown)s（请使用台账模板的列名）", unknown=Verbatim("、".join(unknown)))})
     twice = sorted({h for h in headers if headers.count(h) > 1}, key=ORDER.get)
     if twice:
-        raise Invalid({"file": f"列名重复：{'、'.join(twice)}"})
+        raise Invalid({"file": N_("列名重复：%(twice)s", twice=Verbatim("、".join(twice)))})
     if missing := [h for h in REQUIRED if h not in headers]:
-        raise Invalid({"file": f"缺少必需的列：{'、'.join(missing)}"})
+        raise Invalid({"file": N_("缺少必需的列：%(missing)s", missing=Verbatim("、".join(missing)))})
 
 
 class LedgerRow(NamedTuple):
@@ -218,8 +219,8 @@ class LedgerInvalid(Invalid):
     def __init__(self, errors: list[RowError], total: int) -> None:
         self.rows = errors
         self.total = total
-        shown = "" if total <= len(errors) else f"，下面列出前{len(errors)}处"
-        super().__init__({"file": f"台账有{total}处错误{shown}，没有导入任何数据；请改正后重新上传"})
+        shown = "" if total <= len(errors) else N_("，下面列出前%(shown)s处", shown=len(errors))
+        super().__init__({"file": N_("台账有%(total)s处错误%(shown)s，没有导入任何数据；请改正后重新上传", total=total, shown=shown)})
 
 
 @dataclass
@@ -239,15 +240,15 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise _Bad("应为文字")
+        raise _Bad(N_("应为文字"))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        raise _Bad("应为文字")
+        raise _Bad(N_("应为文字"))
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
-        raise _Bad("应为文字，不是日期")
+        raise _Bad(N_("应为文字，不是日期"))
     return str(value).strip() or None
 
 
@@ -255,31 +256,21 @@ def _digits(value: Any) -> str | None:
     """A number kept as text (ID, bank, phone): Excel keeps only 15 significant digits of a number, so a longer one
     stored as a number has already lost its last digits."""
     if isinstance(value, float) and not (value.is_integer() and abs(value) < 1e15):
-        raise _Bad("被Excel存成了数字，超过15位的部分已丢失：请把该列设为文本格式后重新输入")
+        raise _Bad(N_("被Excel存成了数字，超过15位的部分已丢失：请把该列设为文本格式后重新输入"))
     return _text(value)
 
 
 def _decimal(value: Any, units: tuple[str, ...]) -> Any:
-    if value is None or isinstance(value, bool):
-        if value is None:
-            return None
-        raise _Bad("应为数字")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        rounded = round(value, 2)
-        return Decimal(repr(rounded)) if abs(value - rounded) < 1e-9 else Decimal(repr(value))
     if isinstance(value, (dt.date, dt.time, dt.timedelta)):
-        raise _Bad("应为数字，不是日期")
-    text = re.sub(r"[\s,，]", "", str(value))
-    for unit in units:
-        text = text.removesuffix(unit)
-    if not text:
-        return None
+        raise _Bad(N_("应为数字，不是日期"))
+    if isinstance(value, str):
+        value = value.strip()
+        for unit in units:  # before parse_amount's NFKC, which makes ㎡ "m2"
+            value = value.removesuffix(unit).rstrip()
     try:
-        return Decimal(text)  # its places and size are the input model's to judge
-    except InvalidOperation:
-        raise _Bad("应为数字") from None
+        return parse_amount(value)  # the one reader of amounts; places and size are the input model's to judge
+    except AmountError as error:
+        raise _Bad(error.args[0]) from None
 
 
 # How much of a bad cell an error repeats: enough to find it, never a control character or a whole essay.
@@ -297,7 +288,8 @@ def _code(column: Column, value: Any) -> str | None:
         return None
     code = CODES[column.vocab].get(text)
     if code is None:
-        raise _Bad(f"「{_shown(text)}」不是可选的值，应为：{'、'.join(choices(column.vocab))}")
+        raise _Bad(N_("「%(shown)s」不是可选的值，应为：%(choices)s", shown=Verbatim(_shown(text)),
+                      choices=Verbatim("、".join(choices(column.vocab)))))
     return code
 
 
@@ -310,7 +302,8 @@ def _codes_of(column: Column, value: Any) -> list[str] | None:
         code = CODES[column.vocab].get(part)
         (codes if code else unknown).append(code or part)
     if unknown:
-        raise _Bad(f"「{_shown('、'.join(unknown))}」不是可选的值，应为：{'、'.join(choices(column.vocab))}")
+        raise _Bad(N_("「%(shown)s」不是可选的值，应为：%(choices)s", shown=Verbatim(_shown("、".join(unknown))),
+                      choices=Verbatim("、".join(choices(column.vocab)))))
     return codes
 
 
@@ -326,7 +319,7 @@ def _yes_no(value: Any) -> bool | None:
         return True
     if text.upper() in NO:
         return False
-    raise _Bad("应填“是”或“否”")
+    raise _Bad(N_("应填“是”或“否”"))
 
 
 def cell_value(column: Column, value: Any) -> Any:
@@ -402,7 +395,7 @@ def _people(rows: list[LedgerRow], errors: _Errors) -> list[_Person]:
             try:
                 value = cell_value(column, raw)
             except _Bad as bad:
-                errors.add(row.number, header, str(bad))
+                errors.add(row.number, header, bad.args[0])
                 continue
             if value not in (None, ""):
                 values[header] = value
@@ -430,26 +423,26 @@ def _households(people: list[_Person], errors: _Errors) -> list[_Household]:
         if person.is_head:
             relation = person.values.get(RELATION)
             if relation is not None and relation not in SELF:
-                errors.add(person.row, RELATION, "户主的行此列填“本人”或不填；家庭成员的行请同时填写户主身份证号码")
+                errors.add(person.row, RELATION, N_("户主的行此列填“本人”或不填；家庭成员的行请同时填写户主身份证号码"))
             for header in person.values:
                 if BY_HEADER[header].scope == MEMBER:
-                    errors.add(person.row, header, "此列只在家庭成员的行填写，户主的行不填")
+                    errors.add(person.row, header, N_("此列只在家庭成员的行填写，户主的行不填"))
             continue
         for header in person.values:
             if BY_HEADER[header].scope == HEAD:
-                errors.add(person.row, header, "家庭成员的行不填此列：户的情况填在户主的行")
+                errors.add(person.row, header, N_("家庭成员的行不填此列：户的情况填在户主的行"))
         if person.head_ref == "?":
             continue
         household = heads.get(person.head_ref)
         if household is None:
             if person.head_ref in member_rows:
-                errors.add(person.row, HEAD_ID, f"该号码是第{member_rows[person.head_ref]}行家庭成员的，不是户主的；"
-                                                "请填户主本人的身份证号码")
+                errors.add(person.row, HEAD_ID, N_("该号码是第%(row)s行家庭成员的，不是户主的；"
+                                                "请填户主本人的身份证号码", row=member_rows[person.head_ref]))
             else:
-                errors.add(person.row, HEAD_ID, f"本表中没有身份证号码为{mask_id(person.head_ref)}的户主行")
+                errors.add(person.row, HEAD_ID, N_("本表中没有身份证号码为%(number)s的户主行", number=mask_id(person.head_ref)))
             continue
         if len(household.members) >= MAX_MEMBERS:
-            errors.add(person.row, HEAD_ID, f"一户最多{MAX_MEMBERS}名家庭成员")
+            errors.add(person.row, HEAD_ID, N_("一户最多%(limit)s名家庭成员", limit=MAX_MEMBERS))
             continue
         household.members.append(person)
     return found
@@ -524,7 +517,7 @@ def _parse(household: _Household, errors: _Errors, today: dt.date) -> None:
         except Invalid as error:
             for path, message in error.fields.items():
                 if path == "household.members":
-                    message = f"家庭成员{message}"
+                    message = N_("家庭成员%(message)s", message=message)
                 errors.add(*_cell(household, path), message)
                 _drop(data, path)
             continue
@@ -539,7 +532,7 @@ def _required(household: _Household, errors: _Errors) -> None:
     for header in REQUIRED:
         column = BY_HEADER[header]
         if column.head and header not in household.head.values:
-            errors.add(household.head.row, header, "必填")
+            errors.add(household.head.row, header, N_("必填"))
 
 
 def _duplicates(people: list[_Person], errors: _Errors) -> None:
@@ -550,8 +543,8 @@ def _duplicates(people: list[_Person], errors: _Errors) -> None:
             rows.setdefault(person.own, []).append(person.row)
     for found in rows.values():
         for row in found if len(found) > 1 else ():
-            others = "、".join(str(r) for r in found if r != row)
-            errors.add(row, ID, f"与第{others}行的身份证号码重复：一人只能在一户中出现一次")
+            others = [str(r) for r in found if r != row]
+            errors.add(row, ID, N_("与第%(others)s行的身份证号码重复：一人只能在一户中出现一次", others=others))
 
 
 def _holders(session: Session, people: list[_Person], errors: _Errors) -> None:
@@ -564,16 +557,17 @@ def _holders(session: Session, people: list[_Person], errors: _Errors) -> None:
     for person in people:
         if person.own in held:
             union, archive_id = held[person.own]
-            errors.add(person.row, ID, f"已有困难职工档案（{union}，档案#{archive_id}），一户只能建一个档案")
+            errors.add(person.row, ID, N_("已有困难职工档案（%(union)s，档案#%(archive)s），一户只能建一个档案", union=union,
+                                          archive=archive_id))
 
 
 def check(session: Session, rows: Iterable[LedgerRow | Mapping[str, Any]], today: dt.date) -> list[_Household]:
     """Every row checked; the households when all are good, LedgerInvalid (every bad cell) otherwise."""
     rows = _rows(rows)
     if not rows:
-        raise Invalid({"file": "台账中没有数据：第一行是列名，从第二行起每行填一人"})
+        raise Invalid({"file": N_("台账中没有数据：第一行是列名，从第二行起每行填一人")})
     if len(rows) > MAX_ROWS:
-        raise Invalid({"file": f"行数太多：一次最多导入{MAX_ROWS}行，请分成几个文件"})
+        raise Invalid({"file": N_("行数太多：一次最多导入%(limit)s行，请分成几个文件", limit=MAX_ROWS)})
     check_headers(list(dict.fromkeys(h for row in rows for h in row.cells)))
     errors = _Errors()
     people = _people(rows, errors)
@@ -593,18 +587,18 @@ def check(session: Session, rows: Iterable[LedgerRow | Mapping[str, Any]], today
 def ledger_union(session: Session, actor: Actor, union_code: str | None) -> Union:
     """The union the ledger is of: the actor's own, or, for the district, the grassroots union named (asked before
     a file is read, so that one nobody may import is not parsed for nothing)."""
-    rules.require_role(actor, IMPORTERS, "导入台账")
+    rules.require_role(actor, IMPORTERS, N_("导入台账"))
     code = (union_code or "").strip() or None
     if actor.role in UNION_ROLES:
         union = session.get(Union, actor.union_id)
         if code is not None and code != union.code:
-            raise Forbidden(Reason("union", "只能导入本工会的台账"))
+            raise Forbidden(Reason("union", N_("只能导入本工会的台账")))
         return union
     if code is None:
-        raise Invalid({"union": "请选择台账所属的基层工会"})
+        raise Invalid({"union": N_("请选择台账所属的基层工会")})
     union = session.scalar(select(Union).where(Union.code == code, Union.kind == UnionKind.grassroots))
     if union is None:
-        raise Invalid({"union": f"没有代码为{code}的基层工会"})
+        raise Invalid({"union": N_("没有代码为%(code)s的基层工会", code=code)})
     return union
 
 
@@ -662,5 +656,5 @@ def _hold(session: Session, archives: list[Archive]) -> None:
         numbers = sorted(number for archive in archives for number in archive.numbers)
         reasons = [reason for start in range(0, len(numbers), CHUNK)
                    for reason in rules.holder_reasons(session, numbers[start:start + CHUNK])]
-        raise Refused(*(reasons or [Reason("archive_duplicate", "台账中的身份证号码刚被另一个档案登记，请重新检查后再导入")])) \
+        raise Refused(*(reasons or [Reason("archive_duplicate", N_("台账中的身份证号码刚被另一个档案登记，请重新检查后再导入"))])) \
             from None

@@ -14,6 +14,7 @@ from workflows.infra.clock import Clock
 from workflows.infra.sealing import Sealed, key_id_of, keyring
 from workflows.models import Base
 from workflows.states import Action
+from workflows.texts import N_
 
 BATCH = 2000
 
@@ -26,7 +27,7 @@ def sealed_columns() -> list[tuple]:
 
 def rotate_keys(session: Session, actor: Actor, clock: Clock) -> dict[str, int]:
     """Re-seal under the first data key what another key sealed; how many values, by table.column."""
-    rules.require_role(actor, rules.ADMINS, "更换号码加密密钥")
+    rules.require_role(actor, rules.ADMINS, N_("更换号码加密密钥"))
     ring = keyring()
     counts: dict[str, int] = {}
     for table, column in sealed_columns():

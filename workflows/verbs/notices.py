@@ -18,6 +18,7 @@ from workflows.infra.uploads import Uploads
 from workflows.inputs import line_problem, parse_day
 from workflows.models import Campaign, NoticePosting, Union
 from workflows.states import UNION_ROLES, Action
+from workflows.texts import N_
 from workflows.verbs.documents import check_quota
 from workflows.vocab import UnionKind
 
@@ -28,27 +29,27 @@ def record_notice(session: Session, actor: Actor, clock: Clock, uploads: Uploads
                   posted_on: Any, file_name: str, content: bytes) -> NoticePosting:
     """A cadre or head records where and when their union's list was posted, with the photo or scan."""
     if actor.role not in UNION_ROLES:
-        raise Forbidden(Reason("role", "只有基层工会干部、基层工会负责人可以登记公示张贴情况"))
+        raise Forbidden(Reason("role", N_("只有基层工会干部、基层工会负责人可以登记公示张贴情况")))
     union = session.get(Union, actor.union_id) if actor.union_id is not None else None
     if union is None or union.kind != UnionKind.grassroots:
-        raise Forbidden(Reason("role", "只有基层工会可以登记公示张贴情况"))
+        raise Forbidden(Reason("role", N_("只有基层工会可以登记公示张贴情况")))
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise Invalid({"campaign": "没有这个活动"})
+        raise Invalid({"campaign": N_("没有这个活动")})
     now = clock.now()
     problems: dict[str, str] = {}
     place = place.strip() if isinstance(place, str) else ""
     if not place:
-        problems["place"] = "请填写张贴地点"
+        problems["place"] = N_("请填写张贴地点")
     elif len(place) > PLACE:
-        problems["place"] = f"太长，最多{PLACE}个字"
+        problems["place"] = N_("太长，最多%(limit)s个字", limit=PLACE)
     elif problem := line_problem(place):
         problems["place"] = problem
     day = parse_day(posted_on)
     if day is None:
-        problems["posted_on"] = "请填写张贴日期，格式如 2018-01-05"
+        problems["posted_on"] = N_("请填写张贴日期，格式如 2018-01-05")
     elif day > local_date(now):
-        problems["posted_on"] = "张贴日期不能晚于今天"
+        problems["posted_on"] = N_("张贴日期不能晚于今天")
     filename, wrong = uploads.problems(file_name, content)
     problems |= wrong
     if problems:
@@ -77,8 +78,8 @@ def postings(session: Session, campaign_id: int, union_id: int | None = None) ->
 
 def posting_for_download(session: Session, actor: Actor, posting_id: int) -> NoticePosting:
     """A posting's photo, for those who read the union's notice list (its own people, the district)."""
-    rules.require_role(actor, rules.NOTICE_READERS, "查看公示张贴照片")
+    rules.require_role(actor, rules.NOTICE_READERS, N_("查看公示张贴照片"))
     posting = session.get(NoticePosting, posting_id)
     if posting is None or (actor.role in UNION_ROLES and posting.union_id != actor.union_id):
-        raise NotFound("找不到该记录")
+        raise NotFound(N_("找不到该记录"))
     return posting

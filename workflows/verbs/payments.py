@@ -27,6 +27,7 @@ from workflows.models import Case, PaymentBatch, PaymentLine, Union
 from workflows.reads.payments import PENDING
 from workflows.rules.payments import PAID, RETURNED, WAITING, ResultRow, correction_reasons, match_result
 from workflows.states import Action, Role, State, Trigger
+from workflows.texts import Joined, N_
 from workflows.verbs.cases import check_version, get_case, touch
 from workflows.verbs.imports import RowError
 from workflows.verbs.transitions import fire
@@ -37,17 +38,17 @@ def _unique(ids: Iterable[int]) -> list[int]:
 
 
 def _label(case: Case) -> str:
-    return f"{case.applicant_name}（档案编号{case.file_number or case.id}）"
+    return N_("%(name)s（档案编号%(number)s）", name=case.applicant_name, number=case.file_number or case.id)
 
 
 def payment_export(session: Session, actor: Actor, clock: Clock, case_ids: Sequence[int]) -> list[Case]:
     """The cases of a payment batch, full account numbers included, for the bank: finance only, and only cases
     still to be paid (a paid case exported again could be paid twice). The export is one audit event naming the
     cases, their count and total (no account number in it). Returned by union and file number."""
-    rules.require_role(actor, (Role.finance,), "导出付款清单")
+    rules.require_role(actor, (Role.finance,), N_("导出付款清单"))
     ids = _unique(case_ids)
     if not ids:
-        raise Invalid({"cases": "请先勾选要导出的案件"})
+        raise Invalid({"cases": N_("请先勾选要导出的案件")})
     cases = session.scalars(
         select(Case).join(Union, Case.union_id == Union.id)
         .where(Case.id.in_(ids), Case.visible_to(actor))
@@ -55,15 +56,16 @@ def payment_export(session: Session, actor: Actor, clock: Clock, case_ids: Seque
         .order_by(Union.code, Case.file_number, Case.id)).all()
     found = {case.id for case in cases}
     if missing := [i for i in ids if i not in found]:
-        raise Refused(Reason("state", f"找不到案件{'、'.join(map(str, missing))}，或您无权导出"))
+        raise Refused(Reason("state", N_("找不到案件%(missing)s，或您无权导出", missing=list(map(str, missing)))))
     queued = queued_case_ids(session, ids)
     for case in cases:
         if case.state != PENDING:
-            raise Refused(Reason("state", f"{_label(case)}当前为「{State(case.state).label}」，只有待发放的案件可以导出付款"))
+            raise Refused(Reason("state", N_("%(label)s当前为「%(state)s」，只有待发放的案件可以导出付款", label=_label(case),
+                                             state=State(case.state).label)))
         if case.id in queued:  # its batch's own bank file carries it: a second file would pay it twice
-            raise Refused(Reason("batch", f"{_label(case)}已在尚未发放的批次中，请从该批次导出银行代发文件"))
+            raise Refused(Reason("batch", N_("%(label)s已在尚未发放的批次中，请从该批次导出银行代发文件", label=_label(case))))
         if not case.bank_account:
-            raise Refused(Reason("fields", f"{_label(case)}没有工商银行账号"))
+            raise Refused(Reason("fields", N_("%(label)s没有工商银行账号", label=_label(case))))
     total = sum((case.aid_amount or Decimal(0) for case in cases), Decimal(0))
     audit.record(session, actor, clock.now(), Action.payment_export,
                  changes=audit.created({"cases": [case.id for case in cases], "count": len(cases), "total": total}))
@@ -84,23 +86,24 @@ class BatchRefused(Refused):
     def __init__(self, case_id: int, label: str, error: DomainError) -> None:
         self.case_id = case_id
         self.cause = error
-        message = "；".join(error.fields.values()) if isinstance(error, Invalid) else error.message
+        message = Joined(error.fields.values()) if isinstance(error, Invalid) else error.message
         rule = error.rule if isinstance(error, Refused) else error.code
-        super().__init__(Reason(rule, f"{label}：{message}"))
+        super().__init__(Reason(rule, N_("%(label)s：%(message)s", label=label, message=message)))
 
 
 def disburse_batch(session: Session, actor: Actor, clock: Clock, payments: Sequence[Payment],
                    reference: str | None = None) -> list[Case]:
     """Record the payment of every case of `payments`, all or nothing: the first refusal raises BatchRefused and
     the caller must roll back the payments recorded before it (this verb, like every verb, never commits)."""
-    rules.require_role(actor, (Role.finance,), "记录发放")
+    rules.require_role(actor, (Role.finance,), N_("记录发放"))
     first: dict[int, Payment] = {}
     for payment in payments:
         first.setdefault(payment.case_id, payment)  # a case ticked twice is paid once
     unique = list(first.values())
     if not unique:
-        raise Invalid({"cases": "请先勾选要发放的案件"})
-    labels = {case_id: f"{name}（档案编号{number or case_id}）" for case_id, name, number in session.execute(
+        raise Invalid({"cases": N_("请先勾选要发放的案件")})
+    labels = {case_id: N_("%(name)s（档案编号%(number)s）", name=name,
+                          number=number or case_id) for case_id, name, number in session.execute(
         select(Case.id, Case.applicant_name, Case.file_number)
         .where(Case.id.in_([p.case_id for p in unique]), Case.visible_to(actor)))}
     batch_reference = (reference or "").strip() or None
@@ -109,15 +112,16 @@ def disburse_batch(session: Session, actor: Actor, clock: Clock, payments: Seque
         session.scalar(select(PaymentBatch.id).where(PaymentBatch.reference == batch_reference)) else set()
     if queued:
         case_id = min(queued)
-        raise BatchRefused(case_id, labels.get(case_id, f"案件{case_id}"),
-                           Refused(Reason("batch", "已在尚未发放的批次中，请在该批次记录发放")))
+        raise BatchRefused(case_id, labels.get(case_id, N_("案件%(case)s", case=case_id)),
+                           Refused(Reason("batch", N_("已在尚未发放的批次中，请在该批次记录发放"))))
     paid = []
     for payment in unique:
         try:
             paid.append(fire(session, actor, clock, payment.case_id, Trigger.disburse, payment.version,
                                       payment_reference=(payment.reference or "").strip() or batch_reference))
         except DomainError as error:
-            raise BatchRefused(payment.case_id, labels.get(payment.case_id, f"案件{payment.case_id}"), error) \
+            raise BatchRefused(payment.case_id, labels.get(payment.case_id, N_("案件%(case)s",
+                                                                               case=payment.case_id)), error) \
                 from error
     return paid
 
@@ -134,7 +138,7 @@ def correct_account(session: Session, actor: Actor, clock: Clock, case_id: int, 
     check_version(case, version)
     number = normalize_account(bank_account or "")
     if not number:
-        raise Invalid({"bank_account": "请填写更正后的工商银行账号"})
+        raise Invalid({"bank_account": N_("请填写更正后的工商银行账号")})
     if problem := bank_account_problem(number):
         raise Invalid({"bank_account": problem})
     now = clock.now()
@@ -158,7 +162,7 @@ def _batch(session: Session, actor: Actor, batch_id: int, what: str, lock: bool 
     rules.require_role(actor, (Role.finance,), what)
     batch = session.get(PaymentBatch, batch_id, with_for_update=lock)
     if batch is None:
-        raise NotFound("找不到该发放批次")
+        raise NotFound(N_("找不到该发放批次"))
     return batch
 
 
@@ -202,31 +206,33 @@ UNSAFE_NAME_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def create_batch(session: Session, actor: Actor, clock: Clock, case_ids: Sequence[int]) -> PaymentBatch:
     """A batch of district-approved cases with an account, none in another batch not yet sent: one line per case
     keeping the account, name and amount the bank file will carry. Finance only; one event."""
-    rules.require_role(actor, (Role.finance,), "新建发放批次")
+    rules.require_role(actor, (Role.finance,), N_("新建发放批次"))
     ids = _unique(case_ids)
     if not ids:
-        raise Invalid({"cases": "请先勾选要放入批次的案件"})
+        raise Invalid({"cases": N_("请先勾选要放入批次的案件")})
     now = clock.now()
     # Locked: two batches made at once cannot take the same case.
     cases = session.scalars(select(Case).where(Case.id.in_(ids), Case.visible_to(actor))
                             .order_by(Case.union_id, Case.file_number, Case.id).with_for_update(of=Case)).all()
     found = {case.id for case in cases}
     if missing := [i for i in ids if i not in found]:
-        raise Refused(Reason("state", f"找不到案件{'、'.join(map(str, missing))}，或您无权发放"))
+        raise Refused(Reason("state", N_("找不到案件%(missing)s，或您无权发放", missing=list(map(str, missing)))))
     queued = queued_case_ids(session, ids)
     for case in cases:
         if case.state != PENDING:
-            raise Refused(Reason("state", f"{_label(case)}当前为「{State(case.state).label}」，只有待发放的案件可以放入批次"))
+            raise Refused(Reason("state", N_("%(label)s当前为「%(state)s」，只有待发放的案件可以放入批次", label=_label(case),
+                                             state=State(case.state).label)))
         if not case.bank_account:
-            raise Refused(Reason("fields", f"{_label(case)}没有工商银行账号"))
+            raise Refused(Reason("fields", N_("%(label)s没有工商银行账号", label=_label(case))))
         if case.applicant_name.startswith(UNSAFE_NAME_STARTS):
-            raise Refused(Reason("name", f"{_label(case)}：户名不能以=、+、-、@开头，请先核对姓名"))
+            raise Refused(Reason("name", N_("%(label)s：户名不能以=、+、-、@开头，请先核对姓名", label=_label(case))))
         if not case.aid_amount:  # goods (送实物) are handed over against a receipt, never a bank transfer
-            raise Refused(Reason("amount", f"{_label(case)}没有现金帮扶金额（送实物的案件凭实名签收发放），不能放入银行代发批次"))
+            raise Refused(Reason("amount", N_("%(label)s没有现金帮扶金额（送实物的案件凭实名签收发放），不能放入银行代发批次", label=_label(case))))
         if case.id in queued:
-            raise Refused(Reason("batch", f"{_label(case)}已在另一个尚未发放的批次中"))
+            raise Refused(Reason("batch", N_("%(label)s已在另一个尚未发放的批次中", label=_label(case))))
         if turn := [r for r in rules.guards.turn_reasons(case, Trigger.disburse, actor, now) if r.rule != "state"]:
-            raise Refused(Reason(turn[0].rule, f"{_label(case)}：{turn[0].message}"))
+            raise Refused(Reason(turn[0].rule, N_("%(label)s：%(message)s", label=_label(case),
+                                                  message=turn[0].message)))
     batch = _numbered(session, now, lambda: PaymentBatch(
         created_by_id=actor.id, created_at=to_db(now),
         lines=[PaymentLine(case_id=case.id, bank_account=case.bank_account, name=case.applicant_name,
@@ -240,9 +246,9 @@ def create_batch(session: Session, actor: Actor, clock: Clock, case_ids: Sequenc
 def send_batch(session: Session, actor: Actor, clock: Clock, batch_id: int) -> PaymentBatch:
     """The batch's payments recorded: every case `disburse`d with the batch's reference (disburse_batch: the caps,
     budget and claims hold as for one case), all or nothing."""
-    batch = _batch(session, actor, batch_id, "记录发放")
+    batch = _batch(session, actor, batch_id, N_("记录发放"))
     if batch.sent_at is not None:
-        raise Refused(Reason("state", f"批次{batch.reference}已记录发放"))
+        raise Refused(Reason("state", N_("批次%(reference)s已记录发放", reference=batch.reference)))
     disburse_batch(session, actor, clock, [Payment(line.case_id) for line in batch.lines], batch.reference)
     batch.sent_at = to_db(clock.now())
     session.flush()
@@ -255,9 +261,9 @@ BANK_FORMATS = ("xlsx", "csv")
 def bank_file(session: Session, actor: Actor, clock: Clock, batch_id: int, fmt: str) -> PaymentBatch:
     """The batch for the bank's file (its lines carry the full accounts): finance only, each export one event
     naming the batch, the format, the count and the total, never an account number. The caller writes the file."""
-    batch = _batch(session, actor, batch_id, "导出银行代发文件")
+    batch = _batch(session, actor, batch_id, N_("导出银行代发文件"))
     if fmt not in BANK_FORMATS:
-        raise Invalid({"format": "格式只能是xlsx或csv"})
+        raise Invalid({"format": N_("格式只能是xlsx或csv")})
     now = clock.now()
     batch.exported_at = to_db(now)
     total = sum((line.amount for line in batch.lines), Decimal(0))
@@ -271,7 +277,7 @@ class ResultInvalid(Invalid):
 
     def __init__(self, problems: list[tuple[int, str, str]]) -> None:
         self.rows = [RowError(row, column, message) for row, column, message in problems]
-        super().__init__({"file": f"银行回单有{len(problems)}处问题，没有导入任何结果；请核对后重新上传"})
+        super().__init__({"file": N_("银行回单有%(count)s处问题，没有导入任何结果；请核对后重新上传", count=len(problems))})
 
 
 def bank_result(session: Session, actor: Actor, clock: Clock, batch_id: int,
@@ -280,11 +286,11 @@ def bank_result(session: Session, actor: Actor, clock: Clock, batch_id: int,
     成功 marks the line paid, 失败 marks it returned and `bounce`s its case with the bank's reason. One event for
     the batch, besides the bounces' own."""
     # Locked: the same result imported twice at once is imported once, then refused case by case.
-    batch = _batch(session, actor, batch_id, "导入银行回单", lock=True)
+    batch = _batch(session, actor, batch_id, N_("导入银行回单"), lock=True)
     if batch.sent_at is None:
-        raise Refused(Reason("state", f"批次{batch.reference}尚未记录发放，不能导入银行回单"))
+        raise Refused(Reason("state", N_("批次%(reference)s尚未记录发放，不能导入银行回单", reference=batch.reference)))
     if not rows:
-        raise Invalid({"file": "回单中没有付款记录"})
+        raise Invalid({"file": N_("回单中没有付款记录")})
     outcomes, problems = match_result(batch.lines, rows)
     if problems:
         raise ResultInvalid(problems)

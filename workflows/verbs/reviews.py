@@ -27,6 +27,7 @@ from workflows.inputs import YEARS, parse_year
 from workflows.models import Archive, ArchiveReview, SpotCheck, SpotCheckItem, Union
 from workflows.rules import reviews as review_rules
 from workflows.states import Action
+from workflows.texts import N_
 from workflows.verbs.archives import STALE, edit_archive, get_archive
 from workflows.verbs.cases import check_version, clean_comment
 from workflows.vocab import ReviewOutcome, SpotCheckOutcome, UnionKind
@@ -40,27 +41,27 @@ def review_archive(session: Session, actor: Actor, clock: Clock, archive_id: int
     """A cadre or head of the archive's union reviews it: `confirmed` (nothing changed), `updated` (`data`, when
     given, is applied as an edit of the archive first), `propose_exit` (with a comment) or `propose_deregister`
     (with a comment and a closing reason). The archive is marked reviewed."""
-    rules.require_role(actor, rules.REVIEWERS, "年度复核")
+    rules.require_role(actor, rules.REVIEWERS, N_("年度复核"))
     archive = get_archive(session, actor, archive_id, lock=True)
     check_version(archive, version, STALE)
     if reasons := review_rules.review_reasons(archive):
         raise Refused(*reasons)
     problems: dict[str, str] = {}
     if outcome not in {o.value for o in ReviewOutcome}:
-        problems["outcome"] = "请选择复核结果"
+        problems["outcome"] = N_("请选择复核结果")
     try:
         comment = clean_comment(comment)
     except Invalid as error:
         problems |= error.fields
     proposes = outcome in review_rules.PROPOSALS
     if proposes and not comment:
-        problems["comment"] = f"{ReviewOutcome(outcome).label}须写明理由"
+        problems["comment"] = N_("%(outcome)s须写明理由", outcome=ReviewOutcome(outcome).label)
     if outcome == ReviewOutcome.propose_deregister and reason not in {r.value for r in review_rules.PROPOSED_REASONS}:
-        problems["reason"] = "请选择建议注销的原因"
+        problems["reason"] = N_("请选择建议注销的原因")
     if data and outcome != ReviewOutcome.updated:
-        problems["data"] = "只有选择「已更新档案信息」时才能修改档案"
+        problems["data"] = N_("只有选择「已更新档案信息」时才能修改档案")
     if data is not None and not isinstance(data, dict):
-        problems["data"] = "应为一个对象"
+        problems["data"] = N_("应为一个对象")
     if problems:
         raise Invalid(problems)
     if outcome == ReviewOutcome.updated and data:
@@ -68,7 +69,7 @@ def review_archive(session: Session, actor: Actor, clock: Clock, archive_id: int
         # The archive's own edit verb: its checks, its numbers, its event.
         archive = edit_archive(session, actor, clock, archive_id, version, data)
         if archive.version == before:
-            raise Invalid({"data": "提交的修改与档案现有内容相同；没有变化请选择「核实无变化」"})
+            raise Invalid({"data": N_("提交的修改与档案现有内容相同；没有变化请选择「核实无变化」")})
     now = clock.now()
     proposed_reason = reason if outcome == ReviewOutcome.propose_deregister else None
     review = ArchiveReview(archive_id=archive.id, union_id=archive.union_id, outcome=outcome,
@@ -92,21 +93,21 @@ def draw_spot_check(session: Session, actor: Actor, clock: Clock, year: Any, rat
     """A reviewer draws the year's spot check: from each grassroots union, ceil(rate × n) of its n active archives
     (rules.reviews.draw), with `seed` (a random one when not given). The seed, the rate, each union's counts and
     the SHA-256 of the population and of the list are in the event, so that anyone can draw again and compare."""
-    rules.require_role(actor, review_rules.SPOT_CHECKERS, "抽取抽查档案")
+    rules.require_role(actor, review_rules.SPOT_CHECKERS, N_("抽取抽查档案"))
     problems: dict[str, str] = {}
     year = _year(year)
     if year is None:
-        problems["year"] = f"请填写年度（{YEARS[0]}至{YEARS[1]}）"
+        problems["year"] = N_("请填写年度（%(first)s至%(last)s）", first=YEARS[0], last=YEARS[1])
     parsed = _rate(rate)
     if parsed is None:
-        problems["rate"] = "请填写抽查比例，如 0.30"
+        problems["rate"] = N_("请填写抽查比例，如 0.30")
     elif message := review_rules.rate_reasons(parsed):
         problems["rate"] = message
     else:
         parsed = parsed.quantize(Decimal("0.01"))  # as stored, and as the event and a redraw read it
     seed = seed.strip() if isinstance(seed, str) else seed
     if seed and not (isinstance(seed, str) and SEED.fullmatch(seed)):
-        problems["seed"] = "随机种子只能由字母、数字和 - _ . 组成，最多64个字符"
+        problems["seed"] = N_("随机种子只能由字母、数字和 - _ . 组成，最多64个字符")
     if problems:
         raise Invalid(problems)
     if reasons := _drawn_reasons(session, year):
@@ -129,7 +130,8 @@ def draw_spot_check(session: Session, actor: Actor, clock: Clock, year: Any, rat
         with session.begin_nested():
             session.add(check)
     except IntegrityError:  # another reviewer drew the year's list after the check above
-        raise Refused(*(_drawn_reasons(session, year) or [Reason("drawn", f"{year}年度已抽取抽查名单")])) from None
+        raise Refused(*(_drawn_reasons(session, year) or [Reason("drawn", N_("%(year)s年度已抽取抽查名单",
+                                                                             year=year))])) from None
     total = sum(len(ids) for ids in drawn.values())
     audit.record(session, actor, now, Action.draw_spot_check,
                  comment=f"{year}年度抽查：各基层工会在档档案按{parsed * 100:.0f}%抽取，共{total}户",
@@ -146,27 +148,27 @@ def _drawn_reasons(session: Session, year: int) -> list[Reason]:
     drawn = session.scalar(select(SpotCheck).where(SpotCheck.year == year))
     if drawn is None:
         return []
-    return [Reason("drawn", f"{year}年度已于{local_date(from_db(drawn.drawn_at))}抽取抽查名单，"
-                            "每年只抽一次")]
+    return [Reason("drawn", N_("%(year)s年度已于%(day)s抽取抽查名单，"
+                            "每年只抽一次", year=year, day=local_date(from_db(drawn.drawn_at))))]
 
 
 def check_spot_item(session: Session, actor: Actor, clock: Clock, item_id: int, outcome: str,
                     comment: str | None) -> SpotCheckItem:
     """A reviewer records what checking a drawn archive found: it holds (confirmed), or not (a discrepancy, said in
     the comment). A later finding replaces an earlier one; both stay in the trail."""
-    rules.require_role(actor, review_rules.SPOT_CHECKERS, "登记抽查结果")
+    rules.require_role(actor, review_rules.SPOT_CHECKERS, N_("登记抽查结果"))
     item = session.get(SpotCheckItem, item_id) if isinstance(item_id, int) else None
     if item is None:
-        raise NotFound("找不到该抽查记录")
+        raise NotFound(N_("找不到该抽查记录"))
     problems: dict[str, str] = {}
     if outcome not in {o.value for o in SpotCheckOutcome}:
-        problems["outcome"] = "请选择抽查结果"
+        problems["outcome"] = N_("请选择抽查结果")
     try:
         comment = clean_comment(comment)
     except Invalid as error:
         problems |= error.fields
     if outcome == SpotCheckOutcome.discrepancy and not comment:
-        problems.setdefault("comment", "抽查不符时请写明不符之处")
+        problems.setdefault("comment", N_("抽查不符时请写明不符之处"))
     if problems:
         raise Invalid(problems)
     now = clock.now()

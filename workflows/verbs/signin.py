@@ -26,6 +26,7 @@ from workflows.infra.db import take_turns
 from workflows.infra.sealing import digest
 from workflows.models import Account, ApiToken, SignInFailure
 from workflows.states import Action
+from workflows.texts import N_
 
 WINDOW = dt.timedelta(minutes=15)
 MAX_PER_NAME = 5
@@ -43,7 +44,7 @@ _DUMMY_HASH = generate_password_hash("songnuan-dummy-password")
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 
-    def __init__(self, message: str = "用户名或密码不正确") -> None:
+    def __init__(self, message: str = N_("用户名或密码不正确")) -> None:
         super().__init__(message)
 
 
@@ -75,7 +76,7 @@ class Throttled(DomainError):
     code = "throttled"
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"登录失败次数过多，请{max(1, retry_after // 60)}分钟后再试")
+        super().__init__(N_("登录失败次数过多，请%(minutes)s分钟后再试", minutes=max(1, retry_after // 60)))
         self.retry_after = retry_after
 
 
@@ -147,8 +148,8 @@ def issue_token(session: Session, clock: Clock, account: Account, kind: str = "a
 
 
 # What the owner of an expired token reads (401), by the token's kind.
-EXPIRED = {"api": "令牌已过期（长时间未使用或已超过有效期），请重新登录（POST /api/v1/tokens）或新建令牌",
-           "web": "登录已过期（长时间未操作或已超过有效期），请重新登录"}
+EXPIRED = {"api": N_("令牌已过期（长时间未使用或已超过有效期），请重新登录（POST /api/v1/tokens）或新建令牌"),
+           "web": N_("登录已过期（长时间未操作或已超过有效期），请重新登录")}
 
 
 def _last_use(row: ApiToken) -> dt.datetime:

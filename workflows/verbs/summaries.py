@@ -3,7 +3,7 @@ it likes: a PDF, an image or the statistics workbook) by the report deadline, an
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -16,9 +16,10 @@ from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
 from workflows.infra.uploads import SUMMARY_TYPES, TooLarge, UnsupportedType, Uploads, clean_filename
 from workflows.models import Campaign, Summary, Union
-from workflows.money import plain
+from workflows.money import AmountError, parse_amount, plain
 from workflows.rules import past_report_deadline, report_deadline_reason
 from workflows.states import UNION_ROLES, Action
+from workflows.texts import N_
 from workflows.vocab import UnionKind
 
 MAX_TEXT = 5000
@@ -30,23 +31,23 @@ FUNDS = (("upper", "fund_upper", "上级工会拨付"), ("own", "fund_own", "本
 
 def _fund(value: Any) -> Decimal | None:
     """A figure in 元: empty is none stated; otherwise not negative, at most two decimals (raises ValueError)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueError("应为金额（元）") from None
+        amount = parse_amount(value)  # the one reader of amounts: "1,500", "1500元" as typed
+    except AmountError:
+        raise ValueError(N_("应为金额（元）")) from None
+    if amount is None:
+        return None
     if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10:
-        raise ValueError("应为不小于0、最多两位小数的金额（元）")
+        raise ValueError(N_("应为不小于0、最多两位小数的金额（元）"))
     return amount
 
 
 def _own_union(session: Session, actor: Actor) -> Union:
     if actor.role not in UNION_ROLES:
-        raise Forbidden(Reason("role", "只有基层工会干部、基层工会负责人可以提交活动总结"))
+        raise Forbidden(Reason("role", N_("只有基层工会干部、基层工会负责人可以提交活动总结")))
     union = session.get(Union, actor.union_id) if actor.union_id is not None else None
     if union is None or union.kind != UnionKind.grassroots:
-        raise Forbidden(Reason("role", "只有基层工会可以提交活动总结"))
+        raise Forbidden(Reason("role", N_("只有基层工会可以提交活动总结")))
     return union
 
 
@@ -64,7 +65,7 @@ def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Upload
     union = _own_union(session, actor)
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise Invalid({"campaign": "没有这个活动"})
+        raise Invalid({"campaign": N_("没有这个活动")})
     now = clock.now()
     if past_report_deadline(campaign, now):
         raise Refused(report_deadline_reason(campaign))
@@ -72,15 +73,15 @@ def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Upload
     problems: dict[str, str] = {}
     text = (text or "").strip()
     if not text:
-        problems["text"] = "请填写活动总结"
+        problems["text"] = N_("请填写活动总结")
     elif len(text) > MAX_TEXT:
-        problems["text"] = f"太长，最多{MAX_TEXT}个字"
+        problems["text"] = N_("太长，最多%(limit)s个字", limit=MAX_TEXT)
     figures: dict[str, Decimal | None] = {}
     for key, column, _label in FUNDS if funds is not None else ():
         try:
             figures[column] = _fund(funds.get(key))
         except ValueError as error:
-            problems[f"funds.{key}"] = str(error)
+            problems[f"funds.{key}"] = error.args[0]  # a Text (workflows/texts.py)
     if file is not None and not file[0] and not file[1]:
         file = None
     filename = None
@@ -122,7 +123,7 @@ def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Upload
     try:
         session.flush()
     except IntegrityError:  # another person of the union handed one in first (PostgreSQL's unique index)
-        raise Conflict("本工会的活动总结刚刚由他人提交，请刷新后再试") from None
+        raise Conflict(N_("本工会的活动总结刚刚由他人提交，请刷新后再试")) from None
 
     changes: dict[str, list[str | None]] = {"campaign": [None, campaign.name], "union": [None, union.code]}
     if before_text != text:

@@ -16,6 +16,7 @@ from workflows.infra.clock import Clock
 from workflows.infra.db import unique
 from workflows.models import Campaign, Tariff
 from workflows.states import Action
+from workflows.texts import N_
 from workflows.verbs.campaigns import _money
 from workflows.vocab import Category, WorkerGroup
 
@@ -24,18 +25,18 @@ def set_tariff(session: Session, actor: Actor, clock: Clock, campaign_id: int, c
                amount: Any) -> Tariff | None:
     """Set the campaign's amount for a category and worker group; None (or "") deletes it. Returns the tariff,
     None once deleted."""
-    rules.require_role(actor, rules.ADMINS, "设定帮扶标准")
+    rules.require_role(actor, rules.ADMINS, N_("设定帮扶标准"))
     problems: dict[str, str] = {}
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise Invalid({"campaign": "没有这个活动"})
+        raise Invalid({"campaign": N_("没有这个活动")})
     if category not in Category.__members__.values():
-        problems["category"] = "不是可选的困难类别"
+        problems["category"] = N_("不是可选的困难类别")
     if worker_group not in WorkerGroup.__members__.values():
-        problems["worker_group"] = "不是可选的职工类别"
+        problems["worker_group"] = N_("不是可选的职工类别")
     value = _money(amount, "amount", problems)
     if value is not None and value <= 0:
-        problems["amount"] = "标准金额应大于0元（不设标准请留空）"
+        problems["amount"] = N_("标准金额应大于0元（不设标准请留空）")
     if problems:
         raise Invalid(problems)
     value = value.quantize(Decimal("0.01")) if value is not None else None
@@ -50,7 +51,7 @@ def set_tariff(session: Session, actor: Actor, clock: Clock, campaign_id: int, c
     changes = {name: [audit.text(v)] * 2 for name, v in key.items()}
     changes |= audit.diff({"amount": before}, {"amount": value})
     # Two administrators setting the same new tariff at once: one of them sets it, the other is told.
-    with unique(session, Conflict("该帮扶标准刚刚已由他人设定，请刷新后查看")):
+    with unique(session, Conflict(N_("该帮扶标准刚刚已由他人设定，请刷新后查看"))):
         if value is None:
             session.delete(tariff)
             tariff = None

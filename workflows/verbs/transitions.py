@@ -19,6 +19,7 @@ from workflows.infra.outbox import notify
 from workflows.models import Campaign, Case
 from workflows.rules.workdays import add_working_days
 from workflows.states import BY_TRIGGER, Trigger
+from workflows.texts import N_
 from workflows.verbs import archives
 from workflows.verbs.cases import check_version, clean_comment, get_case, touch
 
@@ -29,7 +30,7 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
          comment: str | None = None, payment_reference: str | None = None) -> Case:
     """Move a case by `trigger` of the transition table, if every rule allows it."""
     if trigger not in BY_TRIGGER:
-        raise Invalid({"trigger": "没有这个操作"})
+        raise Invalid({"trigger": N_("没有这个操作")})
     transition = BY_TRIGGER[Trigger(trigger)]
     case = get_case(session, actor, case_id)
     check_version(case, version)

@@ -1,0 +1,46 @@
+"""A draft on the screens besides its form: the one a second new case of the same household opens instead
+(workflows.rules.drafts.open_draft), and deleting it (its drafter, before it was ever handed in)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from workflows import rules, verbs
+from workflows.errors import NotFound
+from workflows.models import Case
+from workflows.rules.drafts import delete_reasons
+from workflows.verbs.applications import DraftExists
+
+from ..current import actor, clock, uploads
+from ..db import db
+from ..requests import seen_version
+from ..respond import perform
+from . import bp
+from .page import _refused
+
+
+def draft_exists(error: DraftExists):
+    """Back, then Save again: nothing new was made; the draft saved before opens, and says why."""
+    flash(_("该身份证号码在本活动中已有草稿，没有重复新建：已为您打开该草稿（案件#%(id)s），请在此核对和修改",
+            id=error.case_id), "warning")
+    return redirect(url_for("cases.show", case_id=error.case_id))
+
+
+@bp.app_template_global("may_delete_draft")
+def may_delete_draft(case: Case) -> bool:
+    """Whether the case page offers this person to delete the draft (the verb's own rules)."""
+    me = actor()
+    return me.role in rules.DRAFTERS and not delete_reasons(db(), case, me)
+
+
+@bp.post("/<int:case_id>/delete")
+@login_required
+def delete_draft(case_id: int):
+    name = verbs.get_case(db(), actor(), case_id).applicant_name  # a case the person may not see stays a 404
+    perform(lambda: verbs.delete_draft(db(), actor(), clock(), uploads(), case_id,
+                                       seen_version(request.form.get("version"))),
+            _refused(case_id, "delete-draft"), passing=(NotFound,))
+    flash(_("已删除草稿：%(name)s（户档案保留）", name=name), "success")
+    return redirect(url_for("cases.index"))

@@ -1,0 +1,39 @@
+"""A draft as its drafter handles it before handing it in: one per household and campaign (saving the same household
+again opens the draft there is), and deleted only by whoever opened it, while nobody else has seen it."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from workflows.actors import Actor
+from workflows.errors import Reason
+from workflows.models import Archive, AuditEvent, Campaign, Case
+from workflows.states import State, Trigger
+from workflows.texts import N_
+
+from .access import can_see
+
+
+def open_draft(archive: Archive, campaign: Campaign, actor: Actor) -> Case | None:
+    """The household's draft in `campaign` that `actor` may open: what a second new case of the same ID number
+    (Back, then Save again) opens instead of being made."""
+    for case in archive.cases:
+        if case.campaign_id == campaign.id and case.state == State.drafted and can_see(actor, case):
+            return case
+    return None
+
+
+def delete_reasons(session: Session, case: Case, actor: Actor) -> list[Reason]:
+    """Why `actor` may not delete `case`: only its drafter, only a draft never handed in (one returned for changes
+    was seen by others and stays in the record: it is withdrawn instead)."""
+    if case.state != State.drafted:
+        return [Reason("state", N_("案件当前为「%(state)s」：只有未提交的草稿可以删除，不再申请的请撤回",
+                                   state=State(case.state).label))]
+    if case.created_by_id != actor.id:
+        return [Reason("drafter", N_("只有起草该草稿的人可以删除它"))]
+    submitted = session.scalar(select(exists().where(AuditEvent.case_id == case.id,
+                                                     AuditEvent.action == str(Trigger.document))))
+    if submitted:
+        return [Reason("submitted", N_("该申请提交过审核（后被退回），不能删除；不再申请的请撤回"))]
+    return []
