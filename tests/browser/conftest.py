@@ -22,6 +22,8 @@ from ..factories import Factory
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
 PASSWORD = "Songnuan-Browser-2018"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 768}
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +91,9 @@ class Browser:
         assert "/signin" not in self.page.url, self.page.inner_text("main")
 
     def sign_out(self) -> None:
+        menu = self.page.locator("header .menu-button")
+        if menu.is_visible():  # on a phone the sign-out is behind the menu, as a person finds it
+            menu.click()
         self.page.click("header form[action='/signout'] button")
         self.page.wait_for_url("**/signin")
 
@@ -109,3 +114,20 @@ def browser(chromium, server):
     # leaves the dev server's file unclosed, which the suite's warnings-as-errors would report as this test's.
     page.wait_for_load_state("networkidle")
     context.close()
+
+
+@pytest.fixture
+def tab(chromium, server):
+    """Tabs of a given size (PHONE, DESKTOP), each signed in as nobody yet."""
+    contexts = []
+
+    def open_tab(viewport: dict) -> Browser:
+        context = chromium.new_context(viewport=viewport, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return Browser(page, server)
+    yield open_tab
+    for context in contexts:
+        context.pages[0].wait_for_load_state("networkidle")
+        context.close()

@@ -11,30 +11,9 @@ from sqlalchemy import func, select
 from workflows.models import AuditEvent
 from workflows.states import State
 
-from .conftest import Browser
+from .conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.slow  # a real browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-def tab(chromium, server):
-    """A tab of the given size, signed in as nobody yet."""
-    contexts = []
-
-    def open_tab(viewport: dict) -> Browser:
-        context = chromium.new_context(viewport=viewport, locale="zh-CN")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return Browser(page, server)
-    yield open_tab
-    for context in contexts:
-        context.pages[0].wait_for_load_state("networkidle")
-        context.close()
-
 
 def events(world, case, action: str | None = None) -> int:
     world.session.commit()  # a new transaction: what the server committed meanwhile

@@ -12,11 +12,11 @@ from werkzeug.security import generate_password_hash
 
 from ..scene import build_scene
 from ..web.test_screen_access import CALLERS, TABLE
-from .conftest import PASSWORD, SCREENSHOTS, Browser
+from .conftest import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, Browser
 
 pytestmark = pytest.mark.slow  # a real browser
 
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 768}}
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 # Routes that answer a file, not a page.
 FILES = {"main.healthz", "cases.export_csv", "cases.download", "cases.notice_photo", "summaries.download",
          "reports.chart", "reports.workbook", "archives.import_template", "audit.export_csv", "audit.export_xlsx"}

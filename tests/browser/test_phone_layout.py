@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Browser
+from .conftest import PHONE, Browser
 
 pytestmark = pytest.mark.slow  # a real browser
 
-PHONE = {"width": 390, "height": 844}
+
 HEADER_MAX = 60  # px: today's header took 211 of the phone's 844
 
 
