@@ -118,15 +118,20 @@ def browser(chromium, server):
 
 @pytest.fixture
 def tab(chromium, server):
-    """Tabs of a given size (PHONE, DESKTOP), each signed in as nobody yet."""
+    """A tab of a given size (PHONE, DESKTOP), signed in as `username` at `path` when they are given."""
     contexts = []
 
-    def open_tab(viewport: dict) -> Browser:
+    def open_tab(viewport: dict, username: str | None = None, path: str | None = None) -> Browser:
         context = chromium.new_context(viewport=viewport, locale="zh-CN")
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        return Browser(page, server)
+        browser = Browser(page, server)
+        if username:
+            browser.sign_in(username)
+        if path:
+            browser.go(path)
+        return browser
     yield open_tab
     for context in contexts:
         context.pages[0].wait_for_load_state("networkidle")

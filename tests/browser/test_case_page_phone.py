@@ -37,10 +37,8 @@ def posts(page) -> list[str]:
 def test_on_a_phone_the_actions_come_first_and_the_diagram_is_folded(tab, people, world):
     case = world.case(State.documented)
     world.session.commit()
-    browser = tab(PHONE)
+    browser = tab(PHONE, "head_b", f"/cases/{case.id}")
     page = browser.page
-    browser.sign_in("head_b")
-    browser.go(f"/cases/{case.id}")
 
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     actions, diagram = page.locator("#actions").bounding_box(), page.locator("#diagram").bounding_box()
@@ -69,10 +67,8 @@ def test_on_a_phone_the_actions_come_first_and_the_diagram_is_folded(tab, people
 def test_on_a_desktop_the_actions_are_above_the_fold(tab, people, world):
     case = world.case(State.documented)
     world.session.commit()
-    browser = tab(DESKTOP)
+    browser = tab(DESKTOP, "head_b", f"/cases/{case.id}")
     page = browser.page
-    browser.sign_in("head_b")
-    browser.go(f"/cases/{case.id}")
 
     buttons = page.locator("#actions .action-buttons button")
     assert buttons.count() == 3
@@ -86,10 +82,8 @@ def test_on_a_desktop_the_actions_are_above_the_fold(tab, people, world):
 def test_a_refused_action_is_said_in_view_and_a_reload_posts_nothing(tab, people, world):
     case = world.case(State.documented)
     world.session.commit()
-    browser = tab(PHONE)
+    browser = tab(PHONE, "head_b", f"/cases/{case.id}")
     page = browser.page
-    browser.sign_in("head_b")
-    browser.go(f"/cases/{case.id}")
     before = events(world, case)
 
     page.get_by_role("button", name="退回修改", exact=True).click()  # without the reason a return needs
@@ -109,10 +103,8 @@ def test_a_refused_action_is_said_in_view_and_a_reload_posts_nothing(tab, people
 def test_a_missing_objection_statement_is_said_beside_its_box_in_view(tab, people, world):
     case = world.case(State.publicized)
     world.session.commit()
-    browser = tab(PHONE)
+    browser = tab(PHONE, "cadre_b", f"/cases/{case.id}")
     page = browser.page
-    browser.sign_in("cadre_b")
-    browser.go(f"/cases/{case.id}")
 
     page.get_by_role("button", name="登记异议", exact=True).click()
     page.wait_for_load_state()
@@ -124,10 +116,8 @@ def test_a_missing_objection_statement_is_said_beside_its_box_in_view(tab, peopl
 def test_reloading_a_revealed_number_reveals_it_no_second_time(tab, people, world):
     case = world.case(State.documented)
     world.session.commit()
-    browser = tab(DESKTOP)
+    browser = tab(DESKTOP, "head_b", f"/cases/{case.id}")
     page = browser.page
-    browser.sign_in("head_b")
-    browser.go(f"/cases/{case.id}")
 
     page.locator("#id-number button").click()
     page.wait_for_load_state()

@@ -33,10 +33,8 @@ def test_a_refused_upload_keeps_the_case_page_and_the_chosen_kind(tab, people, w
     case = world.case(State.drafted)
     world.session.commit()
     before = documents(world, case)
-    browser = tab(PHONE)
+    browser = tab(PHONE, "cadre_b", f"/cases/{case.id}")
     page = browser.page
-    browser.sign_in("cadre_b")
-    browser.go(f"/cases/{case.id}")
 
     page.select_option("#document-kind", "household_ids")
     page.set_input_files("#document-file", files=[file])

@@ -31,6 +31,15 @@ def world(db_session, clock, tmp_path) -> Factory:
 
 
 @pytest.fixture
+def cadre(world):
+    """A grassroots cadre of the default union, its campaign open (a module may have a cadre of its own)."""
+    account = world.person("cadre", world.default_union())
+    world.default_campaign()
+    world.session.commit()
+    return account
+
+
+@pytest.fixture
 def app(committed, world, clock, tmp_path, monkeypatch):
     monkeypatch.setenv("SONGNUAN_SECRET_KEY", "test-secret")
     app = create_app(Settings(database_url=committed.url.render_as_string(hide_password=False),

@@ -99,14 +99,6 @@ def submitted(page: str) -> dict[str, str]:
     return parser.fields
 
 
-@pytest.fixture
-def cadre(world):
-    account = world.person("cadre", world.default_union())
-    world.default_campaign()
-    world.session.commit()
-    return account
-
-
 # ------------------------------------------------------------------ creating
 
 def test_a_case_for_a_household_with_an_archive_says_so(pages, world, cadre, clock):

@@ -24,14 +24,6 @@ NOT_ICBC = luhn_complete("622848000000000000")  # an Agricultural Bank card numb
 BAD_ID = "110105197506010000"  # wrong check digit
 
 
-@pytest.fixture
-def cadre(world):
-    account = world.person("cadre", world.default_union())
-    world.default_campaign()
-    world.session.commit()
-    return account
-
-
 def needs_of(response) -> dict:
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return response.get_json()

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from workflows.models import Case
 
-from .test_case_form import cadre, filled, submitted, text_of  # noqa: F401 (cadre is a fixture)
+from .test_case_form import filled, submitted, text_of
 
 
-def test_the_new_form_says_what_document_will_need(pages, world, cadre):  # noqa: F811
+def test_the_new_form_says_what_document_will_need(pages, world, cadre):
     page = text_of(pages.as_(cadre).get("/cases/new"))
     needs = page[page.index('id="document-needs"'):]
     needs = needs[:needs.index("</section>")]
@@ -28,7 +28,7 @@ def test_the_new_form_says_what_document_will_need(pages, world, cadre):  # noqa
     assert 'name="exclusions" value="private_car"> 拥有非生产经营用机动车' in page
 
 
-def test_recognition_fields_are_saved_and_shown_again(pages, world, cadre):  # noqa: F811
+def test_recognition_fields_are_saved_and_shown_again(pages, world, cadre):
     campaign = world.default_campaign()
     client = pages.as_(cadre)
     response = client.post("/cases/new", filled(campaign, **{
@@ -51,7 +51,7 @@ def test_recognition_fields_are_saved_and_shown_again(pages, world, cadre):  # n
     assert "不予建档：拥有非生产经营用机动车" in needs and "缺少：" in needs
 
 
-def test_a_wrong_amount_comes_back_beside_its_input(pages, world, cadre):  # noqa: F811
+def test_a_wrong_amount_comes_back_beside_its_input(pages, world, cadre):
     campaign = world.default_campaign()
     response = pages.as_(cadre).post("/cases/new", filled(campaign, **{"household.spending.disability": "很多"}))
     assert response.status_code == 400
@@ -61,7 +61,7 @@ def test_a_wrong_amount_comes_back_beside_its_input(pages, world, cadre):  # noq
     assert world.session.scalars(select(Case)).first() is None
 
 
-def test_the_archive_form_takes_them_too(pages, world, cadre):  # noqa: F811
+def test_the_archive_form_takes_them_too(pages, world, cadre):
     page = text_of(pages.as_(cadre).get("/archives/new"))
     assert 'name="household.compensation"' in page and 'name="category_reason"' in page
     assert 'name="exclusions" value="multiple_homes"' in page
