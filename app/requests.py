@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from workflows.errors import Invalid
 from workflows.inputs import parse_number, text_problem
+from workflows.texts import N_
 
 MAX_ID = 2**31 - 1  # the largest id the database's integer columns hold
 STALE = -1  # a version no record has
@@ -54,9 +55,9 @@ def refuse_odd_input():
         values += [*request.form.keys(), *(v for _, vs in request.form.lists() for v in vs)]
         values += [f.filename or "" for _, fs in request.files.lists() for f in fs]
     if any("\x00" in value for value in values):
-        raise Invalid({"form": "输入中含有不允许的空字符（U+0000），请删除后重试"})
+        raise Invalid({"form": N_("输入中含有不允许的空字符（U+0000），请删除后重试")})
     if any(text_problem(value) for value in values):
-        raise Invalid({"form": "输入中含有不允许的控制字符，请删除后重试"})
+        raise Invalid({"form": N_("输入中含有不允许的控制字符，请删除后重试")})
     if request.method == "GET" and sum(c.isdigit() for c in request.args.get("q", "")) >= 15:
         # A whole ID or account number typed into a search: not searched for, and gone from the address (and so
         # from the history and every link of the page) at once.

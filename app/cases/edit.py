@@ -149,9 +149,9 @@ def _submit(form: CaseForm, case: Case | None, save: Callable[[dict[str, Any]], 
     else:
         flash(_("没有需要保存的修改"), "info")
     for warning in amount_notes(saved)["warnings"]:  # saved, but `document` will refuse it: say so now
-        flash(_("帮扶金额：%(warning)s", warning=warning), "warning")
+        flash(_("帮扶金额：%(warning)s", warning=localise(warning)), "warning")
     if warning := icbc_warning(saved.bank_account):  # saved all the same: the BIN table may lack a new card
-        flash(_("工商银行账号：%(warning)s", warning=warning), "warning")
+        flash(_("工商银行账号：%(warning)s", warning=localise(warning)), "warning")
     return redirect(url_for("cases.show", case_id=saved.id))
 
 
@@ -242,7 +242,7 @@ def typed_needs(form: CaseForm, case: Case | None, campaign: Campaign | None) ->
         draft, problems = typed_draft(form, case, campaign)
         reasons = rules.document_needs(session, draft, clock().now())
         missing = [(_missing_input(label, filled_rows(form)), _("未填写")) for label in missing_fields(draft)]
-        documents = [localise(DocumentKind(kind).label) for kind in missing_documents(draft)]
+        documents = [_(DocumentKind(kind).label) for kind in missing_documents(draft)]
     fields = [_input(form, key, localise(message)) for key, message in problems.items()]
     fields += [_input(form, key, message) if key else {"name": None, "id": None, "label": localise(label),
                                                       "message": message} for (key, label), message in missing]

@@ -5,6 +5,7 @@ nothing, never show a full personal number, name the first bad event after tampe
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import re
@@ -493,13 +494,55 @@ def test_the_trail_names_people_and_fields_in_words(world, pages):
 
 
 def test_every_field_the_verbs_record_has_a_label():
-    """A field the trail cannot name would show its code: every name a verb writes into `changes` has a label."""
+    """A field the trail cannot name would show its code: every name a verb writes into `changes` has a label,
+    whether written in the call (changes={"x": ...}, audit.diff(..., named=("x", ...))) or in a dict the verb
+    builds first and passes by name (kept = {"x": ...}; changes["x"] = ...; changes.update(x=...))."""
     from pathlib import Path
 
     from workflows.reads import trail
     written = set()
     for path in (Path(__file__).resolve().parents[2] / "workflows").rglob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        for call in re.findall(r"changes=(?:audit\.created\()?\{([^}]*)\}", source):
-            written |= set(re.findall(r'"([a-z_]+)":', call))
-    assert written and not sorted(written - set(trail.FIELD_LABELS))
+        written |= _recorded_fields(ast.parse(path.read_text(encoding="utf-8")))
+    assert {"applicant_name", "documents", "sessions_ended"} <= written  # the scan finds each way of writing
+    assert not sorted(written - set(trail.FIELD_LABELS))
+
+
+def _recorded_fields(module: ast.Module) -> set[str]:
+    """The string keys that reach a `changes=` argument within each function of `module`: the keys of the dicts
+    in the argument, and those of every name it uses, followed through the function's assignments to that name."""
+    found = set()
+    for function in (n for n in ast.walk(module) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+        values: dict[str, list[ast.AST]] = {}  # name → what is assigned to it, its keys set, its updates
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if isinstance(target, ast.Name) and node.value is not None:
+                        values.setdefault(target.id, []).append(node.value)
+                    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                        values.setdefault(target.value.id, []).append(ast.Dict([target.slice], [node.value]))
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in
+                  ("update", "setdefault") and isinstance(node.func.value, ast.Name)):
+                keys = [ast.Dict([ast.Constant(k.arg)], [k.value]) for k in node.keywords if k.arg]
+                setdefault = [ast.Dict([node.args[0]], [node.args[0]])] if node.func.attr == "setdefault" else []
+                values.setdefault(node.func.value.id, []).extend([*node.args, *keys, *setdefault]
+                                                                 if node.func.attr == "update" else setdefault)
+        for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+            for argument in (k.value for k in call.keywords if k.arg == "changes"):
+                found |= _keys(argument, values, set())
+    return found
+
+
+def _keys(node: ast.AST, values: dict[str, list[ast.AST]], seen: set[str]) -> set[str]:
+    keys = set()
+    for part in ast.walk(node):
+        if isinstance(part, ast.Dict):
+            keys |= {k.value for k in part.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        elif isinstance(part, ast.Call):
+            keys |= {k.arg for k in part.keywords if k.arg and getattr(part.func, "id", None) == "dict"}
+            keys |= {k.value.elts[0].value for k in part.keywords if k.arg == "named" and isinstance(k.value, ast.Tuple)
+                     and isinstance(k.value.elts[0], ast.Constant)}
+        elif isinstance(part, ast.Name) and part.id in values and part.id not in seen:
+            seen.add(part.id)
+            for value in values[part.id]:
+                keys |= _keys(value, values, seen)
+    return keys

@@ -64,7 +64,7 @@ class Page(HTMLParser):
                 self.enabled.append(self._button["value"])
             self._button = None
         elif tag == "p" and self._in == "blocked":
-            label, _sep, reason = text.partition("：")
+            label, _sep, reason = text.partition("：" if "：" in text else ": ")  # Chinese, or English
             self.reasons[label] = reason
             self._in = None
         elif tag == "b" and self._in == "timeline-entry":

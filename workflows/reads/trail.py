@@ -65,6 +65,7 @@ FIELD_LABELS = {
     "secondary_cause": "次要致困原因", "annual_income": "家庭年收入（元）", "housing": "住房情况",
     "aid_kind": "帮扶方式", "aid_amount": "申请金额（元）", "medical": "医疗救助", "bank_account": "工商银行账号",
     "members": "家庭成员", "state": "状态", "document": "资料", "objection": "异议", "revealed": "查看的号码",
+    "documents": "资料",  # a deleted draft's papers (verbs.drafts.delete_draft)
     "file_number": "档案编号", "entered_at": "录入时间", "payment_reference": "付款凭证号",
     "disbursed_at": "发放时间", "publicized_at": "公示开始", "notice_closes_at": "公示结束",
     "claimed_by_id": "认领人", "documented_by_id": "资料齐全确认人", "approved_by_id": "基层审核人",

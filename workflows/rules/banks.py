@@ -6,6 +6,7 @@ warns beside the field (it does not refuse: the table below may lack a new BIN, 
 from __future__ import annotations
 
 from workflows.identity import normalize_account
+from workflows.texts import N_, Text
 
 # ICBC's card BINs: the debit-card BINs listed for 中国工商银行 in China UnionPay's BIN table (银联卡BIN表), as given in
 # issue 14, and the old 9558 passbook-card prefixes. Sorted, one place: add a new BIN here when the bank issues one.
@@ -35,7 +36,7 @@ ICBC_BINS: tuple[str, ...] = (
 ICBC_EXAMPLES = ("622202", "621226", "620200")  # the ones the warning names: the commonest first
 
 
-def icbc_warning(number: str | None) -> str | None:
+def icbc_warning(number: str | None) -> Text | None:
     """A warning when `number` has digits enough to tell and does not start like an ICBC card; None otherwise
     (nothing typed, too short to tell yet, or an ICBC BIN). Whether it is a valid number at all is
     identity.bank_account_problem's to say."""
@@ -44,4 +45,4 @@ def icbc_warning(number: str | None) -> str | None:
         return None
     if digits.startswith(ICBC_BINS):
         return None
-    return f"该账号不像工商银行卡号（工行卡号通常以 {'、'.join(ICBC_EXAMPLES)}… 开头），请核对"
+    return N_("该账号不像工商银行卡号（工行卡号通常以 %(examples)s… 开头），请核对", examples=list(ICBC_EXAMPLES))
