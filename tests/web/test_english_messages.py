@@ -83,3 +83,70 @@ def test_the_api_keeps_its_chinese_messages(api, world, union):
                         headers={"Accept-Language": "en", "Cookie": "lang=en"})
     assert response.status_code == 409, response.get_data(as_text=True)
     assert re.search(r"[\u4e00-\u9fff]", response.get_json()["message"])
+
+
+# ------------------------------------------------------------------ the case form: its live check and its warnings
+
+NAME = "王建国"  # what the cadre typed: it may be Chinese on an English screen
+
+
+def no_chinese_but_typed(text: str, *typed: str) -> bool:
+    for value in typed:
+        text = text.replace(value, "")
+    return not CHINESE.search(text)
+
+
+def test_the_live_check_names_what_is_missing_and_warns_of_the_account_in_english(pages, world, cadre):
+    """cases.check_new and cases.check, as the form asks while the cadre types: the inputs still empty, the papers
+    not uploaded, the warning beside an account that is not ICBC's; in the JSON and in the HTML the form shows."""
+    from .test_case_form_check import NOT_ICBC
+
+    client = english(pages.as_(cadre))
+    campaign = str(world.default_campaign().id)
+    live = client.post("/cases/new/check", {"campaign": campaign, "applicant.name": NAME, "bank_account": NOT_ICBC})
+    assert live.status_code == 200, live.get_data(as_text=True)[:300]
+    needs = live.get_json()
+
+    assert "Copies of household register and ID cards" in needs["documents"], needs["documents"]
+    assert needs["warnings"]["bank_account"].startswith("This does not look like an ICBC card number"), needs
+    assert "622202, 621226, 620200" in needs["warnings"]["bank_account"]
+    assert "Not filled in" in [item["message"] for item in needs["fields"]]
+    words = [*needs["documents"], *needs["warnings"].values(), *needs["others"],
+             *(item[key] for item in needs["fields"] for key in ("label", "message"))]
+    assert all(no_chinese_but_typed(word) for word in words), words
+    html = needs["html"]
+    assert "Missing: " in html and "Copies of household register and ID cards" in html
+    assert no_chinese_but_typed(html), CHINESE.findall(html)
+
+    case = world.draft()
+    world.session.commit()
+    saved = client.post(f"/cases/{case.id}/check", {"bank_account": NOT_ICBC})
+    assert saved.status_code == 200, saved.get_data(as_text=True)[:300]
+    needs = saved.get_json()
+    assert needs["documents"] and all(no_chinese_but_typed(label) for label in needs["documents"]), needs
+    assert "Missing: " in needs["html"] and "Upload now" in needs["html"]
+    assert no_chinese_but_typed(needs["html"]), CHINESE.findall(needs["html"])
+    assert needs["warnings"]["bank_account"].startswith("This does not look like an ICBC card number")
+
+
+def test_a_save_with_warnings_flashes_them_in_english_only(pages, world, cadre):
+    """Saved all the same, but the amount is over the campaign's cap and the account does not look like ICBC's:
+    each warning is flashed in English, and the form shows it again in English beside its input."""
+    from .test_case_form import filled, flashes, text_of
+    from .test_case_form_check import NOT_ICBC
+
+    campaign = world.campaign(cap_per_payment="1000")
+    world.session.commit()
+    client = english(pages.as_(cadre))
+    saved = client.post("/cases/new", filled(campaign, **{"aid.amount": "1500", "bank_account": NOT_ICBC}))
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+
+    messages = flashes(client)
+    assert any(m.startswith("Aid amount: ") and "1,500.00" in m and "1,000.00" in m for m in messages), messages
+    assert any(m.startswith("ICBC account number: This does not look like an ICBC card number") for m in messages)
+    assert all(no_chinese_but_typed(message, NAME) for message in messages), messages
+
+    edit = text_of(client.get(saved.headers["Location"].replace("#", "?#").split("?")[0] + "/edit"))
+    warnings = re.findall(r'<span class="field-warning"[^>]*>([^<]*)</span>', edit)
+    assert len([w for w in warnings if w.strip()]) == 2, warnings
+    assert all(no_chinese_but_typed(warning) for warning in warnings), warnings
