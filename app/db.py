@@ -20,10 +20,18 @@ def writes(view: View) -> View:
     return view
 
 
+def reads(view: View) -> View:
+    """Mark a POST that only reads (a check of what a form would say, sent as the cadre types) as a reading
+    request: a writing session would take SQLite's write lock and queue every pause of typing behind real saves."""
+    view.writes = False  # type: ignore[attr-defined]
+    return view
+
+
 def writing() -> bool:
-    """Whether this request may write: any but a GET, HEAD or OPTIONS, and the GETs marked `writes`."""
+    """Whether this request may write: any but a GET, HEAD or OPTIONS unless marked `reads`, and the GETs marked
+    `writes`."""
     view = current_app.view_functions.get(request.endpoint or "")
-    return request.method not in READS or getattr(view, "writes", False)
+    return getattr(view, "writes", request.method not in READS)
 
 
 def db() -> Session:

@@ -30,8 +30,9 @@ class AsciiInt(IntegerConverter):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """A place to go back to after sign-in: a path on this site only, never another host."""
-    if not target:
+    """A place to go back to after sign-in: a path on this site only, never another host, and nothing that could
+    not stand in a Location header (a line break, any space or control character: a path of ours has none)."""
+    if not target or any(c.isspace() or not c.isprintable() for c in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -32,7 +32,7 @@ from workflows.verbs.cases import case_columns, merge
 from workflows.vocab import REQUIRED_DOCUMENTS, DocumentKind
 
 from ..current import actor, clock
-from ..db import db
+from ..db import db, reads
 from ..i18n import localise
 from ..requests import seen_version
 from ..respond import error_text, perform
@@ -205,6 +205,7 @@ def chosen_campaign(form: CaseForm, campaigns: list[Campaign]) -> Campaign | Non
 
 @bp.route("/new/check", methods=["POST"])
 @login_required
+@reads
 def check_new():
     """The needs of a new draft as typed (case-form.js asks as the cadre types): nothing is saved."""
     require_role(actor(), DRAFTERS, "新建案件")
@@ -214,6 +215,7 @@ def check_new():
 
 @bp.route("/<int:case_id>/check", methods=["POST"])
 @login_required
+@reads
 def check(case_id: int):
     """The needs of a draft as typed over what it holds: nothing is saved."""
     me = actor()

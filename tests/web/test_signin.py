@@ -149,7 +149,8 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_to_another_site(clien
                                                          "csrf_token": token})
     assert response.headers["Location"] == "/cases/"
     client.post("/signout", data={"csrf_token": csrf(client, "/notifications/")})
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/cases/%0d%0aX-Evil:%201",
+                   "/cases/%09"):
         response = client.post(f"/signin?next={target}", data={"username": "zhang.wei", "password": PASSWORD,
                                                               "csrf_token": csrf(client)})
         assert response.headers["Location"] == "/", target
@@ -163,3 +164,7 @@ def test_the_language_switch_shows_english_and_back(client):
     assert "Sign in" in page and 'lang="en"' in page
     client.post("/language", data={"lang": "zh", "next": "/signin", "csrf_token": csrf(client)})
     assert 'lang="zh-CN"' in client.get("/signin").get_data(as_text=True)
+    # a line break in where to go back to is no header of ours: the switch goes to its default page instead
+    response = client.post("/language", data={"lang": "zh", "next": "/cases/\r\nX-Evil: 1", "csrf_token": csrf(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/signin"
+    assert "X-Evil" not in response.headers

@@ -125,3 +125,25 @@ def test_an_audited_download_works_in_a_writing_session(app, pages, api, world, 
         event.remove(engine, "begin", note)
     assert written and all(written), written
     assert begun and not any(begun), begun
+
+
+
+def test_the_case_forms_live_check_reads_in_a_reading_session(app, pages, world, scene):
+    """The check sent as the cadre types is a POST that only reads: a writing session would take SQLite's write
+    lock and queue every pause in typing behind real saves (and block them)."""
+    begun: list[bool] = []
+    engine = app.extensions["songnuan"]["engine"]
+    client = pages.as_(scene["cadre"])
+    client.get(f"/cases/{scene['case']}")  # signed in before listening
+
+    def note(connection):
+        begun.append(bool(connection.get_execution_options().get("writes")))
+
+    event.listen(engine, "begin", note)
+    try:
+        response = client.post(f"/cases/{scene['case']}/check", {"applicant.name": "王秀英"})
+        new = client.post("/cases/new/check", {"applicant.name": "王秀英"})
+    finally:
+        event.remove(engine, "begin", note)
+    assert response.status_code == 200 and new.status_code == 200, response.get_data(as_text=True)[:300]
+    assert begun and not any(begun), begun
