@@ -45,7 +45,7 @@ def parse_amount(value: Any) -> Decimal | None:
     if isinstance(value, Decimal | int):
         if isinstance(value, Decimal) and not value.is_finite():
             raise AmountError(NOT_AN_AMOUNT)
-        return Decimal(value)
+        return _unsigned_zero(Decimal(value))
     if isinstance(value, float):  # a spreadsheet's number: 0.1 + 0.2 is 0.3 to a person
         if value != value or value in (float("inf"), float("-inf")):
             raise AmountError(NOT_AN_AMOUNT)
@@ -61,7 +61,25 @@ def parse_amount(value: Any) -> Decimal | None:
         return None
     number = _AROUND.match(text)["number"]  # the pattern matches any text: only its group may be empty
     if _NUMBER.fullmatch(number):
-        return Decimal(number.replace(",", ""))
+        return _unsigned_zero(Decimal(number.replace(",", "")))
     if _GROUPED.fullmatch(number):
         raise AmountError(N_("千位分隔符的位置不对：应每三位一个逗号，如 1,500 或 12,500.50"))
     raise AmountError(NOT_AN_AMOUNT)
+
+
+def _unsigned_zero(amount: Decimal) -> Decimal:
+    """"-0" typed is 0: never kept, shown or answered as -0.00."""
+    return amount.copy_abs() if amount.is_zero() else amount
+
+
+MONEY_RANGE = N_("应为不小于0、最多两位小数的金额（元）")
+
+
+def read_money(value: Any) -> Decimal | None:
+    """An amount of money as typed, judged as every sum of money is (a budget, a cap, a summary's figures): not
+    below 0, at most two decimals, below ten billion. None for nothing typed; AmountError says what is wrong, in
+    parse_amount's words where it could not be read."""
+    amount = parse_amount(value)
+    if amount is not None and (amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10):
+        raise AmountError(MONEY_RANGE)
+    return amount

@@ -9,7 +9,7 @@ import pytest
 
 from workflows.errors import Invalid
 from workflows.inputs import AidIn, parse
-from workflows.money import AmountError, parse_amount
+from workflows.money import MONEY_RANGE, AmountError, parse_amount, plain, read_money
 
 CARELESS = [
     ("1500", "1500"), ("1,500", "1500"), ("1，500", "1500"), ("1500元", "1500"), (" 1500 元", "1500"),
@@ -74,3 +74,17 @@ def test_the_schema_refuses_what_is_no_amount_of_money(typed, message):
 def test_the_schema_reads_amounts_as_typed():
     assert parse(AidIn, {"amount": "¥1,500元", "goods_value": "２００"}).amount == Decimal(1500)
     assert parse(AidIn, {"amount": 1500.5}).amount == Decimal("1500.5")  # JSON numbers as before
+
+
+@pytest.mark.parametrize("typed", ["-0", "-0.00", "-0元", Decimal("-0.00")])
+def test_minus_zero_is_zero_and_never_shown_with_a_sign(typed):
+    assert plain(parse_amount(typed)) == "0.00" and not parse_amount(typed).is_signed()
+
+
+@pytest.mark.parametrize("typed, message", [("-1", MONEY_RANGE), ("1.005", MONEY_RANGE), ("10000000000", MONEY_RANGE),
+                                            ("1,50", "千位分隔符的位置不对"), ("一千", "应为数字")])
+def test_money_is_judged_one_way_and_says_what_is_wrong(typed, message):
+    with pytest.raises(AmountError) as refused:
+        read_money(typed)
+    assert message in str(refused.value)
+    assert read_money("1,500元") == Decimal("1500") and read_money("") is None

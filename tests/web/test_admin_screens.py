@@ -458,7 +458,7 @@ def test_an_admin_edits_a_campaign(browser, world):
     ({"name": ""}, "name", "请填写活动名称"),
     ({"name": "已有的活动"}, "name", "已有名为「已有的活动」的活动"),
     ({"budget": "-5"}, "budget", "应为不小于0、最多两位小数的金额（元）"),
-    ({"cap_per_payment": "两千"}, "cap_per_payment", "应为金额（元）"),
+    ({"cap_per_payment": "两千"}, "cap_per_payment", "应为数字，如 1500、1,500 或 1500.50"),
     ({"cap_per_year": "1.234"}, "cap_per_year", "最多两位小数"),
     ({"starts_on": "2018-13-45"}, "starts_on", "日期格式应为 2018-01-25"),
     ({"deadline_day": ""}, "deadline_day", "请填写日期"),
@@ -499,7 +499,7 @@ def test_a_bad_edit_changes_nothing(browser, world):
                          deadline_day="2018-01-25", report_day="", budget="abc", cap_per_payment="999")
     before = counts(world, AuditEvent)
     response = browser.post(f"/admin/campaigns/{campaign.id}/edit", data)
-    assert response.status_code == 400 and "应为金额（元）" in text(response)
+    assert response.status_code == 400 and "应为数字，如 1500、1,500 或 1500.50" in text(response)
     assert counts(world, AuditEvent) == before
     unchanged = fresh(world, Campaign, campaign.id)
     assert (unchanged.budget, unchanged.cap_per_payment) == (Decimal("100000"), None)

@@ -180,7 +180,7 @@ def test_the_admin_sets_the_grid_all_or_none(pages, world, desk):
     assert f"/admin/campaigns/{campaign.id}/tariffs" in text(admin.get(f"/admin/campaigns/{campaign.id}/edit"))
     bad = admin.post(f"/admin/campaigns/{campaign.id}/tariffs", {"tariff.deep.hardship_worker": "1500",
                                                                   "tariff.relative.other": "abc"})
-    assert bad.status_code == 400 and "应为金额（元）" in text(bad)
+    assert bad.status_code == 400 and "应为数字，如 1500、1,500 或 1500.50" in text(bad)
     assert world.session.scalars(select(Tariff)).all() == []  # nothing kept of a refused grid
     done = admin.post(f"/admin/campaigns/{campaign.id}/tariffs", {"tariff.deep.hardship_worker": "1500",
                                                                    "tariff.relative.other": "800"})

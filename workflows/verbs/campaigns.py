@@ -20,7 +20,7 @@ from workflows.infra.clock import LOCAL, Clock, from_db, to_db
 from workflows.infra.db import unique
 from workflows.inputs import YEARS, line_problem, parse_number
 from workflows.models import Campaign, Case, Union, UnionBudget
-from workflows.money import AmountError, parse_amount, yuan
+from workflows.money import AmountError, read_money, yuan
 from workflows.rules import due_day
 from workflows.states import COMMITTED, Action
 from workflows.texts import N_
@@ -29,16 +29,10 @@ from workflows.vocab import UnionKind
 
 def _money(value: Any, field: str, problems: dict[str, str]) -> Decimal | None:
     try:
-        amount = parse_amount(value)  # the one reader of amounts: "1,500", "1500元" as typed
-    except AmountError:
-        problems[field] = N_("应为金额（元）")
+        return read_money(value)  # "1,500", "1500元" as typed; not below 0, two decimals at most
+    except AmountError as error:
+        problems[field] = error.args[0]  # its Text: translated where it is shown
         return None
-    if amount is None:
-        return None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10:
-        problems[field] = N_("应为不小于0、最多两位小数的金额（元）")
-        return None
-    return amount
 
 
 def _whole(value: Any) -> int | None:

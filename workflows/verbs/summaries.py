@@ -16,7 +16,7 @@ from workflows.infra import audit
 from workflows.infra.clock import Clock, to_db
 from workflows.infra.uploads import SUMMARY_TYPES, TooLarge, UnsupportedType, Uploads, clean_filename
 from workflows.models import Campaign, Summary, Union
-from workflows.money import AmountError, parse_amount, plain
+from workflows.money import AmountError, plain, read_money
 from workflows.rules import past_report_deadline, report_deadline_reason
 from workflows.states import UNION_ROLES, Action
 from workflows.texts import N_
@@ -27,19 +27,6 @@ MAX_TEXT = 5000
 FUNDS = (("upper", "fund_upper", "上级工会拨付"), ("own", "fund_own", "本级工会"),
          ("government", "fund_government", "党政支持"), ("society", "fund_society", "社会募集"),
          ("donations", "fund_donations", "职工捐款"))
-
-
-def _fund(value: Any) -> Decimal | None:
-    """A figure in 元: empty is none stated; otherwise not negative, at most two decimals (raises ValueError)."""
-    try:
-        amount = parse_amount(value)  # the one reader of amounts: "1,500", "1500元" as typed
-    except AmountError:
-        raise ValueError(N_("应为金额（元）")) from None
-    if amount is None:
-        return None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10:
-        raise ValueError(N_("应为不小于0、最多两位小数的金额（元）"))
-    return amount
 
 
 def _own_union(session: Session, actor: Actor) -> Union:
@@ -79,8 +66,8 @@ def submit_summary(session: Session, actor: Actor, clock: Clock, uploads: Upload
     figures: dict[str, Decimal | None] = {}
     for key, column, _label in FUNDS if funds is not None else ():
         try:
-            figures[column] = _fund(funds.get(key))
-        except ValueError as error:
+            figures[column] = read_money(funds.get(key))  # empty is none stated
+        except AmountError as error:
             problems[f"funds.{key}"] = error.args[0]  # a Text (workflows/texts.py)
     if file is not None and not file[0] and not file[1]:
         file = None
