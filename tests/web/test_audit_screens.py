@@ -468,7 +468,8 @@ def test_every_screen_also_opens_in_english(world, auditor, seeded):
 # ---------------------------------------------------------------- readable: people by name, fields in words
 
 def test_the_trail_names_people_and_fields_in_words(world, pages):
-    """Who acted is their name (the username stays on hover and on the event page); the accounts a change holds
+    """Who acted is their name, the username under it (an account renamed later is still told apart, on a phone
+    too) and on the event page; the accounts a change holds
     (who documented, who approved) are names, not account ids; and every field has a label, in both languages."""
     union = world.default_union()
     cadre, head = world.person("cadre", union), world.person("head", union)
@@ -478,7 +479,7 @@ def test_the_trail_names_people_and_fields_in_words(world, pages):
     auditor = pages.as_(world.account("auditor"))
 
     listed = html(auditor.get(f"/audit/?case={case.id}"))
-    assert f'title="{head.username}">马秀梅</td>' in listed and f">{head.username}<" not in listed
+    assert f'>马秀梅<br><small class="muted">{head.username}</small></td>' in listed
     history = html(auditor.get(f"/audit/cases/{case.id}"))
     assert "<b>资料齐全确认人</b>：（空） → 周丽华" in history and "<b>基层审核人</b>：（空） → 马秀梅" in history
     assert "账号ID" not in history
