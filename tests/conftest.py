@@ -119,9 +119,10 @@ def make(session: Session, clock: FixedClock, uploads: Uploads) -> Factory:
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL's locking and are deselected on SQLite; tests marked `sqlite` are of
-    SQLite's own behaviour and deselected on PostgreSQL (CI runs the suite on both)."""
-    other = "sqlite" if TEST_URL and TEST_URL.startswith("postgresql") else "postgres"
-    kept = [item for item in items if other not in item.keywords]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if other in item.keywords])
-        items[:] = kept
+    SQLite's own behaviour, and tests marked `layout` of how pages look in a browser (which no database changes),
+    and both are deselected on PostgreSQL (CI runs the suite on both)."""
+    others = {"sqlite", "layout"} if TEST_URL and TEST_URL.startswith("postgresql") else {"postgres"}
+    left = [item for item in items if others & set(item.keywords)]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if not others & set(item.keywords)]

@@ -14,7 +14,9 @@ from ..scene import build_scene
 from ..web.test_screen_access import CALLERS, TABLE
 from .conftest import DESKTOP, PASSWORD, PHONE, SCREENSHOTS, Browser
 
-pytestmark = pytest.mark.slow  # a real browser
+# A real browser; the layout is the same on every database (the pages' answers on PostgreSQL, 5xx included, are
+# checked for every role by tests/web/test_screen_access.py), so it runs on SQLite only.
+pytestmark = [pytest.mark.slow, pytest.mark.layout]
 
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 # Routes that answer a file, not a page.
