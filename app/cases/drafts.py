@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from workflows import rules, verbs
-from workflows.errors import NotFound
+from workflows.errors import DomainError, Invalid, NotFound
 from workflows.models import Case
 from workflows.rules.drafts import delete_reasons
 from workflows.verbs.applications import DraftExists
@@ -22,10 +22,22 @@ from .page import _refused
 
 
 def draft_exists(error: DraftExists):
-    """Back, then Save again: nothing new was made; the draft saved before opens, and says why."""
-    flash(_("该身份证号码在本活动中已有草稿，没有重复新建：已为您打开该草稿（案件#%(id)s），请在此核对和修改",
+    """Back, then Save again: nothing new was made, and what was typed was not saved. The draft saved before opens
+    in its form, and keep.js (app/static/keep.js) puts over it what was just typed: the address names the page it
+    was kept under (keep-from), which also tells keep.js not to drop it. A draft this person may not change opens
+    on its page, what was typed still kept for the new-case page."""
+    sent_from = request.full_path.rstrip("?")
+    try:  # the verb says whether this person may change it now; given nothing to change, it writes nothing
+        verbs.edit_case(db(), actor(), clock(), error.case_id, None, {})
+    except Invalid:
+        pass  # stored values that no longer pass: the form shows them beside their inputs
+    except DomainError:
+        flash(_("该身份证号码在本活动中已有草稿（案件#%(id)s），没有重复新建；您不能修改该草稿，"
+                "刚才填写的内容没有保存，仍保留在新建页", id=error.case_id), "warning")
+        return redirect(url_for("cases.show", case_id=error.case_id, **{"keep-from": sent_from}))
+    flash(_("已有该身份证号码的草稿（案件#%(id)s），没有重复新建；您刚才填写的内容已填入该草稿的修改页，请核对后保存",
             id=error.case_id), "warning")
-    return redirect(url_for("cases.show", case_id=error.case_id))
+    return redirect(url_for("cases.edit", case_id=error.case_id, **{"keep-from": sent_from}))
 
 
 @bp.app_template_global("may_delete_draft")

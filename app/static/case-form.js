@@ -29,14 +29,16 @@
     return element;
   }
 
-  function addRow() {
+  // a row at `index` (the next one if none is given); `quiet`: without moving the focus to it
+  function addRow(index, quiet) {
+    var at = typeof index === "number" ? index : next;
     var holder = document.createElement("tbody");
-    holder.innerHTML = prototype.innerHTML.replace(/__i__/g, String(next));
-    next += 1;
+    holder.innerHTML = prototype.innerHTML.replace(/__i__/g, String(at));
+    next = Math.max(next, at + 1);
     var row = holder.querySelector("tr");
     body.appendChild(row);
     var first = row.querySelector("input[type=text]");
-    if (first) {
+    if (first && !quiet) {
       first.focus();
     }
   }
@@ -51,6 +53,14 @@
       add.focus();
     }
   }
+
+  // keep.js putting back what was typed before (its data-rows): a row it needs that the page does not show
+  body.addEventListener("keep-row", function (event) {
+    var index = event.detail ? event.detail.index : null;
+    if (typeof index === "number" && index >= 0 && index === Math.floor(index)) {
+      addRow(index, true);
+    }
+  });
 
   form.addEventListener("click", function (event) {
     var button = buttonOf(event.target);

@@ -6,6 +6,7 @@ longer wants is deleted, audited."""
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,6 +17,7 @@ from workflows.identity import mask_id
 from workflows.infra.clock import to_db
 from workflows.models import ApiToken, Archive, AuditEvent, Case, Document, Member, Notification
 from workflows.states import State
+from workflows.errors import Reason
 from workflows.verbs.applications import DraftExists, Refused
 
 from ..factories import case_data
@@ -130,21 +132,58 @@ def test_the_language_switch_on_a_page_answering_a_form_goes_back_to_the_form(pa
     assert client.post("/language", {"lang": "en", "next": "/cases/"}, csrf=False).headers["Location"] == "/cases/"
 
 
+def test_the_passwords_an_administrator_types_are_never_kept_in_the_browser(pages, world):
+    """keep.js keeps what is typed in sessionStorage: a password shown as typed (type text) is marked off for it."""
+    admin, other = world.person("admin", None), world.person("cadre", world.default_union())
+    world.session.commit()
+    client = pages.as_(admin)
+    for path in ("/admin/accounts/new", f"/admin/accounts/{other.id}"):
+        page = client.get(path).get_data(as_text=True)
+        [tag] = re.findall(r'<input[^>]*name="password"[^>]*>', page)
+        assert 'data-keep="off"' in tag and 'autocomplete="new-password"' in tag, path
+
+
 # ---------------------------------------------------------------- one draft per household, whatever Back does
 
-def test_saving_a_new_case_again_opens_the_draft_saved_first(pages, world):
+def test_saving_a_new_case_again_opens_the_draft_saved_first_in_its_form(pages, world):
+    """The address names the page the typed data were kept under (keep-from): keep.js puts them over the draft."""
     campaign, cadre = world.default_campaign(), world.person("cadre", world.default_union())
     world.session.commit()
     client = pages.as_(cadre)
     form = filled(campaign)
     first = client.post("/cases/new", form)
     assert first.status_code == 302
+    draft = first.headers["Location"]
     before = snapshot(world)
 
-    again = client.post("/cases/new", form)  # Back, then Save again
-    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
-    page = text_of(client.get(again.headers["Location"]))
-    assert "已有草稿" in page and "没有重复新建" in page
+    again = client.post("/cases/new", {**form, "aid.amount": "1200"})  # Back, change, then Save again
+    target = urlsplit(again.headers["Location"])
+    assert again.status_code == 302 and target.path == f"{draft}/edit"
+    assert parse_qs(target.query)["keep-from"] == ["/cases/new"]
+    page = client.get(again.headers["Location"])
+    assert page.status_code == 200
+    shown = text_of(page)
+    assert "修改帮扶申请" in shown and "没有重复新建" in shown and "已填入该草稿的修改页" in shown
+    assert snapshot(world) == before  # nothing saved, nothing made: the change waits in the browser
+
+
+def test_a_draft_this_person_may_not_change_opens_on_its_page_and_keeps_what_was_typed(pages, world, monkeypatch):
+    campaign, cadre = world.default_campaign(), world.person("cadre", world.default_union())
+    world.session.commit()
+    client = pages.as_(cadre)
+    form = filled(campaign)
+    draft = client.post("/cases/new", form).headers["Location"]
+    before = snapshot(world)
+
+    def not_yours(*args, **kwargs):
+        raise Refused(Reason("drafter", "只有起草该草稿的人可以修改它"))
+    monkeypatch.setattr(verbs, "edit_case", not_yours)
+    again = client.post("/cases/new", form)
+    target = urlsplit(again.headers["Location"])
+    assert again.status_code == 302 and target.path == draft
+    assert parse_qs(target.query)["keep-from"] == ["/cases/new"]  # keep.js: not saved, so not dropped
+    shown = text_of(client.get(again.headers["Location"]))
+    assert "没有重复新建" in shown and "没有保存" in shown
     assert snapshot(world) == before
 
 
@@ -170,6 +209,17 @@ def test_only_a_draft_is_opened_instead(world):
     with pytest.raises(Refused) as refused:
         verbs.create_case(world.session, cadre, world.clock, campaign.id, data)
     assert not isinstance(refused.value, DraftExists) and "已有申请" in refused.value.message
+
+    withdrawn = world.case(State.withdrawn)
+    data = case_data(applicant={**case_data()["applicant"], "id_number": withdrawn.id_number})
+    again = verbs.create_case(world.session, cadre, world.clock, campaign.id, data)
+    assert again.id != withdrawn.id and again.state == State.drafted
+
+    elsewhere = world.draft(world.union("第二机床厂工会"))
+    data = case_data(applicant={**case_data()["applicant"], "id_number": elsewhere.id_number})
+    with pytest.raises(Refused) as refused:
+        verbs.create_case(world.session, cadre, world.clock, campaign.id, data)
+    assert not isinstance(refused.value, DraftExists) and f"#{elsewhere.id}" not in refused.value.message
 
 
 # ---------------------------------------------------------------- deleting a draft
@@ -225,6 +275,20 @@ def test_only_its_drafter_deletes_a_draft_and_only_one_never_handed_in(pages, wo
     assert response.status_code == 409 and "提交过审核" in text_of(response)
     assert "确认删除草稿" not in text_of(drafter.get(f"/cases/{returned.id}"))
     assert head.post(f"/cases/{draft.id}/delete", {}).status_code == 403
+    assert snapshot(world) == before
+
+
+def test_after_the_deadline_a_draft_is_not_deleted_but_left_to_be_forfeited(pages, world):
+    draft = world.draft()
+    world.session.commit()
+    world.clock.advance(days=18)
+    assert draft.campaign.past_deadline(world.clock.now())
+    drafter = pages.as_(world.person("cadre", draft.union))
+    before = snapshot(world)
+
+    assert "确认删除草稿" not in text_of(drafter.get(f"/cases/{draft.id}"))
+    response = drafter.post(f"/cases/{draft.id}/delete", {"version": str(draft.version)})
+    assert response.status_code == 409 and "截止" in text_of(response)
     assert snapshot(world) == before
 
 
