@@ -59,7 +59,7 @@ class Labels:
 
     def causes(self, codes) -> str:
         """Several causes (a case's or an archive's secondary ones), each by its label in the reader's language."""
-        return "、".join(_(self.cause(code)) for code in codes or [] if code) or "—"
+        return _("、").join(_(self.cause(code)) for code in codes or [] if code) or "—"
 
 
 def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -62,7 +62,8 @@ class UnionForm(FlaskForm):
 
     def fill_choices(self, unions: Iterable[Union]) -> None:
         self.parent.choices = [("", _l("（无：新建区总工会）"))] + [
-            (u.code, f"{u.name}（{u.code}）") for u in unions if u.kind != UnionKind.grassroots]
+            (u.code, _("%(name)s（%(code)s）", name=u.name, code=u.code)) for u in unions
+            if u.kind != UnionKind.grassroots]
         self.kind.choices = [(k.value, _(k.label)) for k in UnionKind]
 
 
@@ -166,7 +167,8 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 def union_choices(unions: Iterable[Union]) -> list[tuple[str, str]]:
-    return [("", _l("（无：非基层工会人员）"))] + [(u.code, f"{u.name}（{u.code}）") for u in unions]
+    return [("", _l("（无：非基层工会人员）"))] + [(u.code, _("%(name)s（%(code)s）", name=u.name, code=u.code))
+                                                      for u in unions]
 
 
 def deadline_at(day: dt.date | None, time: dt.time | None) -> dt.datetime | None:

@@ -145,7 +145,7 @@ def _text(x: float, y: float, lines: list[str], size: int, fill: str = INK, anch
 
 
 def _edge(source: StrEnum, dest: StrEnum, labels: list[str], d: str, back: bool, label_svg: str = "") -> str:
-    title = f"{_(source.label)} → {_(dest.label)}：{_joined(labels)}"
+    title = _(source.label) + " → " + _(dest.label) + _("：") + _joined(labels)
     dash = ' stroke-dasharray="6 4"' if back else ""
     return (f'<g data-edge="{source.value}>{dest.value}"><title>{escape(title)}</title>'
             f'<path d="{d}" fill="none" stroke="{LINE}" stroke-width="1.5"{dash} marker-end="url(#sn-arrow)"/>'

@@ -25,7 +25,7 @@ from workflows.vocab import WorkerGroup
 from ..areas import gate
 from ..current import actor, clock
 from ..db import db
-from ..exports import chinese_date, statistics_workbook
+from ..exports import statistics_workbook
 from . import charts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -73,9 +73,14 @@ def index():
     return render_template("reports/statistics.html", table=table, sections=SECTIONS,
                            groups=[(group.value, group.label) for group in WorkerGroup],
                            sources=[(key, label) for key, _column, label in reports.SOURCES],
-                           day=chinese_date(clock().now().astimezone(LOCAL).date()),
+                           day=_shown_date(clock().now().astimezone(LOCAL).date()),
                            totals={key: _totals(table[key]) for key, _label in SECTIONS},
                            union_totals=_union_totals(table["by_union"]), **context)
+
+
+def _shown_date(day) -> str:
+    """The date the table is filled in, in the reader's language (the .xlsx keeps it in Chinese)."""
+    return _("%(y)s年%(m)s月%(d)s日", y=day.year, m=day.month, d=day.day)
 
 
 @bp.get("/statistics.xlsx")

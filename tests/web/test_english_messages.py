@@ -150,3 +150,14 @@ def test_a_save_with_warnings_flashes_them_in_english_only(pages, world, cadre):
     warnings = re.findall(r'<span class="field-warning"[^>]*>([^<]*)</span>', edit)
     assert len([w for w in warnings if w.strip()]) == 2, warnings
     assert all(no_chinese_but_typed(warning) for warning in warnings), warnings
+
+
+def test_the_trail_shows_codes_and_times_in_english(pages, world, union):
+    """A case's history: what a code was changed to (a category, a worker group, a yes or no) by its English
+    label, and a moment in Beijing time said in English; the trail itself keeps its Chinese words."""
+    case = world.case(State.entered)
+    world.session.commit()
+    page = Page(english(pages.as_(world.person("auditor"))).get(f"/audit/cases/{case.id}")).text
+    assert "(Beijing time)" in page and "北京时间" not in page
+    for chinese in ("困难职工", "深度困难", "相对困难", "送资金"):  # the labels of the codes the factory's case holds
+        assert f"→ {chinese}<" not in page, chinese  # (a paper's name, kept as written, may hold the words)

@@ -27,7 +27,7 @@ from workflows.infra.clock import LOCAL, to_db
 from workflows.inputs import parse_number
 from workflows.models import Account, AuditEvent, Campaign, Case, Union
 from workflows.states import TRIGGERS, Action, Role, State, label_of_action
-from workflows.texts import N_
+from workflows.texts import LIST, N_, Joined, Text, Verbatim
 from workflows.vocab import (
     OLD_CAUSES,
     AidKind,
@@ -118,7 +118,7 @@ class _Shown:
 def _causes(text: str) -> str:
     """Causes as the trail keeps them (a list joined by commas), each by its label; a code of the first cause list
     (events written before the national one) by its national code's."""
-    return "、".join(label_of(Cause, OLD_CAUSES.get(code, code)) for code in text.split(",") if code)
+    return Joined((label_of(Cause, OLD_CAUSES.get(code, code)) for code in text.split(",") if code), LIST)
 
 
 # Fields whose stored values are codes of a vocabulary: shown by their label.
@@ -130,7 +130,8 @@ _CODES = {"state": State, "worker_group": WorkerGroup, "category": Category, "pr
           "hukou": Hukou, "work_status": WorkStatus, "employer_nature": EmployerNature, "housing_type": HousingType,
           "insurance": Insurance, "single_parent": _Shown(lambda text: _YES_NO.get(text, text)),
           "zero_employment": _Shown(lambda text: _YES_NO.get(text, text)),
-          "exclusions": _Shown(lambda text: "、".join(label_of(Exclusion, code) for code in text.split(",") if code)),
+          "exclusions": _Shown(lambda text: Joined((label_of(Exclusion, code) for code in text.split(",") if code),
+                                                   LIST)),
           "review": ReviewOutcome, "proposed_reason": ClosingReason, "spot_check": SpotCheckOutcome}
 _YES_NO = {"True": "是", "False": "否", "true": "是", "false": "否"}
 # Moments, kept as UTC text in the changes: shown in Beijing time like every other time on the screens.
@@ -148,12 +149,13 @@ def _value(name: str, value: Any) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
+    # A label is a Text, so that a screen shows it in the reader's language (the trail's own words stay Chinese).
     if name in _CODES:
-        return label_of(_CODES[name], text)
+        return _label(label_of(_CODES[name], text))
     if name == "revealed":
-        return field_label(text)
+        return _label(field_label(text))
     if name in ("medical", "active", "goods_in_budget"):
-        return _YES_NO.get(text, text)
+        return _label(_YES_NO.get(text, text))
     if name in _MOMENTS:
         return _local_time(text)
     return text
@@ -165,7 +167,17 @@ def _local_time(text: str) -> str:
     except ValueError:
         return text
     moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S（北京时间）")
+    return N_("%(moment)s（北京时间）", moment=Verbatim(moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S")))
+
+
+def _label(text: str | None) -> str | None:
+    return text if text is None or isinstance(text, Text) else Text(text)
+
+
+def _masked(text: str | None) -> str | None:
+    """mask_numbers, keeping a Text (a label, a moment: nothing to mask in them) translatable."""
+    masked = mask_numbers(text)
+    return text if isinstance(text, Text) and masked == text else masked
 
 
 @dataclass(frozen=True)
@@ -183,8 +195,7 @@ def changes_of(changes: Mapping[str, Any] | None) -> list[Change]:
     rows = []
     for name, pair in (changes or {}).items():
         before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-        rows.append(Change(name, field_label(name), mask_numbers(_value(name, before)),
-                           mask_numbers(_value(name, after))))
+        rows.append(Change(name, field_label(name), _masked(_value(name, before)), _masked(_value(name, after))))
     return rows
 
 
