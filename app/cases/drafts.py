@@ -44,7 +44,7 @@ def draft_exists(error: DraftExists):
 def may_delete_draft(case: Case) -> bool:
     """Whether the case page offers this person to delete the draft (the verb's own rules)."""
     me = actor()
-    return me.role in rules.DRAFTERS and not delete_reasons(db(), case, me)
+    return me.role in rules.DRAFTERS and not delete_reasons(db(), case, me, clock().now())
 
 
 @bp.post("/<int:case_id>/delete")

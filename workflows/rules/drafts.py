@@ -3,6 +3,8 @@ again opens the draft there is), and deleted only by whoever opened it, while no
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from workflows.states import State, Trigger
 from workflows.texts import N_
 
 from .access import can_see
+from .timing import deadline_reason
 
 
 def open_draft(archive: Archive, campaign: Campaign, actor: Actor) -> Case | None:
@@ -24,12 +27,15 @@ def open_draft(archive: Archive, campaign: Campaign, actor: Actor) -> Case | Non
     return None
 
 
-def delete_reasons(session: Session, case: Case, actor: Actor) -> list[Reason]:
-    """Why `actor` may not delete `case`: only its drafter, only a draft never handed in (one returned for changes
-    was seen by others and stays in the record: it is withdrawn instead)."""
+def delete_reasons(session: Session, case: Case, actor: Actor, now: dt.datetime) -> list[Reason]:
+    """Why `actor` may not delete `case` now: only its drafter, only a draft never handed in (one returned for
+    changes was seen by others and stays in the record: it is withdrawn instead), and only before the deadline
+    (after it, a draft not handed in is forfeited and counted as such, not made to vanish)."""
     if case.state != State.drafted:
         return [Reason("state", N_("案件当前为「%(state)s」：只有未提交的草稿可以删除，不再申请的请撤回",
                                    state=State(case.state).label))]
+    if case.campaign.past_deadline(now):
+        return [deadline_reason(case.campaign)]
     if case.created_by_id != actor.id:
         return [Reason("drafter", N_("只有起草该草稿的人可以删除它"))]
     submitted = session.scalar(select(exists().where(AuditEvent.case_id == case.id,

@@ -31,9 +31,9 @@ def delete_draft(session: Session, actor: Actor, clock: Clock, uploads: Uploads,
     case = get_case(session, actor, case_id)
     rules.require_role(actor, rules.DRAFTERS, N_("删除草稿"))
     check_version(case, version)
-    if reasons := delete_reasons(session, case, actor):
-        raise Refused(*reasons)
     now = clock.now()
+    if reasons := delete_reasons(session, case, actor, now):
+        raise Refused(*reasons)
     # A new version first: of two deletions at once, the second one's write of it finds the row gone (a Conflict,
     # raised by audit.record's flush) before it deletes anything.
     touch(case, now)
