@@ -20,7 +20,7 @@ from workflows.money import yuan
 from workflows.reads import organisation
 from workflows.reads import standards as living_standards
 from workflows.rules import deadline_text
-from workflows.texts import Joined
+from workflows.texts import N_, Joined
 from workflows.vocab import Category, UnionKind, WorkerGroup
 
 from ..areas import gate
@@ -231,7 +231,7 @@ def campaign_new():
 def campaign_edit(campaign_id: int):
     campaign = db().get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     return _campaign_form(campaign)
 
 
@@ -270,7 +270,7 @@ def campaign_tariffs(campaign_id: int):
     session = db()
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     form = ButtonForm()
     stored = {(t.category, t.worker_group): t.amount for t in rules.tariffs.campaign_tariffs(session, campaign.id)}
     cells = [(category, group, _cell(category, group)) for category in Category for group in WorkerGroup]

@@ -13,6 +13,7 @@ from workflows.infra import audit
 from workflows.models import Campaign, Union
 from workflows.reads import trail
 from workflows.states import Role
+from workflows.texts import N_
 from workflows.vocab import UnionKind
 
 from ..db import db
@@ -65,7 +66,7 @@ def reveals():
 def event(seq: int):
     entry = trail.event(db(), seq)
     if entry is None:
-        raise NotFound("找不到该审计事件，它可能已被删除；请核验审计链")
+        raise NotFound(N_("找不到该审计事件，它可能已被删除；请核验审计链"))
     before, after = trail.neighbours(db(), seq)
     return render_template("audit/event.html", e=entry, before=before, after=after)
 
@@ -75,7 +76,7 @@ def case(case_id: int):
     """One case's whole history, oldest first, even when the case row itself is gone."""
     history = trail.case_history(db(), case_id)
     if history.case is None and not history.items:
-        raise NotFound("找不到该案件的审计记录")
+        raise NotFound(N_("找不到该案件的审计记录"))
     return render_template("audit/case.html", history=history)
 
 

@@ -19,6 +19,7 @@ from workflows import rules, verbs
 from workflows.errors import NotFound
 from workflows.infra.uploads import download_name
 from workflows.models import Case
+from workflows.texts import N_
 from workflows.vocab import DocumentKind
 
 from ..current import actor, clock, uploads
@@ -116,7 +117,7 @@ def send_stored(file_id: str, content_type: str, filename: str):
     be at upload, whatever the uploader named it."""
     path = uploads().path(file_id)
     if not path.is_file():
-        raise NotFound("资料文件已丢失，请联系系统管理员")
+        raise NotFound(N_("资料文件已丢失，请联系系统管理员"))
     inline = content_type in INLINE
     # Read whole (at most the upload limit): no file handle is left open if the client goes away.
     response = send_file(io.BytesIO(path.read_bytes()),

@@ -26,6 +26,7 @@ from workflows.reads import standards as living_standards
 from workflows.rules.payments import correction_reasons
 from workflows.states import (BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, State,
                               label_of_action)
+from workflows.texts import N_
 from workflows.verbs import goods
 from workflows.vocab import AidKind, ObjectionStatus
 
@@ -201,7 +202,7 @@ def resolve_objection(case_id: int, objection_id: int):
         objection = verbs.resolve_objection(db(), actor(), clock(), objection_id, request.form.get("outcome", ""),
                                             comment)
         if objection.case_id != case_id:
-            raise Invalid({"objection": "异议不属于该案件"})
+            raise Invalid({"objection": N_("异议不属于该案件")})
     perform(resolve, _refused(case_id, f"objection-{objection_id}", {"resolution": comment}), passing=(NotFound,))
     if request.form.get("outcome") == ObjectionStatus.upheld:
         flash(_("异议成立：请退回修改或撤回该案件"), "warning")

@@ -21,6 +21,7 @@ from workflows.reads import reports
 from workflows.rules import NOTICE_READERS, require_role
 from workflows.rules.timing import on_notice_list
 from workflows.states import NOTICED, UNION_ROLES
+from workflows.texts import N_
 from workflows.verbs import notices
 from workflows.vocab import UnionKind
 
@@ -69,7 +70,7 @@ def _campaign_id(value: str | None) -> int:
         return chosen
     latest = db().scalar(select(Campaign.id).order_by(Campaign.deadline.desc()).limit(1))
     if latest is None:
-        raise NotFound("还没有送温暖活动")
+        raise NotFound(N_("还没有送温暖活动"))
     return latest
 
 
@@ -97,7 +98,7 @@ def notice_page(campaign_choice: str | None, *, status: int = 200, posting_error
     union_code = (request.args.get("union") or "").strip()[:32] or None
     campaign, union = reports.scope(db(), me, _campaign_id(campaign_choice), union_code)
     if union is not None and union.kind != UnionKind.grassroots:
-        raise NotFound("公示名单按基层工会打印，请选择一个基层工会")
+        raise NotFound(N_("公示名单按基层工会打印，请选择一个基层工会"))
     campaigns = db().execute(select(Campaign.id, Campaign.name).order_by(Campaign.deadline.desc())).all()
     unions = [] if me.role in UNION_ROLES else db().execute(
         select(Union.code, Union.name).where(Union.kind == UnionKind.grassroots).order_by(Union.code)).all()

@@ -19,6 +19,7 @@ from workflows.models import Campaign, Union
 from workflows.money import yuan
 from workflows.reads import payments
 from workflows.reads.payments import PAID, PENDING, BatchFilters
+from workflows.texts import N_, Verbatim
 from workflows.verbs.payments import BatchRefused, Payment
 from workflows.vocab import UnionKind
 
@@ -101,10 +102,10 @@ def act():
 
     def pay():
         if action != "disburse":
-            raise Invalid({"action": "没有这个操作"})
+            raise Invalid({"action": N_("没有这个操作")})
         if forgotten := sorted(set(refs) - set(selected)):
-            raise Invalid({"cases": "有案件填写了付款凭证号但没有勾选，请勾选或清空其凭证号"
-                                    f"（案件编号：{'、'.join(map(str, forgotten))}）"})
+            raise Invalid({"cases": N_("有案件填写了付款凭证号但没有勾选，请勾选或清空其凭证号（案件编号：%(cases)s）",
+                                       cases=[Verbatim(n) for n in forgotten])})
         return verbs.disburse_batch(db(), me, clock(), [Payment(i, versions[i], refs.get(i)) for i in selected],
                                     reference)
     if action in ("select_all", "select_none"):

@@ -20,6 +20,7 @@ from workflows.inputs import parse_number
 from workflows.models import Campaign, Union
 from workflows.reads import reports
 from workflows.states import UNION_ROLES
+from workflows.texts import N_
 from workflows.vocab import WorkerGroup
 
 from ..areas import gate
@@ -47,7 +48,7 @@ def _chosen() -> tuple[Campaign | None, Union | None, list[Campaign]]:
             return None, None, everything
         given = str(everything[0].id)
     if (campaign_id := parse_number(given)) is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     union_code = request.args.get("union", "").strip()[:32] or None
     campaign, union = reports.scope(db(), actor(), campaign_id, union_code)
     return campaign, union, everything
@@ -89,7 +90,7 @@ def workbook():
     """The same table as the .xlsx a union office hands in (the API's format=xlsx and `songnuan stats export`)."""
     campaign, union, _everything = _chosen()
     if campaign is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     table = reports.statistics(db(), campaign.id, union)
     data = statistics_workbook(table, campaign, union, clock().now())
     name = header_name(f"{campaign.name}活动统计表-{table['unit']}.xlsx", "download.xlsx")
@@ -129,10 +130,10 @@ CHARTS = {
 def chart(name: str):
     """One chart of the dashboard as an SVG image, for an <img> of the dashboard page."""
     if name not in CHARTS:
-        raise NotFound("找不到该图表")
+        raise NotFound(N_("找不到该图表"))
     campaign, union, _everything = _chosen()
     if campaign is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     response = Response(CHARTS[name](campaign, union), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_POLICY
     return response

@@ -17,6 +17,7 @@ from workflows.money import plain
 from workflows.reads import summaries
 from workflows.rules import past_report_deadline, require_role
 from workflows.states import UNION_ROLES
+from workflows.texts import N_
 from workflows.verbs.summaries import FUNDS
 
 from ..areas import gate
@@ -35,7 +36,7 @@ FUND_LABELS = tuple((key, column, label) for (key, column, _), label in zip(FUND
 def _campaign(campaign_id: int) -> Campaign:
     campaign = db().get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("找不到该活动")
+        raise NotFound(N_("找不到该活动"))
     return campaign
 
 
