@@ -25,7 +25,8 @@ class AmountError(ValueError):
 NOT_AN_AMOUNT = N_("应为数字，如 1500、1,500 或 1500.50")
 # What is typed around the number: a yuan sign before it, 元 after it, spaces between (after NFKC, which turns the
 # full-width ￥，．１ of a Chinese keyboard into ¥,.1).
-_AROUND = re.compile(r"^(?:¥|RMB|CNY)?\s*(?P<number>.*?)\s*元?$", re.IGNORECASE)
+_AROUND = re.compile(r"^(?:¥|RMB|CNY)?\s*(?P<number>.*?)\s*(?P<wan>万)?\s*元?$", re.IGNORECASE)
+WAN = Decimal(10_000)  # 万: "30万" is how a budget is said
 # Thousands grouped by commas, every group of three, or no grouping at all; a minus sign is read so that the
 # caller's range check can say "not below 0" rather than "not a number".
 _NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
@@ -34,7 +35,7 @@ _GROUPED = re.compile(r"-?[0-9,]+(?:\.[0-9]+)?")
 
 def parse_amount(value: Any) -> Decimal | None:
     """An amount in 元 as people type it, the one reader of money input (forms, API, CLI, ledger import):
-    "1,500", "1，500", "1500元", " 1500 元", "¥1500", "1500.00". None for nothing typed. Raises AmountError for what
+    "1,500", "1，500", "1500元", " 1500 元", "¥1500", "1500.00", and in 万 ("30万", "1.5万元"). None for nothing typed. Raises AmountError for what
     cannot be read as one amount: words ("一千五"), a misplaced separator ("1,50", "1.500.00"), digits of another
     script ("١٥٠٠"), an exponent, NaN. The range (not below 0, at most two decimals, a maximum) is each caller's
     to judge with its own words: the sign and places are returned as typed."""
@@ -59,9 +60,11 @@ def parse_amount(value: Any) -> Decimal | None:
     text = unicodedata.normalize("NFKC", value).strip()
     if not text:
         return None
-    number = _AROUND.match(text)["number"]  # the pattern matches any text: only its group may be empty
+    around = _AROUND.match(text)  # the pattern matches any text: only its groups may be empty
+    number = around["number"]
     if _NUMBER.fullmatch(number):
-        return _unsigned_zero(Decimal(number.replace(",", "")))
+        amount = Decimal(number.replace(",", ""))
+        return _unsigned_zero(amount * WAN if around["wan"] else amount)
     if _GROUPED.fullmatch(number):
         raise AmountError(N_("千位分隔符的位置不对：应每三位一个逗号，如 1,500 或 12,500.50"))
     raise AmountError(NOT_AN_AMOUNT)
