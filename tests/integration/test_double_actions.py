@@ -31,7 +31,7 @@ from workflows.inputs import parse_deadline
 from workflows.models import Account, AuditEvent
 from workflows.states import Action, State
 
-from ..factories import PDF, Factory
+from ..factories import PDF, Factory, case_data
 from .test_bank_batches import outcome_rows, result_xlsx
 from .test_concurrency import race
 
@@ -78,6 +78,12 @@ def _delete_draft(make: Factory) -> Act:
     make.attach(case)
     cadre = make.person("cadre", case.union)
     return lambda s: verbs.delete_draft(s, cadre, make.clock, make.uploads, case.id)
+
+
+def _create_case(make: Factory) -> Act:
+    """Save tapped twice on a new household's form: one draft, and the other tap is told of it."""
+    campaign, cadre, household = make.default_campaign(), make.person("cadre", make.default_union()), case_data()
+    return lambda s: verbs.create_case(s, cadre, make.clock, campaign.id, household)
 
 
 def _fire(make: Factory) -> Act:
@@ -170,6 +176,7 @@ DOUBLES = {
     "create_campaign": Double(Action.create_campaign, _campaign, says="活动名称已存在"),
     "create_union": Double(Action.create_union, _union, says="工会代码已存在"),
     "remove_document": Double(Action.remove_document, _remove_document),
+    "create_case": Double(Action.create, _create_case, says="已有草稿"),
     "delete_draft": Double(Action.delete_draft, _delete_draft),
     "fire": Double("approve", _fire),
     "fire_unversioned": Double("approve", _fire_unversioned),

@@ -137,7 +137,15 @@ def archive_for(session: Session, actor: Actor, now: dt.datetime, parsed: Househ
     numbers = {n for n in [applicant, *(m.id_number for m in households.members(parsed, ArchiveMember))] if n}
     holders = rules.archive_holders(session, [applicant] if applicant else [])
     if not holders:
-        return _open(session, actor, now, parsed, {})
+        try:
+            with session.begin_nested():
+                return _open(session, actor, now, parsed, {})
+        except Refused:
+            # Refused for a number another writer's archive took meanwhile (Save tapped twice: PostgreSQL lets the
+            # second wait for the first's commit): that archive is the household's, as if it had been there first.
+            holders = rules.archive_holders(session, [applicant] if applicant else [])
+            if not holders:
+                raise
     # Locked, as apply_for locks it: two drafts of one household at once make one application, and a transfer
     # waits for the draft (or the draft for the transfer).
     archive = session.scalar(select(Archive).where(Archive.id == holders[0][2]).with_for_update()
