@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from workflows.errors import Invalid
 from workflows.infra.uploads import TooLarge, UnsupportedType
+from workflows.texts import N_
 from workflows.verbs.imports import (
     COLUMNS,
     MAX_ROWS,
@@ -175,7 +176,7 @@ def read(content: bytes, max_bytes: int) -> list[LedgerRow]:
     """The rows of an uploaded ledger (every column of the header in each row, empty cells as None), refused with a
     clear message when it is not a workbook, too large, empty, or its columns are not the template's."""
     if len(content) > max_bytes:
-        raise TooLarge(f"文件太大，不能超过{max_bytes // (1024 * 1024)}MB")
+        raise TooLarge(N_("文件太大，不能超过%(mb)sMB", mb=max_bytes // (1024 * 1024)))
     if not content:
         raise Invalid({"file": "文件是空的"})
     if content.startswith(OLE):
@@ -219,9 +220,10 @@ def _rows(lines) -> list[LedgerRow]:
             continue
         stray = next((i for i, v in enumerate(values) if not _blank(v) and (i >= width or _blank(header[i]))), None)
         if stray is not None:
-            raise Invalid({"file": f"第{get_column_letter(stray + 1)}列没有列名，却填了内容（第{number}行）"})
+            raise Invalid({"file": N_("第%(column)s列没有列名，却填了内容（第%(row)s行）",
+                                      column=get_column_letter(stray + 1), row=number)})
         if len(rows) >= MAX_ROWS:
-            raise Invalid({"file": f"行数太多：一次最多导入{MAX_ROWS}行，请分成几个文件"})
+            raise Invalid({"file": N_("行数太多：一次最多导入%(rows)s行，请分成几个文件", rows=MAX_ROWS)})
         rows.append(LedgerRow(number, {name: values[i] if i < len(values) else None for i, name in named}))
     if not rows:
         raise Invalid({"file": "台账中没有数据：第一行是列名，从第二行起每行填一人"})

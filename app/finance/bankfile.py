@@ -17,6 +17,7 @@ from workflows.errors import Invalid
 from workflows.infra.uploads import TooLarge, UnsupportedType
 from workflows.models import PaymentBatch
 from workflows.rules.payments import RESULT_COLUMNS, ResultRow
+from workflows.texts import N_, Verbatim
 
 from ..exports import cell_value, csv_safe, workbook_bytes
 
@@ -74,7 +75,7 @@ def read_result(content: bytes, max_bytes: int) -> list[ResultRow]:
     """The rows of the bank's result (.xlsx or CSV, told apart by content), each with its row in the file; refused
     with a clear message when it is neither, too large, empty or its header lacks a column."""
     if len(content) > max_bytes:
-        raise TooLarge(f"文件太大，不能超过{max_bytes // (1024 * 1024)}MB")
+        raise TooLarge(N_("文件太大，不能超过%(mb)sMB", mb=max_bytes // (1024 * 1024)))
     if not content:
         raise Invalid({"file": "文件是空的"})
     if content.startswith(b"PK"):
@@ -116,7 +117,8 @@ def _rows(lines: list) -> list[ResultRow]:
         raise Invalid({"file": "文件是空的"})
     header = [str(v).strip() if v is not None else "" for v in lines[0]]
     if missing := [name for name in RESULT_COLUMNS if name not in header]:
-        raise Invalid({"file": f"第一行应为列名（{'、'.join(RESULT_COLUMNS)}），缺少：{'、'.join(missing)}"})
+        raise Invalid({"file": N_("第一行应为列名（%(columns)s），缺少：%(missing)s", columns=Verbatim("、".join(RESULT_COLUMNS)),
+                                  missing=Verbatim("、".join(missing)))})
     at = {name: header.index(name) for name in RESULT_COLUMNS}
     rows = []
     for number, line in enumerate(lines[1:], 2):
