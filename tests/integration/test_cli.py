@@ -70,7 +70,7 @@ def test_organisation_from_the_command_line(cli, committed):
     (["user", "create", "li", "--role", "auditor", "--name", "李\t四", "--password-stdin"], "long enough pw\n",
      "姓名不能包含换行或控制字符"),
     (["campaign", "create", "--name", "测试活动", "--deadline", "25/01/2018"], None, "截止时间格式"),
-    (["campaign", "create", "--name", "测试活动", "--deadline", "2018-01-25", "--budget", "很多"], None, "应为金额"),
+    (["campaign", "create", "--name", "测试活动", "--deadline", "2018-01-25", "--budget", "很多"], None, "应为数字"),
     (["campaign", "create", "--name", "测试活动", "--deadline", "2018-01-25", "--reminder-days", "7,x"], None,
      "逗号分隔"),
 ])
