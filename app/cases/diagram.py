@@ -126,6 +126,14 @@ class Box:
         return self.y + BOX_H
 
 
+def two_line_width(text: str, size: float) -> float:
+    """The narrowest width at which `text` wraps into at most two lines."""
+    width = text_width(text, size) / 2
+    while len(wrap(text, width, size)) > 2:
+        width += 2
+    return width
+
+
 def _n(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -217,6 +225,11 @@ def layout(flow: Flow | None = None) -> Layout:
     widest = max((text_width(line, EDGE_SIZE) for e in adjacent for label in pairs[e]
                   for line in wrap(_(label), 999, EDGE_SIZE)), default=40)
     gap = min(max(widest + 12, 56), 120)
+    # ... and leaves each bus's label room on two lines between the drops of neighbouring boxes (the English ones
+    # are long: "Not submitted by deadline; deemed forfeited"), so that no label is drawn across a line.
+    bus_labels = {_joined(pairs[e]) for e in drops}
+    gap = max([gap] + [two_line_width(label, EDGE_SIZE) + 10 + DROP_SPREAD * (len(side) - 1) - BOX_W
+                       for label in bus_labels])
     heights = {e: ARC_BASE + ARC_STEP * rank for rank, e in enumerate(arcs)}  # the wider, the higher
     top = MARGIN + 8 + (0.75 * max(heights.values()) + EDGE_SIZE / 2 + 4 if arcs else 0)
     boxes = {state: Box(state, MARGIN + i * (BOX_W + gap), top) for i, state in enumerate(path)}
@@ -341,8 +354,43 @@ def _buses(plan: Layout) -> list[str]:
         groups.setdefault((d, _joined(plan.pairs[(s, d)])), []).append(x)
     for (d, label), xs in groups.items():
         x = (min(xs) + max(xs)) / 2 if len(xs) > 1 else (xs[0] + plan.boxes[d].cx) / 2
-        out.append(f'<g aria-hidden="true">{_text(x, plan.bus_y[d] - 5, [label], EDGE_SIZE, LINE, halo=True)}</g>')
+        x, lines = _bus_label_place(plan, d, label, xs, x)
+        y = plan.bus_y[d] - 5 - (len(lines) - 1) * (EDGE_SIZE + 2)
+        out.append(f'<g aria-hidden="true">{_text(x, y, lines, EDGE_SIZE, LINE, halo=True)}</g>')
     return out
+
+
+def _bus_label_place(plan: Layout, dest: StrEnum, label: str, xs: list[float], wanted: float
+                     ) -> tuple[float, list[str]]:
+    """Where a bus's label goes, above its bus and between the vertical lines that pass at its height (the drops
+    into lower buses, the descents from higher ones into their exits): on one line if a gap over its bus is wide
+    enough, else on two lines in the widest such gap (an English label is three times a Chinese one). Where no gap
+    fits, where it was wanted, on one line."""
+    span = (min(xs + [plan.boxes[dest].cx]), max(xs + [plan.boxes[dest].cx]))
+    for count in (1, 2):
+        bottom = plan.bus_y[dest] - 5 + EDGE_SIZE * 0.2 + 2
+        top = bottom - 2 - count * (EDGE_SIZE + 2) - 2
+        walls = sorted({plan.drop_x(s, d) for s, d in plan.drops if plan.boxes[s].bottom < bottom and plan.bus_y[d] > top}
+                       | {plan.boxes[d].cx for d in plan.side if plan.bus_y[d] < bottom and plan.boxes[d].y > top})
+        edges = [MARGIN] + walls + [plan.width - MARGIN]
+        best = None
+        for left, right in zip(edges, edges[1:]):
+            room = right - left - 10
+            lines = wrap(label, room, EDGE_SIZE) if count == 2 else [label]
+            width = max(text_width(line, EDGE_SIZE) for line in lines)
+            if len(lines) > count or width > room:
+                continue
+            # the label over its own bus (a short bus: beside its drop), as near to where it was wanted as it may be
+            reach = width / 2 + 10 if span[1] - span[0] < width else 0
+            low, high = max(left + 5 + width / 2, span[0] - reach), min(right - 5 - width / 2, span[1] + reach)
+            if low > high:
+                continue
+            x = min(max(wanted, low), high)
+            if best is None or abs(x - wanted) < abs(best[0] - wanted):
+                best = (x, lines)
+        if best:
+            return best
+    return wanted, [label]
 
 
 def _ports(arcs, boxes) -> dict[tuple[StrEnum, StrEnum, str], float]:

@@ -4,6 +4,7 @@ text's box, as the layout estimates it (diagram.text_width), overlaps no other t
 from __future__ import annotations
 
 import itertools
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -34,6 +35,25 @@ def text_boxes(markup: str) -> tuple[list[tuple[str, float, float, float, float]
     return boxes, float(root.get("width")), float(root.get("height"))
 
 
+def straight_segments(markup: str) -> list[tuple[float, float, float, float]]:
+    """(left, top, right, bottom) of every horizontal and vertical stretch of the drawn lines (the arrows' M/H/V
+    paths; a curve only moves the pen: the return arcs carry their label on their apex, on a halo, by design)."""
+    found = []
+    for path in ET.fromstring(markup).iter(f"{SVG}path"):
+        x = y = 0.0
+        for command, args in re.findall(r"([MHVCLZz])([^MHVCLZz]*)", path.get("d")):
+            numbers = [float(n) for n in re.findall(r"-?[\d.]+", args)]
+            if command == "H":
+                found.append((min(x, numbers[0]), y, max(x, numbers[0]), y))
+                x = numbers[0]
+            elif command == "V":
+                found.append((x, min(y, numbers[0]), x, max(y, numbers[0])))
+                y = numbers[0]
+            elif command in "MCL" and numbers:
+                x, y = numbers[-2:]
+    return found
+
+
 @pytest.fixture(params=["zh", "en"])
 def language(request):
     app = Flask("songnuan-diagram", root_path=str(ROOT / "app"))
@@ -54,3 +74,15 @@ def test_no_two_labels_overlap_and_none_leaves_the_drawing(language, flow, curre
     clashes = [(a[0], b[0]) for a, b in itertools.combinations(boxes, 2)
                if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
     assert not clashes, clashes
+
+
+@pytest.mark.parametrize("flow", [CASE_FLOW, ARCHIVE_FLOW], ids=["case", "archive"])
+def test_no_label_is_drawn_across_a_line(language, flow):
+    """The bus labels ("Not submitted by deadline; deemed forfeited") sit between the lines that pass them, on two
+    lines where one is too long: no straight stretch of an arrow runs through a text's box."""
+    markup = str(diagram.svg(None, flow=flow))
+    boxes, _width, _height = text_boxes(markup)
+    crossed = [(words, segment) for words, left, top, right, bottom in boxes
+               for segment in straight_segments(markup)
+               if segment[0] < right and left < segment[2] and segment[1] < bottom and top < segment[3]]
+    assert not crossed, crossed
