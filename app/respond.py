@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, make_response, render_template
+from flask import abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
+
+from werkzeug.exceptions import HTTPException
 
 from workflows.errors import DomainError, Forbidden, Invalid, NotFound
 from workflows.infra.db import race_refusal
@@ -44,6 +46,21 @@ def perform(run: Callable[[], T], refused: Callable[[DomainError], Any] | None =
             raise refusal from None
         abort(make_response(refused(refusal)))
     return result
+
+
+def page_address() -> str | None:
+    """The address a page answering a POST takes (base.html's <main data-address>, static/page.js), so that a
+    reload reads the page again instead of posting again: the POST's own address where the same address is also a
+    page (a form that posts to itself); None for an address that is only a POST, whose template or view names its
+    page instead (`own_address`, with the fragment of the place its message is said at). Without a fragment the
+    page keeps the one its form's action named."""
+    if request.method != "POST":
+        return None
+    try:
+        current_app.create_url_adapter(request).match(request.path, method="GET")
+    except HTTPException:  # 404, 405 (only a POST), a redirect: no page of that address
+        return None
+    return request.full_path.rstrip("?")
 
 
 def error_text(error: DomainError) -> str:

@@ -21,14 +21,16 @@ from workflows.vocab import label_of
 
 from .areas import navigation
 from .db import db
+from .respond import page_address
 
 
 def page_context() -> dict[str, Any]:
-    """What the page header shows: the areas of the signed-in person's role and their unread notifications."""
+    """What the page header shows: the areas of the signed-in person's role and their unread notifications; and
+    the address a page answering a POST takes (app.respond.page_address)."""
     if not current_user.is_authenticated:
-        return {"nav": [], "unread": 0}
+        return {"nav": [], "unread": 0, "page_address": page_address()}
     nav = [(area.endpoint, area.label) for area in navigation(current_user.role, current_app.view_functions)]
-    return {"nav": nav, "unread": notifications.unread(db(), current_user)}
+    return {"nav": nav, "unread": notifications.unread(db(), current_user), "page_address": page_address()}
 
 
 class Labels:

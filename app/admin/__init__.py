@@ -146,7 +146,8 @@ def account(account_id: int):
 
 
 def _account_page(target: Account, status: int = 200, problems: list[str] | None = None, **forms):
-    """The account with its four forms; the one just submitted (in `forms`) keeps what was typed."""
+    """The account with its four forms; the one just submitted (in `forms`, else the active switch) keeps what was
+    typed and shows the refusal `problems` in its banner."""
     union_code = target.union.code if target.union else ""
     profile = forms.get("profile") or ProfileForm(formdata=None, data={"display_name": target.display_name,
                                                                        "email": target.email or ""})
@@ -154,7 +155,7 @@ def _account_page(target: Account, status: int = 200, problems: list[str] | None
     role.fill_choices(organisation.grassroots_unions(db()))
     password = forms.get("password") or PasswordForm(formdata=None)
     return render_template("admin/account.html", account=target, profile=profile, role=role, password=password,
-                           toggle=ButtonForm(formdata=None), problems=problems or [],
+                           toggle=ButtonForm(formdata=None), problems=problems or [], used=next(iter(forms), "active"),
                            is_me=target.id == actor().id), status
 
 

@@ -4,8 +4,9 @@ now and why the others are blocked, objections, the timeline of its audit events
 Every action is a POST that calls one verb of workflows.verbs and commits once; a refusal shows the verb's
 reason on the page again, beside the form that was used (each form posts to its own #fragment, so the page opens
 there), with what was typed kept; a refusal for a stale page says what changed meanwhile, from the trail. A page
-answering a POST (a refusal, a reveal) replaces its address with the case page's (static/case-page.js), so that
-a reload reads the case again rather than posting again.
+answering a POST (a refusal, a reveal) replaces its address with the case page's (its template's own_address,
+static/page.js), so that a reload reads the case again rather than posting again. A success message is flashed and
+shown where the page opens (the form's #fragment, static/page.js).
 """
 
 from __future__ import annotations
@@ -104,8 +105,6 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         if case.state == State.drafted else [],
         # Goods: the real-name receipt, and its form for the union's people once the district has approved.
         "receipt": goods.receipt_of(db(), case) if case.aid_kind == AidKind.goods else None,
-        # A page answering a POST: where the case page's own address opens it (static/case-page.js).
-        "answered": request.method == "POST",
     }
     # A returned payment (退票): its account corrected on this page by those who may (rules.payments).
     context["may_correct_account"] = not correction_reasons(case, me)

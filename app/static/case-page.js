@@ -1,14 +1,35 @@
-/* The case page (templates/cases/show.html).
-   A page answering a POST (a refusal shown beside its form, a revealed number) takes the case page's own address,
-   at the form's fragment: a reload then reads the case again instead of posting again (no second audited reveal,
-   no second refused action). On a wide screen the process diagram starts unfolded. */
+/* The case page (templates/cases/show.html). Its address after a POST is static/page.js's (<main data-address>).
+   On a wide screen the process diagram starts unfolded. Opened on a narrow one, where it is drawn at its size and
+   scrolls in its own box, the box is scrolled so that the current state (aria-current="step" in the SVG,
+   app/cases/diagram.py) is in view, not off to the right. */
 (function () {
-  var head = document.querySelector('.case-head[data-address]');
-  if (head && window.history && window.history.replaceState) {
-    window.history.replaceState(null, '', head.getAttribute('data-address'));
-  }
   var diagram = document.getElementById('diagram');
-  if (diagram && window.matchMedia && window.matchMedia('(min-width: 901px)').matches) {
+  if (!diagram) {
+    return;
+  }
+  var unfolded = false; // opened by this script on a wide screen: the page is not scrolled for it
+  function showCurrent() {
+    var auto = unfolded;
+    unfolded = false;
+    var box = diagram.querySelector('.diagram');
+    var current = box && box.querySelector('[aria-current="step"]');
+    if (!diagram.open || !current || !current.getBoundingClientRect) {
+      return;
+    }
+    var outer = box.getBoundingClientRect();
+    var inner = current.getBoundingClientRect();
+    if (box.scrollWidth > box.clientWidth) {
+      box.scrollLeft += (inner.left + inner.width / 2) - (outer.left + box.clientWidth / 2);
+      inner = current.getBoundingClientRect();
+    }
+    var height = window.innerHeight || document.documentElement.clientHeight;
+    if (!auto && inner.bottom > height) {
+      window.scrollBy(0, Math.min(inner.bottom - height + 16, inner.top - 16));
+    }
+  }
+  diagram.addEventListener('toggle', showCurrent);
+  if (window.matchMedia && window.matchMedia('(min-width: 901px)').matches) {
+    unfolded = true;
     diagram.open = true;
   }
 })();
