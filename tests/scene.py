@@ -31,6 +31,9 @@ def build_scene(world: Factory):
                                    world.default_campaign().id, "本单位活动总结", ("总结.pdf", PDF))
     returned = world.case(State.payment_returned)
     batch = verbs.create_batch(world.session, people["finance"], world.clock, [world.case(State.district_approved).id])
+    # A fraud finding, so that /fraud/ is shown with its table of cases: the approved case's amount at the cap per
+    # payment (workflows/reads/fraud.py caps).
+    world.default_campaign().cap_per_payment = approved.aid_amount
     world.session.commit()
     ids = {"RT": returned.id, "B": batch.id, "D": draft.id, "doc": draft.documents[0].id, "E": entered.id,
            "P": publicized.id, "O": objection.id, "A": approved.id, "N": note.id, "S": summary.id,
