@@ -12,12 +12,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from workflows.errors import DomainError
+from workflows.errors import DomainError, NotFound
 from workflows.infra.db import race_refusal
 
 from .api.errors import domain_response, http_response, internal_response
 from .auth import stale_form
-from .cases import documents
+from .cases import documents, page
 from .respond import domain_error_page, http_error_page
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,13 @@ def _is_api() -> bool:
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        return domain_response(error) if _is_api() else domain_error_page(error)
+        if _is_api():
+            return domain_response(error)
+        case_id = (request.view_args or {}).get("case_id")
+        if (isinstance(error, NotFound) and case_id is not None and (request.endpoint or "").startswith("cases.")
+                and current_user.is_authenticated and (gone := page.deleted_draft(case_id)) is not None):
+            return gone  # a draft deleted by its drafter: said so to those who could see it, not a bare 404
+        return domain_error_page(error)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

@@ -25,7 +25,7 @@ from workflows.inputs import parse_number
 from workflows.models import Account, AuditEvent
 from workflows.reads import standards as living_standards
 from workflows.rules.payments import correction_reasons
-from workflows.states import (BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, State,
+from workflows.states import (BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, Role, State,
                               label_of_action)
 from workflows.texts import N_
 from workflows.verbs import goods
@@ -34,7 +34,8 @@ from workflows.vocab import AidKind, ObjectionStatus
 from ..current import actor, clock, uploads
 from ..db import db
 from ..requests import safe_next, seen_version
-from ..respond import error_text, perform, status_of
+from ..respond import error_page, error_text, perform, status_of
+from ..templating import localtime
 from . import bp, diagram, documents
 
 # Before its public notice a case may still wait for its household's first home visit (入户调查).
@@ -149,6 +150,25 @@ def _refused(case_id: int, place: str, typed: dict[str, str] | None = None):
                         "您填写的内容仍在，请核对后再办理。")
         return _render(case, status=status_of(refusal), place=place, error=message, typed=typed, changed=changed)
     return page
+
+
+def deleted_draft(case_id: int):
+    """The page of a case that is no more because its drafter deleted it as a draft (Back after the deletion, an
+    old link): 410, saying when and by whom, with the way to the case list; None for anything else, and for a
+    person who could not have seen the draft (its union is the deleting drafter's: a cadre deletes only drafts of
+    their own union), whose 404 stays a 404, so that nothing of another union's drafts is told."""
+    me = actor()
+    event = db().scalar(select(AuditEvent).where(AuditEvent.case_id == case_id,
+                                                 AuditEvent.action == Action.delete_draft)
+                        .order_by(AuditEvent.seq.desc()).limit(1))
+    if event is None or me.role not in (*UNION_ROLES, Role.auditor):
+        return None
+    drafter = db().get(Account, event.actor_id) if event.actor_id is not None else None
+    if me.role in UNION_ROLES and event.actor_id != me.id and (drafter is None or drafter.union_id != me.union_id):
+        return None
+    who = (drafter.display_name or drafter.username) if drafter else event.actor
+    return error_page(410, _("该草稿已于%(when)s由%(who)s删除", when=localtime(event.occurred_at), who=who),
+                      back=(url_for("cases.index"), _("回到案件列表")))
 
 
 @bp.get("/<int:case_id>")

@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 
 from workflows.infra.clock import from_db
+from workflows.rules import DRAFTERS
 from workflows.reads import worklists
 from workflows.states import CLAIM_STATES, GRASSROOTS, tasks_of
 
@@ -47,4 +48,5 @@ def index():
     rows = [(case, *urgency(case, now)) for case in page.items]
     return render_template("inbox/index.html", page=page, rows=rows, groups=groups, filters=filters,
                            claims=me.role in CLAIM_STATES, choices=filter_choices(me),
-                           carry_over=carry_over_tile(me), reviews=review_tiles(me), now=now)
+                           carry_over=carry_over_tile(me), reviews=review_tiles(me), now=now,
+                           may_create=me.role in DRAFTERS)  # a new application starts from the inbox too

@@ -88,7 +88,7 @@ def test_a_refused_action_is_said_in_view_and_a_reload_posts_nothing(tab, people
 
     page.get_by_role("button", name="退回修改", exact=True).click()  # without the reason a return needs
     page.wait_for_load_state()
-    assert page.locator("#actions [role=alert]").inner_text() == "请填写退回修改的理由"
+    assert page.locator("#actions [role=alert]").inner_text() == "请填写「退回修改」的理由"
     assert in_view(page, "#actions [role=alert]") and in_view(page, "#comment")
     assert page.url == f"{browser.base}/cases/{case.id}#actions"  # the case page's address, not the POST's
     browser.shot("case-page-phone-refused")

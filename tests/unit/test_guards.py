@@ -701,7 +701,7 @@ def test_a_comment_is_required(session, make, transition, blank):
     case = make.case(transition.sources[-1])
     actor = make.person(transition.roles[0].value, case.union)
     error = refused(session, make, case, transition.trigger, actor, "comment", comment=blank)
-    assert error.message == f"请填写{transition.label}的理由"
+    assert error.message == f"请填写「{transition.label}」的理由"
 
 
 def test_a_comment_has_a_length_limit(session, make):

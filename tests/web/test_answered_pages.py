@@ -1,6 +1,8 @@
 """A page answering a refused POST says the refusal beside the control used, opens there (the form posts to its
 #place) and takes its page's own address (<main data-address>, static/page.js), so that a reload posts nothing; a
-refused administration form names its inputs in error as links in the banner at its top (_error_summary.html)."""
+refused administration form names its inputs in error as links in the banner at its top (_error_summary.html).
+Also from the new-user trial: the refusal quoting its action, a deleted draft said to be deleted, the inbox's
+button for a new application."""
 
 from __future__ import annotations
 
@@ -166,3 +168,53 @@ def test_a_flashed_message_is_marked_for_the_page_script(pages, world):
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"]))
     assert re.search(r'<p class="flash success" role="status" data-flashed>已完成：基层审核通过', page)
+
+
+def test_a_refusal_names_the_action_in_quotes(pages, world):
+    case = world.case(State.entered)
+    reviewer = world.person("reviewer")
+    world.session.commit()
+    response = pages.as_(reviewer).post(f"/cases/{case.id}/act", {"trigger": "reject", "version": str(case.version)})
+    assert response.status_code in (400, 409) and "请填写「不合格，驳回」的理由" in text(response)
+
+
+# ---------------------------------------------------------------- a deleted draft
+
+def test_back_to_a_deleted_draft_says_who_deleted_it_to_those_who_could_see_it(pages, world):
+    case = world.draft()
+    union, case_id = case.union, case.id
+    drafter = world.session.get(type(world.person("cadre", union)), case.created_by_id)
+    world.session.commit()
+    client = pages.as_(drafter)
+    assert client.post(f"/cases/{case_id}/delete", {"version": str(case.version)}).status_code == 302
+    name = drafter.display_name or drafter.username
+
+    for path in (f"/cases/{case_id}", f"/cases/{case_id}/edit"):
+        response = client.get(path)
+        page = text(response)
+        assert response.status_code == 410, path
+        assert re.search(rf"该草稿已于\d{{4}}-\d\d-\d\d \d\d:\d\d由{re.escape(name)}删除", page), page
+        assert '<a href="/cases/" class="button" id="back">回到案件列表</a>' in page
+    head = world.person("head", union)
+    auditor = world.person("auditor")
+    stranger = world.person("cadre", world.union("红星纺织厂工会"))
+    reviewer = world.person("reviewer")
+    world.session.commit()
+    assert pages.as_(head).get(f"/cases/{case_id}").status_code == 410
+    assert pages.as_(auditor).get(f"/cases/{case_id}").status_code == 410
+    for other in (stranger, reviewer):  # another union's deletions are not told: the plain 404
+        response = pages.as_(other).get(f"/cases/{case_id}")
+        assert response.status_code == 404 and "该草稿" not in text(response)
+    assert client.get(f"/cases/{case_id + 1000}").status_code == 404
+
+
+# ---------------------------------------------------------------- a new application from the inbox
+
+@pytest.mark.parametrize("role", ["cadre", "head", "reviewer", "finance", "auditor"])
+def test_the_inbox_offers_a_new_application_to_those_who_draft(pages, world, role):
+    from workflows.rules import DRAFTERS
+    person = world.person(role, world.default_union() if role in ("cadre", "head") else None)
+    world.session.commit()
+    page = text(pages.as_(person).get("/inbox"))
+    offered = '<a class="button" id="new-case" href="/cases/new">新建帮扶申请</a>' in page
+    assert offered == (role in DRAFTERS)

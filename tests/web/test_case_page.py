@@ -277,7 +277,7 @@ def test_a_return_without_a_comment_is_refused_and_changes_nothing(pages, world,
     response = act(client, case, "return", comment="   ")
     page = Page(response)
     assert response.status_code == 409
-    assert '<p class="flash error" role="alert">请填写退回修改的理由</p>' in page.text
+    assert '<p class="flash error" role="alert">请填写「退回修改」的理由</p>' in page.text
     assert (audit_count(world, case), fresh(world, case).version) == before
     assert fresh(world, case).state == State.documented
     assert page.enabled == ["approve", "return", "withdraw"]  # ready to be pressed again, once a reason is typed
@@ -701,7 +701,7 @@ def _goods_case(world, union):
 REFUSALS = {
     "action": (lambda world, union: (world.case(State.documented), world.person("head", union)),
                lambda case: ("act", {"trigger": "return", "comment": "", "version": str(case.version)}),
-               "actions", "请填写退回修改的理由"),
+               "actions", "请填写「退回修改」的理由"),
     "objection": (lambda world, union: (world.case(State.publicized), world.person("cadre", union)),
                   lambda case: ("objections", {"statement": " "}), "new-objection", "请填写异议内容"),
     "resolution": (lambda world, union: (world.case(State.publicized), world.person("head", union)),

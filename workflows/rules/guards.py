@@ -144,7 +144,7 @@ def turn_reasons(case: Case, trigger: Trigger, actor: Actor, now: dt.datetime) -
 def input_reasons(transition: Transition, comment: str | None, payment_reference: str | None) -> list[Reason]:
     reasons = []
     if transition.needs_comment and not (comment or "").strip():
-        reasons.append(Reason("comment", N_("请填写%(action)s的理由", action=transition.label)))
+        reasons.append(Reason("comment", N_("请填写「%(action)s」的理由", action=transition.label)))
     if transition.needs_payment_reference and not (payment_reference or "").strip():
         reasons.append(Reason("payment_reference", N_("请填写付款凭证号")))
     return reasons
