@@ -135,3 +135,16 @@ def test_the_english_diagram_is_drawn_at_its_size_on_a_desktop(tab, people, worl
     assert abs(drawn["shown"] - drawn["natural"]) < 1, drawn
     assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
     browser.shot("trial-desktop-en-diagram")
+
+
+def test_a_finance_row_is_picked_by_a_tap_anywhere_in_its_cell_on_a_phone(tab, people, world):
+    cases = [world.case(State.district_approved) for _ in range(2)]
+    world.session.commit()
+    browser = tab(PHONE, "finance_b", "/finance/")
+    page = browser.page
+    pick = page.locator(f'#case-{cases[0].id} label.pick')
+    box = pick.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44
+    page.mouse.click(box["x"] + box["width"] - 3, box["y"] + box["height"] - 3)  # the cell's corner, not the box
+    assert page.locator(f'#case-{cases[0].id} input[name="case"]').is_checked()
+    assert not page.locator(f'#case-{cases[1].id} input[name="case"]').is_checked()
