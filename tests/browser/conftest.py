@@ -104,6 +104,19 @@ class Browser:
         return path
 
 
+def in_view(page, selector: str) -> bool:
+    """Whether the first element `selector` finds is wholly within the screen as it is scrolled."""
+    box = page.locator(selector).first.bounding_box()  # relative to the viewport
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def posts(page) -> list[str]:
+    """The addresses the tab POSTs to from now on (a reload that posts again shows here)."""
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    return sent
+
+
 @pytest.fixture
 def browser(chromium, server):
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")

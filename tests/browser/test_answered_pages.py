@@ -10,20 +10,9 @@ from sqlalchemy import func, select
 from workflows.models import AuditEvent
 from workflows.states import State
 
-from .conftest import DESKTOP, PHONE
+from .conftest import DESKTOP, PHONE, in_view, posts
 
 pytestmark = pytest.mark.slow  # a real browser
-
-
-def in_view(page, selector: str) -> bool:
-    box = page.locator(selector).first.bounding_box()  # relative to the viewport
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
-
-
-def posts(page) -> list[str]:
-    sent: list[str] = []
-    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
-    return sent
 
 
 def event_count(world) -> int:

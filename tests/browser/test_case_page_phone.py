@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from workflows.models import AuditEvent
 from workflows.states import State
 
-from .conftest import DESKTOP, PHONE
+from .conftest import DESKTOP, PHONE, in_view, posts
 
 pytestmark = pytest.mark.slow  # a real browser
 
@@ -21,17 +21,6 @@ def events(world, case, action: str | None = None) -> int:
     if action:
         query = query.where(AuditEvent.action == action)
     return world.session.scalar(query)
-
-
-def in_view(page, selector: str) -> bool:
-    box = page.locator(selector).first.bounding_box()  # relative to the viewport
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
-
-
-def posts(page) -> list[str]:
-    sent: list[str] = []
-    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
-    return sent
 
 
 def test_on_a_phone_the_actions_come_first_and_the_diagram_is_folded(tab, people, world):

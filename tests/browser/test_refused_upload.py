@@ -11,7 +11,7 @@ from workflows.infra.uploads import MAX_BYTES
 from workflows.models import Document
 from workflows.states import State
 
-from .conftest import PHONE
+from .conftest import PHONE, in_view, posts
 
 pytestmark = pytest.mark.slow  # a real browser
 
@@ -41,17 +41,13 @@ def test_a_refused_upload_keeps_the_case_page_and_the_chosen_kind(tab, people, w
     page.locator("form.upload button[type=submit]").click()
     page.wait_for_load_state()
 
-    alert = page.locator("#upload-error")
-    assert message in alert.inner_text()
-    box = alert.bounding_box()
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]  # in view
+    assert message in page.locator("#upload-error").inner_text() and in_view(page, "#upload-error")
     assert page.url == f"{browser.base}/cases/{case.id}#documents"  # the case page, not a bare error page
     assert page.input_value("#document-kind") == "household_ids"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     browser.shot(f"upload-refused-phone-{'too-large' if '太大' in message else 'wrong-type'}")
 
-    sent: list[str] = []
-    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    sent = posts(page)
     page.reload()
     page.wait_for_load_state()
     assert sent == [] and documents(world, case) == before
