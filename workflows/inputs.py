@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError
 from workflows.errors import Invalid
 from workflows.identity import normalize_account, normalize_id
 from workflows.infra.clock import LOCAL
-from workflows.money import AmountError, parse_amount
+from workflows.money import AmountError, read_money
 from workflows.texts import N_, Text
 from workflows.vocab import (
     MAX_SECONDARY_CAUSES,
@@ -53,21 +53,15 @@ from workflows.vocab import (
 
 
 def _amount(value: Any) -> Any:
-    """An amount as typed ("1,500", "1500元", "¥1500") read by the one reader, workflows.money.parse_amount; what is
-    not text is left to the type check. More than two decimals is refused here, as typed: the type check counts
-    them after dropping trailing zeros, and "1.500" (one thousand five hundred, in some hands) is not 1.5."""
-    if not isinstance(value, str):
-        return value
+    """An amount as typed ("1,500", "1500元", "¥1500", "30万") or sent (a JSON number), judged by the one rule of
+    money, workflows.money.read_money, in its words."""
     try:
-        amount = parse_amount(value)
+        return read_money(value)
     except AmountError as error:
-        raise PydanticCustomError("amount", "{message}", {"message": str(error)}) from None
-    if amount is not None and amount.as_tuple().exponent < -2:
-        raise PydanticCustomError("decimal_max_places", N_("最多两位小数"))
-    return amount
+        raise PydanticCustomError("amount", "{message}", {"message": error.args[0]}) from None
 
 
-Money = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, max_digits=12, decimal_places=2)]
+Money = Annotated[Decimal, BeforeValidator(_amount)]
 
 # ---------------------------------------------------------------- text
 # No text anyone types holds a control character (C0, DEL, C1): none is ever meant, and .xlsx cannot hold them. A

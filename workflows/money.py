@@ -64,7 +64,7 @@ def parse_amount(value: Any) -> Decimal | None:
     number = around["number"]
     if _NUMBER.fullmatch(number):
         amount = Decimal(number.replace(",", ""))
-        return _unsigned_zero(amount * WAN if around["wan"] else amount)
+        return _unsigned_zero(_in_cents(amount * WAN) if around["wan"] else amount)
     if _GROUPED.fullmatch(number):
         raise AmountError(N_("千位分隔符的位置不对：应每三位一个逗号，如 1,500 或 12,500.50"))
     raise AmountError(NOT_AN_AMOUNT)
@@ -75,14 +75,29 @@ def _unsigned_zero(amount: Decimal) -> Decimal:
     return amount.copy_abs() if amount.is_zero() else amount
 
 
-MONEY_RANGE = N_("应为不小于0、最多两位小数的金额（元）")
+CENT = Decimal("0.01")
+MAXIMUM = Decimal(10) ** 10  # what the columns hold: twelve digits, two of them decimals
+NEGATIVE, PLACES = N_("不能小于0"), N_("最多两位小数")
+TOO_LARGE = N_("数额太大：不能超过%(maximum)s元", maximum=yuan(MAXIMUM - CENT))
+
+
+def _in_cents(amount: Decimal) -> Decimal:
+    """1.2345万 is 12345.0000 by the arithmetic: as many places as it needs, two when it is whole cents."""
+    cents = amount.quantize(CENT)
+    return cents if cents == amount else amount
 
 
 def read_money(value: Any) -> Decimal | None:
-    """An amount of money as typed, judged as every sum of money is (a budget, a cap, a summary's figures): not
-    below 0, at most two decimals, below ten billion. None for nothing typed; AmountError says what is wrong, in
-    parse_amount's words where it could not be read."""
+    """An amount of money as typed, judged as every sum of money is (a case's amounts and incomes, a budget, a cap,
+    a summary's figures; forms, API, CLI and ledger alike): not below 0, at most two decimals, below ten billion.
+    None for nothing typed; AmountError says what is wrong, in parse_amount's words where it could not be read."""
     amount = parse_amount(value)
-    if amount is not None and (amount < 0 or amount.as_tuple().exponent < -2 or amount >= 10**10):
-        raise AmountError(MONEY_RANGE)
+    if amount is None:
+        return None
+    if amount < 0:
+        raise AmountError(NEGATIVE)
+    if amount.as_tuple().exponent < -2:
+        raise AmountError(PLACES)
+    if amount >= MAXIMUM:
+        raise AmountError(TOO_LARGE)
     return amount

@@ -35,7 +35,7 @@ def draft_exists(error: DraftExists):
         flash(_("该身份证号码在本活动中已有草稿（案件#%(id)s），没有重复新建；您不能修改该草稿，"
                 "刚才填写的内容没有保存，仍保留在新建页", id=error.case_id), "warning")
         return redirect(url_for("cases.show", case_id=error.case_id, **{"keep-from": sent_from}))
-    flash(_("已有该身份证号码的草稿（案件#%(id)s），没有重复新建；您刚才填写的内容已填入该草稿的修改页，请核对后保存",
+    flash(_("已有该身份证号码的草稿（案件#%(id)s），没有重复新建，已为您打开它的修改页；刚才填写的内容如已自动填入，请核对后保存",
             id=error.case_id), "warning")
     return redirect(url_for("cases.edit", case_id=error.case_id, **{"keep-from": sent_from}))
 

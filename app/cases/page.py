@@ -22,7 +22,7 @@ from sqlalchemy import select
 from workflows import rules, verbs
 from workflows.errors import Conflict, DomainError, Invalid, NotFound
 from workflows.inputs import parse_number
-from workflows.models import Account, AuditEvent
+from workflows.models import Account, Archive, AuditEvent
 from workflows.reads import standards as living_standards
 from workflows.rules.payments import correction_reasons
 from workflows.states import (BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, Role, State,
@@ -155,17 +155,18 @@ def _refused(case_id: int, place: str, typed: dict[str, str] | None = None):
 def deleted_draft(case_id: int):
     """The page of a case that is no more because its drafter deleted it as a draft (Back after the deletion, an
     old link): 410, saying when and by whom, with the way to the case list; None for anything else, and for a
-    person who could not have seen the draft (its union is the deleting drafter's: a cadre deletes only drafts of
-    their own union), whose 404 stays a 404, so that nothing of another union's drafts is told."""
+    person who could not have seen the draft (of another union than the household's archive, which the event names
+    and which outlives the draft), whose 404 stays a 404, so that nothing of another union's drafts is told."""
     me = actor()
     event = db().scalar(select(AuditEvent).where(AuditEvent.case_id == case_id,
                                                  AuditEvent.action == Action.delete_draft)
                         .order_by(AuditEvent.seq.desc()).limit(1))
     if event is None or me.role not in (*UNION_ROLES, Role.auditor):
         return None
-    drafter = db().get(Account, event.actor_id) if event.actor_id is not None else None
-    if me.role in UNION_ROLES and event.actor_id != me.id and (drafter is None or drafter.union_id != me.union_id):
+    archive = db().get(Archive, event.archive_id) if event.archive_id is not None else None
+    if me.role in UNION_ROLES and event.actor_id != me.id and (archive is None or archive.union_id != me.union_id):
         return None
+    drafter = db().get(Account, event.actor_id) if event.actor_id is not None else None
     who = (drafter.display_name or drafter.username) if drafter else event.actor
     return error_page(410, _("该草稿已于%(when)s由%(who)s删除", when=localtime(event.occurred_at), who=who),
                       back=(url_for("cases.index"), _("回到案件列表")))

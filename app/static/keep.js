@@ -411,7 +411,10 @@
       var search = location.search.replace(/([?&])keep-from=[^&#]*&?/, "$1").replace(/[?&]$/, "");
       history.replaceState(history.state, "", location.pathname + search + location.hash);
     }
-    return page.charAt(0) === "/" && page.charAt(1) !== "/" ? page : "";
+    // Only a new record's page (/cases/new), and only right after its form was sent from this tab: a link
+    // naming another page (another case's form) moves nothing.
+    var sent = pending && pending.key && pending.key.indexOf(PREFIX + who + ":" + page + "|") === 0;
+    return sent && /^\/[a-z]+\/new(\?|$)/.test(page) ? page : "";
   }());
 
   // ---- the page after a form was sent: saved, unless it says otherwise

@@ -239,7 +239,8 @@ def test_back_change_and_save_again_opens_the_draft_with_the_change_to_save(brow
     # The draft's own form, at its plain address, with what was just typed over it; nothing saved yet.
     assert page.url == first + "/edit", page.url
     main = page.inner_text("main")
-    assert "没有重复新建" in main and "已填入该草稿的修改页" in main
+    assert "没有重复新建" in main and "已为您打开它的修改页" in main
+    assert page.locator(".keep-notice").count() == 1  # keep.js says it filled them in
     assert page.input_value('[name="aid.amount"]') == "1200"
     assert page.input_value('[name="applicant.phone"]') == "13900001111"
     assert page.input_value('[name="applicant.name"]') == TYPED["applicant.name"]
@@ -255,6 +256,23 @@ def test_back_change_and_save_again_opens_the_draft_with_the_change_to_save(brow
     assert case.phone == "13900001111" and case.aid_amount == 1200
     assert count_cases(world) == 1
     assert kept_keys(page) == []  # saved: nothing kept any more, under either page
+    assert not browser.console_errors
+
+
+def test_a_link_naming_another_page_moves_nothing_into_a_drafts_form(browser, people, world):
+    """keep-from is taken only right after that page's form was sent from this tab, and only from a new record's
+    page: a link cannot carry what was typed for one page into another case's form."""
+    draft = world.draft()
+    world.session.commit()
+    page = browser.page
+    browser.sign_in("cadre_b")
+    browser.go("/cases/new")
+    page.fill('[name="applicant.phone"]', "13900002222")
+    browser.go(f"/cases/{draft.id}/edit?keep-from=%2Fcases%2Fnew")
+    assert page.input_value('[name="applicant.phone"]') == (draft.phone or "")
+    assert page.locator(".keep-notice").count() == 0
+    browser.go("/cases/new")  # what was typed there is still kept for it
+    assert page.input_value('[name="applicant.phone"]') == "13900002222"
     assert not browser.console_errors
 
 

@@ -184,12 +184,12 @@ def test_create_campaign_with_a_budget_split(make, session, clock, admin):
     ({"reminder_days": "7,-3"}, "reminder_days", "应为用逗号分开的天数（正整数），例如 7,3,1"),
     ({"publicity_days": 61}, "publicity_days", "公示天数应在0到60个工作日之间"),
     ({"publicity_days": True}, "publicity_days", "公示天数应在0到60个工作日之间"),
-    ({"budget": "-1"}, "budget", "应为不小于0、最多两位小数的金额（元）"),
+    ({"budget": "-1"}, "budget", "不能小于0"),
     ({"cap_per_year": "abc"}, "cap_per_year", "应为数字，如 1500、1,500 或 1500.50"),
     ({"budget": "100", "union_budgets": {"U": "60", "V": "60"}}, "union_budgets",
      "各基层工会预算合计120.00元，超过活动总预算100.00元"),
     ({"union_budgets": {"D": "60"}}, "union_budgets.D", "不是基层工会，不能单独分配预算"),
-    ({"union_budgets": {"U": "-60"}}, "union_budgets.U", "应为不小于0、最多两位小数的金额（元）"),
+    ({"union_budgets": {"U": "-60"}}, "union_budgets.U", "不能小于0"),
 ])
 def test_bad_campaign_settings_are_refused(make, session, clock, admin, settings, field, message):
     codes = {"U": make.union("一号工会").code, "V": make.union("二号工会").code, "D": make.district().code}

@@ -206,6 +206,11 @@ def test_back_to_a_deleted_draft_says_who_deleted_it_to_those_who_could_see_it(p
         response = pages.as_(other).get(f"/cases/{case_id}")
         assert response.status_code == 404 and "该草稿" not in text(response)
     assert client.get(f"/cases/{case_id + 1000}").status_code == 404
+    # the drafter moved to another union since: the household's union still knows, the new one is not told
+    drafter.union_id = stranger.union_id
+    world.session.commit()
+    assert pages.as_(world.person("cadre", union)).get(f"/cases/{case_id}").status_code == 410
+    assert pages.as_(world.person("head", stranger.union)).get(f"/cases/{case_id}").status_code == 404
 
 
 # ---------------------------------------------------------------- a new application from the inbox

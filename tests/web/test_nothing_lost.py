@@ -163,7 +163,7 @@ def test_saving_a_new_case_again_opens_the_draft_saved_first_in_its_form(pages, 
     page = client.get(again.headers["Location"])
     assert page.status_code == 200
     shown = text_of(page)
-    assert "修改帮扶申请" in shown and "没有重复新建" in shown and "已填入该草稿的修改页" in shown
+    assert "修改帮扶申请" in shown and "没有重复新建" in shown and "已为您打开它的修改页" in shown
     assert snapshot(world) == before  # nothing saved, nothing made: the change waits in the browser
 
 
