@@ -36,7 +36,7 @@ def test_a_batch_without_a_reference_is_refused_in_view_and_a_reload_posts_nothi
     page.get_by_role("button", name="全部勾选").click()  # ticked in place (keep.js)
     page.get_by_role("button", name="记录发放", exact=True).click()
     page.wait_for_load_state()
-    assert "请填写付款凭证号" in page.inner_text("#batch-error")
+    assert "请填写批次付款凭证号" in page.inner_text("#batch-error")
     assert in_view(page, "#batch-error") and in_view(page, "#reference")
     assert page.url == f"{browser.base}/finance/#batch-actions"  # the list's address, not the POST's
     browser.shot(f"finance-refused-{size['width']}")

@@ -227,7 +227,7 @@ def test_one_bad_payment_stops_the_batch_and_is_named(session, make, problem):
     assert caught.value.case_id == bad.id
     name = f"{bad.applicant_name}（档案编号{bad.file_number}）" if problem != "not visible" else f"案件{bad.id}"
     assert caught.value.message.startswith(name + "："), caught.value.message
-    expected = {"stale": "该案件已被他人修改", "claimed": "已由", "no reference": "请填写付款凭证号",
+    expected = {"stale": "该案件已被他人修改", "claimed": "已由", "no reference": "请填写批次付款凭证号",
                 "not visible": "找不到该案件", "too long": "太长"}[problem]
     assert expected in caught.value.message
     assert states(session, cases) == [State.district_approved] * 3

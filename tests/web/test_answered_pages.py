@@ -66,7 +66,7 @@ def test_finance_without_a_reference_says_so_beside_the_reference_and_takes_the_
     assert page.count('id="batch-error"') == 1
     card = page[page.index('id="batch-actions"'):]
     assert card.index('id="batch-error"') < card.index('id="reference"')
-    assert "请填写付款凭证号" in card[:card.index('id="reference"')]
+    assert "请填写批次付款凭证号" in card[:card.index('id="reference"')]
     assert f'href="#case-{cases[0].id}"' in card  # the row named, a link to it
     assert address(page) == f"/finance/?union={union.code}"
 

@@ -184,7 +184,7 @@ def test_nothing_ticked_or_no_reference(pages, world, batch):
     response = finance.post("/finance/batch", {"action": "disburse", "reference": "ICBC-1"})
     assert response.status_code == 400 and "请先勾选要发放的案件" in html(response)
     response = finance.post("/finance/batch", form(batch["a"], action="disburse"))
-    assert response.status_code == 409 and "请填写付款凭证号" in html(response)
+    assert response.status_code == 409 and "请填写批次付款凭证号" in html(response)
     assert world.session.scalar(select(func.count()).select_from(Case).where(Case.state == State.disbursed)) == 1
 
 

@@ -114,6 +114,10 @@ def disburse_batch(session: Session, actor: Actor, clock: Clock, payments: Seque
         case_id = min(queued)
         raise BatchRefused(case_id, labels.get(case_id, N_("案件%(case)s", case=case_id)),
                            Refused(Reason("batch", N_("已在尚未发放的批次中，请在该批次记录发放"))))
+    if batch_reference is None and (bare := [p.case_id for p in unique if not (p.reference or "").strip()]):
+        # Said of the batch, where the person left it empty, naming the first case it leaves without one.
+        raise BatchRefused(bare[0], labels.get(bare[0], N_("案件%(case)s", case=bare[0])), Refused(Reason(
+            "payment_reference", N_("请填写批次付款凭证号，或在本件中填写付款凭证号"))))
     paid = []
     for payment in unique:
         try:
