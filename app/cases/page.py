@@ -67,10 +67,11 @@ def _document(event: AuditEvent) -> tuple[str, str] | None:
 
 
 def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, place: str = "",
-            error: str | None = None, typed: dict[str, str] | None = None, changed: list[dict[str, Any]] | None = None):
+            error: str | None = None, typed: dict[str, str] | None = None, changed: list[dict[str, Any]] | None = None,
+            invalid: frozenset[str] = frozenset()):
     """The case page. `place` is the id of the form a POST came from (the fragment its action names): the refusal
-    `error` is shown there, and the page opens there; `changed` is what happened to the case since a stale page of
-    it was shown."""
+    `error` is shown there, and the page opens there, the inputs it names (`invalid`: the reasons' rules, which
+    are the inputs' names) marked; `changed` is what happened to the case since a stale page of it was shown."""
     me, now = actor(), clock().now()
     allowed, blocked = rules.available(db(), case, me, now)
     timeline = _timeline(case.id)
@@ -84,7 +85,7 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         "case": case, "allowed": [BY_TRIGGER[t] for t in allowed],
         "blocked": [(BY_TRIGGER[t], reason) for t, reason in blocked.items()],
         "revealed": revealed or {}, "may_reveal": rules.may_reveal(me, case), "place": place, "error": error,
-        "typed": typed or {}, "changed": changed or [], "timeline": timeline,
+        "typed": typed or {}, "changed": changed or [], "timeline": timeline, "invalid": invalid,
         # The last event this page shows: a stale form says what came after it.
         "seen": timeline[-1]["event"].seq if timeline else 0,
         "diagram": diagram.svg(case.state), "checklist": documents.checklist(case), "names": names,
@@ -148,7 +149,9 @@ def _refused(case_id: int, place: str, typed: dict[str, str] | None = None):
             changed = [] if seen is None else _timeline(case_id, after=seen)
             message = _("该案件在您打开此页之后已有变动，下面是它现在的状态和现在可办理的事项；"
                         "您填写的内容仍在，请核对后再办理。")
-        return _render(case, status=status_of(refusal), place=place, error=message, typed=typed, changed=changed)
+        invalid = frozenset(reason.rule for reason in getattr(refusal, "reasons", ()))
+        return _render(case, status=status_of(refusal), place=place, error=message, typed=typed, changed=changed,
+                       invalid=invalid)
     return page
 
 

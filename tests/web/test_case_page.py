@@ -277,7 +277,10 @@ def test_a_return_without_a_comment_is_refused_and_changes_nothing(pages, world,
     response = act(client, case, "return", comment="   ")
     page = Page(response)
     assert response.status_code == 409
-    assert '<p class="flash error" role="alert">请填写「退回修改」的理由</p>' in page.text
+    assert '<p class="flash error" role="alert" id="actions-error">请填写「退回修改」的理由</p>' in page.text
+    # the box to fill is marked and has the focus, the message read with it
+    assert re.search(r'<textarea id="comment"[^>]* aria-invalid="true" aria-describedby="actions-error" autofocus>',
+                     page.text)
     assert (audit_count(world, case), fresh(world, case).version) == before
     assert fresh(world, case).state == State.documented
     assert page.enabled == ["approve", "return", "withdraw"]  # ready to be pressed again, once a reason is typed
