@@ -35,10 +35,10 @@ _GROUPED = re.compile(r"-?[0-9,]+(?:\.[0-9]+)?")
 
 def parse_amount(value: Any) -> Decimal | None:
     """An amount in 元 as people type it, the one reader of money input (forms, API, CLI, ledger import):
-    "1,500", "1，500", "1500元", " 1500 元", "¥1500", "1500.00", and in 万 ("30万", "1.5万元"). None for nothing typed. Raises AmountError for what
-    cannot be read as one amount: words ("一千五"), a misplaced separator ("1,50", "1.500.00"), digits of another
-    script ("١٥٠٠"), an exponent, NaN. The range (not below 0, at most two decimals, a maximum) is each caller's
-    to judge with its own words: the sign and places are returned as typed."""
+    "1,500", "1，500", "1500元", " 1500 元", "¥1500", "1500.00", and in 万 ("30万", "1.5万元"). None for nothing
+    typed. Raises AmountError for what cannot be read as one amount: words ("一千五"), a misplaced separator
+    ("1,50", "1.500.00"), digits of another script ("١٥٠٠"), an exponent, NaN. The range (not below 0, at most two
+    decimals, a maximum) is read_money's to judge: the sign and places are returned as typed."""
     if value is None:
         return None
     if isinstance(value, bool):

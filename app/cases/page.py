@@ -25,8 +25,8 @@ from workflows.inputs import parse_number
 from workflows.models import Account, Archive, AuditEvent
 from workflows.reads import standards as living_standards
 from workflows.rules.payments import correction_reasons
-from workflows.states import (BY_TRIGGER, CLAIM_STATES, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, Role, State,
-                              label_of_action)
+from workflows.states import (BY_TRIGGER, CLAIM_STATES, FINAL, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, Role,
+                              State, label_of_action)
 from workflows.texts import N_
 from workflows.verbs import goods
 from workflows.vocab import AidKind, ObjectionStatus
@@ -96,7 +96,7 @@ def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, 
         "objection_task": any(task.action for task in rules.due_tasks(case, me, now)),
         # Only where the role has work on it: a reviewer's claim on a district-approved case would be refused.
         "claims": CLAIM_STATES.get(me.role) == case.state,
-        "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value,
+        "needs_payment": NEEDS_PAYMENT, "open": ObjectionStatus.open.value, "final": FINAL,
         # The household's archive, linked for those whose archive screens would open it.
         "may_open_archive": me.role in rules.ARCHIVE_READERS and case.archive.visible_to(me),
         # Recognition: the income against the standard of the campaign's year; the visit its notice waits for.
