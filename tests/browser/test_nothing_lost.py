@@ -55,6 +55,15 @@ def count_cases(world) -> int:
     return world.session.scalar(select(func.count()).select_from(Case))
 
 
+def new_case_form(browser, world):
+    """The cadre's new-case form, the campaign open."""
+    world.default_campaign()
+    world.session.commit()
+    browser.sign_in("cadre_b")
+    browser.go("/cases/new")
+    return browser.page
+
+
 def test_a_form_sent_after_the_session_ended_is_filled_again_after_signing_in(browser, people, world):
     world.default_campaign()
     world.session.commit()
@@ -175,11 +184,7 @@ def kept_values(page) -> dict:
 def test_what_cannot_be_put_back_is_kept_and_not_said_to_be_restored(browser, people, world):
     """Without case-form.js no member row can be added again: the page says part could not be put back, and the
     next key typed keeps the member with the rest."""
-    world.default_campaign()
-    world.session.commit()
-    page = browser.page
-    browser.sign_in("cadre_b")
-    browser.go("/cases/new")
+    page = new_case_form(browser, world)
     page.fill('[name="applicant.name"]', "王秀英")
     page.click("button[name=add_member]")
     page.fill('[name="household.members.0.name"]', "李建国")
@@ -215,11 +220,7 @@ def test_a_password_typed_by_the_administrator_is_never_kept(browser, people, wo
 
 
 def test_back_change_and_save_again_opens_the_draft_with_the_change_to_save(browser, people, world):
-    world.default_campaign()
-    world.session.commit()
-    page = browser.page
-    browser.sign_in("cadre_b")
-    browser.go("/cases/new")
+    page = new_case_form(browser, world)
     numbers = {"applicant.id_number": id_number(male=False), "bank_account": bank_account(),
                "household.annual_income": "18000", "aid.amount": "1500"}
     type_case(page, **numbers)
@@ -277,11 +278,7 @@ def test_a_link_naming_another_page_moves_nothing_into_a_drafts_form(browser, pe
 
 
 def test_the_language_switch_keeps_what_was_typed(browser, people, world):
-    world.default_campaign()
-    world.session.commit()
-    page = browser.page
-    browser.sign_in("cadre_b")
-    browser.go("/cases/new")
+    page = new_case_form(browser, world)
     page.fill('[name="applicant.name"]', "王秀英")
     page.fill('[name="household.housing"]', "租住公房一间")
 
