@@ -105,9 +105,10 @@ class Browser:
 
 
 def in_view(page, selector: str) -> bool:
-    """Whether the first element `selector` finds is wholly within the screen as it is scrolled."""
+    """Whether the first element `selector` finds is wholly within the screen as it is scrolled (give or take the
+    pixel that a scroll to a fragment rounds away)."""
     box = page.locator(selector).first.bounding_box()  # relative to the viewport
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= page.viewport_size["height"] + 1
 
 
 def posts(page) -> list[str]:
