@@ -45,8 +45,9 @@
   var SECRET_NAME = /password|passwd|secret|token/i;
   var english = (document.documentElement.lang || "").indexOf("en") === 0;
   var TEXT = english
-    ? { restored: "What you typed before it was sent has been restored.", clear: "Clear it",
-        partly: "Part of what you typed before it was sent could not be put back on this page; it is still kept." }
+    ? { restored: "What you had typed and not yet saved is filled in again: check it before sending.",
+        clear: "Clear it",
+        partly: "Part of what you had typed and not yet saved could not be put back on this page; it is still kept." }
     : { restored: "已恢复上次未提交的内容，请核对后提交。", clear: "清除恢复的内容",
         partly: "上次未提交的内容有一部分未能填回本页，仍为您保留。" };
   var left = {}; // by form key: kept values this page has no input for, written again with what is typed
