@@ -25,7 +25,7 @@ class AmountError(ValueError):
 NOT_AN_AMOUNT = N_("应为数字，如 1500、1,500 或 1500.50")
 # What is typed around the number: a yuan sign before it, 元 after it, spaces between (after NFKC, which turns the
 # full-width ￥，．１ of a Chinese keyboard into ¥,.1).
-_AROUND = re.compile(r"^(?:¥|RMB|CNY)?\s*(?P<number>.*?)\s*(?P<wan>万)?\s*元?$", re.IGNORECASE)
+_AROUND = re.compile(r"^(?:¥|RMB|CNY)?\s*(?P<number>.*?)\s*(?P<wan>万)?\s*元?$", re.IGNORECASE | re.DOTALL)
 WAN = Decimal(10_000)  # 万: "30万" is how a budget is said
 # Thousands grouped by commas, every group of three, or no grouping at all; a minus sign is read so that the
 # caller's range check can say "not below 0" rather than "not a number".

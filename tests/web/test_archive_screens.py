@@ -136,7 +136,7 @@ def test_the_list_pages_twenty_at_a_time(pages, world, unions):
 def test_others_have_no_archives(pages, world, unions, role):
     response = pages.as_(world.person(role)).get("/archives/")
     assert response.status_code == 403 and "只有" in text(response)
-    assert 'href="/archives/"' not in text(response).split("<main>")[0]  # nor is it in their header
+    assert 'href="/archives/"' not in text(response).split("<main")[0]  # nor is it in their header
 
 
 # ---------------------------------------------------------------- the page
@@ -536,7 +536,7 @@ def test_the_archive_page_in_english(pages, world, unions, last_winter):
             *world.session.scalars(select(Union.name)),
             "配偶", "良好", "无业", "租住公房", "测试", "张干部", "李干部"] + [e.comment for e in world.session.scalars(
                 select(AuditEvent).where(AuditEvent.comment.is_not(None)))]
-    main = page.split("<main>")[1]
+    main = page.split("<main")[1]
     for value in sorted(data, key=len, reverse=True):
         main = main.replace(value, "")
     assert not re.search(r"[\u4e00-\u9fff]", main), re.findall(r"[\u4e00-\u9fff]+", main)
