@@ -54,13 +54,19 @@ def page_address() -> str | None:
     page (a form that posts to itself); None for an address that is only a POST, whose template or view names its
     page instead (`own_address`, with the fragment of the place its message is said at). Without a fragment the
     page keeps the one its form's action named."""
-    if request.method != "POST":
-        return None
-    try:
-        current_app.create_url_adapter(request).match(request.path, method="GET")
-    except HTTPException:  # 404, 405 (only a POST), a redirect: no page of that address
+    if request.method != "POST" or not is_page(request.path):
         return None
     return request.full_path.rstrip("?")
+
+
+def is_page(path: str) -> bool:
+    """Whether `path` is a page of this site that a GET shows again (not 404, not only a POST's target: 405, not a
+    redirect)."""
+    try:
+        current_app.create_url_adapter(request).match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
 
 
 def error_text(error: DomainError) -> str:

@@ -18,7 +18,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
-from werkzeug.exceptions import HTTPException
 from wtforms.validators import DataRequired, Length
 
 from workflows import verbs
@@ -29,7 +28,7 @@ from ..current import actor, clock
 from ..db import db, writing
 from ..extensions import csrf, login
 from ..requests import safe_next
-from ..respond import error_page, perform
+from ..respond import error_page, is_page, perform
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -83,11 +82,7 @@ def form_page() -> str | None:
     """The page a posted form was on (the Referer, when it is a page of this site that can be shown again): where
     the person goes back to, never the address the form posted to, which is no page."""
     parts = urlsplit(request.referrer or "")
-    if parts.netloc != request.host or not parts.path.startswith("/"):
-        return None
-    try:
-        current_app.url_map.bind(request.host).match(parts.path, method="GET")
-    except HTTPException:  # no page there (404), or not one to show (405: a form's target)
+    if parts.netloc != request.host or not parts.path.startswith("/") or not is_page(parts.path):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
 

@@ -11,7 +11,6 @@ shown where the page opens (the form's #fragment, static/page.js).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -22,13 +21,15 @@ from sqlalchemy import select
 from workflows import rules, verbs
 from workflows.errors import Conflict, DomainError, Invalid, NotFound
 from workflows.inputs import parse_number
-from workflows.models import Account, Archive, AuditEvent
+from workflows.models import Account, AuditEvent
 from workflows.reads import standards as living_standards
+from workflows.rules.drafts import deletion_told
 from workflows.rules.payments import correction_reasons
-from workflows.states import (BY_TRIGGER, CLAIM_STATES, FINAL, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, Role,
-                              State, label_of_action)
+from workflows.states import (BY_TRIGGER, CLAIM_STATES, FINAL, MAIN_PATH, NEEDS_PAYMENT, UNION_ROLES, Action, State,
+                              label_of_action)
 from workflows.texts import N_
 from workflows.verbs import goods
+from workflows.verbs.documents import read_label
 from workflows.vocab import AidKind, ObjectionStatus
 
 from ..current import actor, clock, uploads
@@ -44,8 +45,6 @@ BEFORE_NOTICE = MAIN_PATH[:MAIN_PATH.index(State.publicized)]
 
 # Events that look at a case without changing it: not what made a page stale.
 LOOKS = (Action.reveal, Action.download_document)
-# A document as the trail names it (workflows.verbs.documents.label): its kind, its file name, its hash.
-DOCUMENT = re.compile(r"(?P<kind>[^：]+)：(?P<name>.*?)(（SHA-256 [0-9a-f]+）)?", re.S)
 
 
 def _timeline(case_id: int, after: int | None = None) -> list[dict[str, Any]]:
@@ -62,8 +61,7 @@ def _document(event: AuditEvent) -> tuple[str, str] | None:
     stored; the page masks the numbers in it)."""
     change = (event.changes or {}).get("document")
     text = next((value for value in reversed(change) if value), None) if isinstance(change, list) else None
-    found = DOCUMENT.fullmatch(text) if isinstance(text, str) else None
-    return (found["kind"], found["name"]) if found else None
+    return read_label(text) if isinstance(text, str) else None
 
 
 def _render(case, *, status: int = 200, revealed: dict[str, str] | None = None, place: str = "",
@@ -158,16 +156,9 @@ def _refused(case_id: int, place: str, typed: dict[str, str] | None = None):
 def deleted_draft(case_id: int):
     """The page of a case that is no more because its drafter deleted it as a draft (Back after the deletion, an
     old link): 410, saying when and by whom, with the way to the case list; None for anything else, and for a
-    person who could not have seen the draft (of another union than the household's archive, which the event names
-    and which outlives the draft), whose 404 stays a 404, so that nothing of another union's drafts is told."""
-    me = actor()
-    event = db().scalar(select(AuditEvent).where(AuditEvent.case_id == case_id,
-                                                 AuditEvent.action == Action.delete_draft)
-                        .order_by(AuditEvent.seq.desc()).limit(1))
-    if event is None or me.role not in (*UNION_ROLES, Role.auditor):
-        return None
-    archive = db().get(Archive, event.archive_id) if event.archive_id is not None else None
-    if me.role in UNION_ROLES and event.actor_id != me.id and (archive is None or archive.union_id != me.union_id):
+    person who could not have seen the draft (rules.drafts.deletion_told), whose 404 stays a 404."""
+    event = deletion_told(db(), actor(), case_id)
+    if event is None:
         return None
     drafter = db().get(Account, event.actor_id) if event.actor_id is not None else None
     who = (drafter.display_name or drafter.username) if drafter else event.actor

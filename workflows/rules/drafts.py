@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from workflows.actors import Actor
 from workflows.errors import Reason
 from workflows.models import Archive, AuditEvent, Campaign, Case
-from workflows.states import State, Trigger
+from workflows.states import UNION_ROLES, Action, Role, State, Trigger
 from workflows.texts import N_
 
 from .access import can_see
@@ -43,3 +43,19 @@ def delete_reasons(session: Session, case: Case, actor: Actor, now: dt.datetime)
     if submitted:
         return [Reason("submitted", N_("该申请提交过审核（后被退回），不能删除；不再申请的请撤回"))]
     return []
+
+
+def deletion_told(session: Session, actor: Actor, case_id: int) -> AuditEvent | None:
+    """The event of `case_id`'s deletion as a draft, for a person who could have seen that draft: its union's people
+    (the union of the household's archive, which the event names and which outlives the draft; the drafter
+    themself) and auditors. None for anyone else, so that nothing of another union's drafts is told."""
+    event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case_id,
+                                                    AuditEvent.action == Action.delete_draft)
+                           .order_by(AuditEvent.seq.desc()).limit(1))
+    if event is None or actor.role not in (*UNION_ROLES, Role.auditor):
+        return None
+    if actor.role in UNION_ROLES and event.actor_id != actor.id:
+        archive = session.get(Archive, event.archive_id) if event.archive_id is not None else None
+        if archive is None or archive.union_id != actor.union_id:
+            return None
+    return event

@@ -4,6 +4,7 @@ and who may download them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -108,8 +109,17 @@ def _size(size: int) -> str:
 
 
 def label(document: Document) -> str:
-    """A document as the trail names it."""
+    """A document as the trail names it (read back by read_label)."""
     return f"{DocumentKind(document.kind).label}：{document.filename}（SHA-256 {document.sha256}）"
+
+
+LABEL = re.compile(r"(?P<kind>[^：]+)：(?P<name>.*?)(（SHA-256 [0-9a-f]+）)?", re.S)
+
+
+def read_label(text: str) -> tuple[str, str] | None:
+    """The kind's label and the file name of a document as `label` named it in the trail; None for other text."""
+    found = LABEL.fullmatch(text)
+    return (found["kind"], found["name"]) if found else None
 
 
 def remove_document(session: Session, actor: Actor, clock: Clock, uploads: Uploads, case_id: int,
