@@ -724,6 +724,23 @@ class AuditHead(Base):
     __table_args__ = (CheckConstraint("id = 1", name="single"),)
 
 
+class AuditCheckpoint(Base):
+    """A successful verification: the chain held from its start up to event `seq`, whose hash was `hash`. The next
+    verification confirms that event still has that hash and walks only the events after it; a failed verification
+    records none. Rows are only added: the newest (highest id) is the one to start from."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    from_seq: Mapped[int] = mapped_column(Integer)  # the walk started after this event (0: from the start)
+    events: Mapped[int] = mapped_column(Integer)  # how many events it walked
+    full: Mapped[bool] = mapped_column(Boolean)
+    verified_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    verified_by: Mapped[str] = mapped_column(String(64))  # the account that asked, or the command line
+
+
 class ApiToken(Base):
     """A bearer token of the JSON API (kind "api"), or the key of one signed-in browser session (kind "web"), which
     the session cookie carries. Only its SHA-256 is kept; revoked tokens stay, for the record. Revoking a web key at
