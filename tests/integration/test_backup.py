@@ -1,0 +1,221 @@
+"""`songnuan backup` and `songnuan restore`: the demo district and its files taken into one file and put back into
+an empty database and an empty upload store, on the database the suite runs on: every row and file as it was, the
+chain verified against the backup's digest, and the restored district working on. A restore that cannot be done
+says why and leaves the target as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from app.cli import main
+from app.demo import build_demo
+from workflows import verbs
+from workflows.infra import audit, sealing
+from workflows.infra.backup import BackupError, backup, restore
+from workflows.infra.clock import LOCAL
+from workflows.infra.db import make_engine
+from workflows.infra.migrate import upgrade
+from workflows.infra.storage import LocalFolder, Missing
+from workflows.infra.uploads import Uploads
+from workflows.models import Account, AuditEvent, Case, Document
+
+from .test_migration_0007 import _empty_database
+
+pytestmark = pytest.mark.slow  # the whole demo district, built once for the module
+
+NOW = dt.datetime(2026, 12, 20, 10, tzinfo=LOCAL)
+
+
+def _rows(engine: sa.Engine) -> dict[str, list[dict]]:
+    """Every row of every table as the database holds it (sealed numbers sealed), in key order."""
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        return {name: [dict(r) for r in connection.execute(
+                    sa.select(table).order_by(*(table.primary_key.columns or table.columns))).mappings()]
+                for name, table in metadata.tables.items() if name != "alembic_version"}
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    """The demo district in a database of its own, with its files: (engine, storage)."""
+    folder = tmp_path_factory.mktemp("source")
+    with _empty_database(folder) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        with Session(engine) as session, session.begin():
+            build_demo(session, Uploads(folder / "uploads"), now=NOW)
+        yield engine, LocalFolder(folder / "uploads")
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def taken(district, tmp_path_factory):
+    engine, storage = district
+    target = tmp_path_factory.mktemp("backup") / "songnuan.tar.gz"
+    manifest = backup(engine, storage, target)
+    return target, manifest
+
+
+@pytest.fixture
+def empty(tmp_path):
+    """An empty database (no tables) and an empty upload folder."""
+    with _empty_database(tmp_path) as url:
+        engine = make_engine(url)
+        yield engine, LocalFolder(tmp_path / "restored")
+        engine.dispose()
+
+
+def test_a_backup_holds_every_row_and_file_and_no_key(district, taken):
+    engine, storage = district
+    target, manifest = taken
+    assert target.stat().st_mode & 0o777 == 0o600  # personal data: readable by its owner only
+    with Session(engine) as session:
+        documents = session.scalars(sa.select(Document.id)).all()
+        assert manifest["audit_digest"] == audit.digest(session)
+    assert documents and set(documents) <= set(manifest["files"])
+    assert {name: len(rows) for name, rows in _rows(engine).items()} == manifest["tables"]
+    with tarfile.open(target) as tar:
+        names = tar.getnames()
+        payload = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
+    assert f"files/{documents[0]}" in names and "tables/cases.jsonl" in names
+    ring = sealing.keyring()
+    for _, key in ring.data_keys:
+        assert key not in payload and sealing.base64.b64encode(key) not in payload
+    assert ring.index_key not in payload and sealing.base64.b64encode(ring.index_key) not in payload
+
+
+def test_restore_puts_everything_back_and_the_district_works_on(district, taken, empty):
+    source, source_storage = district
+    target, manifest = taken
+    engine, storage = empty
+    restored = restore(engine, storage, target)
+
+    assert restored["verification"] == {"ok": True, "events": int(manifest["audit_digest"].split(":")[0])}
+    assert _rows(engine) == _rows(source)
+    assert sorted(storage.keys()) == sorted(manifest["files"])
+    for key in manifest["files"]:
+        assert storage.get(key) == source_storage.get(key)
+
+    # The restored district takes new work through the command line: a new union gets an id after the restored
+    # ones (PostgreSQL's sequences went on), and the chain goes on from the restored head.
+    run = _cli(engine, storage)
+    made = run("union", "create", "RESTORED1", "恢复后新建的工会", "--parent", "QZGH")
+    assert made.exit_code == 0, made.output
+    assert int(made.stdout.splitlines()[-1]) > max(r["id"] for r in _rows(source)["unions"])
+    verified = run("audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    assert int(verified.stdout.splitlines()[-1]) == restored["verification"]["events"] + 1
+
+
+def _cli(engine: sa.Engine, storage: LocalFolder):
+    runner = CliRunner(env={"SONGNUAN_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+                            "SONGNUAN_UPLOAD_DIR": str(storage.root)})
+
+    def run(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_the_command_line_round_trip(district, empty, tmp_path):
+    source, source_storage = district
+    engine, storage = empty
+    target = tmp_path / "每晚备份.tar.gz"
+    taken = _cli(source, source_storage)("backup", str(target))
+    assert taken.exit_code == 0, taken.output
+    assert f"已备份到{target}" in taken.stdout and "SONGNUAN_DATA_KEYS" in taken.stdout
+    put_back = _cli(engine, storage)("restore", str(target))
+    assert put_back.exit_code == 0, put_back.output
+    assert "审计链完整" in put_back.stdout
+    assert _rows(engine) == _rows(source)
+
+
+def _nothing_written(engine: sa.Engine, storage: LocalFolder) -> bool:
+    tables = [t for t in sa.inspect(engine).get_table_names() if t not in ("alembic_version", "audit_head")]
+    with engine.connect() as connection:
+        rows = sum(connection.execute(sa.text(f'SELECT COUNT(*) FROM "{t}"')).scalar() for t in tables)
+    return rows == 0 and not list(storage.keys())
+
+
+def test_a_restore_into_a_database_in_use_is_refused(district, taken):
+    engine, storage = district
+    before = _rows(engine)
+    with pytest.raises(BackupError, match="目标数据库已有数据"):
+        restore(engine, storage, taken[0])
+    assert _rows(engine) == before
+
+
+def test_a_restore_without_the_keys_that_sealed_the_numbers_is_refused(taken, empty):
+    engine, storage = empty
+    original = sealing.keyring()
+    other = sealing.Keyring(data_keys=(("kother", b"k" * 32),), index_key=original.index_key)
+    sealing.configure(other)
+    try:
+        with pytest.raises(BackupError, match="SONGNUAN_DATA_KEYS"):
+            restore(engine, storage, taken[0])
+        assert _nothing_written(engine, storage)
+        sealing.configure(sealing.Keyring(data_keys=other.data_keys + original.data_keys, index_key=b"i" * 32))
+        with pytest.raises(BackupError, match="SONGNUAN_INDEX_KEY"):
+            restore(engine, storage, taken[0])
+        assert _nothing_written(engine, storage)
+    finally:
+        sealing.configure(original)
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("file", "已损坏（校验值不符）"),
+    ("missing", "备份文件不完整"),
+    ("garbage", "不是送暖的备份文件"),
+])
+def test_a_damaged_backup_is_refused_and_changes_nothing(taken, empty, tmp_path, damage, message):
+    engine, storage = empty
+    source, manifest = taken
+    damaged = tmp_path / "damaged.tar.gz"
+    if damage == "garbage":
+        damaged.write_bytes(b"not a backup at all")
+    else:
+        with tarfile.open(source) as old, tarfile.open(damaged, "w:gz") as new:
+            for member in old.getmembers():
+                content = old.extractfile(member).read()
+                if member.name.startswith("files/"):
+                    if damage == "missing":
+                        continue
+                    content = content + b"tampered"
+                    member.size = len(content)
+                new.addfile(member, io.BytesIO(content))
+    with pytest.raises(BackupError, match=message):
+        restore(engine, storage, damaged)
+    assert not sa.inspect(engine).get_table_names() and not list(storage.keys())  # refused before any write
+
+
+def test_a_file_removed_while_the_backup_runs_makes_it_start_over(district, tmp_path):
+    """The snapshot named a file that was gone when the copy reached it (its removal committed meanwhile): the
+    backup is taken again from a new snapshot, never written naming a file it does not hold."""
+    engine, storage = district
+
+    class RemovedMeanwhile:
+        def __init__(self):
+            self.removed = None
+
+        def get(self, key):
+            if self.removed is None:
+                self.removed = key
+                raise Missing(key)
+            return storage.get(key)
+
+    racing = RemovedMeanwhile()
+    manifest = backup(engine, racing, tmp_path / "again.tar.gz")
+    # The storage claimed the file gone on the first pass; the second pass, reading it again, holds it whole.
+    assert racing.removed in manifest["files"]
+    with tarfile.open(tmp_path / "again.tar.gz") as tar:
+        assert json.loads(tar.extractfile("manifest.json").read())["files"] == manifest["files"]
