@@ -326,12 +326,11 @@ def audit_digest() -> None:
 @_domain_errors
 def backup(target: str) -> None:
     from workflows.infra.backup import backup as take
-    from workflows.infra.storage import LocalFolder
 
     settings = Settings()
     engine = make_engine(settings.database_url)
     try:
-        manifest = take(engine, LocalFolder(settings.upload_dir), target)
+        manifest = take(engine, settings.upload_storage(), target)
     finally:
         engine.dispose()
     rows = sum(manifest["tables"].values())
@@ -344,13 +343,12 @@ def backup(target: str) -> None:
 @_domain_errors
 def restore(source: str) -> None:
     from workflows.infra.backup import restore as put_back
-    from workflows.infra.storage import LocalFolder
 
     settings = Settings()
     settings.ensure_dirs()
     engine = make_engine(settings.database_url)
     try:
-        manifest = put_back(engine, LocalFolder(settings.upload_dir), source)
+        manifest = put_back(engine, settings.upload_storage(), source)
     finally:
         engine.dispose()
     rows = sum(manifest["tables"].values())
