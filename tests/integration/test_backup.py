@@ -219,3 +219,20 @@ def test_a_file_removed_while_the_backup_runs_makes_it_start_over(district, tmp_
     assert racing.removed in manifest["files"]
     with tarfile.open(tmp_path / "again.tar.gz") as tar:
         assert json.loads(tar.extractfile("manifest.json").read())["files"] == manifest["files"]
+
+
+def test_a_backup_moves_a_district_from_a_folder_to_a_bucket_and_back(district, taken, empty, s3, tmp_path):
+    """The same commands whatever keeps the files: restored into object storage (SONGNUAN_S3_BUCKET), backed up
+    from there, and that backup holds the same files as the first."""
+    source, _ = district
+    engine, _ = empty
+    runner = CliRunner(env={"SONGNUAN_DATABASE_URL": engine.url.render_as_string(hide_password=False), **s3.env})
+    put_back = runner.invoke(main, ["restore", str(taken[0])], catch_exceptions=False)
+    assert put_back.exit_code == 0, put_back.output
+    assert sorted(s3.storage().keys()) == sorted(taken[1]["files"])
+    again = runner.invoke(main, ["backup", str(tmp_path / "from-bucket.tar.gz")], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    with tarfile.open(tmp_path / "from-bucket.tar.gz") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert manifest["files"] == taken[1]["files"] and manifest["tables"] == taken[1]["tables"]
+    assert _rows(engine) == _rows(source)
