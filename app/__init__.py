@@ -14,6 +14,7 @@ from workflows.infra.uploads import Uploads
 from workflows.verbs import signin
 
 from .config import Settings
+from . import logs, metrics
 from .extensions import babel, csrf
 from .requests import AsciiInt, refuse_odd_input
 from .templating import init_templates
@@ -59,6 +60,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         "uploads": Uploads(settings.upload_dir, quota=settings.upload_quota),
         "clock": SystemClock(),
     }
+    # First of the hooks: the request id is set before anything else can log, the access line written last.
+    logs.init_app(app)
+    metrics.init_app(app)
+    metrics.count_transitions(app.extensions["songnuan"]["sessions"])
+    metrics.count_transitions(app.extensions["songnuan"]["writing_sessions"])
 
     @app.teardown_appcontext
     def _close_session(_exc):

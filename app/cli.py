@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -137,8 +136,16 @@ def serve(bind: str, workers: int) -> None:
 
 
 @main.command(help="The standalone scheduler process; several may run, one acts.")
-def scheduler() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), envvar="SONGNUAN_SCHEDULER_METRICS_PORT",
+              help="Serve its Prometheus metrics at http://127.0.0.1:PORT/metrics (loopback only).")
+def scheduler(metrics_port: int | None) -> None:
+    from prometheus_client import start_http_server
+
+    from . import logs
+
+    logs.configure()  # JSON lines on stderr, each pass's with its run id
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1")
     settings = Settings()
     engine = make_engine(settings.database_url)
     clock = SystemClock()

@@ -22,7 +22,9 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import asdict
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -34,6 +36,8 @@ from sqlalchemy.orm import Session
 from workflows.infra.clock import Clock, from_db, to_db
 from workflows.infra.db import session_factory
 from workflows.models import Campaign, SchedulerLease
+
+from app import logs, metrics
 
 from .jobs import run_once
 
@@ -130,11 +134,29 @@ def leadership(engine: Engine, clock: Clock):
 
 
 def tick(engine: Engine, clock: Clock, leader, smtp_url: str | None = None) -> bool:
-    """One pass if this process is the leader; whether it acted."""
+    """One pass if this process is the leader; whether it acted. Each pass has a run id that every line it logs
+    carries, and ends with a line of what it did (JSON under `songnuan scheduler`)."""
     if not leader.acquire():
         return False
-    run_once(session_factory(engine, writes=True), clock, smtp_url)
+    sessions = session_factory(engine, writes=True)
+    metrics.count_transitions(sessions)  # the forfeits
+    started, run = time.perf_counter(), logs.RUN_ID.set(logs.new_run_id())
+    try:
+        report = run_once(sessions, clock, smtp_url)
+        metrics.count_pass(report)
+        log.info("scheduler: pass done", extra={**asdict(report), "duration_ms": _ms_since(started)})
+    except Exception as error:
+        metrics.count_pass(None)
+        # The traceback is APScheduler's to log (the job raised); this line ties the failure to the run.
+        log.error("scheduler: the pass failed: %s", type(error).__name__, extra={"duration_ms": _ms_since(started)})
+        raise
+    finally:
+        logs.RUN_ID.reset(run)
     return True
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def schedule(scheduler: BaseScheduler, engine: Engine, clock: Clock, leader, smtp_url: str | None = None) -> None:

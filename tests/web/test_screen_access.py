@@ -25,6 +25,9 @@ TABLE = {
     "auth.signout":              ("POST", "/signout", {},                           "302 302 302 302 302 302 302 302 302"),
     "auth.language":             ("POST", "/language", {"lang": "en"},              "302 302 302 302 302 302 302 302 302"),
     "main.healthz":              ("GET", "/healthz", {},                            "200 200 200 200 200 200 200 200 200"),
+    # The test client calls from 127.0.0.1, where /metrics answers anyone; from elsewhere only an administrator's
+    # API token is let in (404 otherwise): tests/web/test_metrics.py.
+    "metrics.exposition":        ("GET", "/metrics", {},                            "200 200 200 200 200 200 200 200 200"),
     "inbox.index":               ("GET", "/inbox", {},                              "302 200 200 200 200 200 200 403 403"),
     "notifications.index":       ("GET", "/notifications/", {},                     "302 200 200 200 200 200 200 200 200"),
     "notifications.read":        ("POST", "/notifications/{N}/read", {},            "302 302 404 404 404 404 404 404 404"),
