@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench bench-transition-rate bench-sweep bench-migration bench-ledger-import translations clean
+.PHONY: run test test-fast bench bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush translations clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
 
-bench: bench-transition-rate bench-sweep bench-migration bench-ledger-import
+bench: bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush
 
 bench-transition-rate: $(STAMP)
 	$(BIN)/python bench/transition_rate.py
@@ -42,6 +42,11 @@ bench-migration: $(STAMP)
 # A union's ledger of 5,000 rows: checked with one bad cell, then imported, against reading the file (BENCH_ARGS=--help).
 bench-ledger-import: $(STAMP)
 	$(BIN)/python bench/ledger_import.py $(BENCH_ARGS)
+
+# The last day before the deadline: 50 clients through the API of songnuan serve (4 workers) on a fresh PostgreSQL
+# database of SONGNUAN_TEST_DATABASE_URL's server (default 127.0.0.1:5432), beside /healthz (BENCH_ARGS=--help).
+bench-rush: $(STAMP)
+	$(BIN)/python bench/rush.py $(BENCH_ARGS)
 
 # After changing a text of the screens: refresh the English catalogue, translate what is new, run this again.
 translations: $(STAMP)

@@ -23,7 +23,7 @@ Session a thread):
 2. the rush: every client loops over its inbox (GET /api/v1/inbox), picks at random a case it can move forward,
    opens the case page (GET /api/v1/cases/{id}), a cadre attaches a small PDF to a draft (POST .../documents),
    and fires the move with the version the page showed (POST .../transitions); with nothing to move it reads the
-   case list and a case page. Every fifth move of a pair's leader is a race: both clients of the pair fire the same
+   case list and a case page. Every fifth move (--race-every) of a pair's leader is a race: both clients of the pair fire the same
    move with the same version at once (a barrier releases them), and one must win, the other get 409.
 
 Figures: per endpoint, requests/s, p50/p95/p99 (ms, as the client saw them), and status counts; 409s on moves
@@ -51,6 +51,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import argparse
 import base64
 import datetime as dt
+import json
 import os
 import random
 import secrets
@@ -94,7 +95,6 @@ FORWARD = {"cadre": ("document", "publicize", "enter"), "head": ("approve",), "r
 # The seeded cases of a union, by state: a third drafted (papers attached), the rest spread along the path.
 SEEDED = (State.drafted,) * 4 + (State.documented,) * 2 + (State.grassroots_approved,) * 2 + \
          (State.publicized,) * 2 + (State.entered,) * 2
-RACE_EVERY = 5
 
 
 # ---------------------------------------------------------------- the database and its data
@@ -227,7 +227,7 @@ class Tally:
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     moved: list[tuple[int, str, str]] = field(default_factory=list)  # (case, trigger, state reached)
     unanswered: list[tuple[int, str]] = field(default_factory=list)  # moves whose answer never came
-    races: Counter = field(default_factory=Counter)
+    races: dict[tuple[int, str, int], list] = field(default_factory=lambda: defaultdict(list))  # the statuses
 
     def note(self, endpoint: str, seconds: float, status: int | str) -> None:
         with self.lock:
@@ -266,11 +266,26 @@ class Client:
 
 @dataclass
 class Pair:
-    """A leader's proposal of a race to its follower, and the barrier that releases both requests at once."""
+    """A leader's proposals of a race to its follower, and the barrier that releases both requests at once. The
+    follower closes the pair when its time is up, having answered every proposal made before."""
 
     proposals: list = field(default_factory=list)
+    closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     barrier: threading.Barrier = field(default_factory=lambda: threading.Barrier(2))
+
+    def propose(self, proposal: tuple[int, str, int]) -> bool:
+        with self.lock:
+            if not self.closed:
+                self.proposals.append(proposal)
+            return not self.closed
+
+    def take(self, closing: bool) -> tuple[int, str, int] | None:
+        with self.lock:
+            if self.proposals:
+                return self.proposals.pop()
+            self.closed = self.closed or closing
+            return None
 
 
 def sign_in(base: str, username: str) -> str:
@@ -305,38 +320,40 @@ def run_threads(loops: list, duration: float) -> float:
     return took
 
 
-def rush(base: str, people: list[Persona], tokens: dict[int, str], duration: float, seed: int) -> tuple[Tally, float]:
+def rush(base: str, people: list[Persona], tokens: dict[int, str], duration: float, seed: int,
+         race_every: int) -> tuple[Tally, float]:
     tally = Tally()
     stop_at = time.monotonic() + duration
     pairs = {person.slot: Pair() for person in people if person.leads}
     follower_of = {person.partner: person.slot for person in people if person.leads}
 
-    def race(client: Client, pair: Pair, proposal: tuple[int, str, int]) -> int | None:
-        try:
-            pair.barrier.wait(timeout=10)
-        except threading.BrokenBarrierError:
-            return None  # the other one is gone (the phase ended): no race
-        return client.fire(*proposal)
+    def race(client: Client, pair: Pair, proposal: tuple[int, str, int]) -> None:
+        pair.barrier.wait(timeout=60)  # bounded: the follower answers at its next turn, or when its time is up
+        status = client.fire(*proposal)
+        with tally.lock:
+            tally.races[proposal].append(status)
 
     def loop(person: Persona) -> None:
         rng = random.Random(seed * 1000 + person.slot)
         client = Client(base, tally, tokens[person.slot])
         pair = pairs.get(person.slot) or pairs.get(follower_of.get(person.slot))
         moves = 0
-        while time.monotonic() < stop_at:
+        while True:
+            over = time.monotonic() >= stop_at
             if pair is not None and not person.leads:  # a follower answers a proposal first
-                with pair.lock:
-                    proposal = pair.proposals.pop() if pair.proposals else None
+                proposal = pair.take(closing=over)
                 if proposal is not None:
                     race(client, pair, proposal)
                     continue
-            inbox = client.call("inbox", "GET", "/api/v1/inbox", params={"per_page": 20})
+            if over:
+                break
+            inbox = client.call("inbox", "GET", "/api/v1/inbox")
             if inbox is None or inbox.status_code != 200:
                 continue
             movable = [(item["id"], trigger) for item in inbox.json()["items"] for trigger in item["triggers"]
                        if trigger in FORWARD[person.role]]
             if not movable:  # nothing to move: what a person does then, read
-                listed = client.call("case_list", "GET", "/api/v1/cases", params={"per_page": 20})
+                listed = client.call("case_list", "GET", "/api/v1/cases")
                 if listed is not None and listed.status_code == 200 and listed.json()["items"]:
                     client.call("case_page", "GET", f"/api/v1/cases/{rng.choice(listed.json()['items'])['id']}")
                 continue
@@ -351,19 +368,11 @@ def rush(base: str, people: list[Persona], tokens: dict[int, str], duration: flo
             if trigger not in case["triggers"]:
                 continue  # moved meanwhile
             moves += 1
-            if person.leads and moves % RACE_EVERY == 0:
-                with pair.lock:
-                    pair.proposals.append((case_id, trigger, case["version"]))
-                status = race(client, pair, (case_id, trigger, case["version"]))
-                if status is None:  # no race after all: the proposal, if still there, is withdrawn
-                    with pair.lock:
-                        pair.proposals.clear()
-                    pair.barrier.reset()
-                else:
-                    with tally.lock:
-                        tally.races[status] += 1
+            proposal = (case_id, trigger, case["version"])
+            if person.leads and moves % race_every == 0 and pair.propose(proposal):
+                race(client, pair, proposal)
             else:
-                client.fire(case_id, trigger, case["version"])
+                client.fire(*proposal)
 
     took = run_threads([lambda person=person: loop(person) for person in people], duration)
     return tally, took
@@ -434,6 +443,20 @@ def check_database(url: str, seeded_head: int, tally: Tally) -> list[str]:
     return problems
 
 
+def server_failures(log: Path) -> list[str]:
+    """What the server's log (JSON lines) tells of its errors: each message, and the end of its traceback."""
+    out = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = {"level": "ERROR" if "Traceback" in line or "Error" in line else "", "message": line}
+        if entry.get("level") in ("ERROR", "CRITICAL"):
+            out.append(entry.get("message", ""))
+            out += ["    " + text for text in str(entry.get("exc_info", "")).splitlines()[-6:]]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -441,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--unions", type=int, default=10)
     parser.add_argument("--cases", type=int, default=60, help="cases per union")
+    parser.add_argument("--race-every", type=int, default=5, help="every n-th move of a pair's leader is a race")
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--server", default=os.environ.get("SONGNUAN_TEST_DATABASE_URL",
                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
@@ -463,10 +487,11 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 tokens = {person.slot: sign_in(base, person.username) for person in people}
                 trivial, trivial_took = hammer_healthz(base, args.clients, args.duration)
-                busy, busy_took = rush(base, people, tokens, args.duration, args.seed)
+                busy, busy_took = rush(base, people, tokens, args.duration, args.seed, args.race_every)
             finally:
                 stop_server(server)
             problems = check_database(url, seeded_head, busy)
+            failures = server_failures(folder / "server.log")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -481,14 +506,22 @@ def main(argv: list[str] | None = None) -> int:
     healthz_rate = len(trivial.latencies["healthz"]) / trivial_took
     moves_rate = len(busy.moved) / busy_took
     conflicts = sum(busy.statuses[e][409] for e in CONFLICT_ENDPOINTS)
-    print(f"transitions: {len(busy.moved)} ({moves_rate:.1f}/s); intended conflicts (409): {conflicts}; "
-          f"races: {sum(busy.races.values())} ({busy.races[200]} won, {busy.races[409]} lost)")
+    outcomes = Counter(tuple(sorted(statuses, key=str)) for statuses in busy.races.values())
+    one_won, both_lost, both_won = outcomes[(200, 409)], outcomes[(409, 409)], outcomes[(200, 200)]
+    print(f"transitions: {len(busy.moved)} ({moves_rate:.1f}/s); intended conflicts (409): {conflicts}")
+    print(f"races: {len(busy.races)}: one won, the other 409: {one_won}; both 409 (moved by a third): {both_lost}; "
+          f"both won: {both_won}; other: {len(busy.races) - one_won - both_lost - both_won}")
     ratio = moves_rate / healthz_rate if healthz_rate else 0.0
     print(f"ratio transitions/s / healthz requests/s: {ratio:.3f} (aim >= {RATIO_AIM}); "
           f"all rush requests/s / healthz: {sum(map(len, busy.latencies.values())) / busy_took / healthz_rate:.3f}")
+    if outcomes[(200, 200)]:
+        problems.append(f"{outcomes[(200, 200)]} races won by both clients")
     aims = {"no errors": errors + trivial_errors == 0, f"p95 < {P95_AIM_MS} ms": worst < P95_AIM_MS,
             f"ratio >= {RATIO_AIM}": ratio >= RATIO_AIM, "nothing lost or doubled": not problems}
     print("aims: " + ", ".join(f"{name}: {'met' if met else 'MISSED'}" for name, met in aims.items()))
+    if failures:
+        print("the server's log of its failures (the first 40 lines):")
+        print("\n".join(failures[:40]))
     for problem in problems[:20]:
         print("  " + problem)
     if problems:
