@@ -50,14 +50,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # Chinese as it is, readable by the people who integrate with us
     # The largest upload plus room for the form around it; beyond it the request is refused with 413.
-    app.config["MAX_CONTENT_LENGTH"] = Uploads(settings.upload_dir).max_bytes + 64 * 1024
+    uploads = Uploads(settings.upload_storage(), quota=settings.upload_quota)
+    app.config["MAX_CONTENT_LENGTH"] = uploads.max_bytes + 64 * 1024
     engine = make_engine(settings.database_url)
     app.extensions["songnuan"] = {
         "settings": settings,
         "engine": engine,
         "sessions": session_factory(engine),
         "writing_sessions": session_factory(engine, writes=True),
-        "uploads": Uploads(settings.upload_dir, quota=settings.upload_quota),
+        "uploads": uploads,
         "clock": SystemClock(),
     }
     # First of the hooks: the request id is set before anything else can log, the access line written last.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from workflows.infra.storage import LocalFolder, S3Bucket, Storage
 from workflows.infra.uploads import Quota
 from workflows.inputs import parse_number
 from workflows.verbs import signin
@@ -50,6 +51,13 @@ class Settings:
         "SONGNUAN_DATABASE_URL", f"sqlite:///{INSTANCE / 'songnuan.db'}"))
     upload_dir: str = field(default_factory=lambda: os.environ.get(
         "SONGNUAN_UPLOAD_DIR", str(INSTANCE / "uploads")))
+    # Uploads in an S3-compatible bucket instead of upload_dir (several hosts share it): its name, the service's
+    # address when not AWS (MinIO, ...), a key prefix, and server-side encryption to ask for ("AES256", "aws:kms";
+    # unset: the bucket's default). Credentials and region: boto3's own chain (AWS_ACCESS_KEY_ID, ...).
+    s3_bucket: str | None = field(default_factory=lambda: os.environ.get("SONGNUAN_S3_BUCKET") or None)
+    s3_endpoint_url: str | None = field(default_factory=lambda: os.environ.get("SONGNUAN_S3_ENDPOINT_URL") or None)
+    s3_prefix: str = field(default_factory=lambda: os.environ.get("SONGNUAN_S3_PREFIX", ""))
+    s3_encryption: str | None = field(default_factory=lambda: os.environ.get("SONGNUAN_S3_SSE") or None)
     smtp_url: str | None = field(default_factory=lambda: os.environ.get("SONGNUAN_SMTP_URL") or None)
     # How many proxies (an https front such as nginx) stand before the application and set X-Forwarded-For/-Proto.
     trusted_proxies: int = field(default_factory=lambda: _count(os.environ.get("SONGNUAN_TRUSTED_PROXIES", "0")))
@@ -67,6 +75,11 @@ class Settings:
     token_idle_minutes: int = field(default_factory=lambda: _limit(
         "SONGNUAN_TOKEN_IDLE_MINUTES", int(signin.IDLE.total_seconds()) // 60))
     token_max_age_days: int = field(default_factory=lambda: _limit("SONGNUAN_TOKEN_MAX_AGE_DAYS", signin.MAX_AGE.days))
+
+    def upload_storage(self) -> Storage:
+        if self.s3_bucket:
+            return S3Bucket(self.s3_bucket, self.s3_endpoint_url, self.s3_prefix, self.s3_encryption)
+        return LocalFolder(self.upload_dir)
 
     @property
     def secret_key(self) -> str:
@@ -87,4 +100,5 @@ class Settings:
             database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not database.exists():  # SQLite then creates its -wal and -shm files with the same mode
                 os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
-        Path(self.upload_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.s3_bucket:
+            Path(self.upload_dir).mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from .i18n import localise
 
 T = TypeVar("T")
 STATUS = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "stale": 409,
-          "refused": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429}
+          "refused": 409, "too_large": 413, "unsupported_type": 415, "throttled": 429, "unavailable": 503}
 
 
 def perform(run: Callable[[], T], refused: Callable[[DomainError], Any] | None = None,

@@ -24,6 +24,7 @@ from workflows.infra.uploads import Uploads
 from workflows.models import Base
 
 from .factories import Factory
+from .storage import CREDENTIALS, S3Place, new_bucket, running_s3
 
 TEST_URL = os.environ.get("SONGNUAN_TEST_DATABASE_URL")
 # Fixed keys for the personal numbers at rest (workflows/infra/sealing.py), inherited by the processes the tests
@@ -110,6 +111,29 @@ def clock() -> FixedClock:
 @pytest.fixture
 def uploads(tmp_path) -> Uploads:
     return Uploads(tmp_path / "uploads")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> str:
+    """The endpoint URL of a real S3 API (moto's server) on a free loopback port, one per test process (so one per
+    xdist worker), started when a test first asks for it."""
+    with running_s3() as endpoint_url:
+        yield endpoint_url
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(s3_server: str) -> str:
+    return new_bucket(s3_server)
+
+
+@pytest.fixture
+def s3(s3_server: str, s3_bucket: str, monkeypatch) -> S3Place:
+    """An empty place on the test S3 server (a prefix of its own in the process's bucket), and boto3's credentials
+    in this process's environment. A test that starts other processes gives them `s3.env` (the SONGNUAN_S3_*
+    settings and the credentials): they all keep their uploads there."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    return S3Place(s3_server, s3_bucket, f"test-{secrets.token_hex(6)}/")
 
 
 @pytest.fixture

@@ -16,10 +16,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from workflows import rules, verbs
-from workflows.errors import NotFound
 from workflows.infra.uploads import download_name
 from workflows.models import Case
-from workflows.texts import N_
 from workflows.vocab import DocumentKind
 
 from ..current import actor, clock, uploads
@@ -115,12 +113,10 @@ def send_stored(file_id: str, content_type: str, filename: str):
     """A stored upload (a case's document, a union's summary file) as the answer of the screens and the API, shown
     inline when it is a PDF or an image, never run as a page; its name ends as the type its content was judged to
     be at upload, whatever the uploader named it."""
-    path = uploads().path(file_id)
-    if not path.is_file():
-        raise NotFound(N_("资料文件已丢失，请联系系统管理员"))
+    data = uploads().read(file_id)  # 404 when its file is lost, 503 when the storage cannot be reached
     inline = content_type in INLINE
     # Read whole (at most the upload limit): no file handle is left open if the client goes away.
-    response = send_file(io.BytesIO(path.read_bytes()),
+    response = send_file(io.BytesIO(data),
                          mimetype=content_type if inline else "application/octet-stream",
                          as_attachment=not inline, download_name=download_name(filename, content_type),
                          conditional=False, etag=False, max_age=0)

@@ -134,6 +134,6 @@ def record_notice():
 @login_required
 def notice_photo(posting_id: int):
     posting = notices.posting_for_download(db(), actor(), posting_id)
-    data = uploads().path(posting.file_id).read_bytes()
+    data = uploads().read(posting.file_id)
     return send_file(io.BytesIO(data), mimetype=posting.file_type, as_attachment=True,
                      download_name=download_name(posting.file_name, posting.file_type))

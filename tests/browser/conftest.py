@@ -18,6 +18,7 @@ from workflows.actors import CONSOLE
 from workflows.infra.uploads import Uploads
 
 from ..factories import Factory
+from ..storage import settings_of
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
@@ -46,7 +47,7 @@ def server(committed, world, clock, monkeypatch):
     """The base URL of the application, served by a real HTTP server until the test ends."""
     monkeypatch.setenv("SONGNUAN_SECRET_KEY", "browser-test")
     app = create_app(Settings(database_url=committed.url.render_as_string(hide_password=False),
-                              upload_dir=str(world.uploads.root), development=True))
+                              development=True, **settings_of(world.uploads)))
     app.extensions["songnuan"]["clock"] = clock
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

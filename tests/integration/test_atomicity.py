@@ -31,6 +31,7 @@ from workflows.states import State
 
 from ..conftest import START, is_postgres
 from ..factories import PDF, Factory, case_data
+from ..storage import stored
 
 # ---------------------------------------------------------------- a committed world
 
@@ -50,7 +51,7 @@ class World:
         return session.get(Case, self.cases[name])
 
     def files(self) -> list[str]:
-        return sorted(path.name for path in self.uploads.root.iterdir()) if self.uploads.root.exists() else []
+        return stored(self.uploads)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from workflows.models import Account, AuditEvent
 from workflows.states import Action, State
 
 from ..factories import PDF, Factory, case_data
+from ..storage import settings_of
 from .test_bank_batches import outcome_rows, result_xlsx
 from .test_concurrency import race
 
@@ -149,7 +150,7 @@ def _last_upload_of_the_day(make: Factory) -> Act:
     """One account's last upload of the day, to two drafts at once: one takes it, the other is told the quota."""
     union = make.union()
     drafts = iter([make.draft(union=union), make.draft(union=union)])
-    cadre, uploads = make.account("cadre", union), Uploads(make.uploads.root, quota=Quota(daily_files=1))
+    cadre, uploads = make.account("cadre", union), Uploads(make.uploads.storage, quota=Quota(daily_files=1))
     return lambda s: verbs.add_document(s, cadre, make.clock, uploads, next(drafts).id, "application", "a.pdf", PDF)
 
 
@@ -257,7 +258,7 @@ def app(committed, uploads, clock, monkeypatch):
     """The application on the test's database and clock, without CSRF tokens (not what is tested here)."""
     monkeypatch.setenv("SONGNUAN_SECRET_KEY", "test-secret")
     app = create_app(Settings(database_url=committed.url.render_as_string(hide_password=False),
-                              upload_dir=str(uploads.root), development=True))
+                              development=True, **settings_of(uploads)))
     app.extensions["songnuan"]["clock"] = clock
     app.config["WTF_CSRF_ENABLED"] = False
     yield app

@@ -19,13 +19,13 @@ from workflows.models import AuditEvent, Summary
 from workflows.reads import summaries
 
 from ..factories import PDF, PNG, Factory
+from ..storage import stored
 
 REPORT_DEADLINE = dt.datetime(2018, 2, 1, 0, 0, tzinfo=LOCAL)  # 2018-01-31 24:00
 TEXT = "本工会走访慰问困难职工12户，发放慰问金1.2万元，详见统计表。"
 
 
-def files(uploads: Uploads) -> list[str]:
-    return sorted(p.name for p in uploads.root.iterdir()) if uploads.root.exists() else []
+files = stored
 
 
 def events(session, action="summary_submit") -> list[AuditEvent]:
@@ -48,7 +48,7 @@ def test_a_cadre_hands_in_and_a_head_replaces_it_each_audited(session, make, cam
     summary = submit(make, cadre, campaign, file=("总结.pdf", PDF))
     assert (summary.union_id, summary.campaign_id, summary.text) == (union.id, campaign.id, TEXT)
     assert (summary.file_name, summary.file_type, summary.file_size) == ("总结.pdf", "application/pdf", len(PDF))
-    assert uploads.path(summary.file_id).read_bytes() == PDF
+    assert uploads.read(summary.file_id) == PDF
     assert summary.submitted_by_id == cadre.id and summary.submitted_at == to_db(make.clock.now())
     [first] = events(session)
     assert (first.actor, first.role, first.case_id, first.comment) == (cadre.username, "cadre", None, "提交活动总结")
@@ -69,7 +69,7 @@ def test_a_cadre_hands_in_and_a_head_replaces_it_each_audited(session, make, cam
 
     # A new file replaces the old one, which goes once the replacement has committed.
     submit(make, cadre, campaign, "修改后的总结", file=("统计表.png", PNG))
-    assert summary.file_name == "统计表.png" and uploads.path(old_file).exists()
+    assert summary.file_name == "统计表.png" and old_file in files(uploads)
     assert events(session)[-1].changes["file"][1].startswith("统计表.png")
     session.commit()
     assert files(uploads) == [summary.file_id]

@@ -22,6 +22,7 @@ from workflows.models import AuditEvent, Document
 from workflows.states import State
 
 from ..factories import PDF, PNG
+from ..storage import stored
 
 MB = 1024 * 1024
 
@@ -30,8 +31,7 @@ def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def files(uploads: Uploads) -> list[str]:
-    return sorted(p.name for p in uploads.root.iterdir()) if uploads.root.exists() else []
+files = stored
 
 
 def add(make, uploads, case, content=PDF, actor=None):
@@ -185,8 +185,8 @@ def mode(path) -> int:
 def test_an_uploaded_file_and_its_folder_are_the_owners_only(make, tmp_path, draft):
     uploads = Uploads(tmp_path / "uploads")
     document = add(make, uploads, draft)
-    assert mode(uploads.root) == 0o700
-    assert mode(uploads.path(document.id)) == 0o600
+    assert mode(uploads.storage.root) == 0o700
+    assert mode(uploads.storage.path(document.id)) == 0o600
 
 
 def test_the_instance_folders_and_the_database_file_are_the_owners_only(tmp_path):

@@ -1,4 +1,5 @@
-"""Uploaded papers: judged by their content, kept in step with the database transaction that records them."""
+"""Uploaded papers: judged by their content, kept in step with the database transaction that records them, the
+same in a local folder and in an S3 bucket (a real S3 API on loopback: tests/storage.py)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,20 @@ from workflows.models import AuditEvent, Document
 from workflows.states import State
 
 from ..factories import JPEG, PDF, PNG, Factory
+from ..storage import stored
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 
 
-def files(uploads: Uploads) -> list[str]:
-    """Everything in the upload folder, partial files included."""
-    return sorted(p.name for p in uploads.root.iterdir()) if uploads.root.exists() else []
+@pytest.fixture(params=["folder", "s3"])
+def uploads(request, tmp_path) -> Uploads:
+    """Every test here runs on both storages (the factory `make` stores its papers there too)."""
+    if request.param == "folder":
+        return Uploads(tmp_path / "uploads")
+    return Uploads(request.getfixturevalue("s3").storage())
+
+
+files = stored
 
 
 def count(session, model) -> int:
@@ -46,7 +54,7 @@ def test_an_upload_is_judged_by_its_content(session, make, uploads, content, fil
     document = upload(session, make, case, content, filename)
     assert (document.content_type, document.size, document.filename) == (content_type, len(content), filename)
     assert document.sha256 == hashlib.sha256(content).hexdigest()
-    assert uploads.path(document.id).read_bytes() == content
+    assert uploads.read(document.id) == content
     assert files(uploads) == [document.id]
     assert case.documents == [document]
     assert case.version == version + 1  # a new checklist is a new version of the case
@@ -79,8 +87,8 @@ def test_an_html_file_named_png_is_refused_with_a_message(session, make, uploads
     assert caught.value.message == "只能上传PDF、JPEG或PNG文件（按文件内容判断）"
 
 
-def test_a_file_over_the_limit_is_refused(session, make, tmp_path):
-    small = Uploads(tmp_path / "small", max_bytes=2 * 1024 * 1024)
+def test_a_file_over_the_limit_is_refused(session, make, uploads):
+    small = Uploads(uploads.storage, max_bytes=2 * 1024 * 1024)
     case = make.case(State.drafted)
     documents = count(session, Document)
     with pytest.raises(TooLarge) as caught:
@@ -127,11 +135,11 @@ def test_removing_deletes_the_file_only_once_the_removal_commits(session, make, 
     case = make.case(State.drafted)
     document = upload(session, make, case)
     session.commit()
-    path, events = uploads.path(document.id), count(session, AuditEvent)
+    events = count(session, AuditEvent)
     verbs.remove_document(session, make.person("cadre", case.union), make.clock, uploads, case.id, document.id,
                              case.version)
     assert case.documents == [] and session.get(Document, document.id) is None
-    assert path.exists()  # the removal may still roll back
+    assert files(uploads) == [document.id]  # the removal may still roll back
     event = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
     assert count(session, AuditEvent) == events + 1
     assert (event.action, event.changes["document"][1]) == ("remove_document", None)
@@ -139,7 +147,6 @@ def test_removing_deletes_the_file_only_once_the_removal_commits(session, make, 
     # With the test's session, commit releases a savepoint; it is still the session's own commit, and
     # after_commit fires for it (a real commit is tried in test_a_real_commit_and_rollback below).
     session.commit()
-    assert not path.exists()
     assert files(uploads) == []
 
 
@@ -149,10 +156,10 @@ def test_a_removal_rolled_back_keeps_the_file(session, make, uploads):
     session.commit()
     verbs.remove_document(session, make.person("cadre", case.union), make.clock, uploads, case.id, document.id)
     session.rollback()
-    assert uploads.path(document.id).read_bytes() == PDF
+    assert uploads.read(document.id) == PDF
     assert session.get(Document, document.id) is not None
     session.commit()  # a later commit of other work must not delete it either
-    assert uploads.path(document.id).exists()
+    assert files(uploads) == [document.id]
 
 
 def test_an_upload_rolled_back_leaves_no_file(session, make, uploads):
@@ -160,7 +167,7 @@ def test_an_upload_rolled_back_leaves_no_file(session, make, uploads):
     kept = upload(session, make, case, filename="先传的.pdf")
     session.commit()
     document = upload(session, make, case, PNG, "后传的.png", kind="household_ids")
-    assert uploads.path(document.id).exists()
+    assert files(uploads) == sorted([kept.id, document.id])
     session.rollback()
     assert files(uploads) == [kept.id]
     assert session.get(Document, document.id) is None
@@ -187,25 +194,22 @@ def test_a_document_of_another_case_cannot_be_removed_through_this_one(session, 
     assert session.get(Document, document.id) is not None
 
 
-def test_a_real_commit_and_rollback(committed, clock, tmp_path):
+def test_a_real_commit_and_rollback(committed, clock, uploads):
     """Outside the rolled-back test session: a database transaction that really commits or rolls back."""
-    uploads = Uploads(tmp_path / "uploads")
     with Session(committed, expire_on_commit=False) as session:
         make = Factory(session, clock, uploads)
         case = make.case(State.drafted)
         document = upload(session, make, case)
         session.commit()
-        path = uploads.path(document.id)
-        assert path.exists()
+        assert files(uploads) == [document.id]
 
         failed = upload(session, make, case, PNG, "b.png", kind="household_ids")
         session.rollback()
-        assert not uploads.path(failed.id).exists()
+        assert files(uploads) == [document.id]  # not the failed one
 
         verbs.remove_document(session, make.person("cadre", case.union), clock, uploads, case.id, document.id)
-        assert path.exists()
+        assert uploads.read(document.id) == PDF
         session.commit()
-        assert not path.exists()
         assert files(uploads) == []
     with Session(committed) as fresh:
         assert fresh.get(Document, document.id) is None and fresh.get(Document, failed.id) is None

@@ -16,6 +16,7 @@ from workflows import verbs
 from workflows.infra.uploads import Uploads
 
 from ..factories import Factory
+from ..storage import settings_of, stored
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def cadre(world):
 def app(committed, world, clock, tmp_path, monkeypatch):
     monkeypatch.setenv("SONGNUAN_SECRET_KEY", "test-secret")
     app = create_app(Settings(database_url=committed.url.render_as_string(hide_password=False),
-                              upload_dir=str(world.uploads.root), development=True))
+                              development=True, **settings_of(world.uploads)))
     app.extensions["songnuan"]["clock"] = clock
     yield app
     app.extensions["songnuan"]["engine"].dispose()
@@ -157,5 +158,4 @@ def snapshot(world) -> tuple:
     world.session.commit()  # a fresh look at the database, not the session's last one
     counts = tuple(world.session.scalar(select(func.count()).select_from(model))
                    for model in (Case, Member, Document, AuditEvent))
-    root = world.uploads.root
-    return counts, sorted(p.name for p in root.iterdir()) if root.exists() else []
+    return counts, stored(world.uploads)

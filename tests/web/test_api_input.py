@@ -19,6 +19,7 @@ from workflows.models import AuditEvent, AuditHead, Case, Document, Member, Obje
 from workflows.states import State
 
 from ..factories import PDF, PNG, bank_account, case_data, id_number
+from ..storage import stored
 
 # ------------------------------------------------------------------ helpers
 
@@ -35,8 +36,7 @@ def snapshot(world) -> dict[str, Any]:
         state = {"cases": dict(session.execute(select(Case.id, Case.version)).all()),
                  "documents": count(Document), "members": count(Member), "objections": count(Objection),
                  "audit_events": count(AuditEvent), "audit_head": session.scalar(select(AuditHead.seq))}
-    root = world.uploads.root
-    state["files"] = sorted(path.name for path in root.iterdir()) if root.exists() else []
+    state["files"] = stored(world.uploads)
     return state
 
 

@@ -20,6 +20,7 @@ from workflows.models import AuditEvent, Document
 from workflows.states import State
 
 from ..factories import JPEG, PDF, PNG
+from ..storage import stored
 from .conftest import snapshot
 
 
@@ -128,7 +129,7 @@ def test_a_cadre_uploads_a_document(pages, world, case, cadre):
     [document] = world.session.scalars(select(Document).where(Document.case_id == case.id)).all()
     assert (document.kind, document.filename, document.content_type) == ("application", "申请报告.pdf",
                                                                          "application/pdf")
-    assert world.uploads.path(document.id).read_bytes() == PDF
+    assert world.uploads.read(document.id) == PDF
     event = world.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert (event.action, event.case_id) == ("add_document", case.id)
 
@@ -214,7 +215,7 @@ def test_a_cadre_removes_a_document_and_its_file(pages, world, case, cadre):
     assert "资料已删除" in flashes(client)
     world.session.expire_all()
     assert [d.id for d in world.session.scalars(select(Document))] == [kept]
-    assert not world.uploads.path(gone).exists() and world.uploads.path(kept).exists()
+    assert gone not in stored(world.uploads) and kept in stored(world.uploads)
     event = world.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert (event.action, event.case_id) == ("remove_document", case.id)
 
@@ -312,7 +313,7 @@ def test_unknown_or_malformed_document_ids_are_not_found(pages, world, case, cad
 def test_a_file_missing_on_disk_is_a_clear_404(pages, world, case, cadre):
     world.attach(case, ["application"])
     world.session.commit()
-    world.uploads.path(case.documents[0].id).unlink()
+    world.uploads.storage.delete(case.documents[0].id)
     response = pages.as_(cadre).get(f"/cases/documents/{case.documents[0].id}")
     assert response.status_code == 404 and "资料文件已丢失" in response.get_data(as_text=True)
 

@@ -65,7 +65,7 @@ def test_the_receipt_is_recorded_once_with_its_scan_and_one_event(world, desk):
     world.session.commit()
     document = world.session.get(Document, receipt.document_id)
     assert document.kind == "goods_receipt" and document.case_id == case.id
-    assert world.uploads.path(document.id).read_bytes() == PDF
+    assert world.uploads.read(document.id) == PDF
     (event,) = world.session.scalars(select(AuditEvent).where(AuditEvent.action == Action.record_receipt)).all()
     assert event.case_id == case.id and event.changes["received_by"] == [None, "王建国"]
     with pytest.raises(Refused, match="已登记实物签收"):

@@ -89,7 +89,7 @@ def test_recording_a_posting_keeps_the_photo_and_writes_one_event(world, desk):
     posting = post(world, people["cadre"])
     world.session.commit()
     assert (posting.union_id, posting.place, posting.posted_on) == (union.id, "厂区公告栏", dt.date(2018, 1, 8))
-    assert world.uploads.path(posting.file_id).read_bytes() == PNG and posting.file_type == "image/png"
+    assert world.uploads.read(posting.file_id) == PNG and posting.file_type == "image/png"
     (event,) = world.session.scalars(select(AuditEvent).where(AuditEvent.action == Action.record_notice)).all()
     assert event.changes["place"] == [None, "厂区公告栏"] and event.changes["union"] == [None, union.code]
 

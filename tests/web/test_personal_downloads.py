@@ -59,7 +59,7 @@ def cadre(world, case):
 
 def quota(app, world, **limits) -> None:
     """The app's uploads with these limits (the settings' own are tested in tests/integration/test_upload_quotas)."""
-    app.extensions["songnuan"]["uploads"] = Uploads(world.uploads.root, quota=Quota(**limits))
+    app.extensions["songnuan"]["uploads"] = Uploads(world.uploads.storage, quota=Quota(**limits))
 
 
 # ------------------------------------------------------------------ hole 10: one download name

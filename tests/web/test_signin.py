@@ -13,6 +13,8 @@ from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.models import ApiToken, AuditEvent
 
+from ..storage import settings_of
+
 PASSWORD = "winter-Warmth-2018"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -105,7 +107,7 @@ def test_the_web_session_key_is_not_an_api_token(client, cadre, world):
 def production(committed, world, clock, monkeypatch):
     monkeypatch.setenv("SONGNUAN_SECRET_KEY", "test-secret")
     app = create_app(Settings(database_url=committed.url.render_as_string(hide_password=False),
-                              upload_dir=str(world.uploads.root)))
+                              **settings_of(world.uploads)))
     app.extensions["songnuan"]["clock"] = clock
     yield app
     app.extensions["songnuan"]["engine"].dispose()

@@ -113,7 +113,7 @@ def test_the_statistics_workbook_is_accepted_as_the_summary_s_file(pages, api, w
         assert response.status_code == 302, field_error(response, "file")
         summary = summary_of(world, union)
         assert (summary.file_name, summary.file_type) == ("送温暖活动统计表.xlsx", XLSX)
-        assert world.uploads.path(summary.file_id).read_bytes() == data
+        assert world.uploads.read(summary.file_id) == data
     download = client.get(f"/summaries/file/{summary.id}")
     assert download.status_code == 200 and download.get_data() == data
     assert "attachment" in download.headers["Content-Disposition"]  # a workbook is saved, never shown inline

@@ -21,6 +21,7 @@ from workflows.models import AuditEvent, Summary, Union
 from workflows.vocab import UnionKind
 
 from ..factories import PDF, PNG
+from ..storage import stored
 
 REPORT_DEADLINE = dt.datetime(2018, 1, 26, 0, 0, tzinfo=LOCAL)  # the default campaign's: 2018-01-25 24:00
 TEXT = "我会共走访困难职工12户，发放慰问金1.2万元。"
@@ -70,8 +71,7 @@ def snapshot(world) -> tuple:
     summaries = [(s.union_id, s.text, s.file_id, s.file_name, s.submitted_at)
                  for s in world.session.scalars(select(Summary).order_by(Summary.id))]
     events = world.session.scalar(select(func.count()).select_from(AuditEvent))
-    root = world.uploads.root
-    return summaries, events, sorted(p.name for p in root.iterdir()) if root.exists() else []
+    return summaries, events, stored(world.uploads)
 
 
 def summary_of(world, union) -> Summary | None:
@@ -114,7 +114,7 @@ def test_a_cadre_hands_in_a_summary_with_a_file(pages, world, campaign, union, c
     summary = summary_of(world, union)
     assert (summary.text, summary.file_name, summary.file_type, summary.submitted_by_id) == (
         TEXT, "统计表.pdf", "application/pdf", cadre.id)
-    assert world.uploads.path(summary.file_id).read_bytes() == PDF
+    assert world.uploads.read(summary.file_id) == PDF
     event = world.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert (event.action, event.comment, event.actor_id) == ("summary_submit", "提交活动总结", cadre.id)
 
@@ -141,8 +141,7 @@ def test_the_summary_can_be_replaced_before_the_deadline(pages, world, campaign,
     new = summary_of(world, union)
     assert new.id == old.id and world.session.scalar(select(func.count()).select_from(Summary)) == 1
     assert (new.text, new.file_name, new.file_type) == ("修订稿：走访14户。", "统计表.png", "image/png")
-    assert not world.uploads.path(old_file).exists()  # the replaced file is gone
-    assert sorted(p.name for p in world.uploads.root.iterdir()) == [new.file_id]
+    assert stored(world.uploads) == [new.file_id]  # the replaced file is gone
     event = world.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert event.comment == "修改活动总结" and event.changes["text"] == [TEXT, "修订稿：走访14户。"]
 

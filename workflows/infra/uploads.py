@@ -1,4 +1,5 @@
-"""Uploaded files on disk, kept in step with the database transaction that records them.
+"""Uploaded files, kept in step with the database transaction that records them, wherever they are stored (a local
+folder or an S3 bucket: workflows.infra.storage).
 
 A file is written under a random name before its row is flushed; if the transaction rolls back, the file goes.
 A removed document's file is deleted only once the removal has committed.
@@ -8,18 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import secrets
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from workflows.errors import DomainError, Invalid
+from workflows.errors import DomainError, Invalid, NotFound
 from workflows.identity import mask_numbers
+from workflows.infra.storage import LocalFolder, Missing, Storage, Unavailable
 from workflows.texts import N_
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -99,13 +103,6 @@ def download_name(filename: str, content_type: str | None) -> str:
     return filename
 
 
-def _write_private(path: Path, content: bytes) -> None:
-    """A new file readable by its owner only: the papers are personal (ID cards, bank cards)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(content)
-
-
 @dataclass(frozen=True)
 class Quota:
     """How much may be kept as a case's documents: per case, and per account in one local day (files and bytes).
@@ -126,15 +123,13 @@ class Stored:
 
 
 class Uploads:
-    def __init__(self, root: str | os.PathLike[str], max_bytes: int = MAX_BYTES, quota: Quota = Quota()) -> None:
-        self.root = Path(root)
+    """The uploads of the application: checked, then kept in `storage` (a folder path means a LocalFolder)."""
+
+    def __init__(self, storage: Storage | str | os.PathLike[str], max_bytes: int = MAX_BYTES,
+                 quota: Quota = Quota()) -> None:
+        self.storage = LocalFolder(storage) if isinstance(storage, (str, os.PathLike)) else storage
         self.max_bytes = max_bytes
         self.quota = quota
-
-    def path(self, document_id: str) -> Path:
-        if not document_id.isalnum():
-            raise ValueError("bad document id")
-        return self.root / document_id
 
     def check(self, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES) -> str:
         """The type of `content` judged by its content, if it is one of `allowed` (a case's documents by default)."""
@@ -167,26 +162,39 @@ class Uploads:
         return {}
 
     def save(self, session: Session, content: bytes, allowed: tuple[str, ...] = DOCUMENT_TYPES) -> Stored:
-        """Write the file; it is removed again if `session` rolls back."""
+        """Store the file; it is removed again if `session` rolls back. Unavailable (nothing stored) when the
+        storage cannot be reached: the caller's transaction then rolls back with nothing of it half-written."""
         content_type = self.check(content, allowed)
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         document_id = secrets.token_hex(16)
-        path = self.path(document_id)
-        partial = path.with_suffix(".part")
-        _write_private(partial, content)
-        os.replace(partial, path)  # never a half-written file under the final name
-        session.info.setdefault("uploads_written", []).append(path)
+        self.storage.put(document_id, content)
+        session.info.setdefault("uploads_written", []).append((self.storage, document_id))
         return Stored(document_id, content_type, len(content), hashlib.sha256(content).hexdigest())
 
     def delete_on_commit(self, session: Session, document_id: str) -> None:
-        session.info.setdefault("uploads_deleted", []).append(self.path(document_id))
+        session.info.setdefault("uploads_deleted", []).append((self.storage, document_id))
+
+    def read(self, document_id: str) -> bytes:
+        """A stored file's bytes (at most the upload limit, so read whole). NotFound when its row outlived it,
+        Unavailable when the storage cannot be reached."""
+        try:
+            return self.storage.get(document_id)
+        except Missing:
+            log.error("upload %s is recorded but not in %r", document_id, self.storage)
+            raise NotFound(N_("资料文件已丢失，请联系系统管理员")) from None
+
+
+def _drop(pending: list[tuple[Storage, str]]) -> None:
+    for storage, document_id in pending:
+        try:
+            storage.delete(document_id)
+        except (Unavailable, OSError):  # the transaction has ended either way: an orphan file, never an error
+            log.warning("upload %s could not be removed from %r; it is left behind", document_id, storage)
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     session.info.pop("uploads_written", None)
-    for path in session.info.pop("uploads_deleted", []):
-        path.unlink(missing_ok=True)
+    _drop(session.info.pop("uploads_deleted", []))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -198,5 +206,4 @@ def _after_rollback(session: Session, transaction) -> None:
     if transaction.nested:
         return  # a savepoint: the outer transaction, and the files it wrote, may still commit
     session.info.pop("uploads_deleted", None)
-    for path in session.info.pop("uploads_written", []):
-        path.unlink(missing_ok=True)
+    _drop(session.info.pop("uploads_written", []))

@@ -53,7 +53,7 @@ def require_overview(actor: Actor) -> None:
 
 
 def file_for_download(session: Session, actor: Actor, summary_id: int) -> Summary:
-    """The summary whose file `actor` may download (Uploads.path(summary.file_id) is the file). Another union's
+    """The summary whose file `actor` may download (Uploads.read(summary.file_id) is the file). Another union's
     people are told it does not exist; roles that never read summaries are told they may not."""
     summary = session.get(Summary, summary_id)
     if summary is None or (actor.role in UNION_ROLES and actor.union_id != summary.union_id):
