@@ -21,7 +21,7 @@ from scheduler.jobs import run_once
 from workflows import verbs
 from workflows.actors import CONSOLE
 from workflows.errors import DomainError, Invalid
-from workflows.infra import audit
+from workflows.infra import audit, checkpoints
 from workflows.infra.clock import LOCAL, FixedClock, SystemClock
 from workflows.infra.db import make_engine, race_refusal, session_factory
 from workflows.infra.migrate import upgrade
@@ -304,20 +304,25 @@ def audit_group() -> None:
     pass
 
 
-@audit_group.command("verify", help="Walk the chain; exit 1 naming the first bad event.")
+@audit_group.command("verify", help="Check the chain from the last checkpoint (--full: walk it all); exit 1 naming "
+                                     "the first bad event. A success records a checkpoint.")
 @click.option("--digest", help="A digest taken earlier with `songnuan audit digest`.")
+@click.option("--full", is_flag=True, help="Walk the whole chain, not only the events after the last checkpoint.")
 @_domain_errors
-def audit_verify(digest: str | None) -> None:
+def audit_verify(digest: str | None, full: bool) -> None:
     with _transaction(writes=False) as session:  # reading: writers go on meanwhile
         try:
-            result = audit.verify(session, digest)
+            result = checkpoints.verify(session, digest, full=full)
         except ValueError as error:
             raise Invalid({"digest": str(error)}) from None
+    kind = "全链核验" if result.full else f"从检查点第{result.since}号事件之后核验"
     if result.ok:
-        click.echo(f"审计链完整：已核验{result.events}条事件")
-        click.echo(result.events)
+        with _transaction() as session:  # one short write, after the walk
+            checkpoints.record(session, result, "命令行", SystemClock().now())
+        click.echo(f"审计链完整：{kind}，核验了{result.events}条事件，共{result.since + result.events}条")
+        click.echo(result.since + result.events)
         return
-    click.echo(f"审计链被破坏：{result.message}（已核验{result.events}条）", err=True)
+    click.echo(f"审计链被破坏：{result.message}（{kind}，已核验{result.since + result.events}条）", err=True)
     click.echo(f"first_bad={result.first_bad} problem={result.problem}", err=True)
     sys.exit(1)
 

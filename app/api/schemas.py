@@ -653,12 +653,18 @@ class EventPage(BaseModel):
     per_page: int
 
 
+class VerifyQuery(BaseModel):
+    full: bool = Field(False, description="Walk the whole chain, not only the events after the last checkpoint")
+
+
 class VerifyOut(BaseModel):
     ok: bool
-    events: int
+    events: int = Field(description="Events checked by this walk (those after `since`)")
     first_bad: int | None = None
     problem: str | None = None
     message: str | None = None
+    full: bool = Field(description="Whether the whole chain was walked")
+    since: int = Field(description="The checkpoint's event the walk started after (0: the chain's start)")
 
 
 class NotificationOut(BaseModel):

@@ -1,5 +1,6 @@
 """Audit review (auditors; read-only): every event, filtered; an event's changes; a case's history; the
-verification of the chain; the reveal log; exports of a filtered view. Only GET routes: nothing here writes."""
+verification of the chain; the reveal log; exports of a filtered view. Only GET routes: nothing here writes but
+the checkpoint a successful verification records (views.verify)."""
 
 from __future__ import annotations
 

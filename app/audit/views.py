@@ -1,5 +1,6 @@
 """The audit screens. Each reads its filters, asks workflows.reads.trail (or workflows.infra.audit for the chain) and renders;
-none writes, and every text of an event reaches the template already masked (trail.Entry)."""
+none writes but the checkpoint of a successful verification (see verify), and every text of an event reaches the
+template already masked (trail.Entry)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from workflows.errors import Invalid, NotFound
-from workflows.infra import audit
+from workflows.infra import audit, checkpoints
 from workflows.models import Campaign, Union
 from workflows.reads import trail
 from workflows.states import Role
 from workflows.texts import N_
 from workflows.vocab import UnionKind
 
+from ..current import actor
 from ..db import db
 from ..listing import page_number
 from . import bp
+from .checkpoint import remember
 
 # The problems after which the event named is still there to look at; a removed one is gone, and a truncated
 # chain names the first event missing.
@@ -82,20 +85,28 @@ def case(case_id: int):
 
 @bp.get("/verify")
 def verify():
-    """Walk the whole chain; optionally against a digest kept outside the database, which also catches a tail cut
-    off after it was taken."""
+    """Check the chain from the last checkpoint, or walk it all (?full=1); optionally against a digest kept outside
+    the database, which also catches a tail cut off after it was taken. A success records a checkpoint."""
     digest = (request.args.get("digest") or "").strip()
+    full = request.args.get("full") == "1"
     error = None
     if digest:
         try:
             audit.parse_digest(digest)
         except ValueError as problem:
             error = problem.args[0]  # a Text: shown in the reader's language
+    point = checkpoints.latest(db())
     # A malformed digest verifies nothing: a result without the check asked for would read as a pass.
-    result = None if error else audit.verify(db(), digest=digest or None)
-    context: dict[str, Any] = {"result": result, "digest": digest, "error": error, "head": audit.digest(db())}
+    result = None if error else checkpoints.verify(db(), digest or None, full=full)
+    context: dict[str, Any] = {"result": result, "digest": digest, "error": error, "head": audit.digest(db()),
+                               "point": point, "full": full,
+                               # asked from the checkpoint, but the chain no longer held up to it
+                               "fell_back": result is not None and not full and point is not None and result.full}
+    if result is not None and result.ok:
+        remember(result, actor().username)
     if result is not None and not result.ok:
         seq = result.first_bad
         context["link"] = seq if result.problem in STILL_THERE and trail.exists(db(), seq) else None
         context["before"], context["after"] = trail.neighbours(db(), seq)
     return render_template("audit/verify.html", **context), 400 if error else 200
+

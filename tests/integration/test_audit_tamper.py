@@ -317,7 +317,7 @@ def test_cli_verify_passes_an_intact_chain_with_its_count(committed, chain, tmp_
     result = songnuan(committed, tmp_path, "audit", "verify")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [f"审计链完整：已核验{chain}条事件", str(chain)]
+    assert result.stdout.splitlines() == [f"审计链完整：全链核验，核验了{chain}条事件，共{chain}条", str(chain)]
     assert result.stderr == ""
 
 
@@ -333,7 +333,7 @@ def test_cli_verify_fails_naming_the_first_bad_event(committed, chain, tmp_path,
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"审计链被破坏：{audit.PROBLEMS[problem] % dict(seq=first_bad)}（已核验{first_bad - 1}条）",
+        f"审计链被破坏：{audit.PROBLEMS[problem] % dict(seq=first_bad)}（全链核验，已核验{first_bad - 1}条）",
         f"first_bad={first_bad} problem={problem}",
     ]
 
@@ -354,7 +354,8 @@ def test_cli_digest_then_verify_catches_a_cut_tail(committed, chain, tmp_path):
     pinned = songnuan(committed, tmp_path, "audit", "verify", "--digest", kept)
     assert pinned.returncode == 1
     assert f"first_bad={K + 1} problem=truncated" in pinned.stderr.splitlines()
-    assert f"（已核验{K}条）" in pinned.stderr
+    # The first verify recorded a checkpoint at K: the second checks from there, and still counts K verified.
+    assert f"（从检查点第{K}号事件之后核验，已核验{K}条）" in pinned.stderr
 
 
 def test_cli_refuses_a_malformed_digest(committed, chain, tmp_path):

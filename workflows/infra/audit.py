@@ -10,12 +10,14 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from json.encoder import encode_basestring  # ensure_ascii=False's string encoder, as json.dumps uses it
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, select, update
+from sqlalchemy import Integer, String, bindparam, cast, func, insert, select, type_coerce, update
+from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -166,16 +168,24 @@ def append_many(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, 
 @dataclass(frozen=True)
 class Verification:
     ok: bool
-    events: int                    # how many events were checked
+    events: int                    # how many events were checked (by this walk: after `since`)
     first_bad: int | None = None   # the sequence number of the first bad event
     problem: str | None = None     # changed, removed, inserted, moved or truncated
     message: str = ""
+    since: int = 0                 # the walk started after this event (a checkpoint's); 0: the whole chain
+    # The last event walked (or the checkpoint's, when none came after it): what a checkpoint records.
+    last: tuple[int, str] | None = field(default=None, compare=False)
+
+    @property
+    def full(self) -> bool:
+        return self.since == 0
 
     def as_dict(self) -> dict[str, Any]:
+        kind = {"full": self.full, "since": self.since}
         if self.ok:
-            return {"ok": True, "events": self.events}
+            return {"ok": True, "events": self.events, **kind}
         return {"ok": False, "events": self.events, "first_bad": self.first_bad, "problem": self.problem,
-                "message": self.message}
+                "message": self.message, **kind}
 
 
 PROBLEMS = {
@@ -187,8 +197,8 @@ PROBLEMS = {
 }
 
 
-def _bad(events: int, seq: int, problem: str) -> Verification:
-    return Verification(False, events, seq, problem, Text(PROBLEMS[problem], seq=seq))
+def _bad(events: int, seq: int, problem: str, since: int = 0) -> Verification:
+    return Verification(False, events, seq, problem, Text(PROBLEMS[problem], seq=seq), since)
 
 
 def digest(session: Session) -> str:
@@ -205,27 +215,92 @@ def parse_digest(text: str) -> tuple[int, str]:
     return number, head.lower()
 
 
-def verify(session: Session, digest: str | None = None, batch: int = 2000) -> Verification:
-    """Walk the whole chain in sequence order; name the first event that does not hold."""
-    pinned = parse_digest(digest) if digest else None
-    expected_seq, prev_hash, count = 1, GENESIS, 0
-    # Closed on every way out: on PostgreSQL yield_per holds a server-side cursor open until then.
-    with session.execute(select(AuditEvent).order_by(AuditEvent.seq)
-                         .execution_options(yield_per=batch)).scalars() as rows:
-        for event in rows:
-            problem = _check(session, event, expected_seq, prev_hash)
-            if problem:
-                # Only the events before the one named count as verified: a rewritten or forged event holds
-                # together by itself and is caught at a later link, after the walk had already counted it.
-                return _bad(min(count, problem[0] - 1), *problem)
-            if pinned and event.seq == pinned[0] and event.hash != pinned[1]:
-                return _bad(count, event.seq, "changed")
+# The canonical encoding (see canonical()) of a row as the walk reads it, its keys already in sorted order. Every
+# value in it is a faithful JSON encoding of what the column holds (strings escaped, integers checked to be
+# integers, `changes` parsed and encoded again): a hash that matches proves the row is the one hashed.
+_CANONICAL = ('{"action":%s,"actor":%s,"actor_id":%s,%s"case_id":%s,"changes":%s,"comment":%s,"from_state":%s,'
+              '"occurred_at":%s,"prev_hash":%s,"role":%s,"seq":%d,"to_state":%s}')
+_CHANGES = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_CACHED = 4096  # distinct values of the short columns (actors, roles, actions, states) whose encoding is kept
+
+
+class _Quoted(dict):
+    """A value's JSON encoding (null for None), kept for the columns with few distinct values."""
+
+    def __missing__(self, value: str | None) -> str:
+        if len(self) > _CACHED:
+            self.clear()
+        quoted = self[value] = "null" if value is None else encode_basestring(value)
+        return quoted
+
+
+def _walked(session: Session, since: int):
+    """The hashed columns of every event after `since`, in sequence order, as the database stores them: moments as
+    `YYYY-MM-DD HH:MM:SS.ffffff` text, `changes` as its JSON text; nothing parsed that the hash does not need."""
+    events = AuditEvent.__table__.c
+    if session.get_bind().dialect.name == "sqlite":  # how SQLAlchemy stores a DateTime and a JSON there
+        moment, changes = type_coerce(events.occurred_at, String), type_coerce(events.changes, String)
+    else:
+        moment = func.to_char(events.occurred_at, "YYYY-MM-DD HH24:MI:SS.US")
+        changes = cast(events.changes, SqlText)  # a json value's text, as stored
+    return select(events.seq, moment, events.actor_id, events.actor, events.role, events.case_id,
+                  events.archive_id, events.action, events.from_state, events.to_state, events.comment, changes,
+                  events.prev_hash, events.hash).where(events.seq > since).order_by(events.seq)
+
+
+def verify(session: Session, digest: str | None = None, batch: int = 5000, *,
+           since: tuple[int, str] | None = None, pins: dict[int, str] | None = None) -> Verification:
+    """Walk the chain in sequence order; name the first event that does not hold. `since` (a checkpoint's sequence
+    number and hash, already confirmed by the caller) starts the walk after that event; `pins` are other events'
+    sequence numbers and hashes known from before, which must still be there as they were (as a digest's is)."""
+    pinned = dict(pins or {})
+    if digest:
+        seq, head = parse_digest(digest)
+        pinned[seq] = head
+    start, prev_hash = since or (0, GENESIS)
+    expected_seq, count, last = start + 1, 0, since
+    quoted, changes_of = _Quoted(), {"{}": "{}"}
+    sha256, quote, loads = hashlib.sha256, encode_basestring, json.loads
+    number = int.__repr__  # as json.dumps writes an int, and a TypeError for anything else a column may hold
+    # Core rows in batches from a streamed cursor (server-side on PostgreSQL), closed on every way out; each event
+    # hashed from its columns as read, without an ORM object. Anything that does not hold is looked at again the
+    # slow and exact way (_check, on the event as the ORM reads it) before it is called bad.
+    with session.execute(_walked(session, start).execution_options(yield_per=batch)) as rows:
+        for (seq, moment, actor_id, actor, role, case_id, archive_id, action, from_state, to_state, comment, changes,
+             prev, hash_) in rows:
+            try:
+                if changes in changes_of:
+                    encoded = changes_of[changes]
+                else:
+                    encoded = _CHANGES(loads(changes))
+                    if len(changes_of) < _CACHED:
+                        changes_of[changes] = encoded
+                if moment[10] != " ":
+                    raise ValueError(moment)
+                data = _CANONICAL % (
+                    quoted[action], quoted[actor], "null" if actor_id is None else number(actor_id),
+                    "" if archive_id is None else f'"archive_id":{number(archive_id)},',
+                    "null" if case_id is None else number(case_id), encoded,
+                    "null" if comment is None else quote(comment), quoted[from_state],
+                    quote(f"{moment[:10]}T{moment[11:]}Z"), quote(prev), quoted[role], seq, quoted[to_state])
+                intact = sha256(data.encode()).hexdigest() == hash_
+            except (TypeError, ValueError, IndexError):  # a value of a type or shape the app never writes
+                intact = False
+            if seq != expected_seq or prev != prev_hash or not intact:
+                event = session.get(AuditEvent, seq)
+                problem = _check(session, event, expected_seq, prev_hash)
+                session.expunge(event)
+                if problem:
+                    # Only the events before the one named count as verified: a rewritten or forged event holds
+                    # together by itself and is caught at a later link, after the walk had already counted it.
+                    return _bad(max(0, min(count, problem[0] - 1 - start)), *problem, since=start)
+            if seq in pinned and hash_ != pinned[seq]:
+                return _bad(count, seq, "changed", since=start)
             count += 1
-            expected_seq, prev_hash = event.seq + 1, event.hash
-            session.expunge(event)  # keep memory flat on long chains
-    if pinned and pinned[0] >= expected_seq:
-        return _bad(count, expected_seq, "truncated")
-    return Verification(True, count)
+            expected_seq, prev_hash, last = seq + 1, hash_, (seq, hash_)
+    if pinned and max(pinned) >= expected_seq:
+        return _bad(count, expected_seq, "truncated", since=start)
+    return Verification(True, count, since=start, last=last)
 
 
 def _seq_of_hash(session: Session, value: str) -> int | None:
