@@ -134,25 +134,29 @@ def leadership(engine: Engine, clock: Clock):
 
 
 def tick(engine: Engine, clock: Clock, leader, smtp_url: str | None = None) -> bool:
-    """One pass if this process is the leader; whether it acted. Each pass has a run id that every line it logs
-    carries, and ends with a line of what it did (JSON under `songnuan scheduler`)."""
-    if not leader.acquire():
-        return False
-    sessions = session_factory(engine, writes=True)
-    metrics.count_transitions(sessions)  # the forfeits
-    started, run = time.perf_counter(), logs.RUN_ID.set(logs.new_run_id())
+    """One pass if this process is the leader; whether it acted. Each tick has a run id that every line it logs
+    carries (taking the lead included), and a pass ends with a line of what it did (JSON under `songnuan
+    scheduler`)."""
+    run = logs.RUN_ID.set(logs.new_run_id())
     try:
-        report = run_once(sessions, clock, smtp_url)
+        if not leader.acquire():
+            return False
+        sessions = session_factory(engine, writes=True)
+        metrics.count_transitions(sessions)  # the forfeits
+        started = time.perf_counter()
+        try:
+            report = run_once(sessions, clock, smtp_url)
+        except Exception as error:
+            metrics.count_pass(None)
+            # The traceback is APScheduler's to log (the job raised); this line ties the failure to the run.
+            log.error("scheduler: the pass failed: %s", type(error).__name__,
+                      extra={"duration_ms": _ms_since(started)})
+            raise
         metrics.count_pass(report)
         log.info("scheduler: pass done", extra={**asdict(report), "duration_ms": _ms_since(started)})
-    except Exception as error:
-        metrics.count_pass(None)
-        # The traceback is APScheduler's to log (the job raised); this line ties the failure to the run.
-        log.error("scheduler: the pass failed: %s", type(error).__name__, extra={"duration_ms": _ms_since(started)})
-        raise
+        return True
     finally:
         logs.RUN_ID.reset(run)
-    return True
 
 
 def _ms_since(started: float) -> float:

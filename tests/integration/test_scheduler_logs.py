@@ -82,3 +82,20 @@ def test_a_pass_is_logged_under_one_run_id_and_counted(committed, clock, uploads
     assert counted("songnuan_transitions_total", flow="case", trigger="forfeit") == before["forfeit"] + 2
     assert counted("songnuan_scheduler_passes_total", outcome="ok") == before["passes"] + 2
     assert counted("songnuan_mail_total", outcome="failed") == before["failed"] + 1
+
+
+def test_a_failed_pass_is_counted_and_logged_under_its_run_id(committed, clock, lines, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(runner, "run_once", broken)
+    before = counted("songnuan_scheduler_passes_total", outcome="error")
+    leader = runner.leadership(committed, clock)
+    try:
+        with pytest.raises(RuntimeError):  # raised on, for APScheduler to log with its traceback
+            runner.tick(committed, clock, leader)
+    finally:
+        leader.release()
+    [failed] = [line for line in lines() if line["level"] == "ERROR"]
+    assert failed["message"] == "scheduler: the pass failed: RuntimeError" and failed["run_id"]
+    assert counted("songnuan_scheduler_passes_total", outcome="error") == before + 1
