@@ -7,10 +7,16 @@ import datetime as dt
 import io
 import json
 import logging
+import os
+import signal
 import socket
+import subprocess
+import time
+import urllib.request
 
 import pytest
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
 from app import logs
@@ -20,6 +26,7 @@ from workflows.infra.outbox import notify
 from workflows.states import Trigger
 
 from ..factories import Factory
+from .test_serve import SONGNUAN
 
 DEADLINE = dt.datetime(2018, 1, 26, 0, 0, tzinfo=LOCAL)
 
@@ -99,3 +106,36 @@ def test_a_failed_pass_is_counted_and_logged_under_its_run_id(committed, clock, 
     [failed] = [line for line in lines() if line["level"] == "ERROR"]
     assert failed["message"] == "scheduler: the pass failed: RuntimeError" and failed["run_id"]
     assert counted("songnuan_scheduler_passes_total", outcome="error") == before + 1
+
+
+@pytest.mark.slow  # a real scheduler process
+def test_songnuan_scheduler_writes_json_and_serves_its_metrics_on_loopback(committed, clock, uploads, tmp_path):
+    with Session(committed, expire_on_commit=False) as session:
+        Factory(session, clock, uploads).draft()  # its campaign's deadline (2018) is long past by the real clock
+        session.commit()
+    port = closed_port()
+    env = {**os.environ, "SONGNUAN_DATABASE_URL": committed.url.render_as_string(hide_password=False),
+           "SONGNUAN_UPLOAD_DIR": str(tmp_path / "uploads"), "SONGNUAN_SCHEDULER_TICK": "1",
+           "SONGNUAN_SCHEDULER_METRICS_PORT": str(port)}
+    process = subprocess.Popen([SONGNUAN, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        forfeited = 0.0
+        for _ in range(300):  # bounded: 30 s for the process to start and act
+            assert process.poll() is None, process.communicate()[1]
+            try:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+            except OSError:
+                text = ""
+            forfeited = next((s.value for family in text_string_to_metric_families(text) for s in family.samples
+                              if s.name == "songnuan_sweep_cases_total" and s.labels == {"outcome": "forfeited"}), 0)
+            if forfeited:
+                break
+            time.sleep(0.1)
+        assert forfeited == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    lines = [json.loads(line) for line in err.splitlines()]  # every line is one JSON object
+    [acted] = [line for line in lines if line["message"] == "scheduler: pass done" and line["forfeited"]]
+    assert acted["run_id"] and acted["forfeited"] == 1
