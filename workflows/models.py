@@ -299,7 +299,10 @@ class Archive(HouseholdColumns, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_archives_union_status", "union_id", "status"),
-                      Index("ix_archives_id_digest", "id_digest"))
+                      Index("ix_archives_id_digest", "id_digest"),
+                      # The archive list, newest first, a keyset page at a time (reads/archives.py).
+                      Index("ix_archives_updated", "updated_at", "id"),
+                      Index("ix_archives_union_updated", "union_id", "updated_at", "id"))
 
     @hybrid_method
     def visible_to(self, actor):
@@ -488,7 +491,10 @@ class Case(HouseholdColumns, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_cases_campaign_state", "campaign_id", "state"),
-        Index("ix_cases_union_state", "union_id", "state"),
+        # The inbox walks one (campaign, state) at a time in (updated_at, id) order (reads/worklists.py): the
+        # district's roles by the first, a union's people by the second.
+        Index("ix_cases_state_campaign_updated", "state", "campaign_id", "updated_at", "id"),
+        Index("ix_cases_union_state_campaign_updated", "union_id", "state", "campaign_id", "updated_at", "id"),
         Index("ix_cases_id_digest", "id_digest"),
         Index("ix_cases_bank_digest", "bank_digest"),
     )

@@ -254,14 +254,20 @@ class PageQuery(_In):
     per_page: int = Field(20, ge=1, le=100)
 
 
-class CaseQuery(PageQuery):
+class ListQuery(PageQuery):
+    after: str | None = Field(None, max_length=80, pattern=r"^[0-9]+(\.[0-9]+)*$",
+                              description="The `after` of the page before: the page that follows it, read as fast "
+                                          "as the first (`page` then only numbers it)")
+
+
+class CaseQuery(ListQuery):
     state: StateCode | None = None  # type: ignore[valid-type]
     union: str | None = Field(None, max_length=32, description="A union's code")
     campaign: int | None = Field(None, ge=1, lt=2**31)
     q: str | None = Field(None, max_length=50, description="Part of a name, or the last 4 digits of the ID number")
 
 
-class ArchiveQuery(PageQuery):
+class ArchiveQuery(ListQuery):
     status: StatusCode | None = None  # type: ignore[valid-type]
     union: str | None = Field(None, max_length=32, description="A union's code")
     category: CategoryCode | None = None  # type: ignore[valid-type]
@@ -511,11 +517,17 @@ class CaseOut(CaseSummary):
     blocked: dict[str, str] = Field(description="trigger → why the caller may not fire it now")
 
 
-class CasePage(BaseModel):
-    items: list[CaseSummary]
-    total: int
+class Listed(BaseModel):
+    """What a long list says of itself besides its page."""
+    total: int = Field(description="How many there are; at most 1000, with `more` when there are more")
     page: int
     per_page: int
+    more: bool = Field(False, description="More than `total`: the count stopped at its bound")
+    after: str | None = Field(None, description="Pass as `after` for the next page; null on the last page")
+
+
+class CasePage(Listed):
+    items: list[CaseSummary]
 
 
 class CarryOver(BaseModel):
@@ -529,11 +541,8 @@ class ReviewsDue(BaseModel):
                                                     "out or left")
 
 
-class InboxPage(BaseModel):
+class InboxPage(Listed):
     items: list[InboxItem]
-    total: int
-    page: int
-    per_page: int
     groups: dict[str, int] = Field(description="Task → number of cases")
     carry_over: CarryOver | None = Field(None, description="A cadre's carry-over while a campaign takes drafts: "
                                                            "the union's active archives not yet applied for")
@@ -612,11 +621,8 @@ class ArchiveOut(ArchiveSummary):
     blocked: dict[str, str] = Field(description="trigger → why the caller may not fire it now")
 
 
-class ArchivePage(BaseModel):
+class ArchivePage(Listed):
     items: list[ArchiveSummary]
-    total: int
-    page: int
-    per_page: int
 
 
 class ArchiveList(RootModel[list[ArchiveSummary]]):

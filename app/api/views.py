@@ -96,14 +96,15 @@ def me():
 
 @api.get("/inbox", tags=[CASES], responses=s.responses({200: s.InboxPage}, 400),
          summary="The cases I can move on now, the most urgent first")
-def inbox(query: s.PageQuery):
+def inbox(query: s.ListQuery):
     now = clock().now()
-    page = worklists.inbox(db(), actor(), now, page=query.page, per_page=query.per_page)
+    page = worklists.inbox(db(), actor(), now, page=query.page, per_page=query.per_page, after=query.after)
     items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
     # Through the model, as every answer: times in ISO 8601 (jsonify would write them as HTTP dates).
     waiting = archives.waiting(db(), actor(), now)
     return s.InboxPage.model_validate({"items": items, "total": page.total, "page": page.page,
-                                      "per_page": page.per_page, "groups": page.groups,
+                                      "per_page": page.per_page, "more": page.more, "after": page.after,
+                                      "groups": page.groups,
                                       "carry_over": waiting and asdict(waiting),
                                       "reviews_due": _reviews_due(now)}).model_dump(mode="json")
 
@@ -120,9 +121,10 @@ def _reviews_due(now) -> dict | None:
 @api.get("/cases", tags=[CASES], responses=s.responses({200: s.CasePage}, 400), summary="The cases I may see")
 def list_cases(query: s.CaseQuery):
     filters = worklists.Filters(state=query.state, union=query.union, campaign=query.campaign, q=query.q)
-    page = worklists.cases(db(), actor(), filters, page=query.page, per_page=query.per_page)
+    page = worklists.cases(db(), actor(), filters, page=query.page, per_page=query.per_page, after=query.after)
     return s.CasePage.model_validate({"items": [s.summary(case) for case in page.items], "total": page.total,
-                                     "page": page.page, "per_page": page.per_page}).model_dump(mode="json")
+                                     "page": page.page, "per_page": page.per_page, "more": page.more,
+                                     "after": page.after}).model_dump(mode="json")
 
 
 # ------------------------------------------------------------------ one case
@@ -276,9 +278,10 @@ def list_archives(query: s.ArchiveQuery):
     rules.require_role(actor(), rules.ARCHIVE_READERS, "查看困难职工档案")
     filters = archives.ArchiveFilters(status=query.status, union=query.union, category=query.category,
                                       worker_group=query.worker_group, q=query.q)
-    page = archives.listing(db(), actor(), filters, page=query.page, per_page=query.per_page)
+    page = archives.listing(db(), actor(), filters, page=query.page, per_page=query.per_page, after=query.after)
     return s.ArchivePage.model_validate({"items": [s.archive_summary(a) for a in page.items], "total": page.total,
-                                        "page": page.page, "per_page": page.per_page}).model_dump(mode="json")
+                                        "page": page.page, "per_page": page.per_page, "more": page.more,
+                                        "after": page.after}).model_dump(mode="json")
 
 
 @api.post("/archives", tags=[ARCHIVES], responses=s.responses({201: s.ArchiveOut}, 403, 409),

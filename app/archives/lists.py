@@ -54,7 +54,7 @@ def filter_choices(me) -> dict[str, Any]:
 def index():
     me = actor()
     filters = read_filters(request.args)
-    page = archives.listing(db(), me, filters, page=page_number(request.args))
+    page = archives.listing(db(), me, filters, page=page_number(request.args), after=request.args.get("after"))
     drafting = me.role in DRAFTERS
     return render_template("archives/index.html", page=page, filters=filters, choices=filter_choices(me),
                            may_create=drafting, may_carry_over=drafting and bool(open_campaigns()))

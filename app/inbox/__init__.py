@@ -35,18 +35,24 @@ def urgency(case, now: dt.datetime) -> tuple[str, int | None]:
     return mark, left.days
 
 
+def shown(count: int, more: bool) -> str:
+    """A count as a tile shows it: 1,234, or 1,000+ when it was bounded (counting on would scan the list)."""
+    return f"{count:,}+" if more else f"{count:,}"
+
+
 @bp.get("/inbox")
 @login_required
 def index():
     me, now = actor(), clock().now()
     filters = read_filters(request.args)
-    page = worklists.inbox(db(), me, now, filters, page=page_number(request.args))
+    page = worklists.inbox(db(), me, now, filters, page=page_number(request.args), after=request.args.get("after"))
     # (label, state to filter by, count), in the order of the task table; a group with nothing in it is shown
     # (as 0) for the moves of the table, and left out for the other tasks (a head's objections).
-    groups = [(task.label, task.states[0], page.groups.get(task.label, 0)) for task in tasks_of(me.role)
-              if task.trigger is not None or page.groups.get(task.label)]
+    groups = [(task.label, task.states[0], shown(page.groups.get(task.label, 0), task.label in page.capped))
+              for task in tasks_of(me.role) if task.trigger is not None or page.groups.get(task.label)]
     rows = [(case, *urgency(case, now)) for case in page.items]
     return render_template("inbox/index.html", page=page, rows=rows, groups=groups, filters=filters,
+                           count_all=shown(page.total, page.more),
                            claims=me.role in CLAIM_STATES, choices=filter_choices(me),
                            carry_over=carry_over_tile(me), reviews=review_tiles(me), now=now,
                            may_create=me.role in DRAFTERS)  # a new application starts from the inbox too

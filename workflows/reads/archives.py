@@ -13,7 +13,8 @@ from workflows.actors import Actor
 from workflows.archive_states import Status
 from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
-from workflows.reads.worklists import MAX_PER_PAGE, name_or_number
+from workflows.reads.worklists import (MAX_PER_PAGE, Page, after_key, bounded_count, decode_cursor, encode_cursor,
+                                       name_or_number)
 from workflows.rules import DRAFTERS, campaign_year
 from workflows.states import State
 
@@ -27,21 +28,15 @@ class ArchiveFilters:
     q: str | None = None             # part of a name, or the last four ID digits, of the head or a member
 
 
-@dataclass
-class ArchivePage:
-    items: list[Archive]
-    total: int
-    page: int
-    per_page: int
-
-
 def _base(actor: Actor):
     return select(Archive).join(Union, Archive.union_id == Union.id).where(Archive.visible_to(actor))
 
 
 def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = None, page: int = 1,
-            per_page: int = 20) -> ArchivePage:
-    """The archives `actor` may see, the most recently changed first: one query for the page, one for the count."""
+            per_page: int = 20, after: str | None = None) -> Page:
+    """The archives `actor` may see, the most recently changed first (Page.items are archives). As the case list:
+    `after` (a page link's cursor) starts after that archive, the count is bounded, the page is one query with
+    each archive's union (ix_archives_union_updated, ix_archives_updated walked in order)."""
     filters = filters or ArchiveFilters()
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
     where = _base(actor)
@@ -55,11 +50,15 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
         member = exists().where(ArchiveMember.archive_id == Archive.id,
                                 name_or_number(ArchiveMember, q))
         where = where.where(or_(name_or_number(Archive, q), member))
-    total = session.scalar(select(func.count()).select_from(where.with_only_columns(Archive.id).subquery()))
-    items = session.scalars(where.options(joinedload(Archive.union))
+    key = decode_cursor(after, "ti")
+    listed = where.where(after_key((Archive.updated_at, Archive.id), key, descending=True)) if key else where
+    found = session.scalars(listed.options(joinedload(Archive.union))
                             .order_by(Archive.updated_at.desc(), Archive.id.desc())
-                            .limit(per_page).offset((page - 1) * per_page)).all()
-    return ArchivePage(list(items), total, page, per_page)
+                            .limit(per_page + 1).offset(0 if key else (page - 1) * per_page)).all()
+    total, more = bounded_count(session, where, id_column=Archive.id)
+    last = found[per_page - 1] if len(found) > per_page else None
+    return Page(list(found[:per_page]), total, page, per_page, more=more,
+                after=encode_cursor(last.updated_at, last.id) if last else None)
 
 
 def _applied(campaign_id: int):

@@ -1,7 +1,12 @@
 """The lists people work from: the inbox (what I can do now) and the case list (what I may see).
 
-Both are one query for the page and one for the count, with the case's union and campaign loaded alongside,
-however many cases there are. What is a task comes from the task table (states.TASKS), when it is due from rules.tasks.
+At a province's size (a million cases) a page reads only what it shows: keyset pagination (the page links carry
+the last row's sort key, `after`, so a deep page costs what the first does), counts bounded at COUNT_LIMIT (exact
+below it, "1,000+" above), and the page's cases with their union and campaign in one query, however many rows are
+shown. The inbox is ordered by the campaign's deadline, then the longest waiting: one branch per (campaign, state)
+of the role's tasks, each walking the index ix_cases_state_campaign_updated (or its union's twin) in order and
+stopping at the page's size, merged in one UNION ALL. What is a task comes from the task table (states.TASKS),
+when it is due from rules.tasks. `page=` alone still works (OFFSET), as API.md promises.
 """
 
 from __future__ import annotations
@@ -10,16 +15,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, false, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from workflows.actors import Actor
 from workflows.identity import normalize_id
 from workflows.models import Campaign, Case, Union
 from workflows.rules import task_clause, task_label
-from workflows.states import tasks_of
+from workflows.states import UNION_ROLES, tasks_of
 
 MAX_PER_PAGE = 100
+COUNT_LIMIT = 1000  # counts above this are shown as "1,000+": counting further would scan the whole list
 
 
 @dataclass
@@ -37,12 +43,72 @@ class Filters:
 @dataclass
 class Page:
     items: list[Case]
-    total: int
+    total: int                      # exact up to COUNT_LIMIT; COUNT_LIMIT when `more`
     page: int
     per_page: int
-    groups: dict[str, int] = field(default_factory=dict)  # inbox only: task label → count
+    groups: dict[str, int] = field(default_factory=dict)  # inbox only: task label → count (bounded alike)
     tasks: dict[int, str] = field(default_factory=dict)   # inbox only: case id → the label of its task
+    more: bool = False              # more than COUNT_LIMIT rows: `total` is a lower bound
+    after: str | None = None        # the cursor of the next page (None on the last page)
+    capped: frozenset[str] = frozenset()  # inbox only: the groups whose count is COUNT_LIMIT and more
 
+    @property
+    def pages(self) -> int | None:
+        """How many pages there are, when the count is exact."""
+        return None if self.more else max((self.total + self.per_page - 1) // self.per_page, 1)
+
+
+# ---------------------------------------------------------------- cursors and bounded counts
+
+def encode_cursor(*values) -> str:
+    """A row's sort key as the page links carry it: integers and moments (to the microsecond), joined by '.'."""
+    return ".".join(v.strftime("%Y%m%d%H%M%S%f") if isinstance(v, dt.datetime) else str(int(v)) for v in values)
+
+
+def decode_cursor(text: str | None, shape: str) -> tuple | None:
+    """The key `encode_cursor` wrote, each part of `shape` ('i' an integer, 't' a moment); None when `text` is
+    missing or not such a key (a garbled link starts from the first page, as a garbled page number does)."""
+    parts = (text or "").split(".")
+    if not text or len(parts) != len(shape) or len(text) > 80:
+        return None
+    values = []
+    for kind, part in zip(shape, parts):
+        if not re.fullmatch(r"[0-9]{1,20}" if kind == "i" else r"[0-9]{20}", part):
+            return None
+        try:
+            values.append(int(part) if kind == "i" else dt.datetime.strptime(part, "%Y%m%d%H%M%S%f"))
+        except ValueError:
+            return None
+    return tuple(values)
+
+
+def after_key(columns, key, descending: bool = False):
+    """Rows after `key` in the order of `columns` (all ascending, or all descending), as SQL either database can
+    walk an index with: the first column bounded (a range on the index), the rest as the tie-break."""
+    first, value = columns[0], key[0]
+    if len(columns) == 1:
+        return first < value if descending else first > value
+    rest = after_key(columns[1:], key[1:], descending)
+    return and_(first <= value if descending else first >= value,
+                or_(first < value if descending else first > value, rest))
+
+
+def bounded_counts(session: Session, *wheres: Select, id_column=Case.id) -> list[tuple[int, bool]]:
+    """How many rows each of `wheres` selects, counting no further than COUNT_LIMIT: (count, whether there are
+    more) each, all in one query."""
+    counts = [select(func.count()).select_from(where.with_only_columns(id_column).order_by(None)
+                                               .limit(COUNT_LIMIT + 1).subquery()).scalar_subquery()
+              for where in wheres]
+    found = session.execute(select(*counts)).one()
+    return [(min(n, COUNT_LIMIT), n > COUNT_LIMIT) for n in found]
+
+
+def bounded_count(session: Session, where: Select, id_column=Case.id) -> tuple[int, bool]:
+    [found] = bounded_counts(session, where, id_column=id_column)
+    return found
+
+
+# ---------------------------------------------------------------- filters
 
 def _filtered(query: Select, filters: Filters, actor: Actor) -> Select:
     if filters.state:
@@ -73,38 +139,88 @@ def name_or_number(row, q: str):
     return or_(name.contains(q, autoescape=True), by_number)
 
 
-def _page(session: Session, where: Select, order, page: int, per_page: int) -> tuple[list, int]:
-    """One page of `where`'s rows (a Case first in each), and how many rows there are in all."""
-    page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
-    total = session.scalar(select(func.count()).select_from(where.with_only_columns(Case.id).subquery()))
-    rows = session.execute(where.options(joinedload(Case.union), joinedload(Case.campaign))
-                           .order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
-    return list(rows), total
-
-
 def _base(actor: Actor) -> Select:
     return select(Case).join(Union, Case.union_id == Union.id).join(Campaign, Case.campaign_id == Campaign.id) \
         .where(Case.visible_to(actor))
 
 
+def _sizes(page: int, per_page: int) -> tuple[int, int]:
+    return max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+
+
+# ---------------------------------------------------------------- the inbox
+
+INBOX_ORDER = "deadline, updated_at, id"  # the cursor's parts: 't.t.i'
+
+
 def inbox(session: Session, actor: Actor, now: dt.datetime, filters: Filters | None = None, page: int = 1,
-          per_page: int = 20) -> Page:
-    """The cases `actor` can move on now, the nearest deadline first, then the longest waiting."""
-    page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+          per_page: int = 20, after: str | None = None) -> Page:
+    """The cases `actor` can move on now, the nearest deadline first, then the longest waiting. `after` (a page
+    link's cursor) starts after that row; without it, `page` counts from the first row."""
+    page, per_page = _sizes(page, per_page)
     if not tasks_of(actor.role):  # the task table gives this role nothing to do: nothing to ask the database
         return Page([], 0, page, per_page)
     filters = filters or Filters()
     where = _filtered(_base(actor).where(task_clause(actor, now)), filters, actor)
+    key = decode_cursor(after, "tti")
+    skip = 0 if key else (page - 1) * per_page
+    states = sorted({state for task in tasks_of(actor.role) for state in task.states
+                     if not filters.state or state == filters.state})
+    chosen = select(Campaign.id, Campaign.deadline).order_by(Campaign.deadline, Campaign.id)
+    campaigns = session.execute(chosen.where(Campaign.id == filters.campaign) if filters.campaign else chosen).all()
+    branches = []
+    for campaign, deadline in campaigns:
+        if key and deadline < key[0]:
+            continue  # wholly before the cursor
+        for state in states:
+            branch = where.where(Case.campaign_id == campaign, Case.state == state)
+            if key and deadline == key[0]:
+                branch = branch.where(after_key((Case.updated_at, Case.id), key[1:]))
+            # Each branch in the index's order, no more rows than the page can take from it.
+            branches.append(select(branch.with_only_columns(literal(deadline).label("deadline"),
+                                                            Case.updated_at.label("updated_at"),
+                                                            Case.id.label("id"))
+                                   .order_by(Case.updated_at, Case.id).limit(skip + per_page + 1).subquery()))
     label = task_label(actor, now)
-    rows, total = _page(session, where.add_columns(label), (Campaign.deadline, Case.updated_at, Case.id), page,
-                        per_page)
-    groups = dict(session.execute(where.with_only_columns(label, func.count()).group_by(label)).all())
-    return Page([case for case, _ in rows], total, page, per_page, groups, {case.id: task for case, task in rows})
+    rows, last = [], None
+    if branches:
+        merged = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
+        # The page's cases, their task, union and campaign, in one query over the merged branches.
+        found = session.execute(
+            select(Case, label, merged.c.deadline, merged.c.updated_at.label("key_updated_at"))
+            .join(merged, merged.c.id == Case.id).join(Campaign, Case.campaign_id == Campaign.id)
+            .options(joinedload(Case.union), contains_eager(Case.campaign))
+            .order_by(merged.c.deadline, merged.c.updated_at, merged.c.id).limit(per_page + 1).offset(skip)).all()
+        rows = found[:per_page]
+        last = found[per_page - 1] if len(found) > per_page else None
+    tasks = tasks_of(actor.role)
+    [(total, more), *counted] = bounded_counts(
+        session, where, *(where.where(Case.state.in_(task.states), label == task.label) for task in tasks))
+    groups = {task.label: n for task, (n, _) in zip(tasks, counted) if n}
+    capped = frozenset(task.label for task, (_, over) in zip(tasks, counted) if over)
+    return Page([row[0] for row in rows], total, page, per_page, groups, {row[0].id: row[1] for row in rows},
+                more=more, capped=capped,
+                after=encode_cursor(_naive(last.deadline), _naive(last.key_updated_at), last[0].id) if last else None)
 
+
+def _naive(moment) -> dt.datetime:
+    """A moment as read back from a UNION (SQLite hands back the text a DateTime column holds)."""
+    return moment if isinstance(moment, dt.datetime) else dt.datetime.fromisoformat(moment)
+
+
+# ---------------------------------------------------------------- the case list
 
 def cases(session: Session, actor: Actor, filters: Filters | None = None, page: int = 1,
-          per_page: int = 20) -> Page:
-    """Every case `actor` may see, newest first."""
+          per_page: int = 20, after: str | None = None) -> Page:
+    """Every case `actor` may see, newest first. `after` (a page link's cursor, the last case's id) starts after
+    that case; without it, `page` counts from the first."""
+    page, per_page = _sizes(page, per_page)
     where = _filtered(_base(actor), filters or Filters(), actor)
-    rows, total = _page(session, where, (Case.id.desc(),), page, per_page)
-    return Page([case for case, in rows], total, max(page, 1), min(max(per_page, 1), MAX_PER_PAGE))
+    key = decode_cursor(after, "i")
+    listed = where.where(Case.id < key[0]) if key else where
+    found = session.scalars(listed.options(joinedload(Case.union), joinedload(Case.campaign))
+                            .order_by(Case.id.desc()).limit(per_page + 1)
+                            .offset(0 if key else (page - 1) * per_page)).all()
+    total, more = bounded_count(session, where)
+    return Page(list(found[:per_page]), total, page, per_page, more=more,
+                after=encode_cursor(found[per_page - 1].id) if len(found) > per_page else None)
