@@ -28,8 +28,10 @@ test-fast: $(STAMP)
 
 bench: bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush
 
+# 500 cases the whole way through the verbs beside the same writes by the driver alone, on SQLite and on a fresh
+# PostgreSQL database of SONGNUAN_TEST_DATABASE_URL's server (default 127.0.0.1:5432) (BENCH_ARGS=--help).
 bench-transition-rate: $(STAMP)
-	$(BIN)/python bench/transition_rate.py
+	$(BIN)/python bench/transition_rate.py $(BENCH_ARGS)
 
 # 1,000,000 cases, 100,000 of them overdue: about half a minute and 1 GB of temporary disk (BENCH_ARGS=--help).
 bench-sweep: $(STAMP)

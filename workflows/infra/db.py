@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -32,6 +34,22 @@ def make_engine(url: str, **kwargs) -> Engine:
         _tune_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on the server `server_url` names, dropped afterwards: a
+    benchmark's or a test run's own, so that two runs at once never see each other's rows."""
+    server = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -105,10 +123,16 @@ def unique(session: Session, refusal: DomainError) -> Iterator[None]:
         raise refusal from None
 
 
+def locks_rows(session: Session) -> bool:
+    """Whether SELECT ... FOR UPDATE takes row locks here (PostgreSQL). On SQLite it is a plain SELECT, and needs
+    none: the writing session's BEGIN IMMEDIATE serialises every writer already."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def take_turns(session: Session, kind: str, value: object) -> None:
     """Transactions doing `kind` of work for one `value` (an account's uploads, a name's sign-ins) take turns until
     they end, so that each counts what the one before it committed: on PostgreSQL by a transaction-level advisory
     lock; on SQLite the writing session's BEGIN IMMEDIATE serialises every writer already."""
-    if session.get_bind().dialect.name == "postgresql":
+    if locks_rows(session):
         key = int.from_bytes(hashlib.sha256(f"songnuan:{kind}:{value}".encode()).digest()[:8], "big", signed=True)
         session.execute(select(func.pg_advisory_xact_lock(key)))
