@@ -72,7 +72,8 @@ class S3Place:
 
     def __post_init__(self) -> None:
         # What a process needs to keep its uploads here: the application's settings and boto3's credentials.
-        object.__setattr__(self, "env", {"SONGNUAN_S3_BUCKET": self.bucket, "SONGNUAN_S3_ENDPOINT_URL": self.endpoint_url,
+        object.__setattr__(self, "env", {"SONGNUAN_S3_BUCKET": self.bucket,
+                                         "SONGNUAN_S3_ENDPOINT_URL": self.endpoint_url,
                                          "SONGNUAN_S3_PREFIX": self.prefix, **CREDENTIALS})
 
     def storage(self) -> S3Bucket:

@@ -7,6 +7,10 @@ an upload in words and leaves nothing of it behind. (Saving, reading and the tra
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -176,3 +180,19 @@ def test_a_bucket_is_chosen_by_the_settings(monkeypatch, tmp_path):
         "songnuan-files", "http://127.0.0.1:9000", "province/uploads/", "AES256")
     settings.ensure_dirs()
     assert not (tmp_path / "files").exists()  # no local upload folder is made for nothing
+
+
+# ------------------------------------------------------------------ other processes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_another_process_given_the_places_env_keeps_its_files_there(s3, tmp_path):
+    """What a test of several `songnuan serve` over one bucket does: each process gets `s3.env`, and its settings
+    (app.config) choose that bucket and prefix; what one process stores, another reads."""
+    env = {**os.environ, **s3.env, "SONGNUAN_UPLOAD_DIR": str(tmp_path / "not-used")}
+    store = "from app.config import Settings; Settings().upload_storage().put('ab12', b'from another process')"
+    subprocess.run([sys.executable, "-c", store], env=env, cwd=ROOT, check=True, timeout=120)
+    assert s3.objects() == [s3.prefix + "ab12"] and s3.storage().get("ab12") == b"from another process"
+    assert not (tmp_path / "not-used").exists()
