@@ -26,8 +26,16 @@ import time
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess, values
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -117,7 +125,7 @@ def from_loopback() -> bool:
 
 def admin_token() -> bool:
     """An administrator's API bearer token (app/api's kind of token; a page's session cookie is not one)."""
-    from .auth import token_account
+    from .auth import token_account  # when used: the blueprints' modules are imported by create_app
 
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

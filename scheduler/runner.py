@@ -33,11 +33,10 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from app import logs, metrics
 from workflows.infra.clock import Clock, from_db, to_db
 from workflows.infra.db import session_factory
 from workflows.models import Campaign, SchedulerLease
-
-from app import logs, metrics
 
 from .jobs import run_once
 
