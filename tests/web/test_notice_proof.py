@@ -127,6 +127,9 @@ def test_the_notice_page_records_and_lists_postings(pages, world, desk):
     (posting,) = world.session.scalars(select(NoticePosting).where(NoticePosting.union_id == union.id)).all()
     photo = cadre.get(f"/cases/notice/postings/{posting.id}")
     assert photo.status_code == 200 and photo.data == PDF
+    world.uploads.storage.delete(posting.file_id)  # its file lost: said so, never a 500
+    lost = cadre.get(f"/cases/notice/postings/{posting.id}")
+    assert lost.status_code == 404 and "资料文件已丢失" in text(lost)
     # The district reads it beside the union's list, without the form.
     reviewer = text(pages.as_(people["reviewer"]).get(f"/cases/notice?campaign={campaign.id}&union={union.code}"))
     assert "食堂门口" in reviewer and 'action="/cases/notice/postings"' not in reviewer
