@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush translations clean
+.PHONY: run test test-fast bench bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush bench-audit-verify translations clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
 
-bench: bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush
+bench: bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush bench-audit-verify
 
 # 500 cases the whole way through the verbs beside the same writes by the driver alone, on SQLite and on a fresh
 # PostgreSQL database of SONGNUAN_TEST_DATABASE_URL's server (default 127.0.0.1:5432) (BENCH_ARGS=--help).
@@ -49,6 +49,11 @@ bench-ledger-import: $(STAMP)
 # database of SONGNUAN_TEST_DATABASE_URL's server (default 127.0.0.1:5432), beside /healthz (BENCH_ARGS=--help).
 bench-rush: $(STAMP)
 	$(BIN)/python bench/rush.py $(BENCH_ARGS)
+
+# Audit verification over 1,000,000 events beside a tight loop hashing the same bytes, and from a checkpoint after
+# 1,000 more, on SQLite and on a fresh PostgreSQL database of SONGNUAN_TEST_DATABASE_URL's server (BENCH_ARGS=--help).
+bench-audit-verify: $(STAMP)
+	$(BIN)/python bench/audit_verify.py $(BENCH_ARGS)
 
 # After changing a text of the screens: refresh the English catalogue, translate what is new, run this again.
 translations: $(STAMP)
