@@ -1,6 +1,6 @@
 """The rush: the last day before the deadline, on a real `songnuan serve` (gunicorn, several workers) on PostgreSQL.
 
-    .venv/bin/python bench/rush.py [--clients 50] [--duration 30] [--workers 4] [--unions 10] [--cases 60]
+    .venv/bin/python bench/rush.py [--clients 50] [--duration 30] [--workers 4] [--unions 10] [--cases 40]
                                    [--server postgresql+psycopg://postgres@127.0.0.1:5432/test] [--check]
                                                                                             (or: make bench-rush)
 
@@ -23,8 +23,9 @@ Session a thread):
 2. the rush: every client loops over its inbox (GET /api/v1/inbox), picks at random a case it can move forward,
    opens the case page (GET /api/v1/cases/{id}), a cadre attaches a small PDF to a draft (POST .../documents),
    and fires the move with the version the page showed (POST .../transitions); with nothing to move it reads the
-   case list and a case page. Every fifth move (--race-every) of a pair's leader is a race: both clients of the pair fire the same
-   move with the same version at once (a barrier releases them), and one must win, the other get 409.
+   case list and a case page. Every fifth move (--race-every) of a pair's leader is a race: both clients of the
+   pair fire the same move with the same version at once (a barrier releases them), and one must win, the other
+   get 409 (or both, when a third client moved the case first).
 
 Figures: per endpoint, requests/s, p50/p95/p99 (ms, as the client saw them), and status counts; 409s on moves
 and uploads are the intended conflicts (the case moved under the client), any other non-2xx is an error.
@@ -463,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of each phase")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--unions", type=int, default=10)
-    parser.add_argument("--cases", type=int, default=60, help="cases per union")
+    parser.add_argument("--cases", type=int, default=40, help="cases per union")
     parser.add_argument("--race-every", type=int, default=5, help="every n-th move of a pair's leader is a race")
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--server", default=os.environ.get("SONGNUAN_TEST_DATABASE_URL",
