@@ -14,7 +14,7 @@ from workflows.archive_states import Status
 from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
 from workflows.reads.worklists import (MAX_PER_PAGE, Page, after_key, bounded_count, decode_cursor, encode_cursor,
-                                       name_or_number)
+                                       name_or_number, union_id)
 from workflows.rules import DRAFTERS, campaign_year
 from workflows.states import State
 
@@ -39,12 +39,12 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
     each archive's union (ix_archives_union_updated, ix_archives_updated walked in order)."""
     filters = filters or ArchiveFilters()
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
-    where = _base(actor)
+    where = select(Archive).where(Archive.visible_to(actor))  # no join: the page walks ix_archives_(union_)updated
     for name in ("status", "category", "worker_group"):
         if value := getattr(filters, name):
             where = where.where(getattr(Archive, name) == value)
     if filters.union:
-        where = where.where(Union.code == filters.union)
+        where = where.where(Archive.union_id == union_id(filters.union))
     if q := (filters.q or "").strip():
         # The head, or any member of the household (the same rule, on the members).
         member = exists().where(ArchiveMember.archive_id == Archive.id,
