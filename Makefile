@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush bench-audit-verify translations clean
+.PHONY: run test test-fast bench bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush bench-audit-verify bench-inbox translations clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow"
 
-bench: bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush bench-audit-verify
+bench: bench-transition-rate bench-sweep bench-migration bench-ledger-import bench-rush bench-audit-verify bench-inbox
 
 # 500 cases the whole way through the verbs beside the same writes by the driver alone, on SQLite and on a fresh
 # PostgreSQL database of SONGNUAN_TEST_DATABASE_URL's server (default 127.0.0.1:5432) (BENCH_ARGS=--help).
@@ -54,6 +54,12 @@ bench-rush: $(STAMP)
 # 1,000 more, on SQLite and on a fresh PostgreSQL database of SONGNUAN_TEST_DATABASE_URL's server (BENCH_ARGS=--help).
 bench-audit-verify: $(STAMP)
 	$(BIN)/python bench/audit_verify.py $(BENCH_ARGS)
+
+# The lists at a province's size: 1,000,000 archives over 2,000 unions built by bench/generate.py on SQLite and on
+# PostgreSQL (database songnuan_bench_inbox, made afresh), then each role's inbox and the case and archive lists,
+# first and deep pages, full request beside their raw SQL (BENCH_ARGS=--help; --archives N for a smaller run).
+bench-inbox: $(STAMP)
+	$(BIN)/python bench/inbox.py $(BENCH_ARGS)
 
 # After changing a text of the screens: refresh the English catalogue, translate what is new, run this again.
 translations: $(STAMP)
