@@ -23,9 +23,9 @@ Session a thread):
 2. the rush: every client loops over its inbox (GET /api/v1/inbox), picks at random a case it can move forward,
    opens the case page (GET /api/v1/cases/{id}), a cadre attaches a small PDF to a draft (POST .../documents),
    and fires the move with the version the page showed (POST .../transitions); with nothing to move it reads the
-   case list and a case page. Every fifth move (--race-every) of a pair's leader is a race: both clients of the
-   pair fire the same move with the same version at once (a barrier releases them), and one must win, the other
-   get 409 (or both, when a third client moved the case first).
+   case list and a case page. A pair's leader's first move, and every fifth after it (--race-every), is a race:
+   both clients of the pair fire the same move with the same version at once (a barrier releases them), and one
+   must win, the other get 409 (or both, when a third client moved the case first).
 
 Figures: per endpoint, requests/s, p50/p95/p99 (ms, as the client saw them), and status counts; 409s on moves
 and uploads are the intended conflicts (the case moved under the client), any other non-2xx is an error.
@@ -370,7 +370,7 @@ def rush(base: str, people: list[Persona], tokens: dict[int, str], duration: flo
                 continue  # moved meanwhile
             moves += 1
             proposal = (case_id, trigger, case["version"])
-            if person.leads and moves % race_every == 0 and pair.propose(proposal):
+            if person.leads and (moves - 1) % race_every == 0 and pair.propose(proposal):
                 race(client, pair, proposal)
             else:
                 client.fire(*proposal)
@@ -487,8 +487,10 @@ def main(argv: list[str] | None = None) -> int:
             base = f"http://127.0.0.1:{port}"
             try:
                 tokens = {person.slot: sign_in(base, person.username) for person in people}
+                load = [os.getloadavg()[0]]
                 trivial, trivial_took = hammer_healthz(base, args.clients, args.duration)
                 busy, busy_took = rush(base, people, tokens, args.duration, args.seed, args.race_every)
+                load.append(os.getloadavg()[0])
             finally:
                 stop_server(server)
             problems = check_database(url, seeded_head, busy)
@@ -497,7 +499,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
     print(f"\n{args.clients} clients, {args.workers} workers, {args.duration:g} s a phase, on loopback "
-          f"(this machine's {os.cpu_count()} cores shared by the clients, the server and PostgreSQL)")
+          f"(this machine's {os.cpu_count()} cores shared by the clients, the server and PostgreSQL; load average "
+          f"{load[0]:.1f} before the phases, {load[1]:.1f} after)")
     print(f"phase 1, the trivial endpoint ({trivial_took:.1f} s):")
     lines, trivial_errors, _ = table(trivial, trivial_took)
     print("\n".join(lines))

@@ -18,7 +18,7 @@ RUSH = Path(__file__).resolve().parents[2] / "bench" / "rush.py"
 
 
 def test_the_rush_runs_small_and_prints_its_figures():
-    # Every move of a pair's leader is a race, so that a run this short has some.
+    # Every move of a pair's leader is a race.
     run = subprocess.run([sys.executable, str(RUSH), "--clients", "6", "--duration", "3", "--workers", "2",
                           "--unions", "2", "--cases", "12", "--race-every", "1", "--server", TEST_URL],
                          capture_output=True, text=True, timeout=300)
