@@ -197,7 +197,7 @@ def start_server(url: str, upload_dir: Path, port: int, workers: int, log: Path)
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):  # bounded: 60 s for gunicorn and its workers to start
         if server.poll() is not None:
-            sys.exit(f"the server exited with {server.returncode}; see {log}")
+            sys.exit(f"the server exited with {server.returncode}:\n" + "\n".join(server_failures(log)))
         try:
             if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return server
