@@ -343,7 +343,9 @@ def every_page(world, seeded) -> list[str]:
 
 def test_visiting_every_screen_and_export_changes_nothing_but_the_checkpoints(world, auditor, seeded):
     before = snapshot(world)
-    for path in every_page(world, seeded):
+    paths = every_page(world, seeded)
+    world.session.commit()  # its reads done: what the pages write is seen by the next snapshot
+    for path in paths:
         assert auditor.get(path).status_code in (200, 400), path
     after = snapshot(world)
     # The first successful verification records a checkpoint; the next, with no new event, records none.
@@ -386,6 +388,50 @@ def test_an_untouched_chain_verifies_on_the_screen(world, auditor, seeded):
     assert audit.digest(world.session) in page  # the head, to keep outside
 
 
+def events_now(world) -> int:
+    """The chain's length, with the test's session committed before and after (on SQLite a transaction left
+    open on an old snapshot could not write after the pages recorded their checkpoints)."""
+    world.session.commit()
+    [[count]] = sql(world, "SELECT count(*) FROM audit_events")
+    world.session.commit()
+    return count
+
+
+def test_the_page_checks_from_the_checkpoint_and_walks_it_all_on_demand(world, auditor, seeded):
+    count = events_now(world)
+    first = html(auditor.get("/audit/verify"))
+    assert f"全链核验：已核验 {count} 条事件" in first and "还没有检查点" in first
+    assert 'href="/audit/verify?full=1"' in first
+    world.case(State.drafted)
+    grown = events_now(world)
+
+    second = html(auditor.get("/audit/verify"))
+    assert f"从检查点第{count}号事件之后核验：其后 {grown - count} 条事件没有被修改" in second
+    assert f"上次核验无误到第{count}号事件" in second and "只有全链核验才能发现" in second
+    assert f"全链核验：已核验 {grown} 条事件" in html(auditor.get("/audit/verify?full=1"))
+
+    # A change in place before the checkpoint: not read again from the checkpoint, named by the full walk.
+    raw(world, "UPDATE audit_events SET comment = '同意' WHERE seq = :k", k=K)
+    assert "审计链完整" in html(auditor.get("/audit/verify"))
+    whole = html(auditor.get("/audit/verify?full=1"))
+    assert f"第{K}号事件的内容被修改" in whole and 'id="kind">全链核验' in whole
+
+
+def test_the_api_checks_from_the_checkpoint_or_in_full(world, api, seeded):
+    account = world.account("auditor")
+    api.token(account)  # issuing it is an event too
+    count = events_now(world)
+    assert api.call("GET", "/audit/verify", account).json == {"ok": True, "events": count, "full": True, "since": 0}
+    world.case(State.drafted)
+    grown = events_now(world)
+
+    assert api.call("GET", "/audit/verify", account).json == \
+        {"ok": True, "events": grown - count, "full": False, "since": count}
+    assert api.call("GET", "/audit/verify?full=1", account).json == \
+        {"ok": True, "events": grown, "full": True, "since": 0}
+    assert api.call("GET", "/audit/verify?full=maybe", account).status_code == 400
+
+
 def swap(world, a: int, b: int) -> None:
     far = 1_000_000
     raw(world, "UPDATE audit_events SET seq = :far WHERE seq = :a", far=far, a=a)
@@ -424,6 +470,7 @@ def test_a_changed_event_is_flagged_in_the_list_and_on_its_page(world, auditor, 
 
 def test_verification_against_a_digest(world, auditor, seeded):
     kept = audit.digest(world.session)
+    world.session.commit()  # no snapshot left open: the pages write their checkpoints meanwhile
     page = html(auditor.get(f"/audit/verify?digest={kept}"))
     assert "审计链完整" in page and "与所给摘要一致" in page
 
