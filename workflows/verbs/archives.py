@@ -336,9 +336,10 @@ class _Head:
         self.monthly_income = self.health = self.occupation = None
 
 
-def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case) -> None:
+def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case) -> dict[str, Any]:
     """The district approved an application: its archive becomes 在档 (from 建档中, or from 脱困 as 返困), records
-    the help and takes what the application confirmed or corrected (households.write_back)."""
+    the help and takes what the application confirmed or corrected (households.write_back). Returns the archive's
+    event (audit.row), for the caller to append with the case's own."""
     archive = session.scalar(select(Archive).where(Archive.id == case.archive_id)
                              .options(selectinload(Archive.members)).with_for_update()
                              .execution_options(populate_existing=True))
@@ -360,5 +361,5 @@ def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case)
     session.flush()
     if archive.numbers != before_numbers:  # a live archive stays live: only new numbers need holding
         hold_numbers(session, archive)
-    audit.record(session, actor, now, trigger or Action.update_archive, archive=archive, from_state=before,
-                 to_state=archive.status, comment=f"申请#{case.id}获区总审定", changes=changes)
+    return audit.row(actor, now, trigger or Action.update_archive, archive_id=archive.id, from_state=before,
+                     to_state=archive.status, comment=f"申请#{case.id}获区总审定", changes=changes)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import Select, bindparam, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import rules
 from workflows.actors import Actor
@@ -30,10 +32,51 @@ def touch(case: Case, now: dt.datetime) -> None:
     flag_modified(case, "updated_at")  # an unchanged value would otherwise write no UPDATE and keep the version
 
 
-def get_case(session: Session, actor: Actor, case_id: int) -> Case:
-    """The case, if `actor` may see it; NotFound otherwise, so that its existence is not revealed."""
-    # Every verb checks the campaign's deadline: load it in the same query rather than by a second one.
-    case = session.get(Case, case_id, options=[joinedload(Case.campaign)])
+def save(session: Session, case: Case, now: dt.datetime, values: dict[str, Any]) -> None:
+    """Write `values` to the case as its next version (touch), in one UPDATE with the version check the unit of
+    work would make (a Conflict when the case changed since it was read), without the unit of work's bookkeeping
+    for a row whose changes are known; the instance then holds them as saved. A case with changes of its own not
+    yet flushed goes through the unit of work as a whole instead, so that it is one UPDATE and one version."""
+    if inspect(case).modified:
+        for name, value in values.items():
+            setattr(case, name, value)
+        touch(case, now)
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict() from None
+        return
+    values = {**values, "updated_at": to_db(now), "version": case.version + 1}
+    if session.execute(_SAVE, {**values, "case_id_": case.id, "version_": case.version}).rowcount != 1:
+        raise Conflict()
+    for name, value in values.items():
+        set_committed_value(case, name, value)
+
+
+_CASES = Case.__table__
+# The SET clause is made of the parameters given (a Core statement on the table): one compiled form per set of
+# columns, cached.
+_SAVE = update(_CASES).where(_CASES.c.id == bindparam("case_id_"), _CASES.c.version == bindparam("version_"))
+_MAPPER = inspect(Case)
+
+
+def case_query(*also) -> Select:
+    """The query of get_case, loading with the case its campaign (every verb checks the deadline) and `also` (loader
+    options: what a verb reads next), rather than by further queries. Build it once (at import): the query and its
+    cache key are then reused on every call (Session.get builds a new query, and its key, each time)."""
+    return select(Case).options(joinedload(Case.campaign), *also).where(Case.id == bindparam("case_id"))
+
+
+_CASE = case_query()
+
+
+def get_case(session: Session, actor: Actor, case_id: int, query: Select = _CASE) -> Case:
+    """The case, if `actor` may see it; NotFound otherwise, so that its existence is not revealed. `query` is one
+    of case_query()."""
+    if _MAPPER.identity_key_from_primary_key([case_id]) in session.identity_map:
+        case = session.get(Case, case_id)  # already in the session: no query, as Session.get gives it
+    else:
+        case = session.execute(query, {"case_id": case_id}).scalar_one_or_none()
     if case is None or not rules.can_see(actor, case):
         raise NotFound(N_("找不到该案件"))
     return case

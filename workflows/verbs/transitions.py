@@ -13,6 +13,7 @@ from workflows.actors import Actor
 from workflows.errors import Forbidden, Invalid, Refused
 from workflows.identity import mask_numbers
 from workflows.infra import audit
+from workflows.infra.db import locks_rows
 from workflows.infra.clock import LOCAL, Clock, local_date, to_db
 from workflows.infra.machine import step
 from workflows.infra.outbox import notify
@@ -21,7 +22,8 @@ from workflows.rules.workdays import add_working_days
 from workflows.states import BY_TRIGGER, Trigger
 from workflows.texts import N_
 from workflows.verbs import archives
-from workflows.verbs.cases import check_version, clean_comment, get_case, touch
+from workflows.rules.guards import READS
+from workflows.verbs.cases import case_query, check_version, clean_comment, get_case, save
 
 MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
 
@@ -32,12 +34,12 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     if trigger not in BY_TRIGGER:
         raise Invalid({"trigger": N_("没有这个操作")})
     transition = BY_TRIGGER[Trigger(trigger)]
-    case = get_case(session, actor, case_id)
+    case = get_case(session, actor, case_id, QUERIES[transition.trigger])
     check_version(case, version)
     comment = clean_comment(comment)
     payment_reference = clean_comment(payment_reference, "payment_reference", MAX_PAYMENT_REFERENCE, one_line=True)
     now = clock.now()
-    if transition.spends:
+    if transition.spends and locks_rows(session):
         # Caps and budget are sums over the campaign's other cases, and the yearly cap over the household's other
         # cases of the year: lock the campaign's row and the household's archives first, so that two decisions at
         # once cannot both fit in the same remaining money (PostgreSQL; SQLite writers are serialised already).
@@ -49,29 +51,29 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     if reasons:
         raise (Forbidden if reasons[0].rule == "role" else Refused)(*reasons)
     before = case.state
-    # The effects read lazy relations (`enter` reads case.union): they must run while nothing is dirty, or the
-    # autoflush of that load writes the new state outside audit.record's flush (a raw StaleDataError for a racing
-    # loser) and a second UPDATE follows, raising the version twice for one transition.
+    # The effects read lazy relations (`enter` reads case.union): they run before anything is written.
     effects = EFFECTS.get(transition.trigger, _no_effect)(case, actor, now, payment_reference, comment)
-    case.state = step(before, trigger)
-    changes = {"state": [audit.text(before), audit.text(case.state)]}
+    after = step(before, trigger)
+    changes = {"state": [audit.text(before), audit.text(after)]}
     changes |= audit.diff({name: getattr(case, name) for name in effects}, effects)
-    for name, value in effects.items():
-        setattr(case, name, value)
-    case.claimed_by_id = None
-    touch(case, now)
+    save(session, case, now, {**effects, "state": after, "claimed_by_id": None})
     comment = comment or transition.default_comment
-    event = audit.record(session, actor, now, transition.trigger, case=case, from_state=before,
-                         to_state=case.state, comment=comment, changes=changes)
+    events = [audit.row(actor, now, transition.trigger, case_id=case.id, archive_id=case.archive_id,
+                        from_state=before, to_state=after, comment=comment, changes=changes)]
     if transition.updates_archive:
-        archives.after_approval(session, actor, now, case)
+        events.append(archives.after_approval(session, actor, now, case))
+    # The move's event, and its archive's, in one turn of the chain's head.
+    event = audit.append_many(session, events)[0]
     if transition.tells_drafter:
         # The cadre who drafted it is told at once; the key (the event) makes it one notification per return.
-        notify(session, key=f"returned:{event.seq}", account_id=case.created_by_id, kind="returned", now=now,
+        notify(session, key=f"returned:{event['seq']}", account_id=case.created_by_id, kind="returned", now=now,
                case_id=case.id, text=TOLD[transition.trigger].format(name=case.applicant_name, actor=actor.name,
                                                                      comment=mask_numbers(comment)))
     return case
 
+
+# Each move's case query, with what its guards read (rules.guards.READS).
+QUERIES = {trigger: case_query(*READS.get(trigger, ())) for trigger in BY_TRIGGER}
 
 # What the drafter is told of a move that tells them (Transition.tells_drafter).
 TOLD = {Trigger.return_: "案件「{name}」被{actor}退回修改：{comment}",
