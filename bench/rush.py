@@ -391,19 +391,20 @@ CONFLICT_ENDPOINTS = ("transition", "upload")
 
 def table(tally: Tally, took: float) -> tuple[list[str], int, float]:
     """The lines of the table, the number of errors, the worst p95 (ms)."""
-    lines = [f"  {'endpoint':<12}{'requests':>9}{'per s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses"]
+    lines = [f"  {'endpoint':<12}{'requests':>9}{'per s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+             f"  statuses"]
     errors, worst = 0, 0.0
     for endpoint in sorted(tally.latencies):
         values = tally.latencies[endpoint]
         statuses = tally.statuses[endpoint]
-        for status, count in statuses.items():
-            fine = isinstance(status, int) and (200 <= status < 300 or
-                                                (status == 409 and endpoint in CONFLICT_ENDPOINTS))
-            errors += 0 if fine else count
+        failed = sum(count for status, count in statuses.items()
+                     if not (isinstance(status, int) and (200 <= status < 300 or
+                                                          (status == 409 and endpoint in CONFLICT_ENDPOINTS))))
+        errors += failed
         p95 = percentile(values, 0.95)
         worst = max(worst, p95)
         lines.append(f"  {endpoint:<12}{len(values):>9}{len(values) / took:>9.1f}{percentile(values, 0.5):>9.1f}"
-                     f"{p95:>9.1f}{percentile(values, 0.99):>9.1f}  "
+                     f"{p95:>9.1f}{percentile(values, 0.99):>9.1f}{failed:>8}  "
                      + " ".join(f"{status}:{count}" for status, count in sorted(statuses.items(), key=str)))
     return lines, errors, worst
 

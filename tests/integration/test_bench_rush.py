@@ -25,7 +25,7 @@ def test_the_rush_runs_small_and_prints_its_figures():
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     for endpoint in ("healthz", "inbox", "case_page", "transition"):
-        assert re.search(rf"^  {endpoint} +\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+  200:\d+", out, re.M), out
+        assert re.search(rf"^  {endpoint} +\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +\d+  200:\d+", out, re.M), out
     moves = int(re.search(r"^transitions: (\d+)", out, re.M).group(1))
     races, one_won, both_lost, both_won = map(int, re.search(
         r"^races: (\d+): one won, the other 409: (\d+); both 409 \(moved by a third\): (\d+); both won: (\d+)",
