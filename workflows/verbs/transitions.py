@@ -13,16 +13,16 @@ from workflows.actors import Actor
 from workflows.errors import Forbidden, Invalid, Refused
 from workflows.identity import mask_numbers
 from workflows.infra import audit
-from workflows.infra.db import locks_rows
 from workflows.infra.clock import LOCAL, Clock, local_date, to_db
+from workflows.infra.db import locks_rows
 from workflows.infra.machine import step
 from workflows.infra.outbox import notify
 from workflows.models import Campaign, Case
+from workflows.rules.guards import READS
 from workflows.rules.workdays import add_working_days
 from workflows.states import BY_TRIGGER, Trigger
 from workflows.texts import N_
 from workflows.verbs import archives
-from workflows.rules.guards import READS
 from workflows.verbs.cases import case_query, check_version, clean_comment, get_case, save
 
 MAX_PAYMENT_REFERENCE = 64  # the length of cases.payment_reference
