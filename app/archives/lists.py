@@ -24,7 +24,7 @@ from workflows.vocab import Category, UnionKind, WorkerGroup
 from ..cases.edit import open_campaigns
 from ..current import actor, clock
 from ..db import db
-from ..listing import page_number
+from ..listing import page_number, union_options
 from ..respond import error_text, perform, status_of
 from . import bp
 
@@ -45,7 +45,8 @@ def read_filters(args) -> ArchiveFilters:
 def filter_choices(me) -> dict[str, Any]:
     unions = [] if me.role in UNION_ROLES else db().execute(
         select(Union.code, Union.name).where(Union.kind == UnionKind.grassroots).order_by(Union.code)).all()
-    return {"unions": unions, "statuses": list(Status), "categories": list(Category),
+    return {"unions": unions, "union_options": union_options(unions), "statuses": list(Status),
+            "categories": list(Category),
             "worker_groups": list(WorkerGroup)}
 
 

@@ -20,7 +20,7 @@ from workflows.vocab import AidKind, Category, UnionKind, WorkerGroup, label_of
 from ..current import actor, clock
 from ..db import db
 from ..exports import csv_safe
-from ..listing import page_number, read_filters
+from ..listing import page_number, read_filters, union_options
 from ..templating import localtime
 from . import bp
 
@@ -32,7 +32,8 @@ def filter_choices(me) -> dict[str, Any]:
     unions = [] if me.role in UNION_ROLES else db().execute(
         select(Union.code, Union.name).where(Union.kind == UnionKind.grassroots).order_by(Union.code)).all()
     campaigns = db().execute(select(Campaign.id, Campaign.name).order_by(Campaign.deadline.desc())).all()
-    return {"unions": unions, "campaigns": campaigns, "states": list(State), "worker_groups": list(WorkerGroup),
+    return {"unions": unions, "union_options": union_options(unions), "campaigns": campaigns, "states": list(State),
+            "worker_groups": list(WorkerGroup),
             "categories": list(Category), "aid_kinds": list(AidKind)}
 
 
