@@ -3,8 +3,8 @@
     .venv/bin/python bench/generate.py [--archives N] [--unions U] [--database-url URL]
 
 Defaults: 2,000 grassroots unions under one district, 1,000,000 household archives (two members each), their
-applications over three campaigns (two past, one open: about 1.1 cases an archive, every state present), two
-document rows a case (metadata only, no files) and about 8 audit events a case, chained as the app chains them
+applications over three campaigns (two past, one open: about 1.2 cases an archive, every state present), two
+document rows a case (metadata only, no files) and 8 or more audit events a case, chained as the app chains them
 (workflows.infra.audit.event_hash), so `songnuan audit verify` holds.
 
 The organisation's top (the district, the campaigns, the district's reviewer, finance and auditor) is made

@@ -22,7 +22,7 @@ from workflows.actors import Actor
 from workflows.identity import normalize_id
 from workflows.models import Campaign, Case, Union
 from workflows.rules import task_clause, task_label
-from workflows.states import UNION_ROLES, tasks_of
+from workflows.states import tasks_of
 
 MAX_PER_PAGE = 100
 COUNT_LIMIT = 1000  # counts above this are shown as "1,000+": counting further would scan the whole list
