@@ -1,4 +1,4 @@
-"""A province's data at a chosen size, on SQLite or PostgreSQL, in minutes: what bench/inbox.py reads.
+"""A province's data at a chosen size, on SQLite or PostgreSQL, written set-based: what bench/inbox.py reads.
 
     .venv/bin/python bench/generate.py [--archives N] [--unions U] [--database-url URL]
 
