@@ -14,7 +14,7 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from scheduler import runner
 from scheduler.jobs import run_once
@@ -334,19 +334,20 @@ def audit_digest() -> None:
 
 
 @main.command(help="Write the database and the uploaded files, consistent with each other, to one file (.tar.gz).")
-@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--allow-missing", is_flag=True, help="Record files the storage has lost as missing instead of refusing.")
 @_domain_errors
-def backup(target: str) -> None:
+def backup(target: str, allow_missing: bool) -> None:
     from workflows.infra.backup import backup as take
 
     settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        manifest = take(engine, settings.upload_storage(), target)
-    finally:
-        engine.dispose()
-    rows = sum(manifest["tables"].values())
+    with _database(settings) as engine:
+        manifest = take(engine, settings.upload_storage(), target, allow_missing=allow_missing)
+    rows = sum(table["rows"] for table in manifest["tables"].values())
     click.echo(f"已备份到{target}：{rows}行数据，{len(manifest['files'])}个文件，审计链头 {manifest['audit_digest']}")
+    if manifest["missing_files"]:
+        click.echo(f"注意：{len(manifest['missing_files'])}个文件已丢失，备份中只有引用它们的记录："
+                   f"{','.join(manifest['missing_files'])}", err=True)
     click.echo("备份不含数据密钥和索引密钥：恢复时须配置原来的 SONGNUAN_DATA_KEYS 和 SONGNUAN_INDEX_KEY")
 
 
@@ -358,18 +359,31 @@ def restore(source: str) -> None:
 
     settings = Settings()
     settings.ensure_dirs()
-    engine = make_engine(settings.database_url)
-    try:
+    with _database(settings) as engine:
         manifest = put_back(engine, settings.upload_storage(), source)
-    finally:
-        engine.dispose()
-    rows = sum(manifest["tables"].values())
+    rows = sum(table["rows"] for table in manifest["tables"].values())
     click.echo(f"已恢复{manifest['taken_at']}的备份：{rows}行数据，{len(manifest['files'])}个文件")
     verification = manifest["verification"]
     if not verification["ok"]:
-        click.echo(f"审计链被破坏：{verification['message']}", err=True)
+        click.echo(f"审计链被破坏：{verification['message']}。数据已写入，但不可作为可信的恢复："
+                   "请清空该数据库和文件存储后，换一份备份再恢复", err=True)
         sys.exit(1)
     click.echo(f"审计链完整：已核验{verification['events']}条事件，与备份时的链头 {manifest['audit_digest']} 一致")
+
+
+@contextmanager
+def _database(settings: Settings):
+    """An engine on the configured database; one that does not answer is said in words, never a traceback."""
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError:
+        raise DomainError("无法连接数据库：请检查 SONGNUAN_DATABASE_URL 和数据库服务") from None
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _xlsx_target(out: str):

@@ -83,7 +83,8 @@ def test_a_backup_holds_every_row_and_file_and_no_key(district, taken):
         documents = session.scalars(sa.select(Document.id)).all()
         assert manifest["audit_digest"] == audit.digest(session)
     assert documents and set(documents) <= set(manifest["files"])
-    assert {name: len(rows) for name, rows in _rows(engine).items()} == manifest["tables"]
+    assert {name: len(rows) for name, rows in _rows(engine).items()} == {
+        name: table["rows"] for name, table in manifest["tables"].items()}
     with tarfile.open(target) as tar:
         names = tar.getnames()
         payload = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
@@ -100,7 +101,9 @@ def test_restore_puts_everything_back_and_the_district_works_on(district, taken,
     engine, storage = empty
     restored = restore(engine, storage, target)
 
-    assert restored["verification"] == {"ok": True, "events": int(manifest["audit_digest"].split(":")[0])}
+    verification = restored["verification"]
+    assert verification["ok"] and verification["full"]  # the whole chain walked, not from a restored checkpoint
+    assert verification["events"] == int(manifest["audit_digest"].split(":")[0])
     assert _rows(engine) == _rows(source)
     assert sorted(storage.keys()) == sorted(manifest["files"])
     for key in manifest["files"]:
@@ -172,53 +175,90 @@ def test_a_restore_without_the_keys_that_sealed_the_numbers_is_refused(taken, em
         sealing.configure(original)
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("file", "已损坏（校验值不符）"),
-    ("missing", "备份文件不完整"),
-    ("garbage", "不是送暖的备份文件"),
-])
-def test_a_damaged_backup_is_refused_and_changes_nothing(taken, empty, tmp_path, damage, message):
+def _rewritten(source: Path, target: Path, change) -> Path:
+    """A copy of the backup `source` with each member's bytes passed through change(name, content) (None: left out)."""
+    with tarfile.open(source) as old, tarfile.open(target, "w:gz") as new:
+        for member in old.getmembers():
+            content = change(member.name, old.extractfile(member).read())
+            if content is not None:
+                member.size = len(content)
+                new.addfile(member, io.BytesIO(content))
+    return target
+
+
+def _manifest_changed(**changes):
+    def change(name, content):
+        if name != "manifest.json":
+            return content
+        manifest = json.loads(content)
+        manifest.update(changes)
+        return json.dumps(manifest).encode()
+    return change
+
+
+DAMAGES = {
+    "a file altered": (lambda name, content: content + b"tampered" if name.startswith("files/") else content,
+                       "已损坏（校验值不符）"),
+    "a file left out": (lambda name, content: None if name.startswith("files/") else content, "备份文件不完整"),
+    # A document's row taken out: its file would be left without it.
+    "a row left out": (lambda name, content: b"\n".join(content.split(b"\n")[1:])
+                       if name == "tables/documents.jsonl" else content, "documents表的数据已损坏或不完整"),
+    "a newer release's": (_manifest_changed(revision="0099"), "备份来自更新的版本"),
+    "a file named as a path": (_manifest_changed(files={"../../etc/passwd": {"sha256": "0" * 64, "size": 1}}),
+                               "不是送暖的备份文件"),
+    "a manifest without keys": (_manifest_changed(key_ids=None), "不是送暖的备份文件"),
+    "a manifest that is a list": (lambda name, content: b"[1, 2]" if name == "manifest.json" else content,
+                                  "不是送暖的备份文件"),
+    "not a backup at all": (None, "不是送暖的备份文件"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_backup_is_refused_and_changes_nothing(taken, empty, tmp_path, damage):
     engine, storage = empty
-    source, manifest = taken
+    change, message = DAMAGES[damage]
     damaged = tmp_path / "damaged.tar.gz"
-    if damage == "garbage":
+    if change is None:
         damaged.write_bytes(b"not a backup at all")
     else:
-        with tarfile.open(source) as old, tarfile.open(damaged, "w:gz") as new:
-            for member in old.getmembers():
-                content = old.extractfile(member).read()
-                if member.name.startswith("files/"):
-                    if damage == "missing":
-                        continue
-                    content = content + b"tampered"
-                    member.size = len(content)
-                new.addfile(member, io.BytesIO(content))
+        _rewritten(taken[0], damaged, change)
     with pytest.raises(BackupError, match=message):
         restore(engine, storage, damaged)
     assert not sa.inspect(engine).get_table_names() and not list(storage.keys())  # refused before any write
 
 
 def test_a_file_removed_while_the_backup_runs_makes_it_start_over(district, tmp_path):
-    """The snapshot named a file that was gone when the copy reached it (its removal committed meanwhile): the
-    backup is taken again from a new snapshot, never written naming a file it does not hold."""
+    """The snapshot named a file whose removal committed before the copy reached it: the backup is taken again
+    from a new snapshot, which no longer names it; it never names a file it does not hold."""
     engine, storage = district
+    documents = sa.Table("documents", sa.MetaData(), autoload_with=engine)
 
     class RemovedMeanwhile:
+        """The first file asked for is removed just then: its row deleted (committed), and the file with it."""
+
         def __init__(self):
             self.removed = None
 
         def get(self, key):
             if self.removed is None:
-                self.removed = key
+                with engine.begin() as connection:
+                    self.removed = dict(connection.execute(
+                        sa.select(documents).where(documents.c.id == key)).mappings().one())
+                    connection.execute(documents.delete().where(documents.c.id == key))
                 raise Missing(key)
             return storage.get(key)
 
     racing = RemovedMeanwhile()
-    manifest = backup(engine, racing, tmp_path / "again.tar.gz")
-    # The storage claimed the file gone on the first pass; the second pass, reading it again, holds it whole.
-    assert racing.removed in manifest["files"]
+    try:
+        manifest = backup(engine, racing, tmp_path / "again.tar.gz")
+    finally:
+        with engine.begin() as connection:  # the module's district as it was, for the tests after this one
+            connection.execute(documents.insert(), [racing.removed])
+    assert racing.removed["id"] not in manifest["files"]
     with tarfile.open(tmp_path / "again.tar.gz") as tar:
-        assert json.loads(tar.extractfile("manifest.json").read())["files"] == manifest["files"]
+        rows = tar.extractfile("tables/documents.jsonl").read().decode()
+    assert racing.removed["id"] not in rows and manifest["tables"]["documents"]["rows"] == len(manifest["files"]) - \
+        sum(1 for f in manifest["files"] if f not in rows)
 
 
 def test_a_backup_moves_a_district_from_a_folder_to_a_bucket_and_back(district, taken, empty, s3, tmp_path):
@@ -236,3 +276,47 @@ def test_a_backup_moves_a_district_from_a_folder_to_a_bucket_and_back(district, 
         manifest = json.loads(tar.extractfile("manifest.json").read())
     assert manifest["files"] == taken[1]["files"] and manifest["tables"] == taken[1]["tables"]
     assert _rows(engine) == _rows(source)
+
+
+def test_a_file_the_storage_lost_is_named_and_only_recorded_as_missing_when_asked(district, tmp_path):
+    engine, storage = district
+    with Session(engine) as session:
+        lost = session.scalars(sa.select(Document.id).order_by(Document.id)).first()
+
+    class Lost:
+        def get(self, key):
+            if key == lost:
+                raise Missing(key)
+            return storage.get(key)
+
+    with pytest.raises(BackupError, match=f"文件{lost}已丢失，但数据库仍然引用它"):
+        backup(engine, Lost(), tmp_path / "refused.tar.gz")
+    assert not list(tmp_path.iterdir())  # neither a backup nor a partial file left
+    manifest = backup(engine, Lost(), tmp_path / "with-gap.tar.gz", allow_missing=True)
+    assert manifest["missing_files"] == [lost] and lost not in manifest["files"]
+
+
+def test_a_backup_is_its_owners_alone_whatever_was_left_beside_it(district, tmp_path):
+    engine, storage = district
+    left = tmp_path / "nightly.tar.gz.part"
+    left.write_text("an earlier run's leftover")
+    left.chmod(0o644)
+    backup(engine, storage, tmp_path / "nightly.tar.gz")
+    assert (tmp_path / "nightly.tar.gz").stat().st_mode & 0o777 == 0o600
+    assert left.read_text() == "an earlier run's leftover"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["backup", "/nonexistent/folder/b.tar.gz"], "目录/nonexistent/folder不存在"),
+    (["restore", "/nonexistent/b.tar.gz"], "找不到备份文件"),
+])
+def test_the_commands_say_what_is_wrong_in_words(district, args, message):
+    result = _cli(*district)(*args)
+    assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_a_database_that_does_not_answer_is_said_in_words(tmp_path):
+    runner = CliRunner(env={"SONGNUAN_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                            "SONGNUAN_UPLOAD_DIR": str(tmp_path)})
+    result = runner.invoke(main, ["backup", str(tmp_path / "b.tar.gz")], catch_exceptions=False)
+    assert result.exit_code == 1 and "无法连接数据库" in result.stderr
