@@ -72,6 +72,7 @@ os.environ.setdefault("SONGNUAN_INDEX_KEY", base64.b64encode(secrets.token_bytes
 
 import requests
 from sqlalchemy import make_url, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.demo import season_year
@@ -105,8 +106,15 @@ def fresh_database(server_url: str):
     """A database of its own on the server, dropped afterwards (the same way as tests/conftest.py)."""
     server = make_engine(server_url, isolation_level="AUTOCOMMIT")
     name = f"songnuan_rush_{os.getpid()}_{secrets.token_hex(4)}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    for attempt in range(10):  # CREATE DATABASE fails while another session is copying template1 (another run's)
+        try:
+            with server.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            break
+        except OperationalError as error:
+            if "is being accessed by other users" not in str(error) or attempt == 9:
+                raise
+            time.sleep(1)
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
