@@ -30,6 +30,7 @@ RUN_ID: ContextVar[str | None] = ContextVar("run_id", default=None)
 HEADER = "X-Request-ID"
 # A caller's id is kept when it is a short plain token (no spaces, quotes or control characters to forge lines).
 _SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_QUERY = re.compile(r"\?[^\s'\"]*")
 
 access = logging.getLogger("songnuan.access")
 
@@ -54,6 +55,9 @@ class Formatter(JsonFormatter):
                          json_ensure_ascii=False)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        if log_data.get("logger") == "gunicorn.error" and isinstance(log_data.get("message"), str):
+            # gunicorn quotes a malformed request's line whole: not its query string (a search, a token).
+            log_data["message"] = _QUERY.sub("?…", log_data["message"])
         return mask_numbers(log_data)  # a message, an exception's text, a path: no full ID or bank number
 
 

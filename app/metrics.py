@@ -115,6 +115,10 @@ def from_loopback() -> bool:
     names the outside client in X-Forwarded-For: refused, whether or not the proxy is trusted."""
     if not _loopback(request.remote_addr or ""):
         return False
+    # Behind ProxyFix (SONGNUAN_TRUSTED_PROXIES), remote_addr is what the proxy said: the peer itself must be local
+    # too, or a client reaching the port directly could name 127.0.0.1 in X-Forwarded-For.
+    if not _loopback(request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or "127.0.0.1"):
+        return False
     named = [part for header in ("X-Forwarded-For", "X-Real-IP") for value in request.headers.getlist(header)
              for part in value.split(",")]
     named += [found for value in request.headers.getlist("Forwarded") for found in _FORWARDED_FOR.findall(value)]

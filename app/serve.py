@@ -30,7 +30,10 @@ class Server(BaseApplication):
                         "logconfig_dict": logs.config(),
                         # Each worker builds its own app (and so its own database pool) after the fork.
                         "preload_app": False, "forwarded_allow_ips": "127.0.0.1",
-                        "child_exit": _worker_exited, "on_exit": self._cleanup}
+                        "child_exit": _worker_exited, "on_exit": self._cleanup,
+                        # gunicorn's control socket is one path per user (~/.gunicorn): a second serve on the host
+                        # would take it from the first. Nothing here uses it.
+                        "control_socket_disable": True}
         super().__init__()
 
     def _cleanup(self, server) -> None:

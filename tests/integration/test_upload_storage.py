@@ -196,3 +196,9 @@ def test_another_process_given_the_places_env_keeps_its_files_there(s3, tmp_path
     subprocess.run([sys.executable, "-c", store], env=env, cwd=ROOT, check=True, timeout=120)
     assert s3.objects() == [s3.prefix + "ab12"] and s3.storage().get("ab12") == b"from another process"
     assert not (tmp_path / "not-used").exists()
+
+
+def test_an_endpoint_carrying_a_password_is_refused_at_start():
+    """It would be written into every log line about the storage; the credentials have settings of their own."""
+    with pytest.raises(ValueError, match="AWS_ACCESS_KEY_ID"):
+        Settings(s3_bucket="b", s3_endpoint_url="http://user:secret@127.0.0.1:9000").upload_storage()

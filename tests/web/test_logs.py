@@ -113,3 +113,10 @@ def test_any_line_with_a_full_number_is_masked_on_its_way_out(lines):
     logging.getLogger("songnuan.anything").error("could not match %s", number)
     [line] = lines()
     assert number not in line["message"] and line["message"].endswith(number[-4:])
+
+
+def test_gunicorns_line_about_a_malformed_request_keeps_no_query(lines):
+    """gunicorn quotes a request line it cannot parse in its own error log: the query (a search, a token) is cut."""
+    logging.getLogger("gunicorn.error").warning("Invalid request line: 'GET /cases?q=张三&token=sn_secret\x01 HTTP/1.1'")
+    [line] = [line for line in lines() if line["logger"] == "gunicorn.error"]
+    assert "/cases?…" in line["message"] and "张三" not in line["message"] and "sn_secret" not in line["message"]

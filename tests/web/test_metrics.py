@@ -73,6 +73,9 @@ CALLS = {
     "outside, through the trusted nginx": (NGINX_HERE, {"X-Forwarded-For": "203.0.113.5"}, "proxied", 404),
     "outside, lying to the trusted nginx": (NGINX_HERE, {"X-Forwarded-For": "127.0.0.1, 203.0.113.5"}, "proxied", 404),
     "this host, through the trusted nginx": (NGINX_HERE, {"X-Forwarded-For": "127.0.0.1"}, "proxied", 200),
+    # The port reached directly from outside, naming this host as if a trusted proxy had passed the request on.
+    "outside, straight to the port, claiming to be this host": (OUTSIDE, {"X-Forwarded-For": "127.0.0.1"},
+                                                                "proxied", 404),
     "outside, through a proxy not declared trusted": (NGINX_HERE, {"X-Forwarded-For": "203.0.113.5"}, None, 404),
     "outside, through a proxy saying X-Real-IP": (NGINX_HERE, {"X-Real-IP": "203.0.113.5"}, None, 404),
     "outside, through a proxy saying Forwarded": (NGINX_HERE, {"Forwarded": 'for="203.0.113.5"'}, None, 404),

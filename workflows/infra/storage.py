@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from workflows.errors import DomainError
 from workflows.texts import N_
@@ -111,6 +112,10 @@ class S3Bucket:
 
     def __init__(self, bucket: str, endpoint_url: str | None = None, prefix: str = "",
                  encryption: str | None = None) -> None:
+        if endpoint_url and ("@" in urlsplit(endpoint_url).netloc):
+            # It would be shown in every log line about the storage: the credentials have their own settings.
+            raise ValueError("SONGNUAN_S3_ENDPOINT_URL must not carry a user or password: "
+                             "give them as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
         self.bucket, self.endpoint_url, self.encryption = bucket, endpoint_url or None, encryption or None
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
 
