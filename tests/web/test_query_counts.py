@@ -76,3 +76,20 @@ def test_inbox_and_case_list_queries_do_not_grow_with_the_cases(pages, world, ap
         assert len(statements) == len(few[path]), (path, [s[:60] for s in few[path]], [s[:60] for s in statements])
     # And the page does show cases (the count is not fixed by showing nothing).
     assert "职工" in client.get("/cases/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["cadre", "head", "reviewer"])
+def test_the_api_inbox_reads_each_cases_papers_and_household_in_one_query_a_page(api, world, app, client, role):
+    """The API's inbox says which moves each case has open: what those moves' guards read (documents, members,
+    the archive's visits, objections) is loaded for the whole page at once, not a query a case."""
+    union = world.default_union()
+    account = world.person(role, union)
+    load(world, union, 60, 0)
+    headers = {"Authorization": f"Bearer {api.token(account)}"}
+    world.session.commit()
+    with counting(app) as statements:
+        answer = client.get("/api/v1/inbox?per_page=25", headers=headers)
+    assert answer.status_code == 200 and len(answer.get_json()["items"]) >= 10
+    per_case = [table for table in ("documents", "members", "home_visits", "objections")
+                if sum(s.startswith(f"SELECT {table}.") for s in statements) > 1]
+    assert per_case == [], [s[:70] for s in statements]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workflows.actors import Actor
@@ -200,6 +201,15 @@ READS: dict[Trigger, tuple] = {
     Trigger.enter: (joinedload(Case.union), selectinload(Case.objections)),
     Trigger.district_approve: (selectinload(Case.members),),
 }
+
+
+def preload(session: Session, cases: list[Case], actor: Actor) -> None:
+    """Load what the guards of `actor`'s moves read (READS) for a page of cases in a few queries, instead of one
+    lazy load a case each when the page asks each case which moves are open (the API's lists)."""
+    options = list(dict.fromkeys(option for trigger, reads in READS.items()
+                                 if actor.role in BY_TRIGGER[trigger].roles for option in reads))
+    if cases and options:
+        session.scalars(select(Case).where(Case.id.in_([case.id for case in cases])).options(*options)).all()
 
 
 def work_reasons(session: Session, case: Case, trigger: Trigger, now: dt.datetime) -> list[Reason]:
