@@ -59,6 +59,9 @@ def _domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except DomainError as error:
             click.echo(f"错误：{error.message}", err=True)
             sys.exit(1)
+        except OperationalError:  # no such server, database or file; refused credentials
+            click.echo("错误：无法连接数据库：请检查 SONGNUAN_DATABASE_URL 和数据库服务", err=True)
+            sys.exit(1)
         except SQLAlchemyError as error:  # the same done at the same moment elsewhere, as on the screens
             if (refusal := race_refusal(error)) is None:
                 raise
@@ -74,6 +77,7 @@ def main() -> None:
 
 
 @main.command("init-db", help="Create or upgrade the database schema.")
+@_domain_errors
 def init_db() -> None:
     settings = Settings()
     settings.ensure_dirs()
@@ -373,13 +377,7 @@ def restore(source: str) -> None:
 
 @contextmanager
 def _database(settings: Settings):
-    """An engine on the configured database; one that does not answer is said in words, never a traceback."""
     engine = make_engine(settings.database_url)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError:
-        raise DomainError("无法连接数据库：请检查 SONGNUAN_DATABASE_URL 和数据库服务") from None
     try:
         yield engine
     finally:

@@ -158,6 +158,15 @@ def test_a_restore_into_a_database_in_use_is_refused(district, taken):
     assert _rows(engine) == before
 
 
+def test_a_restore_into_a_storage_holding_files_is_refused(taken, empty):
+    """A restore drill pointed at the live bucket would share its files: refused, with nothing written."""
+    engine, storage = empty
+    storage.put("0" * 32, b"production's file")
+    with pytest.raises(BackupError, match="只能恢复到空的文件存储"):
+        restore(engine, storage, taken[0])
+    assert not sa.inspect(engine).get_table_names() and list(storage.keys()) == ["0" * 32]
+
+
 def test_a_restore_without_the_keys_that_sealed_the_numbers_is_refused(taken, empty):
     engine, storage = empty
     original = sealing.keyring()
@@ -315,8 +324,10 @@ def test_the_commands_say_what_is_wrong_in_words(district, args, message):
     assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.output
 
 
-def test_a_database_that_does_not_answer_is_said_in_words(tmp_path):
+@pytest.mark.parametrize("args", [["backup", "b.tar.gz"], ["init-db"], ["audit", "verify"]])
+def test_a_database_that_does_not_answer_is_said_in_words(tmp_path, args):
     runner = CliRunner(env={"SONGNUAN_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
                             "SONGNUAN_UPLOAD_DIR": str(tmp_path)})
-    result = runner.invoke(main, ["backup", str(tmp_path / "b.tar.gz")], catch_exceptions=False)
-    assert result.exit_code == 1 and "无法连接数据库" in result.stderr
+    args = [str(tmp_path / arg) if arg.endswith(".tar.gz") else arg for arg in args]
+    result = runner.invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 1 and "无法连接数据库" in result.stderr, result.output

@@ -123,3 +123,15 @@ def test_the_api_pages_by_cursor_and_says_when_the_count_is_bounded(api, world):
     assert small["more"] is True and small["groups"]["待补充资料"] == COUNT_LIMIT
     refused = api.call("GET", "/cases?after=x'1", cadre)
     assert refused.status_code == 400 and "after" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/cases/?after=99999999999999999999", "/cases/?after=2147483648",
+                                  "/archives/?after=20180101000000000000.99999999999999999999",
+                                  "/inbox?after=20180101000000000000.20180101000000000000.99999999999999999999"])
+def test_a_cursor_beyond_any_row_opens_the_first_page(pages, world, path):
+    """A link edited by hand to a number no id can be (past the 32-bit id columns) is a garbled link, not a 500."""
+    union = world.default_union()
+    load(world, union, 3)
+    client = pages.as_(world.person("cadre", union))
+    answer = client.get(path)
+    assert answer.status_code == 200 and "职工0000" in answer.get_data(as_text=True)

@@ -30,7 +30,7 @@ import os
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -348,6 +348,12 @@ def restore(engine: sa.Engine, storage: Storage, source: str | os.PathLike[str])
         _check_keys(manifest)
         if (table := _is_empty(engine)) is not None:
             raise BackupError(N_("目标数据库已有数据（%(table)s表），只能恢复到空数据库", table=table))
+        with closing(storage.keys()) as keys:
+            stored = next(keys, None)
+        if stored is not None:
+            # A drill pointed at the live bucket would share its files: deleting one there would delete production's.
+            raise BackupError(N_("文件存储中已有文件（如%(file)s）：只能恢复到空的文件存储（新的上传目录，或新的存储桶或前缀）",
+                                 file=stored))
         current = _revision(engine)
         if current is not None and current != manifest["revision"]:
             raise BackupError(N_("目标数据库的结构版本是%(current)s，备份是%(revision)s：请恢复到一个全新的空数据库",
@@ -391,16 +397,9 @@ def _upgrade_to(engine: sa.Engine, revision: str) -> None:
 
 def _restore_files(tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], storage: Storage,
                    files: dict[str, dict[str, Any]], written: list[str]) -> None:
-    """Each file put back, one at a time (`written` grows as they are); one already stored with the same content
-    is left as it is, one with other content refused."""
+    """Each file put back, one at a time (`written` grows as they are), into the empty storage."""
     for file_id in files:
         content = _member(tar, members, f"files/{file_id}").read()
-        try:
-            if storage.get(file_id) != content:
-                raise BackupError(N_("文件存储中已有同名而内容不同的文件%(file)s：请恢复到空的文件存储", file=file_id))
-            continue
-        except Missing:
-            pass
         storage.put(file_id, content)
         written.append(file_id)
 

@@ -98,10 +98,11 @@ class LocalFolder:
     def keys(self) -> Iterator[str]:
         if not self.root.is_dir():
             return
-        for entry in os.scandir(self.root):
-            # A partial file left by a crash mid-write is no upload.
-            if entry.is_file() and entry.name.isascii() and entry.name.isalnum():
-                yield entry.name
+        with os.scandir(self.root) as entries:  # closed even when the caller stops early
+            for entry in entries:
+                # A partial file left by a crash mid-write is no upload.
+                if entry.is_file() and entry.name.isascii() and entry.name.isalnum():
+                    yield entry.name
 
 
 class S3Bucket:

@@ -73,7 +73,9 @@ def decode_cursor(text: str | None, shape: str) -> tuple | None:
         return None
     values = []
     for kind, part in zip(shape, parts):
-        if not re.fullmatch(r"[0-9]{1,20}" if kind == "i" else r"[0-9]{20}", part):
+        if not re.fullmatch(r"[0-9]{1,10}" if kind == "i" else r"[0-9]{20}", part):
+            return None
+        if kind == "i" and int(part) >= 2**31:  # beyond the id columns (32-bit on PostgreSQL): no such row
             return None
         try:
             values.append(int(part) if kind == "i" else dt.datetime.strptime(part, "%Y%m%d%H%M%S%f"))
