@@ -320,9 +320,9 @@ def audit_verify(digest: str | None, full: bool) -> None:
         except ValueError as error:
             raise Invalid({"digest": str(error)}) from None
     kind = "全链核验" if result.full else f"从检查点第{result.since}号事件之后核验"
+    with _transaction() as session:  # one short write, after the walk
+        checkpoints.record(session, result, "命令行", SystemClock().now())
     if result.ok:
-        with _transaction() as session:  # one short write, after the walk
-            checkpoints.record(session, result, "命令行", SystemClock().now())
         click.echo(f"审计链完整：{kind}，核验了{result.events}条事件，共{result.since + result.events}条")
         click.echo(result.since + result.events)
         return

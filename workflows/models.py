@@ -731,20 +731,22 @@ class AuditHead(Base):
 
 
 class AuditCheckpoint(Base):
-    """A successful verification: the chain held from its start up to event `seq`, whose hash was `hash`. The next
-    verification confirms that event still has that hash and walks only the events after it; a failed verification
-    records none. Rows are only added: the newest (highest id) is the one to start from."""
+    """A verification. A successful one (ok): the chain held from its start up to event `seq`, whose hash was
+    `hash`; the next verification confirms that event (and every earlier checkpoint's) still has that hash and
+    walks only the events after it. A failed one (not ok, `seq` the first bad event): until a full walk succeeds
+    again, every verification walks the whole chain. Rows are only added."""
 
     __tablename__ = "audit_checkpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
     hash: Mapped[str] = mapped_column(String(64))
     from_seq: Mapped[int] = mapped_column(Integer)  # the walk started after this event (0: from the start)
     events: Mapped[int] = mapped_column(Integer)  # how many events it walked
     full: Mapped[bool] = mapped_column(Boolean)
     verified_at: Mapped[dt.datetime] = mapped_column(DateTime)
     verified_by: Mapped[str] = mapped_column(String(64))  # the account that asked, or the command line
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ApiToken(Base):

@@ -102,8 +102,10 @@ def verify():
                                "point": point, "full": full,
                                # asked from the checkpoint, but the chain no longer held up to it
                                "fell_back": result is not None and not full and point is not None and result.full}
-    if result is not None and result.ok:
-        remember(result, actor().username)
+    if result is not None:
+        recorded = remember(result, actor().username)
+        if recorded is not None and recorded.ok:
+            context["point"] = recorded  # the card tells of this very run
     if result is not None and not result.ok:
         seq = result.first_bad
         context["link"] = seq if result.problem in STILL_THERE and trail.exists(db(), seq) else None

@@ -28,9 +28,12 @@ def upgrade() -> None:
     sa.Column('full', sa.Boolean(), nullable=False),
     sa.Column('verified_at', sa.DateTime(), nullable=False),
     sa.Column('verified_by', sa.String(length=64), nullable=False),
+    sa.Column('ok', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_checkpoints'))
     )
+    op.create_index(op.f('ix_audit_checkpoints_seq'), 'audit_checkpoints', ['seq'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_audit_checkpoints_seq'), table_name='audit_checkpoints')
     op.drop_table('audit_checkpoints')

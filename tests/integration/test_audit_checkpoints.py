@@ -37,10 +37,11 @@ def verify(engine: Engine, digest: str | None = None, full: bool = False, record
 
 
 def points(engine: Engine) -> list[tuple[int, int, int, bool]]:
+    """The checkpoints a verification may start from (a failed verification's record is none)."""
     with Session(engine) as session:
         return [tuple(row) for row in session.execute(
             select(AuditCheckpoint.seq, AuditCheckpoint.from_seq, AuditCheckpoint.events, AuditCheckpoint.full)
-            .order_by(AuditCheckpoint.id))]
+            .where(AuditCheckpoint.ok).order_by(AuditCheckpoint.id))]
 
 
 def grow(engine: Engine, tmp_path: Path) -> int:
@@ -122,8 +123,47 @@ def test_a_chain_rewritten_and_rechained_is_caught_by_the_checkpoint(committed, 
     # The checkpoint's event no longer has its hash: the whole chain is walked, with the checkpoint pinned.
     for full in (False, True):
         result = verify(committed, full=full)
-        assert (result.ok, result.first_bad, result.problem, result.full) == (False, chain, "changed", True)
+        assert (result.ok, result.first_bad, result.problem, result.full) == (False, chain, "checkpoint", True)
     assert len(points(committed)) == 1
+
+
+def test_once_a_full_walk_found_the_chain_broken_no_quick_check_calls_it_whole(committed, chain, tmp_path):
+    """An event changed in place before the checkpoint is what only a full walk finds; once it has, the check from
+    the checkpoint (which would not read that event) is not run again until a full walk succeeds."""
+    verify(committed)
+    grown = grow(committed, tmp_path)
+    sql(committed, "UPDATE audit_events SET comment = 'forged' WHERE seq = :k", k=2)
+    assert verify(committed, full=True).first_bad == 2
+
+    result = verify(committed)
+    assert (result.ok, result.first_bad, result.full) == (False, 2, True)
+    assert points(committed) == [(chain, 0, chain, True)]  # still only the checkpoint from before
+    assert grown > chain
+
+
+def test_every_checkpoint_is_pinned_not_only_the_newest(committed, chain, tmp_path):
+    """A chain rewritten and re-chained from an early event to the head, with the newest checkpoint's hash
+    rewritten to match, is still caught by an older checkpoint's."""
+    verify(committed)
+    grown = grow(committed, tmp_path)
+    verify(committed)
+    assert [p[0] for p in points(committed)] == [chain, grown]
+    rechain(committed, K)
+    with Session(committed) as session:
+        head = session.scalar(select(audit.AuditEvent.hash).where(audit.AuditEvent.seq == grown))
+    sql(committed, "UPDATE audit_checkpoints SET hash = :h WHERE seq = :k", h=head, k=grown)
+
+    for full in (False, True):
+        result = verify(committed, full=full, record=False)
+        assert (result.ok, result.first_bad, result.problem) == (False, chain, "checkpoint")
+
+
+def test_a_digest_that_does_not_match_is_said_to_disagree_not_that_the_event_changed(committed, chain):
+    verify(committed)
+    result = verify(committed, digest=f"12:{'a' * 64}")
+    assert (result.ok, result.first_bad, result.problem) == (False, 12, "digest")
+    assert "摘要抄错了" in result.message
+    assert verify(committed).ok  # the chain's own state is not marked failed by a mistyped digest
 
 
 @pytest.mark.parametrize("tamper, first_bad, problem", [
@@ -149,7 +189,7 @@ def test_a_digest_is_checked_from_a_checkpoint_too(committed, chain, tmp_path):
     assert verify(committed, kept) == audit.Verification(True, grown - chain, since=chain)
     wrong = f"{K}:{'f' * 64}"
     result = verify(committed, wrong)
-    assert (result.ok, result.first_bad, result.problem, result.full) == (False, K, "changed", True)
+    assert (result.ok, result.first_bad, result.problem, result.full) == (False, K, "digest", True)
     with pytest.raises(ValueError):
         verify(committed, "12:abc")
 

@@ -196,7 +196,7 @@ def test_the_last_event_rewritten_with_its_hash_needs_the_digest(committed, chai
         state="drafted", hash=audit.event_hash(rewritten), k=chain)
 
     assert check(committed) == audit.Verification(True, chain)  # no later event links to it
-    assert check(committed, kept) == bad(chain, "changed")
+    assert check(committed, kept) == bad(chain, "digest")
 
 
 # ---------------------------------------------------------------- (c) and (d) an event deleted

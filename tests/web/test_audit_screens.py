@@ -400,21 +400,24 @@ def events_now(world) -> int:
 def test_the_page_checks_from_the_checkpoint_and_walks_it_all_on_demand(world, auditor, seeded):
     count = events_now(world)
     first = html(auditor.get("/audit/verify"))
-    assert f"全链核验：已核验 {count} 条事件" in first and "还没有检查点" in first
+    assert f"全链核验：已核验 {count} 条事件" in first and f"上次核验无误到第{count}号事件" in first  # this very run
     assert 'href="/audit/verify?full=1"' in first
     world.case(State.drafted)
     grown = events_now(world)
 
     second = html(auditor.get("/audit/verify"))
     assert f"从检查点第{count}号事件之后核验：其后 {grown - count} 条事件没有被修改" in second
-    assert f"上次核验无误到第{count}号事件" in second and "只有全链核验才能发现" in second
+    assert f"上次核验无误到第{grown}号事件" in second and "只有全链核验才能发现" in second
     assert f"全链核验：已核验 {grown} 条事件" in html(auditor.get("/audit/verify?full=1"))
 
     # A change in place before the checkpoint: not read again from the checkpoint, named by the full walk.
     raw(world, "UPDATE audit_events SET comment = '同意' WHERE seq = :k", k=K)
-    assert "审计链完整" in html(auditor.get("/audit/verify"))
+    assert "检查点之后的审计链完整" in html(auditor.get("/audit/verify"))
     whole = html(auditor.get("/audit/verify?full=1"))
     assert f"第{K}号事件的内容被修改" in whole and 'id="kind">全链核验' in whole
+    # Found once, it is not called whole again by a check from the checkpoint.
+    again = html(auditor.get("/audit/verify"))
+    assert "审计链已被破坏" in again and f"第{K}号事件的内容被修改" in again
 
 
 def test_the_api_checks_from_the_checkpoint_or_in_full(world, api, seeded):

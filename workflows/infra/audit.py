@@ -170,7 +170,7 @@ class Verification:
     ok: bool
     events: int                    # how many events were checked (by this walk: after `since`)
     first_bad: int | None = None   # the sequence number of the first bad event
-    problem: str | None = None     # changed, removed, inserted, moved or truncated
+    problem: str | None = None     # changed, removed, inserted, moved, truncated; digest, checkpoint
     message: str = ""
     since: int = 0                 # the walk started after this event (a checkpoint's); 0: the whole chain
     # The last event walked (or the checkpoint's, when none came after it): what a checkpoint records.
@@ -194,6 +194,8 @@ PROBLEMS = {
     "inserted": N_("第%(seq)s号事件是后来插入的"),
     "moved": N_("第%(seq)s号事件被移动了位置"),
     "truncated": N_("审计链从第%(seq)s号事件起被截断"),  # %(seq)s is the first event missing
+    "digest": N_("第%(seq)s号事件与所给摘要不符：摘要抄错了，或这条及之前的事件被改写后重新计算了哈希"),
+    "checkpoint": N_("第%(seq)s号事件与上次核验记下的检查点不符：这条及之前的事件被改写后重新计算了哈希，或检查点被改动"),
 }
 
 
@@ -254,9 +256,9 @@ def verify(session: Session, digest: str | None = None, batch: int = 5000, *,
     number and hash, already confirmed by the caller) starts the walk after that event; `pins` are other events'
     sequence numbers and hashes known from before, which must still be there as they were (as a digest's is)."""
     pinned = dict(pins or {})
-    if digest:
-        seq, head = parse_digest(digest)
-        pinned[seq] = head
+    given = parse_digest(digest) if digest else None
+    if given:
+        pinned[given[0]] = given[1]
     start, prev_hash = since or (0, GENESIS)
     expected_seq, count, last = start + 1, 0, since
     quoted, changes_of = _Quoted(), {"{}": "{}"}
@@ -295,7 +297,10 @@ def verify(session: Session, digest: str | None = None, batch: int = 5000, *,
                     # together by itself and is caught at a later link, after the walk had already counted it.
                     return _bad(max(0, min(count, problem[0] - 1 - start)), *problem, since=start)
             if seq in pinned and hash_ != pinned[seq]:
-                return _bad(count, seq, "changed", since=start)
+                # The chain holds by itself here but not as it was known: either that record is wrong (a digest
+                # mistyped) or this event and those before it were rewritten and re-chained since.
+                disagrees = "digest" if given and given == (seq, pinned[seq]) else "checkpoint"
+                return _bad(count, seq, disagrees, since=start)
             count += 1
             expected_seq, prev_hash, last = seq + 1, hash_, (seq, hash_)
     if pinned and max(pinned) >= expected_seq:
