@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.layout]
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 # Routes that answer a file, not a page.
 FILES = {"main.healthz", "cases.export_csv", "cases.download", "cases.notice_photo", "summaries.download",
-         "reports.chart", "reports.workbook", "archives.import_template", "audit.export_csv", "audit.export_xlsx"}
+         "reports.chart", "reports.workbook", "archives.import_template", "audit.export_csv", "audit.export_xlsx",
+         "metrics.exposition"}  # Prometheus text, thousands of lines: no page to lay out
 
 
 def pages_of(caller: str) -> list[tuple[str, str]]:
