@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from workflows.infra.clock import LOCAL, FixedClock
-from workflows.infra.db import make_engine
+from workflows.infra.db import make_engine, scratch_database
 from workflows.infra.migrate import upgrade
 from workflows.infra.uploads import Uploads
 from workflows.models import Base
@@ -39,20 +39,10 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-@contextmanager
 def _fresh_postgres_database(url: str):
     """A database of its own for this run, on the server SONGNUAN_TEST_DATABASE_URL names, dropped afterwards:
     two runs at once (two developers, or CI beside a developer) never see each other's rows."""
-    server = make_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"songnuan_test_{os.getpid()}_{secrets.token_hex(4)}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    return scratch_database(url, "songnuan_test")
 
 
 @pytest.fixture(scope="session")
