@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_sessio
 
 from workflows.identity import mask_account, mask_id
 from workflows.infra.clock import local_date, to_db
+from workflows.infra.memo import remembered
 from workflows.infra.expr import at_or_after, at_or_before, constant, every, is_set, is_unset, negate, one_of, some
 from workflows.infra.sealing import Sealed, digest
 from workflows.states import COMMITTED, DISTRICT, UNION_ROLES, Role, State
@@ -543,8 +544,10 @@ class Case(HouseholdColumns, Base):
     def notice_posted(self) -> bool:
         """Its union recorded where and when the campaign's notice list was posted (NoticePosting)."""
         session = object_session(self)
-        return session is not None and bool(session.scalar(select(exists().where(
-            NoticePosting.campaign_id == self.campaign_id, NoticePosting.union_id == self.union_id))))
+        posted = select(exists().where(NoticePosting.campaign_id == self.campaign_id,
+                                       NoticePosting.union_id == self.union_id))
+        return session is not None and remembered(session, ("notice_posted", self.campaign_id, self.union_id),
+                                                  lambda: bool(session.scalar(posted)))
 
     @notice_posted.inplace.expression
     @classmethod

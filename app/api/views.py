@@ -99,8 +99,8 @@ def me():
 def inbox(query: s.ListQuery):
     now = clock().now()
     page = worklists.inbox(db(), actor(), now, page=query.page, per_page=query.per_page, after=query.after)
-    rules.guards.preload(db(), page.items, actor())
-    items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
+    with rules.guards.checking(db(), page.items, actor()):
+        items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
     # Through the model, as every answer: times in ISO 8601 (jsonify would write them as HTTP dates).
     waiting = archives.waiting(db(), actor(), now)
     return s.InboxPage.model_validate({"items": items, "total": page.total, "page": page.page,

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
+from workflows.infra.memo import remembered
 from workflows.models import Archive, ArchiveNumber, Campaign, Case, Member, Money, UnionBudget
 from workflows.money import yuan
 from workflows.rules.timing import campaign_year
@@ -48,15 +49,17 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
     reasons = cap_reasons(session, case)
     campaign = case.campaign
     amount = budget_amount(case)
-    others = (Case.campaign_id == campaign.id, Case.id != case.id, Case.state.in_(counted))
+    # What the other cases take: all the counted ones', less this case's own when it is counted already.
+    own = amount if case.id is not None and case.state in counted else Decimal(0)
     if campaign.budget is not None:
-        used = _sum_budget(session, campaign, *others)
+        used = spoken_for(session, campaign, counted) - own
         if used + amount > campaign.budget:
             reasons.append(Reason("budget", N_("超出活动预算：剩余%(left)s元，"
                                             "本次需要%(amount)s元", left=yuan(campaign.budget - used), amount=yuan(amount))))
-    share = session.get(UnionBudget, (campaign.id, case.union_id))
+    share = remembered(session, ("union_budget", campaign.id, case.union_id),
+                       lambda: session.get(UnionBudget, (campaign.id, case.union_id)))
     if share is not None:
-        used = _sum_budget(session, campaign, *others, Case.union_id == case.union_id)
+        used = spoken_for(session, campaign, counted, case.union_id) - own
         if used + amount > share.amount:
             reasons.append(Reason("budget", N_("超出本工会的预算额度：剩余%(left)s元，"
                                             "本次需要%(amount)s元", left=yuan(share.amount - used), amount=yuan(amount))))
@@ -78,8 +81,14 @@ def budget_column(campaign: Campaign):
     return type_coerce(when((Case.aid_kind == AidKind.goods, goods), else_=func.coalesce(Case.aid_amount, 0)), Money)
 
 
-def _sum_budget(session: Session, campaign: Campaign, *where) -> Decimal:
-    return session.execute(select(func.coalesce(func.sum(budget_column(campaign)), 0)).where(*where)).scalar_one()
+def spoken_for(session: Session, campaign: Campaign, counted: tuple[State, ...], union_id: int | None = None) -> Decimal:
+    """What the cases of `campaign` in the `counted` states take from its budget (of one union's, with union_id)."""
+    where = [Case.campaign_id == campaign.id, Case.state.in_(counted)]
+    if union_id is not None:
+        where.append(Case.union_id == union_id)
+    query = select(func.coalesce(func.sum(budget_column(campaign)), 0)).where(*where)
+    return remembered(session, ("spoken_for", campaign.id, counted, union_id),
+                      lambda: session.execute(query).scalar_one())
 
 
 def household_cases(case: Case):

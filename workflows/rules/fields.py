@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
 from workflows.identity import bank_account_problem, id_number_problem, mask_id, normalize_id
+from workflows.infra.memo import remembered_each
 from workflows.infra.sealing import digest
 from workflows.inputs import HouseholdData
 from workflows.models import Archive, ArchiveNumber, Case, Member, Union
@@ -101,9 +102,9 @@ def missing_documents(case: Case) -> list[str]:
 # Built once: the statement and its cache key are reused on every call.
 _DIGESTS = bindparam("digests", expanding=True)
 _HOLDERS = union_all(
-    select(Case.id_masked, Union.name, Case.campaign_id, Case.id, Case.state)
+    select(Case.id_digest, Case.id_masked, Union.name, Case.campaign_id, Case.id, Case.state)
     .join(Union, Case.union_id == Union.id).where(Case.id_digest.in_(_DIGESTS)),
-    select(Member.id_masked, Union.name, Case.campaign_id, Case.id, Case.state)
+    select(Member.id_digest, Member.id_masked, Union.name, Case.campaign_id, Case.id, Case.state)
     .join(Case, Member.case_id == Case.id).join(Union, Case.union_id == Union.id)
     .where(Member.id_digest.in_(_DIGESTS)),
 )
@@ -111,27 +112,47 @@ _HOLDERS = union_all(
 
 def duplicate_reasons(session: Session, case: Case) -> list[Reason]:
     """No ID number of this case (applicant or member) may appear in another live case of the campaign."""
-    digests = case.digests
-    if not digests:
-        return []
-    found = sorted({(masked, union) for masked, union, campaign_id, case_id, state
-                    in session.execute(_HOLDERS, {"digests": digests})
+    found = sorted({(masked, union) for rows in case_holders(session, case.digests).values()
+                    for masked, union, campaign_id, case_id, state in rows
                     if campaign_id == case.campaign_id and case_id != case.id and state in LIVE})
     return [Reason("duplicate", N_("身份证号码%(masked)s已在本活动的另一个案件中（%(union)s）", masked=masked,
                                    union=union)) for masked, union in found]
+
+
+def case_holders(session: Session, digests) -> dict[str, list[tuple]]:
+    """For each of `digests`, the cases holding it as applicant or member: (masked, union name, campaign id, case
+    id, state) rows (remembered within memo.remembering)."""
+    def fetch(missing: list[str]) -> dict[str, list[tuple]]:
+        return grouped(session.execute(_HOLDERS, {"digests": sorted(missing)}))
+    return remembered_each(session, "case_holders", digests, fetch)
+
+
+def archive_numbers_held(session: Session, digests) -> dict[str, list[tuple[str, int]]]:
+    """For each of `digests`, the archives holding it: (union name, archive id) rows (remembered within
+    memo.remembering)."""
+    def fetch(missing: list[str]) -> dict[str, list[tuple]]:
+        return grouped(session.execute(
+            select(ArchiveNumber.id_digest, Union.name, Archive.id)
+            .join(Archive, ArchiveNumber.archive_id == Archive.id).join(Union, Archive.union_id == Union.id)
+            .where(ArchiveNumber.id_digest.in_(sorted(missing)))))
+    return remembered_each(session, "archive_numbers", digests, fetch)
+
+
+def grouped(rows) -> dict[str, list[tuple]]:
+    """Rows whose first column is a digest, by that digest (without it)."""
+    found: dict[str, list[tuple]] = {}
+    for key, *rest in rows:
+        found.setdefault(key, []).append(tuple(rest))
+    return found
 
 
 def archive_holders(session: Session, numbers, other_than: int | None = None) -> list[tuple[str, str, int]]:
     """(number, union name, archive id) for each of `numbers` held by a live archive other than `other_than`: the
     one-household-one-archive rule (DOMAIN.md), anywhere in the district."""
     by_digest = {digest(n): n for n in numbers if n}
-    if not by_digest:
-        return []
-    rows = session.execute(
-        select(ArchiveNumber.id_digest, Union.name, Archive.id)
-        .join(Archive, ArchiveNumber.archive_id == Archive.id).join(Union, Archive.union_id == Union.id)
-        .where(ArchiveNumber.id_digest.in_(sorted(by_digest))))
-    return sorted((by_digest[key], union, archive_id) for key, union, archive_id in rows if archive_id != other_than)
+    held = archive_numbers_held(session, by_digest)
+    return sorted((by_digest[key], union, archive_id) for key, rows in held.items() for union, archive_id in rows
+                  if archive_id != other_than)
 
 
 def holder_reasons(session: Session, numbers, other_than: int | None = None) -> list[Reason]:

@@ -11,7 +11,8 @@ get; the screens ask the same function to show a blocked button with its reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -23,11 +24,14 @@ from workflows.actors import Actor
 from workflows.errors import Reason
 from workflows.infra.clock import local_date
 from workflows.infra.expr import is_set, is_unset, negate, one_of, some
+from workflows.infra.memo import remembering
 from workflows.inputs import case_input
 from workflows.models import Archive, Campaign, Case
 from workflows.rules.caps import money_reasons
 from workflows.rules.fields import (
+    archive_numbers_held,
     case_archive_reasons,
+    case_holders,
     duplicate_reasons,
     field_problems,
     missing_documents,
@@ -203,13 +207,21 @@ READS: dict[Trigger, tuple] = {
 }
 
 
-def preload(session: Session, cases: list[Case], actor: Actor) -> None:
-    """Load what the guards of `actor`'s moves read (READS) for a page of cases in a few queries, instead of one
-    lazy load a case each when the page asks each case which moves are open (the API's lists)."""
-    options = list(dict.fromkeys(option for trigger, reads in READS.items()
-                                 if actor.role in BY_TRIGGER[trigger].roles for option in reads))
-    if cases and options:
-        session.scalars(select(Case).where(Case.id.in_([case.id for case in cases])).options(*options)).all()
+@contextmanager
+def checking(session: Session, cases: list[Case], actor: Actor) -> Iterator[None]:
+    """For a page of cases asked each which moves `actor` has open (the API's lists): what the guards of the
+    actor's moves read is loaded for the whole page in a few queries (READS, and who else holds the cases' ID
+    numbers), and the look-ups they share (a tariff, a standard, a budget) are read once, not once a case."""
+    with remembering(session):
+        options = list(dict.fromkeys(option for trigger, reads in READS.items()
+                                     if actor.role in BY_TRIGGER[trigger].roles for option in reads))
+        if cases and options:
+            session.scalars(select(Case).where(Case.id.in_([case.id for case in cases])).options(*options)).all()
+        if any(actor.role in BY_TRIGGER[trigger].roles for trigger in (Trigger.document, Trigger.district_approve)):
+            digests = [key for case in cases for key in case.digests]
+            case_holders(session, digests)
+            archive_numbers_held(session, digests)
+        yield
 
 
 def work_reasons(session: Session, case: Case, trigger: Trigger, now: dt.datetime) -> list[Reason]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflows.archive_states import Status
 from workflows.errors import Reason
+from workflows.infra.memo import remembered
 from workflows.models import LivingStandard
 from workflows.money import yuan
 from workflows.texts import N_
@@ -68,9 +69,11 @@ def standard_for(session: Session, year: int, area: str | None) -> LivingStandar
     chain = area_chain(area)
     if not chain:
         return None
-    found = {s.area_code: s for s in session.scalars(
-        select(LivingStandard).where(LivingStandard.year == year, LivingStandard.area_code.in_(chain)))}
-    return next((found[code] for code in chain if code in found), None)
+    def fetch() -> LivingStandard | None:
+        found = {s.area_code: s for s in session.scalars(
+            select(LivingStandard).where(LivingStandard.year == year, LivingStandard.area_code.in_(chain)))}
+        return next((found[code] for code in chain if code in found), None)
+    return remembered(session, ("standard", year, area), fetch)
 
 
 def fitting(net: Decimal, monthly: Decimal) -> Category | None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
+from workflows.infra.memo import remembered
 from workflows.models import Case, Tariff
 from workflows.money import yuan
 from workflows.rules.caps import cap_reasons
@@ -23,8 +24,9 @@ def tariff_for(session: Session, case: Case) -> Decimal | None:
         return None
     # The campaign object, not campaign_id: a case being opened has no campaign_id until it is flushed (and must
     # not be flushed half-built by this look-up).
+    key = (case.campaign.id, str(case.category), str(case.worker_group))
     with session.no_autoflush:
-        tariff = session.get(Tariff, (case.campaign.id, str(case.category), str(case.worker_group)))
+        tariff = remembered(session, ("tariff", *key), lambda: session.get(Tariff, key))
     return tariff.amount if tariff is not None else None
 
 
