@@ -435,6 +435,20 @@ class ArchiveNumber(Base):
     archive_id: Mapped[int] = mapped_column(ForeignKey("archives.id"), index=True)
 
 
+class NameGram(Base):
+    """A one- or two-character piece of a name, or "#" and the last four characters of an ID mask, of a case
+    (kind "c": its applicant) or an archive (kind "a": its head and every member): what the lists' search by name
+    reads instead of every row (workflows/infra/search.py keeps them)."""
+
+    __tablename__ = "name_grams"
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    gram: Mapped[str] = mapped_column(String(5), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    __table_args__ = (Index("ix_name_grams_owner", "kind", "owner_id"),)
+
+
 class Case(HouseholdColumns, Base):
     """帮扶申请: one archived household's application in one campaign, with a copy of the household as it stood
     when applied for, so that what was approved stays what was approved."""

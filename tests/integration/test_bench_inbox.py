@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from tests.conftest import TEST_URL, _fresh_postgres_database
 from workflows.infra import audit, sealing
 from workflows.infra.db import make_engine
-from workflows.models import Archive, ArchiveMember, AuditEvent, Case, Document
+from workflows.models import Account, Archive, ArchiveMember, AuditEvent, Case, Document
+from workflows.reads import worklists
 from workflows.states import State
 
 pytestmark = pytest.mark.slow
@@ -56,6 +57,13 @@ def test_the_generated_province_is_what_the_application_reads(url):
             case = session.scalars(select(Case).where(Case.archive_id == archive.id)).first()
             assert case is None or case.id_number == archive.id_number
             assert session.scalar(select(func.count()).select_from(Document)) == 2 * facts["counts"]["cases"]
+            # The name search finds through the pieces what reading every row finds.
+            reviewer = session.scalar(select(Account).where(Account.username == "reviewer"))
+            q = session.scalars(select(Case.applicant_name).where(Case.visible_to(reviewer))).first()[:2]
+            shown = {c.id for c in worklists.cases(session, reviewer, worklists.Filters(q=q), per_page=100).items}
+            assert shown and shown == set(session.scalars(
+                select(Case.id).where(Case.applicant_name.contains(q), Case.visible_to(reviewer))
+                .order_by(Case.id.desc()).limit(100)))
     finally:
         engine.dispose()
 

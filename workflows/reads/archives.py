@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workflows.actors import Actor
 from workflows.archive_states import Status
+from workflows.infra import search
 from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
 from workflows.reads.worklists import (MAX_PER_PAGE, Page, after_key, bounded_count, decode_cursor, encode_cursor,
@@ -50,6 +51,8 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
         member = exists().where(ArchiveMember.archive_id == Archive.id,
                                 name_or_number(ArchiveMember, q))
         where = where.where(or_(name_or_number(Archive, q), member))
+        if (owners := search.narrowed(Archive.id, search.ARCHIVE, q)) is not None:
+            where = where.where(owners)
     key = decode_cursor(after, "ti")
     listed = where.where(after_key((Archive.updated_at, Archive.id), key, descending=True)) if key else where
     found = session.scalars(listed.options(joinedload(Archive.union))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from workflows.actors import Actor
 from workflows.identity import normalize_id
+from workflows.infra import search
 from workflows.models import Campaign, Case, Union
 from workflows.rules import task_clause, task_label
 from workflows.states import tasks_of
@@ -126,6 +127,8 @@ def _filtered(query: Select, filters: Filters, actor: Actor) -> Select:
         query = query.where(Case.claimed_by_id == actor.id)
     if q := (filters.q or "").strip():
         query = query.where(name_or_number(Case, q))
+        if (owners := search.narrowed(Case.id, search.CASE, q)) is not None:
+            query = query.where(owners)
     return query
 
 

@@ -1,0 +1,146 @@
+"""The lists' search by part of a name, or by the last four digits of an ID number, through an index.
+
+`LIKE '%王建%'` reads every row: a second at a province's size. A trigram index does not help the one- and
+two-character searches Chinese names mostly are, so the pieces are kept here instead: table name_grams holds, for
+each case (kind "c": its applicant) and each archive (kind "a": its head and every member), every two-character
+piece of each name and "#" + the last four characters of each ID mask, in lower case. A search asks which owners
+hold all the two-character pieces of what was typed, or its last four digits, and the list then applies its own
+test (reads/worklists.name_or_number) to those rows alone: the pieces only narrow, the list's test decides, so a
+search answers exactly what it did before.
+
+The pieces follow the names: every flush that adds, changes or removes a case, an archive or an archive's member
+rewrites its owner's pieces from the database (`_after_flush`), in the same transaction; revision 0013 and
+bench/generate.py fill them for rows written before or around the ORM (`refresh` over every owner).
+
+Not narrowed, reading every row as before: a search of one character (a surname alone matches a tenth of a
+province), and one with a letter whose case the databases lower differently (beyond ASCII).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, delete, event, func, insert, inspect, literal, select, union
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+
+from workflows.identity import normalize_id
+from workflows.models import Archive, ArchiveMember, Case, NameGram
+
+CASE, ARCHIVE = "c", "a"
+_LONGEST = 50  # the names' column length (String(50)): the positions a piece may start at
+_LAST4 = re.compile(r"[0-9]{3}[0-9X]")
+_CHUNK = 1000  # owners a statement: well within every database's limit of bound parameters
+
+
+# ---------------------------------------------------------------- writing the pieces
+
+def _positions():
+    positions = select(literal(1).label("n")).cte("positions", recursive=True)
+    return positions.union_all(select(positions.c.n + 1).where(positions.c.n < _LONGEST))
+
+
+def _pieces(kind: str, owner, text, positions) -> Select:
+    """The two-character pieces of `text` (a column), in lower case, as (kind, gram, owner_id) rows."""
+    return select(literal(kind), func.lower(func.substr(text, positions.c.n, 2)), owner) \
+        .where(positions.c.n < func.length(text))
+
+
+def _mask(kind: str, owner, masked) -> Select:
+    return select(literal(kind), literal("#") + func.lower(func.substr(masked, func.length(masked) - 3, 4)), owner) \
+        .where(func.length(masked) >= 4)
+
+
+def _sources(kind: str, ids: list[int] | None, positions) -> list[Select]:
+    """The rows of pieces of every owner of `kind` (of `ids` alone, when given)."""
+    if kind == CASE:
+        rows = [(Case.id, Case.applicant_name, Case.id_masked, Case.id)]
+    else:
+        rows = [(Archive.id, Archive.applicant_name, Archive.id_masked, Archive.id),
+                (ArchiveMember.archive_id, ArchiveMember.name, ArchiveMember.id_masked, ArchiveMember.archive_id)]
+    selects = []
+    for owner, name, masked, key in rows:
+        for query in (_pieces(kind, owner, name, positions), _mask(kind, owner, masked)):
+            selects.append(query.where(key.in_(ids)) if ids is not None else query)
+    return selects
+
+
+def refresh(connection: Connection, kind: str, ids: Iterable[int] | None = None) -> None:
+    """Rewrite the pieces of the owners of `kind` with `ids` (every owner when None) from what the database holds."""
+    if ids is None:
+        connection.execute(delete(NameGram).where(NameGram.kind == kind))
+        _write(connection, kind, None)
+        return
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        connection.execute(delete(NameGram).where(NameGram.kind == kind, NameGram.owner_id.in_(chunk)))
+        _write(connection, kind, chunk)
+
+
+def _write(connection: Connection, kind: str, ids: list[int] | None) -> None:
+    pieces = union(*_sources(kind, ids, _positions())).subquery()
+    connection.execute(insert(NameGram).from_select(["kind", "gram", "owner_id"], select(*pieces.c)))
+
+
+_WATCHED = {Case: ("applicant_name", "id_masked"), Archive: ("applicant_name", "id_masked"),
+            ArchiveMember: ("name", "id_masked", "archive_id")}
+
+
+def _after_flush(session: Session, context) -> None:
+    """The owners whose names or masks this flush wrote get their pieces again."""
+    owners: dict[str, set[int]] = {CASE: set(), ARCHIVE: set()}
+    for row in [*session.new, *session.dirty, *session.deleted]:
+        names = _WATCHED.get(type(row))
+        if names is None:
+            continue
+        if row in session.dirty and not any(_changed(row, name) for name in names):
+            continue
+        if isinstance(row, Case):
+            owners[CASE].add(row.id)
+        elif isinstance(row, Archive):
+            owners[ARCHIVE].add(row.id)
+        else:  # a member: its archive, and the one it left when it moved
+            owners[ARCHIVE].update(i for i in _values(row, "archive_id") if i is not None)
+    for kind, ids in owners.items():
+        refresh(session.connection(), kind, ids)
+
+
+def _changed(row, name: str) -> bool:
+    return inspect(row).attrs[name].history.has_changes()
+
+
+def _values(row, name: str) -> list:
+    history = inspect(row).attrs[name].history
+    return [*history.added, *history.unchanged, *history.deleted] or [getattr(row, name)]
+
+
+def watch() -> None:
+    """Keep the pieces following every session's flushes (called once, by infra/db)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+# ---------------------------------------------------------------- reading them
+
+def owners_matching(kind: str, q: str) -> Select | None:
+    """The ids of the owners of `kind` whose pieces hold every two-character piece of `q` (or, for four digits,
+    its last four); None when the pieces cannot tell, and the list must read every row: one character, or a letter
+    with a case beyond ASCII's (the databases lower those differently)."""
+    if len(q) < 2 or any(not c.isascii() and c.lower() + c.upper() != c + c for c in q):
+        return None
+    lowered = q.lower()  # ASCII's letters alone, as both databases' lower(); SQLite's LIKE ignores their case
+    grams = sorted({lowered[i:i + 2] for i in range(len(lowered) - 1)})
+    named = select(NameGram.owner_id).where(NameGram.kind == kind, NameGram.gram.in_(grams)) \
+        .group_by(NameGram.owner_id).having(func.count() == len(grams))
+    if _LAST4.fullmatch(last4 := normalize_id(q)):
+        return union(named, select(NameGram.owner_id).where(NameGram.kind == kind,
+                                                             NameGram.gram == "#" + last4.lower()))
+    return named
+
+
+def narrowed(id_column, kind: str, q: str) -> ColumnElement[bool] | None:
+    """`id_column` among the owners `q` may match, or None (no narrowing)."""
+    owners = owners_matching(kind, q)
+    return id_column.in_(owners) if owners is not None else None
