@@ -28,3 +28,15 @@ def test_a_page_reads_a_tariff_once_and_a_verb_reads_it_afresh(session, make, cl
         assert rules.tariffs.tariff_for(session, case) is None
     finally:
         event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_a_write_inside_a_page_forgets_what_it_remembered(session, make, clock):
+    """Pages only read; should something write within one all the same, what is asked next is read again."""
+    case = make.case(State.drafted, category="deep", worker_group="hardship_worker")
+    verbs.set_tariff(session, CONSOLE, clock, case.campaign_id, "deep", "hardship_worker", "1500")
+    session.flush()
+    with remembering(session):
+        assert rules.tariffs.tariff_for(session, case) == 1500
+        verbs.set_tariff(session, CONSOLE, clock, case.campaign_id, "deep", "hardship_worker", None)
+        session.flush()
+        assert rules.tariffs.tariff_for(session, case) is None

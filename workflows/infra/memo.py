@@ -13,7 +13,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 _KEY = "songnuan_memo"
 T = TypeVar("T")
@@ -21,8 +22,9 @@ T = TypeVar("T")
 
 @contextmanager
 def remembering(session: Session) -> Iterator[None]:
-    """Remember look-ups until the block ends (nested blocks share the outermost one's answers). Only for reads:
-    nothing written inside the block is seen by a look-up already answered."""
+    """Remember look-ups until the block ends (nested blocks share the outermost one's answers). Meant for reads;
+    should anything be written inside the block all that was remembered is forgotten (`_forget`), so that what is
+    asked after a write is read again."""
     outermost = _KEY not in session.info
     if outermost:
         session.info[_KEY] = {}
@@ -31,6 +33,25 @@ def remembering(session: Session) -> Iterator[None]:
     finally:
         if outermost:
             session.info.pop(_KEY, None)
+
+
+def active(session: Session) -> bool:
+    """Inside `remembering`: a page asking the same questions of each of its cases."""
+    return _KEY in session.info
+
+
+def _forget(session: Session, *args: Any) -> None:
+    if (memo := session.info.get(_KEY)) is not None:
+        memo.clear()
+
+
+def _forget_on_write(state: ORMExecuteState) -> None:
+    if not state.is_select:  # an UPDATE, INSERT or DELETE through the session (verbs.cases.save, the audit)
+        _forget(state.session)
+
+
+event.listen(Session, "before_flush", _forget)
+event.listen(Session, "do_orm_execute", _forget_on_write)
 
 
 def remembered(session: Session, key: Hashable, compute: Callable[[], T]) -> T:

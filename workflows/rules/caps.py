@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
-from workflows.infra.memo import remembered
+from workflows.infra.memo import active, remembered
 from workflows.models import Archive, ArchiveNumber, Campaign, Case, Member, Money, UnionBudget
 from workflows.money import yuan
 from workflows.rules.timing import campaign_year
@@ -49,17 +49,15 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
     reasons = cap_reasons(session, case)
     campaign = case.campaign
     amount = budget_amount(case)
-    # What the other cases take: all the counted ones', less this case's own when it is counted already.
-    own = amount if case.id is not None and case.state in counted else Decimal(0)
     if campaign.budget is not None:
-        used = spoken_for(session, campaign, counted) - own
+        used = spoken_for(session, case, counted)
         if used + amount > campaign.budget:
             reasons.append(Reason("budget", N_("超出活动预算：剩余%(left)s元，"
                                             "本次需要%(amount)s元", left=yuan(campaign.budget - used), amount=yuan(amount))))
     share = remembered(session, ("union_budget", campaign.id, case.union_id),
                        lambda: session.get(UnionBudget, (campaign.id, case.union_id)))
     if share is not None:
-        used = spoken_for(session, campaign, counted, case.union_id) - own
+        used = spoken_for(session, case, counted, case.union_id)
         if used + amount > share.amount:
             reasons.append(Reason("budget", N_("超出本工会的预算额度：剩余%(left)s元，"
                                             "本次需要%(amount)s元", left=yuan(share.amount - used), amount=yuan(amount))))
@@ -81,14 +79,24 @@ def budget_column(campaign: Campaign):
     return type_coerce(when((Case.aid_kind == AidKind.goods, goods), else_=func.coalesce(Case.aid_amount, 0)), Money)
 
 
-def spoken_for(session: Session, campaign: Campaign, counted: tuple[State, ...], union_id: int | None = None) -> Decimal:
-    """What the cases of `campaign` in the `counted` states take from its budget (of one union's, with union_id)."""
+def spoken_for(session: Session, case: Case, counted: tuple[State, ...], union_id: int | None = None) -> Decimal:
+    """What the other cases of the case's campaign in the `counted` states take from its budget (of one union's,
+    with union_id). A verb asks the database for the others alone: a case another request has just moved stays
+    out of its own sum, and the move is then refused as a conflict when saved, not as money spent. A page asking of
+    each of its cases (memo.remembering) reads the campaign's sum once and takes each case's own amount off it."""
+    campaign = case.campaign
     where = [Case.campaign_id == campaign.id, Case.state.in_(counted)]
     if union_id is not None:
         where.append(Case.union_id == union_id)
-    query = select(func.coalesce(func.sum(budget_column(campaign)), 0)).where(*where)
-    return remembered(session, ("spoken_for", campaign.id, counted, union_id),
-                      lambda: session.execute(query).scalar_one())
+    if not active(session):
+        return _sum_budget(session, campaign, *where, Case.id != case.id)
+    total = remembered(session, ("spoken_for", campaign.id, tuple(counted), union_id),
+                       lambda: _sum_budget(session, campaign, *where))
+    return total - (budget_amount(case) if case.id is not None and case.state in counted else Decimal(0))
+
+
+def _sum_budget(session: Session, campaign: Campaign, *where) -> Decimal:
+    return session.execute(select(func.coalesce(func.sum(budget_column(campaign)), 0)).where(*where)).scalar_one()
 
 
 def household_cases(case: Case):
