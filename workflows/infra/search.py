@@ -2,18 +2,19 @@
 
 `LIKE '%王建%'` reads every row: a second at a province's size. A trigram index does not help the one- and
 two-character searches Chinese names mostly are, so the pieces are kept here instead: table name_grams holds, for
-each case (kind "c": its applicant) and each archive (kind "a": its head and every member), every two-character
-piece of each name and "#" + the last four characters of each ID mask, in lower case. A search asks which owners
-hold all the two-character pieces of what was typed, or its last four digits, and the list then applies its own
-test (reads/worklists.name_or_number) to those rows alone: the pieces only narrow, the list's test decides, so a
-search answers exactly what it did before.
+each case (kind "c": its applicant) and each archive (kind "a": its head and every member), every one- and
+two-character piece of each name and "#" + the last four characters of each ID mask, in lower case. A search of
+the district's lists asks which owners hold all the two-character pieces of what was typed (its one character,
+when it is one), or its last four digits, and the list then applies its own test (reads/worklists.name_or_number)
+to those rows alone: the pieces only narrow, the list's test decides, so a search answers exactly what it did
+before.
 
 The pieces follow the names: every flush that adds, changes or removes a case, an archive or an archive's member
 rewrites its owner's pieces from the database (`_after_flush`), in the same transaction; revision 0013 and
 bench/generate.py fill them for rows written before or around the ORM (`refresh` over every owner).
 
-Not narrowed, reading every row as before: a search of one character (a surname alone matches a tenth of a
-province), and one with a letter whose case the databases lower differently (beyond ASCII).
+Not narrowed, reading every row of its list as before: a union's own lists (its union's index bounds them), and a
+search with a letter whose case the databases lower differently (beyond ASCII).
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ def _positions():
     return positions.union_all(select(positions.c.n + 1).where(positions.c.n < _LONGEST))
 
 
-def _pieces(kind: str, owner, text, positions) -> Select:
-    """The two-character pieces of `text` (a column), in lower case, as (kind, gram, owner_id) rows."""
-    return select(literal(kind), func.lower(func.substr(text, positions.c.n, 2)), owner) \
-        .where(positions.c.n < func.length(text))
+def _pieces(kind: str, owner, text, positions) -> list[Select]:
+    """The one- and two-character pieces of `text` (a column), in lower case, as (kind, gram, owner_id) rows."""
+    return [select(literal(kind), func.lower(func.substr(text, positions.c.n, size)), owner)
+            .where(positions.c.n <= func.length(text) - size + 1) for size in (1, 2)]
 
 
 def _mask(kind: str, owner, masked) -> Select:
@@ -61,7 +62,7 @@ def _sources(kind: str, ids: list[int] | None, positions) -> list[Select]:
                 (ArchiveMember.archive_id, ArchiveMember.name, ArchiveMember.id_masked, ArchiveMember.archive_id)]
     selects = []
     for owner, name, masked, key in rows:
-        for query in (_pieces(kind, owner, name, positions), _mask(kind, owner, masked)):
+        for query in (*_pieces(kind, owner, name, positions), _mask(kind, owner, masked)):
             selects.append(query.where(key.in_(ids)) if ids is not None else query)
     return selects
 
@@ -125,22 +126,24 @@ def watch() -> None:
 # ---------------------------------------------------------------- reading them
 
 def owners_matching(kind: str, q: str) -> Select | None:
-    """The ids of the owners of `kind` whose pieces hold every two-character piece of `q` (or, for four digits,
-    its last four); None when the pieces cannot tell, and the list must read every row: one character, or a letter
-    with a case beyond ASCII's (the databases lower those differently)."""
-    if len(q) < 2 or any(not c.isascii() and c.lower() + c.upper() != c + c for c in q):
+    """The ids of the owners of `kind` whose pieces hold every two-character piece of `q` (its one character, when
+    it is one; or, for four digits, its last four); None when the pieces cannot tell, and the list must read every
+    row: a letter with a case beyond ASCII's (the databases lower those differently)."""
+    if not q or any(not c.isascii() and c.lower() + c.upper() != c + c for c in q):
         return None
     lowered = q.lower()  # ASCII's letters alone, as both databases' lower(); SQLite's LIKE ignores their case
-    grams = sorted({lowered[i:i + 2] for i in range(len(lowered) - 1)})
-    named = select(NameGram.owner_id).where(NameGram.kind == kind, NameGram.gram.in_(grams)) \
-        .group_by(NameGram.owner_id).having(func.count() == len(grams))
+    grams = sorted({lowered[i:i + 2] for i in range(len(lowered) - 1)} or {lowered})
+    named = select(NameGram.owner_id).where(NameGram.kind == kind, NameGram.gram.in_(grams))
+    if len(grams) > 1:  # every piece: the owners holding as many of them as there are
+        named = named.group_by(NameGram.owner_id).having(func.count() == len(grams))
     if _LAST4.fullmatch(last4 := normalize_id(q)):
         return union(named, select(NameGram.owner_id).where(NameGram.kind == kind,
                                                              NameGram.gram == "#" + last4.lower()))
     return named
 
 
-def narrowed(id_column, kind: str, q: str) -> ColumnElement[bool] | None:
-    """`id_column` among the owners `q` may match, or None (no narrowing)."""
-    owners = owners_matching(kind, q)
+def narrowed(id_column, kind: str, q: str, actor) -> ColumnElement[bool] | None:
+    """`id_column` among the owners `q` may match, or None (no narrowing): for the district's people, whose lists
+    span every union; a union's own list is read by its union's index, which the pieces would only slow down."""
+    owners = owners_matching(kind, q) if actor.union_id is None else None
     return id_column.in_(owners) if owners is not None else None

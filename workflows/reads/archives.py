@@ -51,7 +51,7 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
         member = exists().where(ArchiveMember.archive_id == Archive.id,
                                 name_or_number(ArchiveMember, q))
         where = where.where(or_(name_or_number(Archive, q), member))
-        if (owners := search.narrowed(Archive.id, search.ARCHIVE, q)) is not None:
+        if (owners := search.narrowed(Archive.id, search.ARCHIVE, q, actor)) is not None:
             where = where.where(owners)
     key = decode_cursor(after, "ti")
     listed = where.where(after_key((Archive.updated_at, Archive.id), key, descending=True)) if key else where

@@ -127,7 +127,7 @@ def _filtered(query: Select, filters: Filters, actor: Actor) -> Select:
         query = query.where(Case.claimed_by_id == actor.id)
     if q := (filters.q or "").strip():
         query = query.where(name_or_number(Case, q))
-        if (owners := search.narrowed(Case.id, search.CASE, q)) is not None:
+        if (owners := search.narrowed(Case.id, search.CASE, q, actor)) is not None:
             query = query.where(owners)
     return query
 
