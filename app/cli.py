@@ -13,7 +13,7 @@ from typing import Any
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from scheduler import runner
@@ -27,7 +27,7 @@ from workflows.infra.db import make_engine, race_refusal, session_factory
 from workflows.infra.migrate import upgrade
 from workflows.infra.uploads import Uploads
 from workflows.inputs import parse_deadline, parse_number
-from workflows.models import Account
+from workflows.models import Account, NameGram
 from workflows.verbs.signin import issue_token
 
 from .config import Settings
@@ -335,6 +335,24 @@ def audit_verify(digest: str | None, full: bool) -> None:
 def audit_digest() -> None:
     with _transaction(writes=False) as session:  # reading: writers go on meanwhile
         click.echo(audit.digest(session))
+
+
+@main.group("search-index", help="The name search's index of name pieces (name_grams).")
+def search_index_group() -> None:
+    pass
+
+
+@search_index_group.command("rebuild", help="Write every piece again from the names: after names were changed "
+                                            "outside Songnuan (by SQL, or by a host running a release before 0013).")
+@_domain_errors
+def search_index_rebuild() -> None:
+    from workflows.infra import search
+
+    with _transaction() as session:
+        for kind in (search.CASE, search.ARCHIVE):
+            search.refresh(session.connection(), kind)
+        held = session.scalar(select(func.count()).select_from(NameGram))
+    click.echo(f"姓名检索索引已重建：{held}条")
 
 
 @main.command(help="Write the database and the uploaded files, consistent with each other, to one file (.tar.gz).")

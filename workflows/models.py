@@ -20,12 +20,21 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     exists,
     false,
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, object_session, relationship, validates
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    object_session,
+    relationship,
+    validates,
+)
 
 from workflows.identity import mask_account, mask_id
 from workflows.infra.clock import local_date, to_db
@@ -858,3 +867,15 @@ class Summary(Base):
 
     union: Mapped[Union] = relationship()
     submitted_by: Mapped[Account] = relationship()
+
+
+
+def _name_pieces_follow(session: Session, context: Any) -> None:
+    """Whoever writes cases, archives or their members, the name search's pieces follow (infra/search.py): the
+    listener comes with the models, so that no session writes a name without them."""
+    from workflows.infra.search import after_flush  # it reads the models: imported once they exist
+
+    after_flush(session, context)
+
+
+event.listen(Session, "after_flush", _name_pieces_follow)

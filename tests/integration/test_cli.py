@@ -189,3 +189,24 @@ def test_stats_export_refuses_clearly_and_writes_nothing(cli, stats_season, tmp_
     assert message in result.stderr and result.stderr.startswith("错误：")
     assert result.stdout == "" and "Traceback" not in result.output
     assert out.read_bytes() == b"an older file" and sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_the_name_search_index_is_rebuilt_after_names_were_changed_by_sql(cli, committed, tmp_path):
+    """A name corrected outside Songnuan (by SQL) is found by the district's search once the index is rebuilt."""
+    from workflows.reads import worklists
+
+    def found(session, reviewer) -> set[int]:
+        return {c.id for c in worklists.cases(session, reviewer, worklists.Filters(q="鑫淼")).items}
+
+    with Session(committed) as session:
+        build_demo(session, Uploads(tmp_path / "uploads"))
+        session.commit()
+        case = session.scalars(select(Case).where(Case.entered_at.is_not(None))).first()
+        reviewer = session.scalars(select(Account).where(Account.role == "reviewer")).first()
+        session.execute(Case.__table__.update().where(Case.__table__.c.id == case.id).values(applicant_name="滕鑫淼"))
+        session.commit()
+        assert case.id not in found(session, reviewer)  # written around Songnuan: its pieces are not there
+    rebuilt = cli("search-index rebuild")
+    assert rebuilt.exit_code == 0 and rebuilt.stdout.startswith("姓名检索索引已重建")
+    with Session(committed) as session:
+        assert found(session, session.get(Account, reviewer.id)) == {case.id}

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from sqlalchemy import select
+
 from tests.factories import case_data, id_number
 from workflows import verbs
 from workflows.infra import search
+from workflows.models import NameGram
 from workflows.reads import archives, worklists
 
 HEADS = ["王建国", "王建", "李建国", "欧阳小明", "王小建", "建华", "张三", "Wang Jian"]
@@ -20,6 +23,19 @@ def found(session, actor, q: str) -> tuple[list[int], list[int]]:
     cases = worklists.cases(session, actor, worklists.Filters(q=q), per_page=100).items
     held = archives.listing(session, actor, archives.ArchiveFilters(q=q), per_page=100).items
     return [c.id for c in cases], [a.id for a in held]
+
+
+def pieces_are_whole(session) -> bool:
+    """The pieces held are those a rebuild from the names would write: none missing, none left over."""
+    session.flush()
+    rows = select(NameGram.kind, NameGram.gram, NameGram.owner_id)
+    held = set(session.execute(rows))
+    with session.begin_nested() as rebuilt:
+        for kind in (search.CASE, search.ARCHIVE):
+            search.refresh(session.connection(), kind)
+        whole = set(session.execute(rows))
+        rebuilt.rollback()
+    return held == whole and bool(held)
 
 
 def searches(session, cases) -> list[str]:
@@ -70,6 +86,14 @@ def test_the_pieces_follow_an_edited_archive_and_its_members(session, make, cloc
     assert archive.id not in found(session, cadre, "秀英")[1]  # the member removed
     assert archive.id not in found(session, cadre, "建国")[1]  # the head renamed
     assert case.id in found(session, cadre, "建国")[0]  # the application keeps the name it was made with
+    assert pieces_are_whole(session)
+
+
+def test_the_pieces_of_removed_members_go(session, make, clock, household):
+    case, cadre = household
+    archive = case.archive
+    verbs.edit_archive(session, cadre, clock, archive.id, archive.version, {"household": {"members": []}})
+    assert pieces_are_whole(session)
 
 
 def test_the_pieces_follow_an_edited_case(session, make, clock, household):
@@ -79,3 +103,4 @@ def test_the_pieces_follow_an_edited_case(session, make, clock, household):
     assert case.id in found(session, cadre, "立平")[0]
     assert case.id not in found(session, cadre, "建国")[0]
     assert case.id in found(session, cadre, case.id_masked[-4:])[0]
+    assert pieces_are_whole(session)

@@ -15,11 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.errors import Conflict, DomainError
-from workflows.infra import search
 from workflows.texts import N_
 
 log = logging.getLogger(__name__)
-search.watch()  # every session's flushes keep the name search's pieces (infra/search.py)
 
 # The SQLSTATEs of a write another transaction made impossible meanwhile: a unique key taken, a referenced row
 # removed (or one referring to it added), and PostgreSQL's serialization failures and deadlocks.

@@ -10,7 +10,7 @@ to those rows alone: the pieces only narrow, the list's test decides, so a searc
 before.
 
 The pieces follow the names: every flush that adds, changes or removes a case, an archive or an archive's member
-rewrites its owner's pieces from the database (`_after_flush`), in the same transaction; revision 0013 and
+rewrites its owner's pieces from the database (`after_flush`, listened to by workflows/models.py), in the same transaction; revision 0013 and
 bench/generate.py fill them for rows written before or around the ORM (`refresh` over every owner).
 
 Not narrowed, reading every row of its list as before: a union's own lists (its union's index bounds them), and a
@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, event, func, insert, inspect, literal, select, union
+from sqlalchemy import Connection, delete, func, insert, inspect, literal, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -32,7 +32,7 @@ from workflows.models import Archive, ArchiveMember, Case, NameGram
 CASE, ARCHIVE = "c", "a"
 _LONGEST = 50  # the names' column length (String(50)): the positions a piece may start at
 _LAST4 = re.compile(r"[0-9]{3}[0-9X]")
-_CHUNK = 1000  # owners a statement: well within every database's limit of bound parameters
+_CHUNK = 150  # owners a statement: an archive's are bound six times, within SQLite's oldest limit (999)
 
 
 # ---------------------------------------------------------------- writing the pieces
@@ -85,18 +85,21 @@ def _write(connection: Connection, kind: str, ids: list[int] | None) -> None:
     connection.execute(insert(NameGram).from_select(["kind", "gram", "owner_id"], select(*pieces.c)))
 
 
+# What a row's pieces come from; for a member also the archive it belongs to (one taken out of the archive's
+# collection is deleted as an orphan, seen as a change of its `archive`, not among the deleted).
 _WATCHED = {Case: ("applicant_name", "id_masked"), Archive: ("applicant_name", "id_masked"),
-            ArchiveMember: ("name", "id_masked", "archive_id")}
+            ArchiveMember: ("name", "id_masked", "archive_id", "archive")}
 
 
-def _after_flush(session: Session, context) -> None:
+def after_flush(session: Session, context) -> None:
     """The owners whose names or masks this flush wrote get their pieces again."""
     owners: dict[str, set[int]] = {CASE: set(), ARCHIVE: set()}
-    for row in [*session.new, *session.dirty, *session.deleted]:
+    dirty = session.dirty  # a new set at each reading: read once
+    for row in [*session.new, *dirty, *session.deleted]:
         names = _WATCHED.get(type(row))
         if names is None:
             continue
-        if row in session.dirty and not any(_changed(row, name) for name in names):
+        if row in dirty and not any(_changed(row, name) for name in names):
             continue
         if isinstance(row, Case):
             owners[CASE].add(row.id)
@@ -115,12 +118,6 @@ def _changed(row, name: str) -> bool:
 def _values(row, name: str) -> list:
     history = inspect(row).attrs[name].history
     return [*history.added, *history.unchanged, *history.deleted] or [getattr(row, name)]
-
-
-def watch() -> None:
-    """Keep the pieces following every session's flushes (called once, by infra/db)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
 
 
 # ---------------------------------------------------------------- reading them
