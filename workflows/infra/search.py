@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import Connection, delete, func, insert, inspect, literal, select, union
+from sqlalchemy import Connection, bindparam, delete, func, insert, inspect, literal, select, union
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement, Executable, Select
 
 from workflows.identity import normalize_id
 from workflows.models import Archive, ArchiveMember, Case, NameGram
@@ -32,6 +33,7 @@ from workflows.models import Archive, ArchiveMember, Case, NameGram
 CASE, ARCHIVE = "c", "a"
 _LONGEST = 50  # the names' column length (String(50)): the positions a piece may start at
 _LAST4 = re.compile(r"[0-9]{3}[0-9X]")
+_IDS = bindparam("ids", expanding=True)
 _CHUNK = 150  # owners a statement: an archive's are bound six times, within SQLite's oldest limit (999)
 
 
@@ -53,8 +55,8 @@ def _mask(kind: str, owner, masked) -> Select:
         .where(func.length(masked) >= 4)
 
 
-def _sources(kind: str, ids: list[int] | None, positions) -> list[Select]:
-    """The rows of pieces of every owner of `kind` (of `ids` alone, when given)."""
+def _sources(kind: str, some: bool, positions) -> list[Select]:
+    """The rows of pieces of every owner of `kind` (`some`: of the owners the parameter "ids" lists)."""
     if kind == CASE:
         rows = [(Case.id, Case.applicant_name, Case.id_masked, Case.id)]
     else:
@@ -63,26 +65,30 @@ def _sources(kind: str, ids: list[int] | None, positions) -> list[Select]:
     selects = []
     for owner, name, masked, key in rows:
         for query in (*_pieces(kind, owner, name, positions), _mask(kind, owner, masked)):
-            selects.append(query.where(key.in_(ids)) if ids is not None else query)
+            selects.append(query.where(key.in_(_IDS)) if some else query)
     return selects
+
+
+@cache
+def _statements(kind: str, some: bool) -> tuple[Executable, Executable]:
+    """The DELETE of the owners' pieces and the INSERT of them again, built once (a flush then pays for running
+    them, not for building them and their cache keys)."""
+    gone = delete(NameGram).where(NameGram.kind == kind)
+    pieces = union(*_sources(kind, some, _positions())).subquery()
+    return (gone.where(NameGram.owner_id.in_(_IDS)) if some else gone,
+            insert(NameGram).from_select(["kind", "gram", "owner_id"], select(*pieces.c)))
 
 
 def refresh(connection: Connection, kind: str, ids: Iterable[int] | None = None) -> None:
     """Rewrite the pieces of the owners of `kind` with `ids` (every owner when None) from what the database holds."""
     if ids is None:
-        connection.execute(delete(NameGram).where(NameGram.kind == kind))
-        _write(connection, kind, None)
+        for statement in _statements(kind, False):
+            connection.execute(statement)
         return
     ids = sorted(set(ids))
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        connection.execute(delete(NameGram).where(NameGram.kind == kind, NameGram.owner_id.in_(chunk)))
-        _write(connection, kind, chunk)
-
-
-def _write(connection: Connection, kind: str, ids: list[int] | None) -> None:
-    pieces = union(*_sources(kind, ids, _positions())).subquery()
-    connection.execute(insert(NameGram).from_select(["kind", "gram", "owner_id"], select(*pieces.c)))
+        for statement in _statements(kind, True):
+            connection.execute(statement, {"ids": ids[start:start + _CHUNK]})
 
 
 # What a row's pieces come from; for a member also the archive it belongs to (one taken out of the archive's
