@@ -349,8 +349,7 @@ def search_index_rebuild() -> None:
     from workflows.infra import search
 
     with _transaction() as session:
-        for kind in (search.CASE, search.ARCHIVE):
-            search.refresh(session.connection(), kind)
+        search.rebuild(session.connection())
         held = session.scalar(select(func.count()).select_from(NameGram))
     click.echo(f"姓名检索索引已重建：{held}条")
 

@@ -358,8 +358,7 @@ def build(url: str, archives: int = 1_000_000, unions: int = 2000, *, seed: int 
         # The name search's pieces: the rows went in around the ORM, whose flushes keep them (infra/search.py).
         tick = time.perf_counter()
         with engine.begin() as connection:
-            for kind in (search.CASE, search.ARCHIVE):
-                search.refresh(connection, kind)
+            search.rebuild(connection)
         say(f"  the name search's pieces written in {time.perf_counter() - tick:.1f} s")
         w.execute("ANALYZE")  # the planner's statistics, as an operator's routine maintenance keeps them
         if not w.sqlite:

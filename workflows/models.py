@@ -38,8 +38,8 @@ from sqlalchemy.orm import (
 
 from workflows.identity import mask_account, mask_id
 from workflows.infra.clock import local_date, to_db
-from workflows.infra.memo import remembered
 from workflows.infra.expr import at_or_after, at_or_before, constant, every, is_set, is_unset, negate, one_of, some
+from workflows.infra.memo import remembered
 from workflows.infra.sealing import Sealed, digest
 from workflows.states import COMMITTED, DISTRICT, UNION_ROLES, Role, State
 from workflows.vocab import ObjectionStatus
@@ -867,7 +867,6 @@ class Summary(Base):
 
     union: Mapped[Union] = relationship()
     submitted_by: Mapped[Account] = relationship()
-
 
 
 def _name_pieces_follow(session: Session, context: Any) -> None:

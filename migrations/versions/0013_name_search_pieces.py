@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column('owner_id', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('kind', 'gram', 'owner_id', name=op.f('pk_name_grams')),
     )
-    connection = op.get_bind()
-    for kind in (search.CASE, search.ARCHIVE):
-        search.refresh(connection, kind)
+    search.rebuild(op.get_bind())
     # After the fill: one index built over the rows, not kept row by row while they go in.
     with op.batch_alter_table('name_grams', schema=None) as batch_op:
         batch_op.create_index('ix_name_grams_owner', ['kind', 'owner_id'], unique=False)

@@ -31,8 +31,7 @@ def pieces_are_whole(session) -> bool:
     rows = select(NameGram.kind, NameGram.gram, NameGram.owner_id)
     held = set(session.execute(rows))
     with session.begin_nested() as rebuilt:
-        for kind in (search.CASE, search.ARCHIVE):
-            search.refresh(session.connection(), kind)
+        search.rebuild(session.connection())
         whole = set(session.execute(rows))
         rebuilt.rollback()
     return held == whole and bool(held)

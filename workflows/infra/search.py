@@ -10,8 +10,9 @@ to those rows alone: the pieces only narrow, the list's test decides, so a searc
 before.
 
 The pieces follow the names: every flush that adds, changes or removes a case, an archive or an archive's member
-rewrites its owner's pieces from the database (`after_flush`, listened to by workflows/models.py), in the same transaction; revision 0013 and
-bench/generate.py fill them for rows written before or around the ORM (`refresh` over every owner).
+rewrites its owner's pieces from the database (`after_flush`, listened to by workflows/models.py), in the same
+transaction; revision 0013, bench/generate.py and `songnuan search-index rebuild` write them all (`rebuild`) for
+rows written before or around the ORM.
 
 Not narrowed, reading every row of its list as before: a union's own lists (its union's index bounds them), and a
 search with a letter whose case the databases lower differently (beyond ASCII).
@@ -89,6 +90,12 @@ def refresh(connection: Connection, kind: str, ids: Iterable[int] | None = None)
     for start in range(0, len(ids), _CHUNK):
         for statement in _statements(kind, True):
             connection.execute(statement, {"ids": ids[start:start + _CHUNK]})
+
+
+def rebuild(connection: Connection) -> None:
+    """Every owner's pieces written again from the names the database holds."""
+    for kind in (CASE, ARCHIVE):
+        refresh(connection, kind)
 
 
 # What a row's pieces come from; for a member also the archive it belongs to (one taken out of the archive's
