@@ -23,6 +23,7 @@ from workflows.reads import standards as living_standards
 from workflows.reads.notifications import listing, unread
 from workflows.rules import reviews as review_rules
 from workflows.states import UNION_ROLES, Role, State
+from workflows.texts import N_
 from workflows.verbs import imports, notices, signin
 from workflows.verbs.imports import IMPORTERS, LedgerInvalid
 from workflows.verbs.payments import ResultInvalid
@@ -98,7 +99,8 @@ def me():
          summary="The cases I can move on now, the most urgent first")
 def inbox(query: s.ListQuery):
     now = clock().now()
-    page = worklists.inbox(db(), actor(), now, page=query.page, per_page=query.per_page, after=query.after)
+    page = worklists.inbox(db(), actor(), now, page=query.page, per_page=query.per_page,
+                           after=_cursor(query.after, worklists.INBOX_KEY))
     with rules.guards.checking(db(), page.items, actor()):
         items = [{**s.summary(case), "triggers": rules.available(db(), case, actor(), now)[0]} for case in page.items]
     # Through the model, as every answer: times in ISO 8601 (jsonify would write them as HTTP dates).
@@ -108,6 +110,14 @@ def inbox(query: s.ListQuery):
                                       "groups": page.groups,
                                       "carry_over": waiting and asdict(waiting),
                                       "reviews_due": _reviews_due(now)}).model_dump(mode="json")
+
+
+def _cursor(after: str | None, shape: str) -> str | None:
+    """An `after` that no page of this list gave is the client's error (a web page's garbled link starts from the
+    first page instead: a person clicked it, a program should be told)."""
+    if after is not None and worklists.decode_cursor(after, shape) is None:
+        raise Invalid({"after": N_("翻页标记无效：请传入上一页返回的 after，或不传它而从第一页开始")})
+    return after
 
 
 def _reviews_due(now) -> dict | None:
@@ -122,7 +132,8 @@ def _reviews_due(now) -> dict | None:
 @api.get("/cases", tags=[CASES], responses=s.responses({200: s.CasePage}, 400), summary="The cases I may see")
 def list_cases(query: s.CaseQuery):
     filters = worklists.Filters(state=query.state, union=query.union, campaign=query.campaign, q=query.q)
-    page = worklists.cases(db(), actor(), filters, page=query.page, per_page=query.per_page, after=query.after)
+    page = worklists.cases(db(), actor(), filters, page=query.page, per_page=query.per_page,
+                           after=_cursor(query.after, worklists.CASES_KEY))
     return s.CasePage.model_validate({"items": [s.summary(case) for case in page.items], "total": page.total,
                                      "page": page.page, "per_page": page.per_page, "more": page.more,
                                      "after": page.after}).model_dump(mode="json")
@@ -279,7 +290,8 @@ def list_archives(query: s.ArchiveQuery):
     rules.require_role(actor(), rules.ARCHIVE_READERS, "查看困难职工档案")
     filters = archives.ArchiveFilters(status=query.status, union=query.union, category=query.category,
                                       worker_group=query.worker_group, q=query.q)
-    page = archives.listing(db(), actor(), filters, page=query.page, per_page=query.per_page, after=query.after)
+    page = archives.listing(db(), actor(), filters, page=query.page, per_page=query.per_page,
+                            after=_cursor(query.after, archives.LISTING_KEY))
     return s.ArchivePage.model_validate({"items": [s.archive_summary(a) for a in page.items], "total": page.total,
                                         "page": page.page, "per_page": page.per_page, "more": page.more,
                                         "after": page.after}).model_dump(mode="json")

@@ -103,8 +103,8 @@ def test_a_count_past_the_bound_reads_1000_plus_and_exact_below_it(pages, world)
     assert "共 1,000+ 件，第 2 页" in second
     # In English, the same bound.
     client.client.set_cookie("lang", "en")
-    assert "1,000+ cases, page 1" in html(client.get("/cases/"))
-    assert "1,000+ households, page 1" in html(client.get("/archives/"))
+    assert "Cases: 1,000+ · page 1" in html(client.get("/cases/"))
+    assert "Households: 1,000+ · page 1" in html(client.get("/archives/"))
 
 
 def test_the_api_pages_by_cursor_and_says_when_the_count_is_bounded(api, world):
@@ -123,6 +123,36 @@ def test_the_api_pages_by_cursor_and_says_when_the_count_is_bounded(api, world):
     assert small["more"] is True and small["groups"]["待补充资料"] == COUNT_LIMIT
     refused = api.call("GET", "/cases?after=x'1", cadre)
     assert refused.status_code == 400 and "after" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/cases?after=20180101000000000000.5", "/archives?after=7",
+                                  "/inbox?after=7", "/cases?after=2147483648"])
+def test_the_api_refuses_a_cursor_that_no_page_of_that_list_gave(api, world, path):
+    """A program that sends another list's cursor, or one past any id, is told so instead of being given the first
+    page again (it would loop over page 1 for ever)."""
+    union = world.default_union()
+    load(world, union, 3)
+    answer = api.call("GET", path, world.person("cadre", union))
+    assert answer.status_code == 400 and "翻页标记无效" in answer.get_data(as_text=True)
+
+
+def test_an_empty_list_shows_no_pager_and_says_so(pages, world):
+    union = world.default_union()
+    load(world, union, 2)
+    client = pages.as_(world.person("cadre", union))
+    empty = html(client.get("/cases/?state=disbursed"))
+    assert "没有符合条件的案件" in empty and "共 0 件" not in empty and 'class="pager' not in empty
+    assert "共 2 件，第 1 / 1 页" in html(client.get("/cases/"))
+
+
+def test_the_folded_filters_still_say_what_was_searched_for(pages, world):
+    union = world.default_union()
+    load(world, union, 2)
+    client = pages.as_(world.person("cadre", union))
+    found = html(client.get("/cases/?q=职工0001"))
+    assert "筛选（已选 1 项，搜索“职工0001”）" in found
+    client.client.set_cookie("lang", "en")
+    assert "(1 chosen, searching “职工0001”)" in html(client.get("/cases/?q=职工0001"))
 
 
 @pytest.mark.parametrize("path", ["/cases/?after=99999999999999999999", "/cases/?after=2147483648",

@@ -19,6 +19,8 @@ from workflows.reads.worklists import (MAX_PER_PAGE, Page, after_key, bounded_co
 from workflows.rules import DRAFTERS, campaign_year
 from workflows.states import State
 
+LISTING_KEY = "ti"  # the list's cursor (decode_cursor): the archive's last change and its id
+
 
 @dataclass
 class ArchiveFilters:
@@ -53,7 +55,7 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
         where = where.where(or_(name_or_number(Archive, q), member))
         if (owners := search.narrowed(Archive.id, search.ARCHIVE, q, actor)) is not None:
             where = where.where(owners)
-    key = decode_cursor(after, "ti")
+    key = decode_cursor(after, LISTING_KEY)
     listed = where.where(after_key((Archive.updated_at, Archive.id), key, descending=True)) if key else where
     found = session.scalars(listed.options(joinedload(Archive.union))
                             .order_by(Archive.updated_at.desc(), Archive.id.desc())

@@ -61,6 +61,10 @@ class Page:
 
 # ---------------------------------------------------------------- cursors and bounded counts
 
+# The shapes of each list's cursor (decode_cursor): the inbox's deadline, moment and id; the case list's id.
+INBOX_KEY, CASES_KEY = "tti", "i"
+
+
 def encode_cursor(*values) -> str:
     """A row's sort key as the page links carry it: integers and moments (to the microsecond), joined by '.'."""
     return ".".join(v.strftime("%Y%m%d%H%M%S%f") if isinstance(v, dt.datetime) else str(int(v)) for v in values)
@@ -173,7 +177,7 @@ def inbox(session: Session, actor: Actor, now: dt.datetime, filters: Filters | N
         return Page([], 0, page, per_page)
     filters = filters or Filters()
     where = _filtered(_base(actor, with_campaign=True).where(task_clause(actor, now)), filters, actor)
-    key = decode_cursor(after, "tti")
+    key = decode_cursor(after, INBOX_KEY)
     skip = 0 if key else (page - 1) * per_page
     states = sorted({state for task in tasks_of(actor.role) for state in task.states
                      if not filters.state or state == filters.state})
@@ -229,7 +233,7 @@ def cases(session: Session, actor: Actor, filters: Filters | None = None, page: 
     that case; without it, `page` counts from the first."""
     page, per_page = _sizes(page, per_page)
     where = _filtered(_base(actor), filters or Filters(), actor)
-    key = decode_cursor(after, "i")
+    key = decode_cursor(after, CASES_KEY)
     listed = where.where(Case.id < key[0]) if key else where
     found = session.scalars(listed.options(joinedload(Case.union), joinedload(Case.campaign))
                             .order_by(Case.id.desc()).limit(per_page + 1)
