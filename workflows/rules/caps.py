@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import case as when
-from sqlalchemy import exists, func, literal, or_, select, type_coerce
+from sqlalchemy import bindparam, exists, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
@@ -44,6 +44,12 @@ def cap_reasons(session: Session, case: Case) -> list[Reason]:
     return reasons
 
 
+# A union's share of a campaign's budget. Built once (its cache key too; Session.get builds both on every call):
+# each money move asks it.
+_SHARE = select(UnionBudget.amount).where(UnionBudget.campaign_id == bindparam("campaign"),
+                                          UnionBudget.union_id == bindparam("union"))
+
+
 def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> list[Reason]:
     """Caps and budget. `counted` are the states whose amounts are already spoken for (Transition.spends)."""
     reasons = cap_reasons(session, case)
@@ -55,12 +61,12 @@ def money_reasons(session: Session, case: Case, counted: tuple[State, ...]) -> l
             reasons.append(Reason("budget", N_("超出活动预算：剩余%(left)s元，"
                                             "本次需要%(amount)s元", left=yuan(campaign.budget - used), amount=yuan(amount))))
     share = remembered(session, ("union_budget", campaign.id, case.union_id),
-                       lambda: session.get(UnionBudget, (campaign.id, case.union_id)))
+                       lambda: session.scalar(_SHARE, {"campaign": campaign.id, "union": case.union_id}))
     if share is not None:
         used = spoken_for(session, case, counted, case.union_id)
-        if used + amount > share.amount:
+        if used + amount > share:
             reasons.append(Reason("budget", N_("超出本工会的预算额度：剩余%(left)s元，"
-                                            "本次需要%(amount)s元", left=yuan(share.amount - used), amount=yuan(amount))))
+                                            "本次需要%(amount)s元", left=yuan(share - used), amount=yuan(amount))))
     return reasons
 
 

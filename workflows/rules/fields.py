@@ -131,11 +131,13 @@ def archive_numbers_held(session: Session, digests) -> dict[str, list[tuple[str,
     """For each of `digests`, the archives holding it: (union name, archive id) rows (remembered within
     memo.remembering)."""
     def fetch(missing: list[str]) -> dict[str, list[tuple]]:
-        return grouped(session.execute(
-            select(ArchiveNumber.id_digest, Union.name, Archive.id)
-            .join(Archive, ArchiveNumber.archive_id == Archive.id).join(Union, Archive.union_id == Union.id)
-            .where(ArchiveNumber.id_digest.in_(sorted(missing)))))
+        return grouped(session.execute(_ARCHIVE_HOLDERS, {"digests": sorted(missing)}))
     return remembered_each(session, "archive_numbers", digests, fetch)
+
+
+_ARCHIVE_HOLDERS = select(ArchiveNumber.id_digest, Union.name, Archive.id) \
+    .join(Archive, ArchiveNumber.archive_id == Archive.id).join(Union, Archive.union_id == Union.id) \
+    .where(ArchiveNumber.id_digest.in_(_DIGESTS))
 
 
 def grouped(rows) -> dict[str, list[tuple]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflows.archive_states import Status
@@ -65,13 +65,17 @@ def area_of(hukou_area: str | None, id_number: str | None) -> tuple[str | None, 
     return (id_number[:6], True) if id_number else (None, False)
 
 
+# Built once (its cache key too): `document` asks it on every move.
+_STANDARDS = select(LivingStandard).where(LivingStandard.year == bindparam("year"),
+                                          LivingStandard.area_code.in_(bindparam("chain", expanding=True)))
+
+
 def standard_for(session: Session, year: int, area: str | None) -> LivingStandard | None:
     chain = area_chain(area)
     if not chain:
         return None
     def fetch() -> LivingStandard | None:
-        found = {s.area_code: s for s in session.scalars(
-            select(LivingStandard).where(LivingStandard.year == year, LivingStandard.area_code.in_(chain)))}
+        found = {s.area_code: s for s in session.scalars(_STANDARDS, {"year": year, "chain": list(chain)})}
         return next((found[code] for code in chain if code in found), None)
     return remembered(session, ("standard", year, area), fetch)
 

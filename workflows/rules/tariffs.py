@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflows.errors import Reason
@@ -18,16 +18,21 @@ from workflows.texts import N_
 from workflows.vocab import AidKind
 
 
+# Built once (its cache key too; Session.get builds both on every call): `document` asks it on every move.
+_TARIFF = select(Tariff.amount).where(Tariff.campaign_id == bindparam("campaign"),
+                                      Tariff.category == bindparam("category"),
+                                      Tariff.worker_group == bindparam("group"))
+
+
 def tariff_for(session: Session, case: Case) -> Decimal | None:
     """The campaign's amount for the case's category and worker group; None without one (or without both)."""
     if not case.category or not case.worker_group:
         return None
     # The campaign object, not campaign_id: a case being opened has no campaign_id until it is flushed (and must
     # not be flushed half-built by this look-up).
-    key = (case.campaign.id, str(case.category), str(case.worker_group))
+    key = {"campaign": case.campaign.id, "category": str(case.category), "group": str(case.worker_group)}
     with session.no_autoflush:
-        tariff = remembered(session, ("tariff", *key), lambda: session.get(Tariff, key))
-    return tariff.amount if tariff is not None else None
+        return remembered(session, ("tariff", *key.values()), lambda: session.scalar(_TARIFF, key))
 
 
 def default_amount(session: Session, case: Case) -> Decimal | None:

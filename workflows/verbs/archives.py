@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, inspect, or_, select
+from sqlalchemy import bindparam, delete, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -336,13 +336,17 @@ class _Head:
         self.monthly_income = self.health = self.occupation = None
 
 
+# The archive an approval writes to, locked, as the database has it. Built once (its cache key too): every
+# district approval reads it.
+_APPROVED = select(Archive).where(Archive.id == bindparam("archive_id")).options(selectinload(Archive.members)) \
+    .with_for_update().execution_options(populate_existing=True)
+
+
 def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case) -> dict[str, Any]:
     """The district approved an application: its archive becomes 在档 (from 建档中, or from 脱困 as 返困), records
     the help and takes what the application confirmed or corrected (households.write_back). Returns the archive's
     event (audit.row), for the caller to append with the case's own."""
-    archive = session.scalar(select(Archive).where(Archive.id == case.archive_id)
-                             .options(selectinload(Archive.members)).with_for_update()
-                             .execution_options(populate_existing=True))
+    archive = session.scalar(_APPROVED, {"archive_id": case.archive_id})
     before_values = {name: getattr(archive, name) for name in households.HOUSEHOLD}
     before_members, before_numbers = households.member_summary(archive.members), archive.numbers
     households.write_back(case, archive, ArchiveMember)
