@@ -213,3 +213,16 @@ def test_a_real_commit_and_rollback(committed, clock, uploads):
         assert files(uploads) == []
     with Session(committed) as fresh:
         assert fresh.get(Document, document.id) is None and fresh.get(Document, failed.id) is None
+
+
+def test_an_upload_of_a_session_closed_without_commit_leaves_no_file(committed, clock, uploads):
+    """A request that fails unexpectedly after storing its file ends with its session closed, not rolled back (the
+    teardown): the file of a document that was never recorded goes too (it may be an ID card's scan)."""
+    with Session(committed, expire_on_commit=False) as session:
+        make = Factory(session, clock, uploads)
+        case = make.case(State.drafted)
+        session.commit()
+        kept = files(uploads)
+        upload(session, make, case, PNG, "b.png", kind="household_ids")
+        assert len(files(uploads)) == len(kept) + 1
+    assert files(uploads) == kept

@@ -197,13 +197,11 @@ def _after_commit(session: Session) -> None:
     _drop(session.info.pop("uploads_deleted", []))
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, transaction) -> None:
-    # A failed flush rolls back its subtransaction, and with it every enclosing one up to a savepoint or the
-    # outermost transaction (the only rollback event then comes for the subtransaction): see which one went.
-    while transaction.parent is not None and not transaction.nested:
-        transaction = transaction.parent
-    if transaction.nested:
-        return  # a savepoint: the outer transaction, and the files it wrote, may still commit
-    session.info.pop("uploads_deleted", None)
-    _drop(session.info.pop("uploads_written", []))
+@event.listens_for(Session, "after_transaction_end")
+def _after_end(session: Session, transaction) -> None:
+    # The outermost transaction ended: if it committed, _after_commit has taken its files already; otherwise it was
+    # rolled back, or the session closed without either (a request that failed unexpectedly), and what it stored
+    # goes. A savepoint's end is not the end: the outer transaction, and the files it wrote, may still commit.
+    if transaction.parent is None:
+        session.info.pop("uploads_deleted", None)
+        _drop(session.info.pop("uploads_written", []))
