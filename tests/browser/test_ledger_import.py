@@ -1,0 +1,69 @@
+"""台账导入 in a real browser: 检查 answers in place, so the file stays chosen and 导入 sends it without the cadre
+finding it in the folder again; a file with mistakes shows its bad cells the same way, and nothing is stored until
+导入."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from workflows.models import Archive
+
+from ..ledger_data import ledger, workbook
+from .conftest import DESKTOP, PHONE, posts
+
+pytestmark = pytest.mark.slow  # a real browser
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def archives(world) -> int:
+    world.session.commit()  # a new transaction: what the server committed meanwhile
+    return world.session.scalar(select(func.count()).select_from(Archive))
+
+
+def chosen(page) -> int:
+    return page.eval_on_selector("#ledger-file", "input => input.files.length")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_checked_file_stays_chosen_and_imports_with_one_click(tab, people, world, size):
+    browser = tab(size, "cadre_b", "/archives/import")
+    page = browser.page
+    before = archives(world)
+    page.set_input_files("#ledger-file", files=[{"name": "台账.xlsx", "mimeType": XLSX,
+                                                 "buffer": workbook(ledger(households=2, members=1))}])
+    sent = posts(page)
+    page.click("button[value=check]")
+    page.wait_for_selector("#ledger-ok")
+    ok = page.inner_text("#ledger-ok")
+    assert "共2户、4人，可以导入" in ok and "文件仍已选好" in ok and "再次选择" not in ok, ok
+    assert chosen(page) == 1 and page.url.endswith("/archives/import") and len(sent) == 1
+    assert archives(world) == before  # a check stores nothing
+    browser.shot(f"trial-ledger-checked-{'phone' if size is PHONE else 'desktop'}")
+
+    page.click("button[value=import]")
+    page.wait_for_url("**/archives/?status=active")
+    assert "已从台账导入 2 户（4 人）的档案" in page.inner_text("main")
+    assert archives(world) == before + 2 and not browser.console_errors
+
+
+def test_a_file_with_mistakes_shows_its_cells_and_stays_chosen(tab, people, world):
+    browser = tab(DESKTOP, "cadre_b", "/archives/import")
+    page = browser.page
+    rows = ledger(households=2, members=1)
+    rows[2]["主要致困原因"] = "生病"
+    page.set_input_files("#ledger-file", files=[{"name": "台账.xlsx", "mimeType": XLSX, "buffer": workbook(rows)}])
+    page.click("button[value=check]")
+    page.wait_for_selector("#ledger-errors")
+    assert "台账有1处错误" in page.inner_text("#ledger-error") and "生病" in page.inner_text("#ledger-errors")
+    assert chosen(page) == 1 and page.locator("#ledger-ok").count() == 0
+
+    # Corrected in place and checked again: the old cells go, the verdict is the new file's.
+    rows[2]["主要致困原因"] = "患重特大疾病"
+    page.set_input_files("#ledger-file", files=[{"name": "台账.xlsx", "mimeType": XLSX, "buffer": workbook(rows)}])
+    page.click("button[value=check]")
+    page.wait_for_selector("#ledger-ok")
+    assert page.locator("#ledger-errors").count() == 0 and page.locator("#ledger-error").count() == 0
+    # The refused check's 400 is the browser's only complaint (it logs every 4xx answer to a script).
+    assert [e for e in browser.console_errors if "status of 400" not in e] == [], browser.console_errors
