@@ -196,15 +196,25 @@ GUARDS: dict[Trigger, Callable[[Session, Case, dt.datetime], list[Reason]]] = {
 }
 
 
-# What the checks above (and the move's effects) read of a case besides its own row, by move: a verb moving a case
-# loads it with the case (verbs.cases.case_query) instead of one lazy load each. Only a hint for speed: whatever is
-# not named here is still loaded when read.
-READS: dict[Trigger, tuple] = {
-    Trigger.document: (joinedload(Case.archive), selectinload(Case.members), selectinload(Case.documents)),
-    Trigger.publicize: (joinedload(Case.archive).selectinload(Archive.visits),),
-    Trigger.enter: (joinedload(Case.union), selectinload(Case.objections)),
-    Trigger.district_approve: (selectinload(Case.members),),
+# What the checks above (and the move's effects) read of a case besides its own row, by move: each a path of
+# relationships, loaded with the case instead of by one lazy load each. Only a hint for speed: whatever is not named
+# here is still loaded when read. How they are loaded is the reader's choice: one case (a move) joins them to its
+# own query (verbs.transitions.QUERIES); a page of cases reads each in one more query for all (checking below).
+READS: dict[Trigger, tuple[tuple, ...]] = {
+    Trigger.document: ((Case.archive,), (Case.members,), (Case.documents,)),
+    Trigger.publicize: ((Case.archive, Archive.visits),),
+    Trigger.enter: ((Case.union,), (Case.objections,)),
+    Trigger.district_approve: ((Case.members,),),
 }
+
+
+def loading(path: tuple, loader: Callable = joinedload):
+    """The loader option of a READS path: `loader` for its collections, its single rows joined."""
+    option = None
+    for step in path:
+        load = loader if step.property.uselist else joinedload
+        option = load(step) if option is None else getattr(option, load.__name__)(step)
+    return option
 
 
 @contextmanager
@@ -213,8 +223,9 @@ def checking(session: Session, cases: list[Case], actor: Actor) -> Iterator[None
     actor's moves read is loaded for the whole page in a few queries (READS, and who else holds the cases' ID
     numbers), and the look-ups they share (a tariff, a standard, a budget) are read once, not once a case."""
     with remembering(session):
-        options = list(dict.fromkeys(option for trigger, reads in READS.items()
-                                     if actor.role in BY_TRIGGER[trigger].roles for option in reads))
+        paths = dict.fromkeys(path for trigger, reads in READS.items()
+                              if actor.role in BY_TRIGGER[trigger].roles for path in reads)
+        options = [loading(path, selectinload) for path in paths]
         if cases and options:
             session.scalars(select(Case).where(Case.id.in_([case.id for case in cases])).options(*options)).all()
         if any(actor.role in BY_TRIGGER[trigger].roles for trigger in (Trigger.document, Trigger.district_approve)):

@@ -342,11 +342,15 @@ _APPROVED = select(Archive).where(Archive.id == bindparam("archive_id")).options
     .with_for_update().execution_options(populate_existing=True)
 
 
+def _approved(session: Session, archive_id: int) -> Archive:
+    return session.scalars(_APPROVED, {"archive_id": archive_id}).one()
+
+
 def after_approval(session: Session, actor: Actor, now: dt.datetime, case: Case) -> dict[str, Any]:
     """The district approved an application: its archive becomes 在档 (from 建档中, or from 脱困 as 返困), records
     the help and takes what the application confirmed or corrected (households.write_back). Returns the archive's
     event (audit.row), for the caller to append with the case's own."""
-    archive = session.scalar(_APPROVED, {"archive_id": case.archive_id})
+    archive = _approved(session, case.archive_id)
     before_values = {name: getattr(archive, name) for name in households.HOUSEHOLD}
     before_members, before_numbers = households.member_summary(archive.members), archive.numbers
     households.write_back(case, archive, ArchiveMember)

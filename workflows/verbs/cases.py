@@ -76,7 +76,7 @@ def get_case(session: Session, actor: Actor, case_id: int, query: Select = _CASE
     if _MAPPER.identity_key_from_primary_key([case_id]) in session.identity_map:
         case = session.get(Case, case_id)  # already in the session: no query, as Session.get gives it
     else:
-        case = session.execute(query, {"case_id": case_id}).scalar_one_or_none()
+        case = session.execute(query, {"case_id": case_id}).unique().scalar_one_or_none()  # unique: joined lists
     if case is None or not rules.can_see(actor, case):
         raise NotFound(N_("找不到该案件"))
     return case

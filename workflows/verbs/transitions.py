@@ -18,7 +18,7 @@ from workflows.infra.db import locks_rows
 from workflows.infra.machine import step
 from workflows.infra.outbox import notify
 from workflows.models import Campaign, Case
-from workflows.rules.guards import READS
+from workflows.rules.guards import READS, loading
 from workflows.rules.workdays import add_working_days
 from workflows.states import BY_TRIGGER, Trigger
 from workflows.texts import N_
@@ -72,8 +72,9 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     return case
 
 
-# Each move's case query, with what its guards read (rules.guards.READS).
-QUERIES = {trigger: case_query(*READS.get(trigger, ())) for trigger in BY_TRIGGER}
+# Each move's case query, with what its guards read (rules.guards.READS) joined: one statement, cheaper than a
+# query more for each collection when there is one case (a few members, papers, visits or objections).
+QUERIES = {trigger: case_query(*(loading(path) for path in READS.get(trigger, ()))) for trigger in BY_TRIGGER}
 
 # What the drafter is told of a move that tells them (Transition.tells_drafter).
 TOLD = {Trigger.return_: "案件「{name}」被{actor}退回修改：{comment}",
