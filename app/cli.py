@@ -136,6 +136,10 @@ def run(host: str, port: int, no_scheduler: bool) -> None:
 def serve(bind: str, workers: int) -> None:
     from .serve import Server
 
+    # A storage that cannot keep files would refuse every upload with "try later": say why now, at the start.
+    if problem := Settings().upload_storage().problem():
+        click.echo(f"错误：上传文件存储不可用：{problem}", err=True)
+        sys.exit(1)
     Server(bind, workers).run()
 
 

@@ -202,3 +202,32 @@ def test_an_endpoint_carrying_a_password_is_refused_at_start():
     """It would be written into every log line about the storage; the credentials have settings of their own."""
     with pytest.raises(ValueError, match="AWS_ACCESS_KEY_ID"):
         Settings(s3_bucket="b", s3_endpoint_url="http://user:secret@127.0.0.1:9000").upload_storage()
+
+
+# ------------------------------------------------------------------ checked when a server starts
+
+def test_a_usable_storage_has_no_problem(tmp_path, s3):
+    assert LocalFolder(tmp_path / "new" / "uploads").problem() is None and (tmp_path / "new" / "uploads").is_dir()
+    assert s3.storage().problem() is None
+
+
+def test_what_stops_a_storage_is_named_with_its_setting(tmp_path, s3):
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    assert "SONGNUAN_UPLOAD_DIR" in LocalFolder(tmp_path / "taken" / "uploads").problem()
+    missing = S3Bucket("no-such-bucket-here", s3.endpoint_url).problem()
+    assert "no-such-bucket-here 不存在" in missing and "SONGNUAN_S3_BUCKET" in missing
+    with dead_endpoint() as url:
+        down = S3Bucket(s3.bucket, url).problem()
+    assert down.startswith(f"无法使用 S3 存储桶 {s3.bucket}") and url in down
+
+
+def test_serve_refuses_to_start_on_a_bucket_that_is_not_there(s3, monkeypatch, tmp_path):
+    """Else every upload would be refused with "try later" while the operator's logs fill up."""
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    monkeypatch.setenv("SONGNUAN_DATABASE_URL", f"sqlite:///{tmp_path / 'songnuan.db'}")
+    env = {**s3.env, "SONGNUAN_S3_BUCKET": "no-such-bucket-here"}
+    result = CliRunner().invoke(main, ["serve", "--bind", "127.0.0.1:1"], env=env)
+    assert result.exit_code == 1 and "错误：上传文件存储不可用：S3 存储桶 no-such-bucket-here 不存在" in result.output

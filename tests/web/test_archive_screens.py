@@ -120,6 +120,22 @@ def test_the_list_filters_searches_and_masks(pages, world, unions):
     assert 'href="/archives/new"' in cadre  # cadres open archives
 
 
+def test_a_household_found_by_a_member_says_which_member(pages, world, unions):
+    first, _second = unions
+    child = id_number()
+    opened(world, first, "张建华", None, child)
+    opened(world, first, "李秀英")
+    world.session.commit()
+    reviewer = pages.as_(world.person("reviewer"))
+    by_name = text(reviewer.get("/archives/?q=小1"))
+    assert ">张建华</a> <span class=\"muted found-members\">（家庭成员：张小1）</span>" in by_name
+    assert "李秀英" not in by_name
+    assert "（家庭成员：张小1）" in text(reviewer.get(f"/archives/?q={child[-4:]}"))
+    assert "家庭成员：" not in text(reviewer.get("/archives/?q=建华"))  # found by the head: nothing to explain
+    reviewer.client.set_cookie("lang", "en")
+    assert "(household members: 张小1)" in text(reviewer.get("/archives/?q=小1"))
+
+
 def test_the_list_pages_twenty_at_a_time(pages, world, unions):
     first, _second = unions
     for i in range(23):

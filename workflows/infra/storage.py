@@ -48,6 +48,10 @@ class Storage(Protocol):
     def keys(self) -> Iterator[str]:
         """Every key stored, in no particular order."""
 
+    def problem(self) -> str | None:
+        """What stops this storage from keeping files, for the operator starting a server (with the setting to
+        look at, as the command line says its errors); None when it can."""
+
 
 def _key(key: str) -> str:
     # Keys are the uploads' ids (hex): never a path, never a name the storage would read otherwise.
@@ -94,6 +98,15 @@ class LocalFolder:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def problem(self) -> str | None:
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            return f"无法创建上传文件夹 {self.root}：{error.strerror}（SONGNUAN_UPLOAD_DIR）"
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            return f"当前用户不能写入上传文件夹 {self.root}（SONGNUAN_UPLOAD_DIR）"
+        return None
 
     def keys(self) -> Iterator[str]:
         if not self.root.is_dir():
@@ -169,6 +182,23 @@ class S3Bucket:
             self.client.delete_object(Bucket=self.bucket, Key=self._name(key))  # S3 answers alike if it is gone
         except (BotoCoreError, ClientError) as error:
             raise self._unavailable("delete", key, error) from None
+
+    def problem(self) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchBucket"):
+                return f"S3 存储桶 {self.bucket} 不存在（{self.endpoint_url or 'AWS'}；SONGNUAN_S3_BUCKET）"
+            if code in ("403", "AccessDenied"):
+                return (f"无权访问 S3 存储桶 {self.bucket}：请检查 AWS_ACCESS_KEY_ID、AWS_SECRET_ACCESS_KEY "
+                        "和存储桶的访问策略")
+            return f"S3 服务拒绝访问存储桶 {self.bucket}：{code or error}"
+        except BotoCoreError as error:  # no endpoint answering, no credentials, a malformed URL
+            return f"无法使用 S3 存储桶 {self.bucket}（{self.endpoint_url or 'AWS'}；SONGNUAN_S3_ENDPOINT_URL）：{error}"
+        return None
 
     def keys(self) -> Iterator[str]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -62,7 +62,15 @@ def listing(session: Session, actor: Actor, filters: ArchiveFilters | None = Non
                             .limit(per_page + 1).offset(0 if key else (page - 1) * per_page)).all()
     total, more = bounded_count(session, where, id_column=Archive.id)
     last = found[per_page - 1] if len(found) > per_page else None
-    return Page(list(found[:per_page]), total, page, per_page, more=more,
+    items = list(found[:per_page])
+    members_found: dict[int, list[str]] = {}
+    if q and items:
+        for archive_id, name in session.execute(
+                select(ArchiveMember.archive_id, ArchiveMember.name)
+                .where(ArchiveMember.archive_id.in_([a.id for a in items]), name_or_number(ArchiveMember, q))
+                .order_by(ArchiveMember.archive_id, ArchiveMember.position)):
+            members_found.setdefault(archive_id, []).append(name)
+    return Page(items, total, page, per_page, more=more, members_found=members_found,
                 after=encode_cursor(last.updated_at, last.id) if last else None)
 
 

@@ -52,6 +52,9 @@ class Page:
     more: bool = False              # more than COUNT_LIMIT rows: `total` is a lower bound
     after: str | None = None        # the cursor of the next page (None on the last page)
     capped: frozenset[str] = frozenset()  # inbox only: the groups whose count is COUNT_LIMIT and more
+    # The archive list searched: archive id → the names of its members the search found (why it is listed when
+    # its head's name does not show the words searched for).
+    members_found: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int | None:
