@@ -178,24 +178,24 @@ def read(content: bytes, max_bytes: int) -> list[LedgerRow]:
     if len(content) > max_bytes:
         raise TooLarge(N_("文件太大，不能超过%(mb)sMB", mb=max_bytes // (1024 * 1024)))
     if not content:
-        raise Invalid({"file": "文件是空的"})
+        raise Invalid({"file": N_("文件是空的")})
     if content.startswith(OLE):
-        raise UnsupportedType("这是旧版Excel（.xls）文件：请在Excel中“另存为”Excel工作簿（.xlsx）后再上传")
+        raise UnsupportedType(N_("这是旧版Excel（.xls）文件：请在Excel中“另存为”Excel工作簿（.xlsx）后再上传"))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
         entries = None
     if not entries or not any(e.filename == "xl/workbook.xml" for e in entries):
-        raise UnsupportedType("不是Excel工作簿（.xlsx）：请下载台账模板填写后上传（按文件内容判断，不看文件名）")
+        raise UnsupportedType(N_("不是Excel工作簿（.xlsx）：请下载台账模板填写后上传（按文件内容判断，不看文件名）"))
     if sum(e.file_size for e in entries) > MAX_UNPACKED:
-        raise TooLarge("文件解压后太大，不像是一份台账")
+        raise TooLarge(N_("文件解压后太大，不像是一份台账"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # what openpyxl says of other programs' extensions is not the user's
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises anything from KeyError to its own errors on a broken package
-        raise UnsupportedType("无法读取这个Excel文件，文件可能已损坏：请另存为.xlsx后再试") from None
+        raise UnsupportedType(N_("无法读取这个Excel文件，文件可能已损坏：请另存为.xlsx后再试")) from None
     try:
         sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
         return _rows(sheet.iter_rows(values_only=True))
@@ -211,7 +211,7 @@ def _rows(lines) -> list[LedgerRow]:
     header = next(lines, None)
     named = [(i, canonical_header(v)) for i, v in enumerate(header or ()) if not _blank(v)]
     if not named:
-        raise Invalid({"file": "工作表是空的：第一行应为列名（请使用台账模板）"})
+        raise Invalid({"file": N_("工作表是空的：第一行应为列名（请使用台账模板）")})
     check_headers([name for _i, name in named])
     rows: list[LedgerRow] = []
     width = len(header)
@@ -226,5 +226,5 @@ def _rows(lines) -> list[LedgerRow]:
             raise Invalid({"file": N_("行数太多：一次最多导入%(rows)s行，请分成几个文件", rows=MAX_ROWS)})
         rows.append(LedgerRow(number, {name: values[i] if i < len(values) else None for i, name in named}))
     if not rows:
-        raise Invalid({"file": "台账中没有数据：第一行是列名，从第二行起每行填一人"})
+        raise Invalid({"file": N_("台账中没有数据：第一行是列名，从第二行起每行填一人")})
     return rows

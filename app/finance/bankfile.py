@@ -77,7 +77,7 @@ def read_result(content: bytes, max_bytes: int) -> list[ResultRow]:
     if len(content) > max_bytes:
         raise TooLarge(N_("文件太大，不能超过%(mb)sMB", mb=max_bytes // (1024 * 1024)))
     if not content:
-        raise Invalid({"file": "文件是空的"})
+        raise Invalid({"file": N_("文件是空的")})
     if content.startswith(b"PK"):
         return _rows(_xlsx_lines(content))
     try:
@@ -86,7 +86,7 @@ def read_result(content: bytes, max_bytes: int) -> list[ResultRow]:
         try:
             text = content.decode("gb18030")  # a CSV saved by Excel on a Chinese Windows
         except UnicodeDecodeError:
-            raise UnsupportedType("无法识别的文件：请上传银行回单的Excel（.xlsx）或CSV文件") from None
+            raise UnsupportedType(N_("无法识别的文件：请上传银行回单的Excel（.xlsx）或CSV文件")) from None
     return _rows(list(csv.reader(io.StringIO(text))))
 
 
@@ -94,14 +94,14 @@ def _xlsx_lines(content: bytes) -> list[tuple]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if sum(e.file_size for e in archive.infolist()) > MAX_UNPACKED:
-                raise TooLarge("文件解压后太大，不像是一份银行回单")
+                raise TooLarge(N_("文件解压后太大，不像是一份银行回单"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except TooLarge:
         raise
     except Exception:  # openpyxl raises anything from KeyError to its own errors on a broken package
-        raise UnsupportedType("无法读取这个Excel文件，文件可能已损坏：请另存为.xlsx后再试") from None
+        raise UnsupportedType(N_("无法读取这个Excel文件，文件可能已损坏：请另存为.xlsx后再试")) from None
     try:
         return list(book.worksheets[0].iter_rows(values_only=True))
     finally:
@@ -114,7 +114,7 @@ def _blank(value) -> bool:
 
 def _rows(lines: list) -> list[ResultRow]:
     if not lines:
-        raise Invalid({"file": "文件是空的"})
+        raise Invalid({"file": N_("文件是空的")})
     header = [str(v).strip() if v is not None else "" for v in lines[0]]
     if missing := [name for name in RESULT_COLUMNS if name not in header]:
         raise Invalid({"file": N_("第一行应为列名（%(columns)s），缺少：%(missing)s", columns=Verbatim("、".join(RESULT_COLUMNS)),

@@ -1,6 +1,8 @@
 /* The ledger import page (templates/archives/import.html): 检查 is sent in the background and its answer shown in
-   place, so that the file stays chosen and 导入 sends it without the cadre finding it again. Without this script
-   (or when the background request fails) the form posts as usual and the page asks for the file again.
+   place, so that the file stays chosen and 导入 sends it without the cadre finding it again. Before either is sent
+   the chosen file is read once: a file edited or moved since it was chosen cannot be sent (the browser would show
+   its own error page), so the page asks for it to be chosen again. Without this script (or when the background
+   request fails) the form posts as usual and the page asks for the file again after a check.
    Plain ES5, for the old browsers of union offices. */
 (function () {
   "use strict";
@@ -8,17 +10,55 @@
   if (!form || !window.FormData || !window.DOMParser || !window.XMLHttpRequest) {
     return;
   }
+  var file = document.getElementById("ledger-file");
+  var reread = document.getElementById("ledger-reread");
   var check = form.querySelector("button[value=check]");
   var clicked = null;
+
   form.addEventListener("click", function (event) {
     clicked = event.target.closest ? event.target.closest("button") : event.target;
   });
+  // Another file: what was said of the last one no longer holds.
+  file.addEventListener("change", clear);
+
   form.addEventListener("submit", function (event) {
     var submitter = event.submitter || clicked;
-    if (submitter !== check) {
+    var importing = submitter && submitter.value === "import";
+    event.preventDefault();
+    readable(function (ok) {
+      if (!ok) {
+        clear();
+        file.value = "";
+        reread.removeAttribute("hidden");
+        file.focus();
+      } else if (importing) {
+        busy(true);
+        var action = document.createElement("input");  // form.submit() sends no button's name and value
+        action.type = "hidden";
+        action.name = "action";
+        action.value = "import";
+        form.appendChild(action);
+        form.submit();
+      } else {
+        send();
+      }
+    });
+  });
+
+  // Whether the chosen file can still be read (one byte of it, as the browser will send it).
+  function readable(done) {
+    var chosen = file.files && file.files[0];
+    if (!chosen || !window.FileReader) {
+      done(true);
       return;
     }
-    event.preventDefault();
+    var reader = new FileReader();
+    reader.onload = function () { done(true); };
+    reader.onerror = function () { done(false); };
+    reader.readAsArrayBuffer(chosen.slice(0, 1));
+  }
+
+  function send() {
     var data = new FormData(form);
     data.append("action", "check");
     var request = new XMLHttpRequest();
@@ -35,16 +75,25 @@
       form.submit();  // posts as 检查 (no action given is a dry run)
     };
     request.onloadend = function () {
-      check.disabled = false;
-      check.removeAttribute("aria-busy");
+      busy(false);
     };
-    check.disabled = true;
-    check.setAttribute("aria-busy", "true");
+    busy(true);
     request.send(data);
-  });
+  }
 
-  // The answer's messages and table of bad cells in place of the last ones; the form itself, and its file, stay.
-  function show(page) {
+  function busy(on) {
+    var buttons = form.querySelectorAll("button");
+    for (var i = 0; i < buttons.length; i += 1) {
+      buttons[i].disabled = on;
+    }
+    if (on) {
+      check.setAttribute("aria-busy", "true");
+    } else {
+      check.removeAttribute("aria-busy");
+    }
+  }
+
+  function clear() {
     var ids = ["ledger-error", "ledger-ok", "ledger-problems"];
     for (var i = 0; i < ids.length; i += 1) {
       var old = document.getElementById(ids[i]);
@@ -52,6 +101,12 @@
         old.parentNode.removeChild(old);
       }
     }
+    reread.setAttribute("hidden", "");
+  }
+
+  // The answer's messages and table of bad cells in place of the last ones; the form itself, and its file, stay.
+  function show(page) {
+    clear();
     var section = form.parentNode;
     var message = page.getElementById("ledger-error") || page.getElementById("ledger-ok");
     if (message) {

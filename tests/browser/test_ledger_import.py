@@ -4,6 +4,9 @@ finding it in the folder again; a file with mistakes shows its bad cells the sam
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -67,3 +70,31 @@ def test_a_file_with_mistakes_shows_its_cells_and_stays_chosen(tab, people, worl
     assert page.locator("#ledger-errors").count() == 0 and page.locator("#ledger-error").count() == 0
     # The refused check's 400 is the browser's only complaint (it logs every 4xx answer to a script).
     assert [e for e in browser.console_errors if "status of 400" not in e] == [], browser.console_errors
+
+
+def test_a_file_edited_after_it_was_chosen_is_asked_for_again(tab, people, world, tmp_path):
+    """The browser cannot send a file changed since it was chosen (it would show its own error page instead of
+    ours): the page says so and asks for it again. A file chosen anew clears what was said of the last one."""
+    browser = tab(DESKTOP, "cadre_b", "/archives/import")
+    page = browser.page
+    path = tmp_path / "台账.xlsx"
+    rows = ledger(households=1, members=1)
+    path.write_bytes(workbook(rows))
+    page.set_input_files("#ledger-file", str(path))
+    page.click("button[value=check]")
+    page.wait_for_selector("#ledger-ok")
+
+    rows[1]["职业"] = "退休"  # corrected in Excel and saved over the same file
+    path.write_bytes(workbook(rows))
+    os.utime(path, (time.time() + 5, time.time() + 5))
+    sent = posts(page)
+    page.click("button[value=import]")
+    page.wait_for_selector("#ledger-reread", state="visible")
+    assert "请重新选择文件" in page.inner_text("#ledger-reread") and chosen(page) == 0 and sent == []
+    assert page.locator("#ledger-ok").count() == 0 and page.url.endswith("/archives/import")
+
+    page.set_input_files("#ledger-file", str(path))
+    assert not page.locator("#ledger-reread").is_visible()
+    page.click("button[value=import]")
+    page.wait_for_url("**/archives/?status=active")
+    assert "已从台账导入 1 户（2 人）的档案" in page.inner_text("main")

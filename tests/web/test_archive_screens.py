@@ -133,7 +133,7 @@ def test_a_household_found_by_a_member_says_which_member(pages, world, unions):
     assert "（家庭成员：张小1）" in text(reviewer.get(f"/archives/?q={child[-4:]}"))
     assert "家庭成员：" not in text(reviewer.get("/archives/?q=建华"))  # found by the head: nothing to explain
     reviewer.client.set_cookie("lang", "en")
-    assert "(household members: 张小1)" in text(reviewer.get("/archives/?q=小1"))
+    assert "(household member matched: 张小1)" in text(reviewer.get("/archives/?q=小1"))
 
 
 def test_the_list_pages_twenty_at_a_time(pages, world, unions):

@@ -66,6 +66,17 @@ def test_a_batch_from_the_screens_to_the_bank_and_back(pages, world):
     assert [fresh(world, c.id).state for c in cases] == [State.payment_returned, State.disbursed]
 
 
+def test_a_goods_case_is_not_offered_for_a_bank_batch(pages, world):
+    """Every case is ticked when the page opens: one that the batch must refuse would make that first click fail."""
+    money, goods = world.case(State.district_approved), world.case(State.district_approved)
+    goods.aid_amount = None  # goods (送实物): handed over against a receipt
+    world.session.commit()
+    finance = pages.as_(world.person("finance"))
+    page = html(finance.get("/finance/batches"))
+    assert f'name="case" value="{money.id}"' in page and f'name="case" value="{goods.id}"' not in page
+    assert finance.post("/finance/batches", {"case": [str(money.id)]}).status_code == 302
+
+
 def test_the_returned_list_shows_age_reason_and_correction(pages, world, clock):
     case = world.case(State.payment_returned)
     clock.set(clock.now() + dt.timedelta(days=3))

@@ -143,6 +143,13 @@ def test_an_empty_list_shows_no_pager_and_says_so(pages, world):
     empty = html(client.get("/cases/?state=disbursed"))
     assert "没有符合条件的案件" in empty and "共 0 件" not in empty and 'class="pager' not in empty
     assert "共 2 件，第 1 / 1 页" in html(client.get("/cases/"))
+    # The inbox says the filters found nothing, not that there is nothing to do.
+    inbox = html(client.get("/inbox?q=没有这个人"))
+    assert "没有符合条件的案件" in inbox and "眼下没有需要您处理的案件" not in inbox and 'class="pager' not in inbox
+    assert "共 0 条" not in html(client.get("/notifications/"))
+    admin = pages.as_(world.person("admin"))
+    accounts = html(admin.get("/admin/accounts?role=finance&union=" + union.code))
+    assert "没有符合条件的账号" in accounts and "共 0 个账号" not in accounts
 
 
 def test_the_folded_filters_still_say_what_was_searched_for(pages, world):
@@ -152,7 +159,7 @@ def test_the_folded_filters_still_say_what_was_searched_for(pages, world):
     found = html(client.get("/cases/?q=职工0001"))
     assert "筛选（已选 1 项，搜索“职工0001”）" in found
     client.client.set_cookie("lang", "en")
-    assert "(1 chosen, searching “职工0001”)" in html(client.get("/cases/?q=职工0001"))
+    assert "(1 chosen, searching \"职工0001\")" in html(client.get("/cases/?q=职工0001"))
 
 
 @pytest.mark.parametrize("path", ["/cases/?after=99999999999999999999", "/cases/?after=2147483648",

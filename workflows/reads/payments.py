@@ -160,11 +160,12 @@ def batch_detail(session: Session, actor: Actor, batch_id: int) -> BatchDetail:
 
 
 def batchable(session: Session, actor: Actor, now: dt.datetime, campaign: int | None = None) -> list[Case]:
-    """The cases finance may put in a new batch: to be paid by this officer, with an account, in no batch waiting
-    to be sent (verbs.create_batch checks the same)."""
+    """The cases finance may put in a new batch: to be paid by this officer, in money (goods are handed over
+    against a receipt), to an account, in no batch waiting to be sent (verbs.create_batch checks the same)."""
     rules.require_role(actor, (Role.finance,), N_("新建发放批次"))
     queued = select(PaymentLine.case_id).join(PaymentBatch).where(PaymentBatch.sent_at.is_(None))
-    where = [Case.visible_to(actor), _to_pay(actor, now), Case.bank_account.is_not(None), Case.id.not_in(queued)]
+    where = [Case.visible_to(actor), _to_pay(actor, now), Case.bank_account.is_not(None), Case.aid_amount > 0,
+             Case.id.not_in(queued)]
     if campaign:
         where.append(Case.campaign_id == campaign)
     return list(session.scalars(

@@ -40,6 +40,11 @@ class Filters:
     q: str | None = None            # part of a name, or the last four digits of the ID number
     claimed_by_me: bool = False
 
+    @property
+    def chosen(self) -> int:
+        """How many filters are set (the screens say so, and that an empty list is the filters' doing)."""
+        return sum(1 for value in vars(self).values() if value)
+
 
 @dataclass
 class Page:
