@@ -12,8 +12,10 @@
   }
   var file = document.getElementById("ledger-file");
   var reread = document.getElementById("ledger-reread");
+  var failed = document.getElementById("ledger-failed");
   var check = form.querySelector("button[value=check]");
   var clicked = null;
+  var sending = false;  // a second click while the first is on its way sends nothing more
 
   form.addEventListener("click", function (event) {
     clicked = event.target.closest ? event.target.closest("button") : event.target;
@@ -25,12 +27,16 @@
     var submitter = event.submitter || clicked;
     var importing = submitter && submitter.value === "import";
     event.preventDefault();
+    if (sending) {
+      return;
+    }
+    sending = true;
     readable(function (ok) {
       if (!ok) {
+        sending = false;
         clear();
         file.value = "";
-        reread.removeAttribute("hidden");
-        file.focus();
+        say(reread);
       } else if (importing) {
         busy(true);
         var action = document.createElement("input");  // form.submit() sends no button's name and value
@@ -65,16 +71,23 @@
     request.open("POST", form.getAttribute("action"));  // form.action is the buttons named "action"
     request.onload = function () {
       var page = new DOMParser().parseFromString(request.responseText, "text/html");
-      if (!page.getElementById("ledger-form")) {  // not the import page (signed out meanwhile, a server error)
-        form.submit();
+      var answer = page.getElementById("ledger-form");
+      if (!answer) {  // not the import page: a server's error page, the sign-in page, a proxy's refusal
+        say(failed);
         return;
+      }
+      // The form's token as the server has it now (signing in again in another tab renews it).
+      var token = answer.querySelector("input[name=csrf_token]");
+      if (token) {
+        form.querySelector("input[name=csrf_token]").value = token.value;
       }
       show(page);
     };
     request.onerror = function () {
-      form.submit();  // posts as 检查 (no action given is a dry run)
+      say(failed);
     };
     request.onloadend = function () {
+      sending = false;
       busy(false);
     };
     busy(true);
@@ -94,37 +107,53 @@
   }
 
   function clear() {
-    var ids = ["ledger-error", "ledger-ok", "ledger-problems"];
-    for (var i = 0; i < ids.length; i += 1) {
-      var old = document.getElementById(ids[i]);
-      if (old) {
-        old.parentNode.removeChild(old);
-      }
+    var old = document.querySelectorAll("#ledger-error, #ledger-ok, #ledger-problems, [data-answer]");
+    for (var i = 0; i < old.length; i += 1) {
+      old[i].parentNode.removeChild(old[i]);
     }
     reread.setAttribute("hidden", "");
+    failed.setAttribute("hidden", "");
+  }
+
+  // One of the page's own messages (hidden until needed), read out and in view.
+  function say(message) {
+    clear();
+    message.removeAttribute("hidden");
+    focus(message);
+  }
+
+  // Focus on a message just shown: a screen reader reads it, and the keyboard goes on from there (the button that
+  // had the focus was disabled while the check ran).
+  function focus(message) {
+    message.setAttribute("tabindex", "-1");
+    message.focus();
+    message.scrollIntoView({block: "center"});
   }
 
   // The answer's messages and table of bad cells in place of the last ones; the form itself, and its file, stay.
   function show(page) {
     clear();
     var section = form.parentNode;
-    var message = page.getElementById("ledger-error") || page.getElementById("ledger-ok");
-    if (message) {
-      var again = message.querySelector("[data-without-script]");
-      var kept = message.querySelector("[data-with-script]");
-      if (again && kept) {
-        again.parentNode.removeChild(again);
-        kept.removeAttribute("hidden");
-      }
-      section.insertBefore(document.importNode(message, true), form);
+    // The check's verdict; or else what the server said instead (a form that had expired, say).
+    var message = page.getElementById("ledger-error") || page.getElementById("ledger-ok") ||
+      page.querySelector("main > .flash");
+    if (!message) {
+      say(failed);
+      return;
     }
+    var again = message.querySelector("[data-without-script]");
+    var kept = message.querySelector("[data-with-script]");
+    if (again && kept) {
+      again.parentNode.removeChild(again);
+      kept.removeAttribute("hidden");
+    }
+    var shown = document.importNode(message, true);
+    shown.setAttribute("data-answer", "");
+    section.insertBefore(shown, form);
     var problems = page.getElementById("ledger-problems");
     if (problems) {
       section.parentNode.insertBefore(document.importNode(problems, true), section.nextSibling);
     }
-    var shown = document.getElementById("ledger-ok") || document.getElementById("ledger-error");
-    if (shown) {
-      shown.scrollIntoView({block: "center"});
-    }
+    focus(form.previousElementSibling);
   }
 })();

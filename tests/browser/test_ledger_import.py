@@ -98,3 +98,40 @@ def test_a_file_edited_after_it_was_chosen_is_asked_for_again(tab, people, world
     page.click("button[value=import]")
     page.wait_for_url("**/archives/?status=active")
     assert "已从台账导入 1 户（2 人）的档案" in page.inner_text("main")
+
+
+def test_an_expired_form_says_so_in_place_and_the_next_check_goes_through(tab, people, world):
+    """Signing in again in another tab renews the form's token: the check is refused as an expired form, the page
+    says so where the verdict would be, and takes the new token, so that checking again works."""
+    browser = tab(DESKTOP, "cadre_b", "/archives/import")
+    page = browser.page
+    page.set_input_files("#ledger-file", files=[{"name": "台账.xlsx", "mimeType": XLSX,
+                                                 "buffer": workbook(ledger(households=1, members=1))}])
+    page.eval_on_selector("#ledger-form input[name=csrf_token]", "input => { input.value = 'stale'; }")
+    page.click("button[value=check]")
+    page.wait_for_selector("#ledger-form >> xpath=preceding-sibling::p[contains(., '页面已过期')]")
+    assert chosen(page) == 1 and page.locator("#ledger-ok").count() == 0
+    page.click("button[value=check]")
+    page.wait_for_selector("#ledger-ok")
+    assert "页面已过期" not in page.inner_text("main")
+
+
+def test_an_answer_that_is_not_the_import_page_is_said_and_the_file_not_sent_again(tab, people, world):
+    browser = tab(DESKTOP, "cadre_b", "/archives/import")
+    page = browser.page
+    sent = []
+
+    def gateway(route):
+        sent.append(route.request.method)
+        if route.request.method == "POST":
+            route.fulfill(status=502, content_type="text/html", body="<html><body>Bad gateway</body></html>")
+        else:
+            route.continue_()
+
+    page.route("**/archives/import", gateway)
+    page.set_input_files("#ledger-file", files=[{"name": "台账.xlsx", "mimeType": XLSX,
+                                                 "buffer": workbook(ledger(households=1, members=1))}])
+    page.click("button[value=check]")
+    page.wait_for_selector("#ledger-failed", state="visible")
+    assert sent == ["POST"] and chosen(page) == 1 and page.url.endswith("/archives/import")
+    assert page.evaluate("document.activeElement.id") == "ledger-failed"  # read out, and the keyboard goes on

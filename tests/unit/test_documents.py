@@ -215,6 +215,22 @@ def test_a_real_commit_and_rollback(committed, clock, uploads):
         assert fresh.get(Document, document.id) is None and fresh.get(Document, failed.id) is None
 
 
+def test_a_savepoint_released_after_an_upload_is_no_commit_of_its_file(committed, clock, uploads):
+    """SQLAlchemy signals a released savepoint as a commit: the files of the transaction around it still go with a
+    rollback of that transaction, and a removal's file stays until that transaction commits."""
+    with Session(committed, expire_on_commit=False) as session:
+        make = Factory(session, clock, uploads)
+        case = make.case(State.drafted)
+        kept = upload(session, make, case)
+        session.commit()
+        upload(session, make, case, PNG, "b.png", kind="household_ids")
+        verbs.remove_document(session, make.person("cadre", case.union), clock, uploads, case.id, kept.id)
+        with session.begin_nested():  # any later step of the same request that uses a savepoint
+            pass
+        session.rollback()
+        assert files(uploads) == [kept.id] and uploads.read(kept.id) == PDF
+
+
 def test_an_upload_of_a_session_closed_without_commit_leaves_no_file(committed, clock, uploads):
     """A request that fails unexpectedly after storing its file ends with its session closed, not rolled back (the
     teardown): the file of a document that was never recorded goes too (it may be an ID card's scan)."""

@@ -100,12 +100,13 @@ class LocalFolder:
         self.path(key).unlink(missing_ok=True)
 
     def problem(self) -> str | None:
+        probe = self.root / f"songnuan-check-{secrets.token_hex(4)}"  # not an upload's name: never listed
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
         except OSError as error:
-            return f"无法创建上传文件夹 {self.root}：{error.strerror}（SONGNUAN_UPLOAD_DIR）"
-        if not os.access(self.root, os.W_OK | os.X_OK):
-            return f"当前用户不能写入上传文件夹 {self.root}（SONGNUAN_UPLOAD_DIR）"
+            return f"无法写入上传文件夹 {self.root}：{error.strerror}（SONGNUAN_UPLOAD_DIR）"
         return None
 
     def keys(self) -> Iterator[str]:
@@ -184,20 +185,33 @@ class S3Bucket:
             raise self._unavailable("delete", key, error) from None
 
     def problem(self) -> str | None:
-        from botocore.exceptions import BotoCoreError, ClientError
+        """A misconfiguration (no such bucket, no credentials, a key that may not write or delete there) is a
+        problem; a service that does not answer is not one (it is logged): the server starts, and uploads say
+        "try later" until the service is back."""
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
+        from botocore.exceptions import ConnectionError as Unreachable
 
+        probe = f"{self.prefix}songnuan-check-{secrets.token_hex(4)}"  # not an upload's name: never listed
+        where = f"{self.bucket}（{self.endpoint_url or 'AWS'}）"
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.client.put_object(Bucket=self.bucket, Key=probe, Body=b"")
+            self.client.delete_object(Bucket=self.bucket, Key=probe)
+        except NoCredentialsError:
+            return f"S3 存储桶 {where}：没有访问凭据，请设置 AWS_ACCESS_KEY_ID 和 AWS_SECRET_ACCESS_KEY"
+        except (Unreachable, HTTPClientError) as error:
+            log.warning("bucket %s: not answering at start (%s); uploads will be refused until it does", where,
+                        error)
+            return None
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in ("404", "NoSuchBucket"):
-                return f"S3 存储桶 {self.bucket} 不存在（{self.endpoint_url or 'AWS'}；SONGNUAN_S3_BUCKET）"
-            if code in ("403", "AccessDenied"):
-                return (f"无权访问 S3 存储桶 {self.bucket}：请检查 AWS_ACCESS_KEY_ID、AWS_SECRET_ACCESS_KEY "
-                        "和存储桶的访问策略")
-            return f"S3 服务拒绝访问存储桶 {self.bucket}：{code or error}"
-        except BotoCoreError as error:  # no endpoint answering, no credentials, a malformed URL
-            return f"无法使用 S3 存储桶 {self.bucket}（{self.endpoint_url or 'AWS'}；SONGNUAN_S3_ENDPOINT_URL）：{error}"
+                return f"S3 存储桶 {where} 不存在（SONGNUAN_S3_BUCKET）"
+            if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                return (f"无权在 S3 存储桶 {where} 中写入和删除文件：请检查 AWS_ACCESS_KEY_ID、"
+                        "AWS_SECRET_ACCESS_KEY 和存储桶的访问策略")
+            return f"S3 存储桶 {where} 拒绝写入：{code or error}"
+        except BotoCoreError as error:
+            return f"无法使用 S3 存储桶 {where}：{error}（SONGNUAN_S3_ENDPOINT_URL）"
         return None
 
     def keys(self) -> Iterator[str]:

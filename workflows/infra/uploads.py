@@ -193,6 +193,8 @@ def _drop(pending: list[tuple[Storage, str]]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy says "commit" for it too): the outer transaction may roll back
     session.info.pop("uploads_written", None)
     _drop(session.info.pop("uploads_deleted", []))
 

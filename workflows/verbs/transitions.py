@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workflows import rules
 from workflows.actors import Actor
@@ -72,9 +72,19 @@ def fire(session: Session, actor: Actor, clock: Clock, case_id: int, trigger: st
     return case
 
 
-# Each move's case query, with what its guards read (rules.guards.READS) joined: one statement, cheaper than a
-# query more for each collection when there is one case (a few members, papers, visits or objections).
-QUERIES = {trigger: case_query(*(loading(path) for path in READS.get(trigger, ()))) for trigger in BY_TRIGGER}
+def _move_query(paths: tuple[tuple, ...]):
+    """A move's case query, with what its guards read (rules.guards.READS): the rows and the first list joined
+    (one statement, cheaper than a query more for a case's few members, visits or objections), any further list
+    read by a query of its own: two lists joined would give members × papers rows."""
+    options, joined = [], False
+    for path in paths:
+        many = any(step.property.uselist for step in path)
+        options.append(loading(path, selectinload if many and joined else joinedload))
+        joined |= many
+    return case_query(*options)
+
+
+QUERIES = {trigger: _move_query(READS.get(trigger, ())) for trigger in BY_TRIGGER}
 
 # What the drafter is told of a move that tells them (Transition.tells_drafter).
 TOLD = {Trigger.return_: "案件「{name}」被{actor}退回修改：{comment}",
