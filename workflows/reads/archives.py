@@ -14,7 +14,7 @@ from workflows.archive_states import Status
 from workflows.infra import search
 from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
-from workflows.reads.worklists import (MAX_PER_PAGE, Page, after_key, bounded_count, decode_cursor, encode_cursor,
+from workflows.reads.worklists import (MAX_PER_PAGE, Chosen, Page, after_key, bounded_count, decode_cursor, encode_cursor,
                                        name_or_number, union_id)
 from workflows.rules import DRAFTERS, campaign_year
 from workflows.states import State
@@ -23,7 +23,7 @@ LISTING_KEY = "ti"  # the list's cursor (decode_cursor): the archive's last chan
 
 
 @dataclass
-class ArchiveFilters:
+class ArchiveFilters(Chosen):
     status: str | None = None
     union: str | None = None         # a union's code
     category: str | None = None

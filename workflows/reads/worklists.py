@@ -29,8 +29,17 @@ MAX_PER_PAGE = 100
 COUNT_LIMIT = 1000  # counts above this are shown as "1,000+": counting further would scan the whole list
 
 
+class Chosen:
+    """A list's filters that say how many of them are set (the screens show it, and that an empty list is the
+    filters' doing)."""
+
+    @property
+    def chosen(self) -> int:
+        return sum(1 for value in vars(self).values() if value)
+
+
 @dataclass
-class Filters:
+class Filters(Chosen):
     state: str | None = None
     union: str | None = None        # a union's code
     campaign: int | None = None
@@ -39,11 +48,6 @@ class Filters:
     aid_kind: str | None = None
     q: str | None = None            # part of a name, or the last four digits of the ID number
     claimed_by_me: bool = False
-
-    @property
-    def chosen(self) -> int:
-        """How many filters are set (the screens say so, and that an empty list is the filters' doing)."""
-        return sum(1 for value in vars(self).values() if value)
 
 
 @dataclass
