@@ -14,8 +14,8 @@ from workflows.archive_states import Status
 from workflows.infra import search
 from workflows.models import Archive, ArchiveMember, AuditEvent, Campaign, Case, Union
 from workflows.reads.trail import Entry, entry
-from workflows.reads.worklists import (MAX_PER_PAGE, Chosen, Page, after_key, bounded_count, decode_cursor, encode_cursor,
-                                       name_or_number, union_id)
+from workflows.reads.worklists import (MAX_PER_PAGE, Chosen, Page, after_key, bounded_count, decode_cursor,
+                                       encode_cursor, name_or_number, union_id)
 from workflows.rules import DRAFTERS, campaign_year
 from workflows.states import State
 
